@@ -1,0 +1,145 @@
+"""One source of configuration: ``configs/default.yaml`` plus ``MINDLENS_*`` overrides.
+
+Precedence (highest first): keyword arguments, environment variables
+(``MINDLENS_SERVING__PORT=9000``), the YAML file (``MINDLENS_CONFIG`` or
+``configs/default.yaml``), then the defaults below. Relative paths resolve
+against the project root so every process (CLI, Airflow worker, notebook
+kernel) agrees whatever its working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def config_file() -> Path:
+    """The YAML file in force: ``MINDLENS_CONFIG`` or the project's default."""
+    return Path(os.environ.get("MINDLENS_CONFIG", PROJECT_ROOT / "configs" / "default.yaml"))
+
+
+class MlflowSettings(BaseModel):
+    tracking_uri: str | None = None
+    artifact_root: str | None = None
+    experiment: str = "mindlens"
+    registered_model: str = "mindlens-analyzer"
+    champion_alias: str = "champion"
+
+
+class DataSettings(BaseModel):
+    seed: int = 13
+    val_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    max_articles: int | None = Field(None, ge=2)
+
+
+class BaselineSettings(BaseModel):
+    max_features: int = Field(50000, ge=10)
+    ngram_max: int = Field(2, ge=1, le=3)
+    min_df: int = Field(2, ge=1)
+    C: float = Field(4.0, gt=0)
+    class_weight: str | None = "balanced"
+    threshold: float = Field(0.5, gt=0, lt=1)
+
+
+class TrainSettings(BaseModel):
+    selection_metric: str = "val_micro_f1"
+    baseline: BaselineSettings = BaselineSettings()
+
+
+class ServingSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    api_url: str | None = None
+    admin_token: str | None = None
+    max_text_chars: int = Field(20000, ge=1)
+    reload_interval_s: float = Field(300, ge=0)
+    min_confidence: float = Field(0.5, ge=0, le=1)
+
+    @property
+    def url(self) -> str:
+        return self.api_url or f"http://{self.host}:{self.port}"
+
+
+class Settings(BaseSettings):
+    """Validated settings; see ``configs/default.yaml`` for the meaning of each key."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MINDLENS_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    state_dir: Path = Path(".mindlens")
+    data_dir: Path = Path("../shared/datasets")
+    mlflow: MlflowSettings = MlflowSettings()
+    data: DataSettings = DataSettings()
+    train: TrainSettings = TrainSettings()
+    serving: ServingSettings = ServingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=config_file())
+        return init_settings, env_settings, yaml_source
+
+    @field_validator("state_dir", "data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        value = value.expanduser()
+        return value if value.is_absolute() else (PROJECT_ROOT / value).resolve()
+
+    @model_validator(mode="after")
+    def _derive(self) -> "Settings":
+        if self.mlflow.tracking_uri is None:
+            self.mlflow.tracking_uri = f"sqlite:///{self.state_dir / 'mlflow.db'}"
+        if self.mlflow.artifact_root is None:
+            self.mlflow.artifact_root = str(self.state_dir / "mlartifacts")
+        return self
+
+    # Derived locations, kept here so no other module invents its own.
+    @property
+    def processed_dir(self) -> Path:
+        return self.state_dir / "data"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.state_dir / "reports"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.state_dir / "airflow"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.state_dir, self.processed_dir, self.reports_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache(maxsize=1)
+def _cached() -> Settings:
+    return Settings()
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Settings for this process (cached); keyword overrides build a fresh copy."""
+    return Settings(**overrides) if overrides else _cached()
+
+
+def reset_settings_cache() -> None:
+    """Forget cached settings (tests change the environment)."""
+    _cached.cache_clear()

@@ -1,0 +1,1 @@
+"""Datasets: readers for each source, the shared schema, and the processed dataset."""

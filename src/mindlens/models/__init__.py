@@ -1,0 +1,1 @@
+"""Models with a small fit / predict / predict_proba interface and safe (JSON) persistence."""

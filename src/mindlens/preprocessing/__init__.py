@@ -1,0 +1,1 @@
+"""Text preprocessing that never moves character offsets."""

@@ -1,0 +1,110 @@
+"""Champion/challenger bookkeeping on the MLflow registry.
+
+A run's analyzer becomes a new version of the registered model; it takes the
+``champion`` alias only if it beats the current champion on the configured
+validation metric (or no champion exists). Serving reads the champion's
+bundle files, never a loose file on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from mindlens.config import Settings
+from mindlens.tracking import configure_mlflow
+
+log = logging.getLogger(__name__)
+
+
+class NoChampionError(LookupError):
+    """The registry has no version under the champion alias yet."""
+
+
+@dataclass(frozen=True)
+class ChampionInfo:
+    name: str
+    version: str
+    run_id: str | None
+    metric: float | None
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    name: str
+    version: str
+    promoted: bool
+    metric_name: str
+    candidate_metric: float
+    champion_metric: float | None
+    reason: str
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _client(settings: Settings):  # type: ignore[no-untyped-def]
+    import mlflow
+
+    configure_mlflow(settings)
+    return mlflow.MlflowClient()
+
+
+def champion_info(settings: Settings, alias: str | None = None) -> ChampionInfo:
+    """The version behind the alias and its selection metric."""
+    from mlflow.exceptions import MlflowException
+
+    client = _client(settings)
+    name, alias = settings.mlflow.registered_model, alias or settings.mlflow.champion_alias
+    try:
+        version = client.get_model_version_by_alias(name, alias)
+    except MlflowException as err:
+        raise NoChampionError(f"no '{alias}' version of registered model '{name}'") from err
+    metric = None
+    if version.run_id:
+        metric = client.get_run(version.run_id).data.metrics.get(settings.train.selection_metric)
+    return ChampionInfo(name, str(version.version), version.run_id, metric)
+
+
+def register_if_better(settings: Settings, run_id: str, model_uri: str) -> RegistrationResult:
+    """Register the run's model as a new version; promote it if it beats the champion."""
+    import mlflow
+
+    client = _client(settings)
+    metric_name = settings.train.selection_metric
+    candidate = client.get_run(run_id).data.metrics.get(metric_name)
+    if candidate is None:
+        raise ValueError(f"run {run_id} has no metric '{metric_name}' to compare on")
+    try:
+        current = champion_info(settings)
+    except NoChampionError:
+        current = None
+    name = settings.mlflow.registered_model
+    version = mlflow.register_model(model_uri, name, tags={metric_name: str(candidate)})
+    client.set_model_version_tag(name, version.version, "run_id", run_id)
+    champion_metric = current.metric if current else None
+    if current is None:
+        promoted, reason = True, "no champion yet"
+    elif champion_metric is None or candidate > champion_metric:
+        promoted, reason = True, f"{metric_name} {candidate:.4f} > champion's {champion_metric}"
+    else:
+        promoted = False
+        reason = f"{metric_name} {candidate:.4f} <= champion v{current.version}'s {champion_metric:.4f}"
+    if promoted:
+        client.set_registered_model_alias(name, settings.mlflow.champion_alias, version.version)
+    log.info("registered %s v%s (promoted=%s: %s)", name, version.version, promoted, reason)
+    return RegistrationResult(name, str(version.version), promoted, metric_name, candidate,
+                              champion_metric, reason)
+
+
+def download_champion(settings: Settings, dst: Path, alias: str | None = None) -> tuple[ChampionInfo, Path]:
+    """Fetch the champion's artifacts into ``dst``; return its info and the folder."""
+    import mlflow
+
+    info = champion_info(settings, alias)
+    dst.mkdir(parents=True, exist_ok=True)
+    alias = alias or settings.mlflow.champion_alias
+    path = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"models:/{info.name}@{alias}", dst_path=str(dst))
+    return info, Path(path)
