@@ -1,0 +1,42 @@
+"""Run the project's DAGs on the embedded defaults: Airflow home under the state
+folder, SQLite metadata, the repo's ``dags/`` and ``plugins/``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from mindlens.config import PROJECT_ROOT, Settings
+
+
+def airflow_env(settings: Settings) -> dict[str, str]:
+    home = settings.airflow_home
+    home.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("AIRFLOW_HOME", str(home))
+    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_ROOT / "dags"))
+    env.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(PROJECT_ROOT / "plugins"))
+    env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
+    env["MINDLENS_STATE_DIR"] = str(settings.state_dir)
+    env["MINDLENS_DATA_DIR"] = str(settings.data_dir)
+    return env
+
+
+def _airflow(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    airflow = Path(sys.executable).with_name("airflow")
+    command = [str(airflow)] if airflow.exists() else [sys.executable, "-m", "airflow"]
+    return subprocess.run(command + args, env=env, cwd=PROJECT_ROOT)
+
+
+def test_dag(settings: Settings, dag_id: str, conf: dict[str, Any] | None = None) -> int:
+    """``airflow db migrate`` then ``airflow dags test DAG`` in a child process; its exit code."""
+    env = airflow_env(settings)
+    migrated = _airflow(["db", "migrate"], env)
+    if migrated.returncode != 0:
+        return migrated.returncode
+    return _airflow(["dags", "test", dag_id, "--conf", json.dumps(conf or {})], env).returncode
