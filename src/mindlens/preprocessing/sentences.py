@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 # End punctuation, optional closing quotes/brackets, whitespace, then something
 # that can start a sentence.
-_BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_BOUNDARY = re.compile(r"(?<=[.!?…])([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e",
@@ -49,9 +49,9 @@ def _split_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
     pieces: list[tuple[int, int]] = []
     cursor = start
     for match in _BOUNDARY.finditer(text, start, end):
-        if _ends_with_abbreviation(text[cursor:match.start()]):
+        if _ends_with_abbreviation(text[cursor:match.end(1)]):
             continue
-        pieces.append((cursor, match.start()))
+        pieces.append((cursor, match.end(1)))
         cursor = match.end()
     pieces.append((cursor, end))
     return pieces

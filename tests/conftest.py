@@ -1,0 +1,121 @@
+"""Test-wide environment and shared fixtures.
+
+The environment is set before anything imports Airflow or MLflow: a private
+state folder (MLflow on SQLite, Airflow home), the DAGs folder, offline flags.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_STATE = Path(tempfile.mkdtemp(prefix="mindlens-test-"))
+
+os.environ["MINDLENS_STATE_DIR"] = str(_STATE)
+os.environ.setdefault("MINDLENS_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
+os.environ["AIRFLOW_HOME"] = str(_STATE / "airflow")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+
+from mindlens.config import Settings, get_settings, reset_settings_cache  # noqa: E402
+
+SMALL_SLICE = 24  # PTC articles used by tests that train
+
+
+def data_dir() -> Path:
+    return Path(os.environ["MINDLENS_DATA_DIR"]).resolve()
+
+
+def _have_ptc() -> bool:
+    return (data_dir() / "ptc-semeval2020-task11" / "datasets" / "train-articles").is_dir()
+
+
+needs_ptc = pytest.mark.skipif(
+    not _have_ptc(),
+    reason="PTC data not found: set MINDLENS_DATA_DIR to the folder holding ptc-semeval2020-task11/",
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    reset_settings_cache()
+    yield
+    reset_settings_cache()
+
+
+@pytest.fixture(scope="session")
+def champion_settings() -> Settings:
+    """Settings whose registry holds a champion trained on a small PTC slice."""
+    if not _have_ptc():
+        pytest.skip("PTC data not found: set MINDLENS_DATA_DIR")
+    from mindlens.data.prepare import prepare_dataset
+    from mindlens.registry import register_if_better
+    from mindlens.training.baseline import train_baseline
+
+    reset_settings_cache()
+    settings = get_settings()
+    prepare_dataset(settings, max_articles=SMALL_SLICE)
+    result = train_baseline(settings, run_name="test-champion")
+    register_if_better(settings, result.run_id, result.model_uri)
+    return settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 90.0, process: subprocess.Popen | None = None) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode} before {url} answered")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def live_server(champion_settings: Settings) -> Iterator[str]:
+    """``mindlens serve`` in a subprocess on a free loopback port; yields its base URL."""
+    port = free_port()
+    env = os.environ | {"MINDLENS_SERVING__MAX_TEXT_CHARS": "5000",
+                        "MINDLENS_SERVING__ADMIN_TOKEN": "test-admin-token"}
+    log = open(_STATE / "server.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mindlens.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{base}/healthz", process=process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

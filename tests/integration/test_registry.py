@@ -1,0 +1,52 @@
+"""Champion promotion on a real MLflow registry (SQLite)."""
+
+import mlflow
+import pytest
+
+from mindlens.config import Settings
+from mindlens.registry import NoChampionError, champion_info, register_if_better
+from mindlens.tracking import configure_mlflow
+
+
+def _fake_run(settings: Settings, metric: float) -> tuple[str, str]:
+    """A run with a metric and a tiny logged model, as training would leave it."""
+    from mindlens.models.analyzer import Analyzer
+    from mindlens.models.baseline import TfidfOvrClassifier
+    from mindlens.training.baseline import PYFUNC_CODE
+    import tempfile
+    from pathlib import Path
+
+    configure_mlflow(settings)
+    model = TfidfOvrClassifier(["doubt"], min_df=1).fit(["is it true?", "it is."], [["doubt"], []])
+    with mlflow.start_run() as run, tempfile.TemporaryDirectory() as tmp:
+        mlflow.log_metric(settings.train.selection_metric, metric)
+        bundle = Analyzer(model).save(Path(tmp) / "analyzer")
+        info = mlflow.pyfunc.log_model(name="analyzer", python_model=str(PYFUNC_CODE),
+                                       artifacts={"analyzer": str(bundle)})
+    return run.info.run_id, info.model_uri
+
+
+def test_first_model_becomes_champion_and_only_better_ones_replace_it(tmp_path):
+    settings = Settings(state_dir=tmp_path)
+    with pytest.raises(NoChampionError):
+        champion_info(settings)
+
+    first = register_if_better(settings, *_fake_run(settings, 0.30))
+    assert first.promoted and first.reason == "no champion yet"
+
+    worse = register_if_better(settings, *_fake_run(settings, 0.20))
+    assert not worse.promoted and worse.version == "2"
+    assert champion_info(settings).version == "1"
+
+    better = register_if_better(settings, *_fake_run(settings, 0.40))
+    assert better.promoted and better.champion_metric == pytest.approx(0.30)
+    current = champion_info(settings)
+    assert current.version == "3" and current.metric == pytest.approx(0.40)
+
+
+def test_run_without_the_selection_metric_is_refused(tmp_path):
+    settings = Settings(state_dir=tmp_path)
+    run_id, uri = _fake_run(settings, 0.1)
+    other = Settings(state_dir=tmp_path, train={"selection_metric": "val_missing"})
+    with pytest.raises(ValueError, match="val_missing"):
+        register_if_better(other, run_id, uri)
