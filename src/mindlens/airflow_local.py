@@ -22,21 +22,25 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(PROJECT_ROOT / "plugins"))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
+    env.setdefault("AIRFLOW__API__HOST", "127.0.0.1")
+    env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
     env["MINDLENS_STATE_DIR"] = str(settings.state_dir)
     env["MINDLENS_DATA_DIR"] = str(settings.data_dir)
     return env
 
 
-def _airflow(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+def _airflow(args: list[str], env: dict[str, str]) -> int:
     airflow = Path(sys.executable).with_name("airflow")
     command = [str(airflow)] if airflow.exists() else [sys.executable, "-m", "airflow"]
-    return subprocess.run(command + args, env=env, cwd=PROJECT_ROOT)
+    return subprocess.run(command + args, env=env, cwd=PROJECT_ROOT).returncode
 
 
-def test_dag(settings: Settings, dag_id: str, conf: dict[str, Any] | None = None) -> int:
-    """``airflow db migrate`` then ``airflow dags test DAG`` in a child process; its exit code."""
+def run_airflow(settings: Settings, args: list[str]) -> int:
+    """Any ``airflow`` command on the project's local Airflow (database migrated first)."""
     env = airflow_env(settings)
-    migrated = _airflow(["db", "migrate"], env)
-    if migrated.returncode != 0:
-        return migrated.returncode
-    return _airflow(["dags", "test", dag_id, "--conf", json.dumps(conf or {})], env).returncode
+    return _airflow(["db", "migrate"], env) or _airflow(args, env)
+
+
+def run_dag_once(settings: Settings, dag_id: str, conf: dict[str, Any] | None = None) -> int:
+    """``airflow dags test DAG`` in a child process; its exit code."""
+    return run_airflow(settings, ["dags", "test", dag_id, "--conf", json.dumps(conf or {})])

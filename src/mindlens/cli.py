@@ -222,7 +222,7 @@ def pipeline(
     if_no_champion: Annotated[bool, typer.Option(help="Skip when the registry already has a champion.")] = False,
 ) -> None:
     """Run the Airflow DAG mindlens_pipeline once, locally (airflow dags test)."""
-    from mindlens.airflow_local import test_dag
+    from mindlens.airflow_local import run_dag_once
     from mindlens.registry import NoChampionError, champion_info
 
     settings = _settings()
@@ -234,7 +234,7 @@ def pipeline(
         except NoChampionError:
             pass
     conf = {"max_articles": max_articles} if max_articles else {}
-    code = test_dag(settings, "mindlens_pipeline", conf)
+    code = run_dag_once(settings, "mindlens_pipeline", conf)
     if code != 0:
         _fail(f"the pipeline DAG failed (exit {code}); see the task logs above", code=code)
     try:
@@ -243,6 +243,15 @@ def pipeline(
         _fail("the pipeline finished but no champion is registered; see the task logs above")
     typer.echo(f"champion: {info.name} v{info.version} (run {info.run_id})")
     typer.echo(f"reports: {settings.reports_dir}")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def airflow(ctx: typer.Context) -> None:
+    """Run an ``airflow`` command with the project's Airflow home, DAGs and plugins
+    (e.g. ``mindlens airflow standalone`` for the UI on http://127.0.0.1:8080)."""
+    from mindlens.airflow_local import run_airflow
+
+    raise typer.Exit(run_airflow(_settings(), list(ctx.args)))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,46 @@
+# MindLens: `make run` (pipeline once if needed, then API + demo) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export MINDLENS_DATA_DIR ?= $(abspath ../shared/datasets)
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
+
+.PHONY: install run pipeline serve test test-fast mlflow-ui airflow-ui clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Train and register a champion through the Airflow DAG if none exists, then serve.
+run: install
+	$(BIN)/mindlens pipeline --if-no-champion
+	$(BIN)/mindlens serve
+
+pipeline: install
+	$(BIN)/mindlens pipeline
+
+serve: install
+	$(BIN)/mindlens serve
+
+test: install
+	$(BIN)/pytest -q -ra
+
+test-fast: install
+	$(BIN)/pytest -q -m "not slow"
+
+mlflow-ui: install
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(abspath .mindlens)/mlflow.db --host 127.0.0.1 --port 5000
+
+airflow-ui: install
+	$(BIN)/mindlens airflow standalone
+
+clean:
+	rm -rf .mindlens
