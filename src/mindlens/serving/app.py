@@ -1,0 +1,228 @@
+"""The FastAPI app: analysis API, health, Prometheus metrics, admin reload, Gradio demo.
+
+Bad input is always answered with a 4xx and a readable message; a 500 means a
+bug and never shows a stack trace to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mindlens.config import Settings, get_settings
+from mindlens.serving.metrics import CONTENT_TYPE, Metrics, endpoint_label
+from mindlens.serving.model_store import ModelStore, NoModelError
+from mindlens.serving.schemas import (
+    AnalyzeRequest,
+    AnalyzeResponse,
+    ErrorResponse,
+    HealthResponse,
+    ModelRef,
+    ReloadResponse,
+)
+
+log = logging.getLogger(__name__)
+
+DEMO_PATH = "/demo"
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
+                        description="Required for /admin/* when serving.admin_token is set.")
+
+
+class TextTooLongError(ValueError):
+    """The text exceeds ``serving.max_text_chars`` (answered with 413)."""
+
+
+# --- core operation shared by the API and the demo --------------------------------
+def analyze_text(store: ModelStore, settings: Settings, text: str,
+                 min_confidence: float | None = None) -> dict[str, Any]:
+    """Analyze with the served champion; raises NoModelError / TextTooLongError."""
+    started = time.perf_counter()
+    limit = settings.serving.max_text_chars
+    if len(text) > limit:
+        raise TextTooLongError(
+            f"text is too long: {len(text)} characters received, the limit is {limit}")
+    loaded = store.require()  # one snapshot: analyzer and info always match
+    result = loaded.analyzer.analyze(text, min_confidence=min_confidence)
+    info = loaded.info
+    result["model"] = {"name": info.name, "version": info.version, "run_id": info.run_id}
+    result["timings_ms"] = {**result.get("timings_ms", {}),
+                            "total": round((time.perf_counter() - started) * 1000, 2)}
+    store.metrics.count_predictions(result["sentences"])
+    return result
+
+
+# --- request metrics ----------------------------------------------------------------
+class MetricsMiddleware:
+    """Counts and times every HTTP request (pure ASGI, so the demo's streams pass untouched)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        endpoint = endpoint_label(scope["path"])
+        status = 500
+        started = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self.metrics.requests.labels(endpoint=endpoint, method=scope["method"],
+                                         status=str(status)).inc()
+            self.metrics.latency.labels(endpoint=endpoint).observe(time.perf_counter() - started)
+
+
+# --- error handlers -------------------------------------------------------------------
+def _loc(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p != "body"]
+    return ".".join(parts) or "body"
+
+
+def _summarise(errors: list[dict[str, Any]]) -> str:
+    messages = []
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            reason = (err.get("ctx") or {}).get("error", "")
+            messages.append(f"request body is not valid JSON ({reason})" if reason
+                            else "request body is not valid JSON")
+        else:
+            messages.append(f"{_loc(err.get('loc', ()))}: {err.get('msg', 'invalid')}")
+    return "; ".join(messages) or "invalid request"
+
+
+def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        metrics.errors.labels(type="validation").inc()
+        errors = [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")}
+                  for e in exc.errors()]
+        return JSONResponse(status_code=422, content=jsonable_encoder(
+            {"detail": _summarise(list(exc.errors())), "errors": errors}))
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        metrics.errors.labels(type="unhandled").inc()
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(status_code=500, content={"detail": "internal server error"})
+
+
+# --- app factory ----------------------------------------------------------------------
+def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> FastAPI:
+    """Build the app; the champion is loaded and polling started in the lifespan."""
+    settings = settings or get_settings()
+    metrics = Metrics()
+    store = ModelStore(settings, metrics)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store.reload()
+        store.start_polling()
+        try:
+            yield
+        finally:
+            store.stop_polling()
+
+    app = FastAPI(
+        title="MindLens API",
+        version="0.1.0",
+        description="Detects propaganda and manipulation techniques in text, sentence by "
+                    f"sentence. Interactive demo at [{DEMO_PATH}/]({DEMO_PATH}/).",
+        lifespan=lifespan,
+    )
+    app.state.settings, app.state.store, app.state.metrics = settings, store, metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    _install_error_handlers(app, metrics)
+
+    def require_admin(key: str | None = Depends(_api_key)) -> None:
+        token = settings.serving.admin_token
+        if not token:
+            return
+        if not key:
+            metrics.errors.labels(type="unauthorized").inc()
+            raise HTTPException(401, "missing X-API-Key header", headers={"WWW-Authenticate": "ApiKey"})
+        if not secrets.compare_digest(key.encode(), token.encode()):
+            metrics.errors.labels(type="forbidden").inc()
+            raise HTTPException(403, "invalid X-API-Key")
+
+    @app.post("/analyze", response_model=AnalyzeResponse, tags=["analysis"],
+              responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
+                         503: {"model": ErrorResponse}})
+    def analyze(body: AnalyzeRequest) -> dict[str, Any]:
+        """Split the text into sentences and score each for manipulation techniques."""
+        try:
+            return analyze_text(store, settings, body.text, body.min_confidence)
+        except TextTooLongError as err:
+            metrics.errors.labels(type="payload_too_large").inc()
+            raise HTTPException(413, str(err)) from None
+        except NoModelError as err:
+            metrics.errors.labels(type="no_model").inc()
+            raise HTTPException(503, str(err)) from None
+
+    @app.get("/healthz", response_model=HealthResponse, tags=["ops"])
+    def healthz() -> HealthResponse:
+        """Liveness: 200 whenever the process serves, with the model version (or null)."""
+        current = store.current
+        if current is None:
+            return HealthResponse(status="ok", model=None, version=None)
+        info = current.info
+        return HealthResponse(status="ok", version=info.version,
+                              model=ModelRef(name=info.name, version=info.version, run_id=info.run_id))
+
+    @app.get("/metrics", tags=["ops"], response_class=Response)
+    def prometheus_metrics() -> Response:
+        """Prometheus exposition format."""
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    @app.post("/admin/reload", response_model=ReloadResponse, tags=["ops"],
+              dependencies=[Depends(require_admin)],
+              responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}})
+    def admin_reload() -> ReloadResponse:
+        """Load the registry's champion now if it changed (the pipeline calls this)."""
+        changed = store.reload()
+        return ReloadResponse(reloaded=changed, version=store.version,
+                              error=None if changed else store.last_error)
+
+    if with_demo:
+        _mount_demo(app, store, settings)
+    return app
+
+
+def _mount_demo(app: FastAPI, store: ModelStore, settings: Settings) -> None:
+    """Mount the Gradio demo at /demo; it calls the same code path as /analyze."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    from mindlens_demo.app import build_demo
+
+    def analyze(text: str, min_confidence: float) -> dict[str, Any]:
+        return analyze_text(store, settings, text, min_confidence)
+
+    def model_label() -> str:
+        current = store.current
+        if current is None:
+            return "no champion model registered yet"
+        return f"{current.info.name} v{current.info.version}"
+
+    demo = build_demo(analyze, model_label, default_min_confidence=settings.serving.min_confidence)
+    gr.mount_gradio_app(app, demo, path=DEMO_PATH)

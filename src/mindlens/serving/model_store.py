@@ -1,0 +1,148 @@
+"""The champion being served, swapped atomically when the registry's champion changes.
+
+Only the registry's ``champion`` is ever loaded (never a loose file), so what
+the API serves is always what the pipeline promoted. A failed load keeps the
+previous model serving: a bad artifact must not take the API down.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mindlens.config import Settings
+from mindlens.models.analyzer import Analyzer
+from mindlens.registry.registry import (
+    ChampionInfo,
+    NoChampionError,
+    champion_info,
+    download_champion,
+)
+from mindlens.serving.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+NO_MODEL_MESSAGE = "no champion model registered yet; run the pipeline"
+
+
+class NoModelError(LookupError):
+    """No model is loaded (no champion registered, or it never loaded)."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """What is served: both halves change together, never one without the other."""
+
+    analyzer: Any  # Analyzer (Any so tests can stand in a fake)
+    info: ChampionInfo
+
+
+def load_analyzer(folder: Path) -> Any:
+    """Load a downloaded champion bundle (a seam for tests)."""
+    return Analyzer.load(folder)
+
+
+class ModelStore:
+    """Holds the served model; ``reload()`` polls the registry and swaps on a new version."""
+
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
+        self.settings = settings
+        self.metrics = metrics or Metrics()
+        self._current: LoadedModel | None = None
+        self._swap_lock = threading.Lock()      # guards _current
+        self._reload_lock = threading.Lock()    # one download at a time
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- reading ---------------------------------------------------------------
+    @property
+    def current(self) -> LoadedModel | None:
+        with self._swap_lock:
+            return self._current
+
+    @property
+    def version(self) -> str | None:
+        current = self.current
+        return current.info.version if current else None
+
+    def require(self) -> LoadedModel:
+        """The served model, or ``NoModelError`` with a message fit for the client."""
+        current = self.current
+        if current is None:
+            raise NoModelError(NO_MODEL_MESSAGE)
+        return current
+
+    # --- reloading -------------------------------------------------------------
+    def reload(self) -> bool:
+        """Load the champion if its version differs from the served one; True if it changed."""
+        with self._reload_lock:
+            try:
+                return self._reload()
+            except NoChampionError as err:
+                self._count("no_champion")
+                self.last_error = str(err)
+                if self.current is None:
+                    log.warning("%s (%s)", NO_MODEL_MESSAGE, err)
+                else:
+                    log.warning("champion alias vanished (%s); keeping v%s", err, self.version)
+                return False
+            except Exception as err:  # noqa: BLE001 - any load failure keeps the old model
+                self._count("failure")
+                self.metrics.errors.labels(type="model_load").inc()
+                self.last_error = f"{type(err).__name__}: {err}"
+                log.exception("champion reload failed; still serving %s",
+                              f"v{self.version}" if self.current else "nothing")
+                return False
+
+    def _reload(self) -> bool:
+        info = champion_info(self.settings)
+        if self.current is not None and self.current.info.version == info.version:
+            self._count("unchanged")
+            self.last_error = None
+            return False
+        workdir = self.settings.state_dir / "serving"
+        workdir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix="champion-", dir=workdir))
+        try:
+            info, folder = download_champion(self.settings, tmp)
+            analyzer = load_analyzer(folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # the bundle is fully in memory by now
+        with self._swap_lock:
+            previous, self._current = self._current, LoadedModel(analyzer, info)
+        self.metrics.set_model(getattr(analyzer, "name", info.name), info.version)
+        self._count("changed")
+        self.last_error = None
+        log.info("serving %s v%s (run %s)%s", info.name, info.version, info.run_id,
+                 f", replacing v{previous.info.version}" if previous else "")
+        return True
+
+    def _count(self, outcome: str) -> None:
+        self.metrics.reloads.labels(outcome=outcome).inc()
+
+    # --- polling ---------------------------------------------------------------
+    def start_polling(self, interval_s: float | None = None) -> None:
+        """Poll the registry every ``interval_s`` seconds in a daemon thread (0 disables)."""
+        interval = self.settings.serving.reload_interval_s if interval_s is None else interval_s
+        if interval <= 0 or self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._poll, args=(interval,),
+                                        name="mindlens-model-poll", daemon=True)
+        self._thread.start()
+
+    def stop_polling(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _poll(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            self.reload()

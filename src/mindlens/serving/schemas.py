@@ -1,0 +1,93 @@
+"""Request and response bodies of the API; the examples show up in the OpenAPI docs."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+EXAMPLE_TEXT = ("The so-called experts got it wrong again. Every true patriot will stand "
+                "with us. Make our streets safe again!")
+
+
+class AnalyzeRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"text": EXAMPLE_TEXT, "min_confidence": 0.5}]},
+    )
+
+    text: str = Field(..., strict=True, description="The text to analyze (plain text).")
+    min_confidence: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Report techniques at or above this confidence; default from the model.")
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        # A custom error type keeps the message free of pydantic's "Value error," prefix.
+        if not value.strip():
+            raise PydanticCustomError(
+                "empty_text", "text is empty or whitespace-only; send some text to analyze")
+        return value
+
+
+class ModelRef(BaseModel):
+    name: str = Field(..., examples=["mindlens-analyzer"])
+    version: str = Field(..., examples=["3"])
+    run_id: str | None = Field(None, examples=["4f9c2d0e8b7a4c1e9d3f5a6b7c8d9e0f"])
+
+
+class TechniqueHit(BaseModel):
+    technique: str = Field(..., examples=["slogans"])
+    name: str = Field(..., examples=["Slogans"])
+    trait: str = Field(..., examples=["slogans_and_repetition"])
+    confidence: float = Field(..., ge=0.0, le=1.0, examples=[0.83])
+
+
+class Sentence(BaseModel):
+    index: int
+    start: int = Field(..., description="Character offset in the request text (inclusive).")
+    end: int = Field(..., description="Character offset in the request text (exclusive).")
+    text: str
+    techniques: list[TechniqueHit]
+
+
+class DocumentScores(BaseModel):
+    score: float = Field(..., description="Highest technique score in the document.")
+    techniques: dict[str, float] = Field(..., description="Per technique: max over sentences.")
+    traits: dict[str, float] = Field(..., description="Per trait: max over its techniques.")
+
+
+class AnalyzeResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "model": {"name": "mindlens-analyzer", "version": "3", "run_id": "4f9c2d0e"},
+        "sentences": [{"index": 0, "start": 0, "end": 28, "text": "Make our streets safe again!",
+                       "techniques": [{"technique": "slogans", "name": "Slogans",
+                                       "trait": "slogans_and_repetition", "confidence": 0.83}]}],
+        "document": {"score": 0.83, "techniques": {"slogans": 0.83},
+                     "traits": {"slogans_and_repetition": 0.83}},
+        "min_confidence": 0.5,
+        "timings_ms": {"model": 3.1, "total": 3.4},
+    }]})
+
+    model: ModelRef
+    sentences: list[Sentence]
+    document: DocumentScores
+    min_confidence: float
+    timings_ms: dict[str, float]
+
+
+class HealthResponse(BaseModel):
+    status: str = Field("ok", examples=["ok"])
+    model: ModelRef | None = Field(None, description="The served model; null before a champion exists.")
+    version: str | None = Field(None, description="Shortcut for model.version.", examples=["3"])
+
+
+class ReloadResponse(BaseModel):
+    reloaded: bool = Field(..., description="True if a new champion version is now served.")
+    version: str | None = Field(None, examples=["4"])
+    error: str | None = Field(None, description="Why the last reload failed, if it did.")
+
+
+class ErrorResponse(BaseModel):
+    detail: str = Field(..., examples=["text is too long: 25000 characters received, the limit is 20000"])
+    errors: list[dict] | None = None

@@ -1,0 +1,35 @@
+"""Run the app under uvicorn: one process, graceful shutdown on SIGTERM/SIGINT.
+
+One process on purpose: the model store, its polling thread and the
+Prometheus registry live in memory and would diverge across workers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from mindlens.config import Settings, get_settings
+from mindlens.serving.app import DEMO_PATH, create_app
+
+log = logging.getLogger(__name__)
+
+
+def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
+    """Serve the API and demo until interrupted; blocks."""
+    settings = settings or get_settings()
+    host = host or settings.serving.host
+    port = port or settings.serving.port
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown}:{port}"
+    log.info("MindLens API docs: %s/docs", base)
+    log.info("MindLens demo:     %s%s/", base, DEMO_PATH)
+    log.info("metrics: %s/metrics  health: %s/healthz", base, base)
+    config = uvicorn.Config(app, host=host, port=port, workers=1, log_level="info",
+                            timeout_graceful_shutdown=10, proxy_headers=False)
+    uvicorn.Server(config).run()

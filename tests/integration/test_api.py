@@ -1,0 +1,111 @@
+"""The API over real HTTP against ``mindlens serve``: happy path, 4xx for bad input, ops."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+TEXT = ("The so-called experts, those globalist puppets, got it wrong again. "
+        "If we do nothing, our children will grow up in a country ruled by criminals.\n\n"
+        "The committee will publish its report on Tuesday. Make our streets safe again!")
+ADMIN = {"X-API-Key": "test-admin-token"}  # set by the live_server fixture
+
+
+@pytest.fixture(scope="module")
+def api(live_server: str):
+    with httpx.Client(base_url=live_server, timeout=30) as client:
+        yield client
+
+
+def _assert_clean_4xx(response: httpx.Response, status: int, *needles: str) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert isinstance(body["detail"], str) and "Traceback" not in response.text
+    for needle in needles:
+        assert needle in body["detail"], body["detail"]
+    return body
+
+
+def test_analyze_happy_path(api: httpx.Client) -> None:
+    response = api.post("/analyze", json={"text": TEXT, "min_confidence": 0.1})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["model"]["version"] and body["model"]["name"]
+    assert len(body["sentences"]) >= 4
+    for sentence in body["sentences"]:
+        assert TEXT[sentence["start"]:sentence["end"]] == sentence["text"]
+        for hit in sentence["techniques"]:
+            assert hit["confidence"] >= 0.1
+    assert body["min_confidence"] == 0.1
+    assert set(body["document"]) == {"score", "techniques", "traits"}
+    assert body["timings_ms"]["total"] >= body["timings_ms"]["model"]
+
+
+def test_empty_text_is_422(api: httpx.Client) -> None:
+    body = _assert_clean_4xx(api.post("/analyze", json={"text": ""}), 422, "text", "empty")
+    assert body["errors"][0]["loc"] == ["body", "text"]
+
+
+def test_whitespace_text_is_422(api: httpx.Client) -> None:
+    _assert_clean_4xx(api.post("/analyze", json={"text": " \n\t "}), 422, "whitespace")
+
+
+def test_malformed_json_is_422(api: httpx.Client) -> None:
+    response = api.post("/analyze", content=b'{"text": "unterminated',
+                        headers={"Content-Type": "application/json"})
+    _assert_clean_4xx(response, 422, "not valid JSON")
+
+
+@pytest.mark.parametrize("payload,needle", [
+    ({"text": 42}, "text"),
+    ({"text": ["a", "b"]}, "text"),
+    ({"text": "Fine text.", "min_confidence": "high"}, "min_confidence"),
+    ({"text": "Fine text.", "min_confidence": 1.5}, "min_confidence"),
+    ({"message": "wrong field"}, "text"),
+    (["not", "an", "object"], "body"),
+])
+def test_wrong_types_are_422(api: httpx.Client, payload: object, needle: str) -> None:
+    _assert_clean_4xx(api.post("/analyze", json=payload), 422, needle)
+
+
+def test_too_long_is_413(api: httpx.Client) -> None:
+    text = "Word. " * 1000  # 6000 characters, the fixture's limit is 5000
+    _assert_clean_4xx(api.post("/analyze", json={"text": text}), 413, "5000", str(len(text)))
+
+
+def test_healthz(api: httpx.Client) -> None:
+    body = api.get("/healthz").json()
+    assert body["status"] == "ok" and body["version"] and body["model"]["version"] == body["version"]
+
+
+def test_metrics_after_requests(api: httpx.Client) -> None:
+    api.post("/analyze", json={"text": TEXT, "min_confidence": 0.0})  # flags every sentence
+    api.post("/analyze", json={"text": ""})
+    response = api.get("/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert 'mindlens_requests_total{endpoint="/analyze",method="POST",status="200"}' in text
+    assert 'mindlens_requests_total{endpoint="/analyze",method="POST",status="422"}' in text
+    assert "mindlens_predicted_techniques_total{technique=" in text
+    assert "mindlens_request_latency_seconds_bucket{endpoint=\"/analyze\"" in text
+    assert 'mindlens_model_info{name=' in text
+    assert 'mindlens_errors_total{type="validation"}' in text
+    assert 'status="500"' not in text  # no bad input above turned into a server error
+
+
+def test_admin_reload_needs_key(api: httpx.Client) -> None:
+    _assert_clean_4xx(api.post("/admin/reload"), 401, "X-API-Key")
+    _assert_clean_4xx(api.post("/admin/reload", headers={"X-API-Key": "nope"}), 403)
+    response = api.post("/admin/reload", headers=ADMIN)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["reloaded"] is False  # the champion is already served
+    assert body["version"] == api.get("/healthz").json()["version"]
+
+
+def test_openapi_and_docs(api: httpx.Client) -> None:
+    schema = api.get("/openapi.json").json()
+    assert "/analyze" in schema["paths"]
+    assert api.get("/docs").status_code == 200
