@@ -101,4 +101,7 @@ def build_demo(analyze: AnalyzeFn, model_label: Callable[[], str], *,
                              interactive=False)
         button.click(run, inputs=[text, min_confidence],
                      outputs=[highlighted, table, model_info], api_name="analyze")
+        # Show the example analysed on arrival, so the first screen already explains itself.
+        demo.load(run, inputs=[text, min_confidence], outputs=[highlighted, table, model_info],
+                  api_name=False)
     return demo
