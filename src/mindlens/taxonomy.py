@@ -38,6 +38,8 @@ TRAITS: tuple[Trait, ...] = (
           "Asking you to believe because of who says it or how many agree."),
     Trait("slogans_and_repetition", "Slogans and repetition",
           "Catchy phrases and repeated messages that replace argument."),
+    Trait("clickbait", "Clickbait",
+          "Headlines that withhold or exaggerate to make you click rather than inform."),
 )
 
 TECHNIQUES: tuple[Technique, ...] = (
@@ -85,6 +87,36 @@ TECHNIQUES: tuple[Technique, ...] = (
     Technique("repetition", "Repetition", "slogans_and_repetition",
               "Repeating the same message over and over so the audience accepts it.",
               "Jobs, jobs, jobs: that is what this plan brings.", "#000075"),
+    Technique("appeal_to_emotion", "Appeal to emotion", "emotional_language",
+              "Winning an argument by stirring pity, anger or pride instead of giving reasons.",
+              "Think of the grieving mothers before you dare vote against this bill.", "#fabed4"),
+    Technique("glittering_generalities", "Glittering generalities", "emotional_language",
+              "Vague, virtuous words (freedom, justice, family) attached to an idea to win approval "
+              "without evidence.",
+              "Our plan stands for freedom, dignity and everything good about this nation.", "#ffd8b1"),
+    Technique("smears", "Smears", "attacks_on_people",
+              "An effort to damage someone's reputation with negative propaganda.",
+              "Everyone knows the senator has always been in the pocket of shady donors.", "#fffac8"),
+    Technique("ad_hominem", "Personal attack (ad hominem)", "attacks_on_people",
+              "Attacking the person making an argument instead of the argument itself.",
+              "Why listen to her views on taxes? She can't even manage her own household.", "#aaffc3"),
+    Technique("faulty_generalization", "Faulty generalization", "faulty_reasoning",
+              "Drawing a conclusion about all cases from one or a few.",
+              "My neighbour's electric car broke down, so electric cars are unreliable.", "#dcbeff"),
+    Technique("circular_reasoning", "Circular reasoning", "faulty_reasoning",
+              "An argument whose conclusion is already assumed in its premise.",
+              "The law is just because it is the law.", "#808000"),
+    Technique("obfuscation", "Obfuscation / intentional vagueness", "faulty_reasoning",
+              "Deliberately unclear or ambiguous wording that lets the audience read in what it "
+              "wants, or shifts a word's meaning mid-argument.",
+              "Mistakes were made, and certain measures may or may not be taken in due course.",
+              "#e6beff"),
+    Technique("flawed_logic", "Flawed logic", "faulty_reasoning",
+              "An error in the logical structure of an argument not covered by a named fallacy.",
+              "All cats have tails; my dog has a tail; so my dog is a cat.", "#c0c0c0"),
+    Technique("clickbait", "Clickbait", "clickbait",
+              "A headline that teases, withholds or exaggerates to make you click.",
+              "You won't believe what this celebrity did next!", "#ff7f00"),
 )
 
 # Each dataset's label names onto MindLens technique ids.
@@ -105,7 +137,51 @@ SOURCE_LABELS: dict[str, dict[str, str]] = {
         "Bandwagon,Reductio_ad_hitlerum": "bandwagon",
         "Repetition": "repetition",
     },
+    # SemEval-2021 Task 6 (memes, subtasks 1 and 2). PTC merges some of these; the
+    # MindLens technique follows PTC so that one label means one thing across sources.
+    "semeval2021": {
+        "Appeal to authority": "appeal_to_authority",
+        "Appeal to fear/prejudice": "appeal_to_fear",
+        "Black-and-white Fallacy/Dictatorship": "black_and_white_fallacy",
+        "Causal Oversimplification": "causal_oversimplification",
+        "Doubt": "doubt",
+        "Exaggeration/Minimisation": "exaggeration_minimisation",
+        "Flag-waving": "flag_waving",
+        "Glittering generalities (Virtue)": "glittering_generalities",
+        "Loaded Language": "loaded_language",
+        "Misrepresentation of Someone's Position (Straw Man)": "whataboutism_strawman_red_herring",
+        "Name calling/Labeling": "name_calling",
+        "Obfuscation, Intentional vagueness, Confusion": "obfuscation",
+        "Presenting Irrelevant Data (Red Herring)": "whataboutism_strawman_red_herring",
+        "Reductio ad hitlerum": "bandwagon",
+        "Repetition": "repetition",
+        "Slogans": "slogans",
+        "Smears": "smears",
+        "Thought-terminating cliché": "thought_terminating_cliche",
+        "Whataboutism": "whataboutism_strawman_red_herring",
+        "Bandwagon": "bandwagon",
+    },
+    # LOGIC (Jin et al. 2022), edu and climate sets.
+    "logic": {
+        "ad hominem": "ad_hominem",
+        "ad populum": "bandwagon",
+        "appeal to emotion": "appeal_to_emotion",
+        "circular reasoning": "circular_reasoning",
+        "equivocation": "obfuscation",
+        "fallacy of credibility": "appeal_to_authority",
+        "fallacy of extension": "whataboutism_strawman_red_herring",
+        "fallacy of logic": "flawed_logic",
+        "fallacy of relevance": "whataboutism_strawman_red_herring",
+        "false causality": "causal_oversimplification",
+        "false dilemma": "black_and_white_fallacy",
+        "faulty generalization": "faulty_generalization",
+        "intentional": "obfuscation",
+    },
+    # Stop Clickbait: one label for the positive class; the negative class has none.
+    "clickbait": {"clickbait": "clickbait"},
 }
+# MindLens's own data (curated examples, Label Studio exports) uses technique ids directly.
+SOURCE_LABELS["mindlens"] = {t.id: t.id for t in TECHNIQUES}
 
 TECHNIQUE_IDS: tuple[str, ...] = tuple(t.id for t in TECHNIQUES)
 _BY_ID = {t.id: t for t in TECHNIQUES}
