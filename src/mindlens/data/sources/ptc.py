@@ -1,8 +1,9 @@
-"""Propaganda Techniques Corpus (SemEval-2020 Task 11) reader.
+"""Propaganda Techniques Corpus (SemEval-2020 Task 11).
 
 Layout under ``<data_dir>/ptc-semeval2020-task11/datasets``: ``train-articles/
-article<ID>.txt`` (title, blank line, one sentence per line; UTF-8, BOM kept)
-and ``train-task-flc-tc.labels`` (``id<TAB>technique<TAB>start<TAB>end``).
+article<ID>.txt`` (title, blank line, one sentence per line; UTF-8, BOM kept),
+``train-task-flc-tc.labels`` (``id<TAB>technique<TAB>start<TAB>end``) and the
+unlabelled ``test-articles/`` (kept as split ``unlabelled`` for self-training).
 """
 
 from __future__ import annotations
@@ -12,25 +13,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mindlens import taxonomy
-from mindlens.data.schema import Document, Span
+from mindlens.data.schema import Document, PropagandaSpan, SourceData, Span, document_id
+from mindlens.data.sources.base import DataNotFoundError, lazy_remote, require_dir
 
-SOURCE = "ptc"
-FOLDER = "ptc-semeval2020-task11/datasets"
+NAME = "ptc"
+FOLDER = "ptc-semeval2020-task11"
+ROOT = f"{FOLDER}/datasets"
 _ARTICLE = re.compile(r"article(\d+)\.txt$")
 
-
-class DataNotFoundError(FileNotFoundError):
-    """A dataset is missing from the configured data directory."""
-
-
-def ptc_root(data_dir: Path) -> Path:
-    root = Path(data_dir) / FOLDER
-    if not (root / "train-articles").is_dir():
-        raise DataNotFoundError(
-            f"PTC not found under {root}: set MINDLENS_DATA_DIR to the folder holding "
-            f"'{FOLDER.split('/')[0]}/' (e.g. ../shared/datasets)"
-        )
-    return root
+__all__ = ["NAME", "FOLDER", "DataNotFoundError", "load", "load_train",
+           "read_article", "iter_articles", "read_labels", "read_si_labels"]
+__getattr__ = lazy_remote(NAME, __name__)  # REMOTE: pinned files, from mindlens.data.fetch
 
 
 def read_article(path: Path) -> str:
@@ -46,7 +39,8 @@ def iter_articles(folder: Path, split: str = "train") -> Iterator[Document]:
             continue
         text = read_article(path)
         title = text.lstrip("\ufeff").split("\n", 1)[0].strip()
-        yield Document(id=match.group(1), source=SOURCE, text=text, title=title, split=split)
+        yield Document(id=document_id(NAME, match.group(1)), source=NAME, text=text, title=title,
+                       split=split)
 
 
 def read_labels(path: Path) -> list[Span]:
@@ -59,17 +53,44 @@ def read_labels(path: Path) -> list[Span]:
             fields = line.rstrip("\n").split("\t")
             if len(fields) != 4:
                 raise ValueError(f"{path}:{line_no}: expected 4 tab-separated fields")
-            doc_id, label, start, end = fields
-            spans.append(Span(doc_id, int(start), int(end), taxonomy.map_label(SOURCE, label)))
+            native, label, start, end = fields
+            spans.append(Span(document_id(NAME, native), int(start), int(end),
+                              taxonomy.map_label(NAME, label)))
+    return spans
+
+
+def read_si_labels(path: Path) -> list[PropagandaSpan]:
+    """Merged propaganda spans of a ``*-task-si.labels`` file (``id<TAB>start<TAB>end``)."""
+    spans: list[PropagandaSpan] = []
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 3:
+                raise ValueError(f"{path}:{line_no}: expected 3 tab-separated fields")
+            spans.append(PropagandaSpan(document_id(NAME, fields[0]), int(fields[1]), int(fields[2])))
     return spans
 
 
 def load_train(data_dir: Path, max_articles: int | None = None) -> tuple[list[Document], list[Span]]:
-    """The labelled training articles and their technique spans."""
-    root = ptc_root(data_dir)
+    """The labelled training articles (optionally the first N) and their spans."""
+    root = require_dir(Path(data_dir) / ROOT / "train-articles", "PTC").parent
     documents = list(iter_articles(root / "train-articles", split="train"))
     if max_articles is not None:
         documents = documents[:max_articles]
     keep = {d.id for d in documents}
     spans = [s for s in read_labels(root / "train-task-flc-tc.labels") if s.document_id in keep]
     return documents, spans
+
+
+def load(data_dir: Path) -> SourceData:
+    """Training articles with technique and propaganda spans, plus the unlabelled test articles."""
+    documents, spans = load_train(data_dir)
+    si = read_si_labels(Path(data_dir) / ROOT / "train-task-si.labels")
+    test_dir = Path(data_dir) / ROOT / "test-articles"
+    if test_dir.is_dir():
+        documents += list(iter_articles(test_dir, split="unlabelled"))
+    return SourceData(name=NAME, documents=documents, spans=spans, propaganda_spans=si,
+                      label_space=tuple(dict.fromkeys(taxonomy.SOURCE_LABELS[NAME].values())),
+                      granularity="span", native_split=False)

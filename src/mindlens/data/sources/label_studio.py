@@ -1,0 +1,44 @@
+"""Labels exported from Label Studio, already converted to the curated JSONL format.
+
+Layout: ``<labels_dir>/{curated,feedback}/*.jsonl`` (default ``<state_dir>/labels``).
+``curated`` holds relabelled curated examples, ``feedback`` user-reported texts;
+the origin stays in the document id (``label_studio:feedback/<id>``) so the two
+never collide and a model's errors can be traced back. Parsing and validation
+are ``curated``'s; a record may carry an ``origin`` field, which must match its folder.
+Missing folders read as no documents.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mindlens.config import get_settings
+from mindlens.data.schema import SourceData
+from mindlens.data.sources import curated
+from mindlens.data.sources.base import RemoteFile
+
+NAME = "label_studio"
+FOLDER = "labels"  # relative to the state directory, not the data directory
+REMOTE: tuple[RemoteFile, ...] = ()  # produced locally: nothing to fetch
+ORIGINS = ("curated", "feedback")
+EXTRA_KEYS = frozenset({"origin"})
+
+__all__ = ["NAME", "FOLDER", "REMOTE", "ORIGINS", "load", "default_labels_dir"]
+
+
+def default_labels_dir() -> Path:
+    return get_settings().state_dir / FOLDER
+
+
+def load(data_dir: Path | None = None, labels_dir: Path | None = None) -> SourceData:
+    """Every exported record, ids ``<origin>/<record id>`` (``data_dir`` is unused)."""
+    root = default_labels_dir() if labels_dir is None else Path(labels_dir)
+    pairs: list[tuple[str, curated.Record]] = []
+    for origin in ORIGINS:
+        for record in curated.read_folder(root / origin, EXTRA_KEYS):
+            declared = record.extra.get("origin", origin)
+            if declared != origin:
+                raise ValueError(f"{record.where}: origin {declared!r} does not match its "
+                                 f"folder {origin!r}")
+            pairs.append((f"{origin}/{record.id}", record))
+    return curated.to_source_data(NAME, pairs)
