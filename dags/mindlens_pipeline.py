@@ -1,8 +1,11 @@
-"""MindLens training pipeline: prepare data -> train (papermill notebook) -> register -> reload API.
+"""MindLens training pipeline.
+
+fetch_data -> prepare_data -> validate_data -> (profile_data, train) -> register -> reload_api
 
 Thin by design: each task calls a stage in ``mindlens.pipeline``; nothing runs
-at import time. Trigger from the Airflow UI with conf such as
-``{"max_articles": 40}`` for a quick run on a slice of PTC.
+at import time. A failed data test fails the run with the report in the
+validate_data task log. Trigger from the Airflow UI with conf such as
+``{"max_documents": 40}`` for a quick run on a sample of every source.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from airflow.sdk import Param, dag, get_current_context, task
     catchup=False,
     tags=["mindlens", "training"],
     params={
-        "max_articles": Param(None, type=["null", "integer"], minimum=2,
-                              description="Cap on PTC articles (quick runs); empty = all"),
+        "max_documents": Param(None, type=["null", "integer"], minimum=2,
+                               description="Seeded sample of N documents per source and split "
+                                           "(quick runs); empty = all"),
         "overrides": Param({}, type="object",
                            description="Baseline hyper-parameters overriding configs/default.yaml"),
     },
@@ -28,17 +32,36 @@ from airflow.sdk import Param, dag, get_current_context, task
 )
 def mindlens_pipeline() -> None:
     @task
-    def prepare_data() -> dict:
+    def fetch_data() -> dict:
         from mindlens import pipeline
 
-        return pipeline.prepare_data(get_current_context()["params"]["max_articles"])
+        return pipeline.fetch_data()
 
     @task
-    def train(manifest: dict) -> dict:
+    def prepare_data(fetched: dict) -> dict:
+        from mindlens import pipeline
+
+        return pipeline.prepare_data(get_current_context()["params"]["max_documents"])
+
+    @task
+    def validate_data(manifest: dict) -> dict:
+        from mindlens import pipeline
+
+        return pipeline.validate_data(manifest["manifest_path"]) | {
+            "manifest_path": manifest["manifest_path"]}
+
+    @task
+    def profile_data(validated: dict) -> dict:
+        from mindlens import pipeline
+
+        return pipeline.profile_data(validated["manifest_path"])
+
+    @task
+    def train(validated: dict) -> dict:
         from mindlens import pipeline
 
         overrides = get_current_context()["params"]["overrides"]
-        return pipeline.train_with_notebook(manifest["manifest_path"], overrides)
+        return pipeline.train_with_notebook(validated["manifest_path"], overrides)
 
     @task
     def register(training: dict) -> dict:
@@ -54,7 +77,9 @@ def mindlens_pipeline() -> None:
             return {"notified": False, "reason": "champion unchanged"}
         return pipeline.notify_reload()
 
-    reload_api(register(train(prepare_data())))
+    validated = validate_data(prepare_data(fetch_data()))
+    profile_data(validated)
+    reload_api(register(train(validated)))
 
 
 mindlens_pipeline()

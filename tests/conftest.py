@@ -69,7 +69,7 @@ def champion_settings() -> Settings:
 
     reset_settings_cache()
     settings = get_settings()
-    prepare_dataset(settings, max_articles=SMALL_SLICE)
+    prepare_dataset(settings, max_documents=SMALL_SLICE, sources=["ptc"])
     result = train_baseline(settings, run_name="test-champion")
     register_if_better(settings, result.run_id, result.model_uri)
     return settings

@@ -43,32 +43,98 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug l
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-@app.command()
-def data(max_articles: Annotated[Optional[int], typer.Option(min=2, help="Use only the first N PTC articles.")] = None) -> None:
-    """Prepare the processed sentence dataset from the raw sources."""
-    from mindlens.data.ptc import DataNotFoundError
+data_app = typer.Typer(help="Fetch, prepare, validate and describe the datasets.",
+                       no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("fetch")
+def data_fetch(
+    source: Annotated[Optional[list[str]], typer.Option(help="Only this source (repeatable).")] = None,
+    force: Annotated[bool, typer.Option(help="Replace local files whose checksum differs.")] = False,
+) -> None:
+    """Download the public sources (pinned, checksummed) into MINDLENS_DATA_DIR; offline,
+    check the local copy instead."""
+    from mindlens.data.fetch import ChecksumError, FetchError, fetch
+
+    settings = _settings()
+    try:
+        report = fetch(settings.data_dir, source, force=force)
+    except (ChecksumError, FetchError, ValueError) as err:
+        _fail(str(err))
+    typer.echo(report.render())
+
+
+@data_app.command("prepare")
+def data_prepare(
+    max_documents: Annotated[Optional[int], typer.Option(min=2, help="A seeded sample of N documents per source and split.")] = None,
+) -> None:
+    """Build the processed dataset (Parquet tables + manifest) from every configured source."""
+    from mindlens.data.sources.base import DataNotFoundError
     from mindlens.pipeline import prepare_data
 
     try:
-        _print_json(prepare_data(max_articles, _settings()))
+        manifest = prepare_data(max_documents, _settings())
     except DataNotFoundError as err:
         _fail(str(err))
+    typer.echo(f"wrote {manifest['folder']} (content hash {manifest['content_hash'][:12]})")
+    for source_split, n in manifest["rows"]["documents"].items():
+        typer.echo(f"  {source_split:<28} {n:>6} documents")
+    if manifest["near_duplicates"]:
+        typer.echo(f"  {manifest['near_duplicates']} texts appear in more than one split "
+                   "(near_duplicates.csv)")
+
+
+def _manifest():  # type: ignore[no-untyped-def]
+    from mindlens.data.dataset import Manifest
+
+    try:
+        return Manifest.read(_settings().processed_dir)
+    except FileNotFoundError as err:
+        _fail(str(err))
+
+
+@data_app.command("validate")
+def data_validate() -> None:
+    """Run the data tests on the processed dataset; exit 1 if any fails."""
+    from mindlens.data.dataset import TABLES
+    from mindlens.data.validation import validate_tables
+
+    manifest = _manifest()
+    report = validate_tables({name: manifest.table(name) for name in TABLES}, manifest)
+    typer.echo(report.render())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@data_app.command("stats")
+def data_stats(
+    chart: Annotated[Optional[Path], typer.Option(help="Where to write the bar chart PNG.")] = None,
+) -> None:
+    """Documents per source and split, labels per technique and source, and a bar chart."""
+    from mindlens.data.stats import document_counts, label_chart, label_counts
+
+    manifest = _manifest()
+    typer.echo("documents per source and split\n" + document_counts(manifest).to_string())
+    typer.echo("\nlabels per technique and source\n" + label_counts(manifest).to_string())
+    path = label_chart(manifest, chart or _settings().reports_dir / "data_label_counts.png")
+    typer.echo(f"\nchart: {path}")
 
 
 @app.command()
 def train(
-    max_articles: Annotated[Optional[int], typer.Option(min=2, help="Prepare data from the first N PTC articles first.")] = None,
+    max_documents: Annotated[Optional[int], typer.Option(min=2, help="Prepare data from a sample of N documents per source and split first.")] = None,
     notebook: Annotated[bool, typer.Option(help="Train through the papermill notebook (writes a report).")] = True,
     register_model: Annotated[bool, typer.Option("--register/--no-register", help="Register the result (champion if better).")] = False,
 ) -> None:
     """Train the baseline and log it to MLflow."""
     from mindlens import pipeline
-    from mindlens.data.ptc import DataNotFoundError
+    from mindlens.data.sources.base import DataNotFoundError
     from mindlens.training.baseline import train_baseline
 
     settings = _settings()
     try:
-        manifest = pipeline.prepare_data(max_articles, settings)
+        manifest = pipeline.prepare_data(max_documents, settings)
     except DataNotFoundError as err:
         _fail(str(err))
     if notebook:
@@ -106,22 +172,20 @@ def evaluate(
     split: Annotated[str, typer.Option(help="Split of the processed dataset to score.")] = "val",
 ) -> None:
     """Score the registry champion on a split of the processed dataset."""
-    from mindlens.data.dataset import read_dataset
     from mindlens.evaluation.metrics import multilabel_report
+    from mindlens.training.baseline import training_sentences
 
     settings = _settings()
-    path = settings.processed_dir / "sentences.parquet"
-    if not path.is_file():
-        _fail(f"no processed dataset at {path}; run `mindlens data` first")
-    frame = read_dataset(path)
+    frame = training_sentences(_manifest(), settings)
+    known = sorted(frame["split"].unique())
     frame = frame[frame["split"] == split]
     if frame.empty:
-        _fail(f"split {split!r} is empty; known: {sorted(read_dataset(path)['split'].unique())}")
+        _fail(f"split {split!r} is empty; known: {known}")
     analyzer, info = _load_champion(settings)
     model = analyzer.sentence_model
-    y_true = model.binarize(frame["labels"].tolist())
+    gold = [[label for label in labels if label in model.labels] for labels in frame["labels"]]
     y_pred = model.binarize(model.predict(frame["text"].tolist()))
-    report = multilabel_report(y_true, y_pred, model.labels)
+    report = multilabel_report(model.binarize(gold), y_pred, model.labels)
     report.pop("per_label")
     _print_json({"model": f"{info.name} v{info.version}", "split": split, **report})
 
@@ -218,7 +282,7 @@ def analyze(
 
 @app.command()
 def pipeline(
-    max_articles: Annotated[Optional[int], typer.Option(min=2, help="Train on the first N PTC articles.")] = None,
+    max_documents: Annotated[Optional[int], typer.Option(min=2, help="Use a sample of N documents per source and split.")] = None,
     if_no_champion: Annotated[bool, typer.Option(help="Skip when the registry already has a champion.")] = False,
 ) -> None:
     """Run the Airflow DAG mindlens_pipeline once, locally (airflow dags test)."""
@@ -233,7 +297,7 @@ def pipeline(
             return
         except NoChampionError:
             pass
-    conf = {"max_articles": max_articles} if max_articles else {}
+    conf = {"max_documents": max_documents} if max_documents else {}
     code = run_dag_once(settings, "mindlens_pipeline", conf)
     if code != 0:
         _fail(f"the pipeline DAG failed (exit {code}); see the task logs above", code=code)

@@ -41,10 +41,12 @@ class MlflowSettings(BaseModel):
 class DataSettings(BaseModel):
     seed: int = 13
     val_fraction: float = Field(0.2, gt=0.0, lt=1.0)
-    max_articles: int | None = Field(None, ge=2)
+    max_documents: int | None = Field(None, ge=2)
+    sources: list[str] = ["ptc", "semeval2021", "clickbait", "logic", "curated", "label_studio"]
 
 
 class BaselineSettings(BaseModel):
+    sources: list[str] = ["ptc"]
     max_features: int = Field(50000, ge=10)
     ngram_max: int = Field(2, ge=1, le=3)
     min_df: int = Field(2, ge=1)

@@ -15,15 +15,38 @@ from mindlens.config import Settings, get_settings
 log = logging.getLogger(__name__)
 
 
-def prepare_data(max_articles: int | None = None, settings: Settings | None = None) -> dict[str, Any]:
-    """Raw PTC -> processed sentence dataset; returns the manifest."""
+def fetch_data(settings: Settings | None = None) -> dict[str, Any]:
+    """Make sure every public source is in the data directory (download where missing)."""
+    from mindlens.data.fetch import fetch
+
+    settings = settings or get_settings()
+    report = fetch(settings.data_dir, progress=False)
+    log.info("%s", report.render())
+    return {"data_dir": str(settings.data_dir), "files": dict(report.counts())}
+
+
+def prepare_data(max_documents: int | None = None, settings: Settings | None = None) -> dict[str, Any]:
+    """Raw sources -> processed tables; returns the manifest (and its path)."""
     from dataclasses import asdict
 
+    from mindlens.data.dataset import MANIFEST
     from mindlens.data.prepare import prepare_dataset
 
-    manifest = prepare_dataset(settings or get_settings(), max_articles=max_articles)
-    log.info("dataset %s rows=%s hash=%s", manifest.path, manifest.rows, manifest.content_hash)
-    return asdict(manifest) | {"manifest_path": manifest.path.replace(".parquet", ".manifest.json")}
+    manifest = prepare_dataset(settings or get_settings(), max_documents=max_documents)
+    log.info("dataset %s hash=%s near-duplicates=%d", manifest.folder, manifest.content_hash,
+             manifest.near_duplicates)
+    return asdict(manifest) | {"manifest_path": f"{manifest.folder}/{MANIFEST}"}
+
+
+def validate_data(manifest_path: str, settings: Settings | None = None) -> dict[str, Any]:
+    """Run the data tests; a failure raises with the readable report (fails the DAG run)."""
+    from mindlens.data.validation import DataValidationError, validate_manifest
+
+    report = validate_manifest(manifest_path)
+    log.info("data validation:\n%s", report.render())
+    if not report.ok:
+        raise DataValidationError(report.render())
+    return report.summary()
 
 
 def train_with_notebook(manifest_path: str, overrides: dict[str, Any] | None = None,
@@ -37,6 +60,15 @@ def train_with_notebook(manifest_path: str, overrides: dict[str, Any] | None = N
     if not run.result.get("run_id"):
         raise RuntimeError(f"the training notebook reported no MLflow run ({run.notebook})")
     log.info("MLflow run_id=%s report=%s", run.result["run_id"], run.html)
+    return run.result | {"report_notebook": str(run.notebook), "report_html": str(run.html)}
+
+
+def profile_data(manifest_path: str, settings: Settings | None = None) -> dict[str, Any]:
+    """Execute ``notebooks/data_profile.ipynb``; its report is logged to its own MLflow run."""
+    from mindlens.notebooks import run_notebook
+
+    run = run_notebook(settings or get_settings(), "data_profile", {"manifest_path": manifest_path})
+    log.info("MLflow run_id=%s data profile report=%s", run.result.get("run_id"), run.html)
     return run.result | {"report_notebook": str(run.notebook), "report_html": str(run.html)}
 
 

@@ -1,7 +1,6 @@
 """End to end: the pipeline DAG on a small real slice of PTC, with ``dag.test()``."""
 
 import pytest
-
 from conftest import needs_ptc
 
 pytestmark = [needs_ptc, pytest.mark.slow]
@@ -19,14 +18,14 @@ def test_pipeline_runs_end_to_end(airflow_db, tmp_path, monkeypatch):
     monkeypatch.setenv("MINDLENS_STATE_DIR", str(tmp_path))
     monkeypatch.setenv("MINDLENS_SERVING__API_URL", "http://127.0.0.1:9")  # nothing listens
     from airflow.dag_processing.dagbag import DagBag
-
     from conftest import ROOT
+
     from mindlens.config import get_settings, reset_settings_cache
     from mindlens.registry import champion_info
 
     reset_settings_cache()
     dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("mindlens_pipeline")
-    run = dag.test(run_conf={"max_articles": 16})
+    run = dag.test(run_conf={"max_documents": 16})
     assert run.state == "success"
 
     settings = get_settings()
@@ -42,6 +41,14 @@ def test_pipeline_runs_end_to_end(airflow_db, tmp_path, monkeypatch):
     client = mlflow.MlflowClient()
     artifacts = {a.path for a in client.list_artifacts(champion.run_id, "reports")}
     assert f"reports/{executed[0].name}" in artifacts
+    profile = list((tmp_path / "reports" / "data_profile").glob("*.ipynb"))
+    assert len(profile) == 1 and profile[0].with_suffix(".html").is_file()
+    profile_runs = mlflow.search_runs(search_all_experiments=True,
+                                      filter_string="tags.notebook = 'data_profile'")
+    assert len(profile_runs) == 1
+    profile_run = profile_runs.iloc[0]["run_id"]
+    assert f"reports/{profile[0].name}" in {a.path for a in client.list_artifacts(profile_run, "reports")}
+
     run_data = client.get_run(champion.run_id).data
     assert run_data.params["data_content_hash"] == run_data.tags["data_content_hash"]
     assert int(run_data.params["train_rows"]) > 0

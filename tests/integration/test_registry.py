@@ -10,11 +10,12 @@ from mindlens.tracking import configure_mlflow
 
 def _fake_run(settings: Settings, metric: float) -> tuple[str, str]:
     """A run with a metric and a tiny logged model, as training would leave it."""
+    import tempfile
+    from pathlib import Path
+
     from mindlens.models.analyzer import Analyzer
     from mindlens.models.baseline import TfidfOvrClassifier
     from mindlens.training.baseline import PYFUNC_CODE
-    import tempfile
-    from pathlib import Path
 
     configure_mlflow(settings)
     model = TfidfOvrClassifier(["doubt"], min_df=1).fit(["is it true?", "it is."], [["doubt"], []])

@@ -1,17 +1,34 @@
-"""The ``data`` pipeline stage: raw sources in, processed dataset and manifest out."""
+"""The ``data prepare`` stage: every configured source in, processed tables and manifest out."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
+from tqdm import tqdm
+
 from mindlens.config import Settings
-from mindlens.data import ptc
-from mindlens.data.dataset import Manifest, sentence_table, split_documents, write_dataset
+from mindlens.data.dataset import Manifest, build_tables, write_dataset
+from mindlens.data.schema import SourceData
+from mindlens.data.sources import get_source
+
+log = logging.getLogger(__name__)
 
 
-def prepare_dataset(settings: Settings, max_articles: int | None = None) -> Manifest:
-    """Read PTC, split by article, write ``<state_dir>/data/sentences.parquet``."""
-    limit = max_articles if max_articles is not None else settings.data.max_articles
-    documents, spans = ptc.load_train(settings.data_dir, max_articles=limit)
-    splits = split_documents([d.id for d in documents], settings.data.val_fraction,
-                             settings.data.seed)
-    frame = sentence_table(documents, spans, splits)
-    return write_dataset(frame, settings.processed_dir)
+def load_sources(settings: Settings, names: Sequence[str] | None = None) -> list[SourceData]:
+    loaded = []
+    for name in tqdm(names or settings.data.sources, desc="reading sources", unit="source"):
+        data = get_source(name).load(settings.data_dir)
+        log.info("%s: %d documents, %d spans, %d document labels", name, len(data.documents),
+                 len(data.spans), len(data.labels))
+        loaded.append(data)
+    return loaded
+
+
+def prepare_dataset(settings: Settings, max_documents: int | None = None,
+                    sources: Sequence[str] | None = None) -> Manifest:
+    """Read the sources, split by document, write ``<state_dir>/data/*.parquet``."""
+    cap = max_documents if max_documents is not None else settings.data.max_documents
+    tables = build_tables(load_sources(settings, sources), settings.data.val_fraction,
+                          settings.data.seed, max_documents=cap)
+    return write_dataset(tables, settings.processed_dir, max_documents=cap)

@@ -212,7 +212,6 @@ def _mount_demo(app: FastAPI, store: ModelStore, settings: Settings) -> None:
     """Mount the Gradio demo at /demo; it calls the same code path as /analyze."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
-
     from mindlens_demo.app import build_demo
 
     def analyze(text: str, min_confidence: float) -> dict[str, Any]:

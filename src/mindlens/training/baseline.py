@@ -13,7 +13,7 @@ import pandas as pd
 
 from mindlens import taxonomy
 from mindlens.config import Settings
-from mindlens.data.dataset import Manifest, read_dataset
+from mindlens.data.dataset import MANIFEST, Manifest
 from mindlens.evaluation.metrics import multilabel_report
 from mindlens.models.analyzer import Analyzer
 from mindlens.models.baseline import TfidfOvrClassifier
@@ -33,15 +33,25 @@ class TrainResult:
 def fit_baseline(frame: pd.DataFrame, settings: Settings,
                  overrides: dict[str, Any] | None = None) -> tuple[TfidfOvrClassifier, dict[str, Any]]:
     """Fit on the train split and report on the val split (no MLflow)."""
-    params = settings.train.baseline.model_dump() | (overrides or {})
+    params = settings.train.baseline.model_dump(exclude={"sources"}) | (overrides or {})
     train, val = frame[frame["split"] == "train"], frame[frame["split"] == "val"]
     if train.empty or val.empty:
         raise ValueError("the dataset needs both a train and a val split")
-    model = TfidfOvrClassifier(taxonomy.TECHNIQUE_IDS, seed=settings.data.seed, **params)
+    seen = {label for labels in train["labels"] for label in labels}
+    labels = [t for t in taxonomy.TECHNIQUE_IDS if t in seen]  # taxonomy order, trained labels only
+    model = TfidfOvrClassifier(labels, seed=settings.data.seed, **params)
     model.fit(train["text"].tolist(), train["labels"].tolist())
     predicted = model.binarize(model.predict(val["text"].tolist()))
     report = multilabel_report(model.binarize(val["labels"].tolist()), predicted, model.labels)
     return model, report
+
+
+def training_sentences(manifest: Manifest, settings: Settings) -> pd.DataFrame:
+    """Sentences with span labels from the configured sources, train and val splits."""
+    frame = manifest.table("sentences")
+    keep = (frame["source"].isin(settings.train.baseline.sources) & frame["span_labelled"]
+            & frame["split"].isin(["train", "val"]))
+    return frame[keep].reset_index(drop=True)
 
 
 def _f1_figure(report: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -69,8 +79,8 @@ def train_baseline(settings: Settings, manifest_path: Path | None = None, *,
     import mlflow
     from mlflow.models import infer_signature
 
-    manifest = Manifest.read(manifest_path or settings.processed_dir / "sentences.manifest.json")
-    frame = read_dataset(Path(manifest.path))
+    manifest = Manifest.read(manifest_path or settings.processed_dir / MANIFEST)
+    frame = training_sentences(manifest, settings)
     configure_mlflow(settings)
     with mlflow.start_run(run_name=run_name, tags=tags) as run:
         started = time.perf_counter()
@@ -85,8 +95,9 @@ def train_baseline(settings: Settings, manifest_path: Path | None = None, *,
         metrics["fit_seconds"] = fit_seconds
         mlflow.log_params({"model": "tfidf_ovr", **model.params,
                            "data_content_hash": manifest.content_hash,
-                           "train_rows": manifest.rows.get("train", 0),
-                           "val_rows": manifest.rows.get("val", 0)})
+                           "sources": ",".join(settings.train.baseline.sources),
+                           "train_rows": int((frame["split"] == "train").sum()),
+                           "val_rows": int((frame["split"] == "val").sum())})
         mlflow.set_tag("data_content_hash", manifest.content_hash)
         mlflow.log_metrics(metrics)
         mlflow.log_metrics({f"val_f1_{label}": v["f1"] for label, v in report["per_label"].items()})
