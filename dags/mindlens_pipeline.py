@@ -1,6 +1,6 @@
 """MindLens training pipeline.
 
-fetch_data -> prepare_data -> validate_data -> (profile_data, train) -> register -> reload_api
+fetch_data -> prepare_data -> validate_data -> (profile_data, train -> evaluate -> register -> reload_api)
 
 Thin by design: each task calls a stage in ``mindlens.pipeline``; nothing runs
 at import time. A failed data test fails the run with the report in the
@@ -64,6 +64,14 @@ def mindlens_pipeline() -> None:
         return pipeline.train_with_notebook(validated["manifest_path"], overrides)
 
     @task
+    def evaluate(training: dict) -> dict:
+        """Evaluation and error-analysis reports, logged into the training run."""
+        from mindlens import pipeline
+
+        reports = pipeline.evaluation_reports(training["model_uri"], "val", training["run_id"])
+        return training | {"reports": {k: v["report_html"] for k, v in reports.items()}}
+
+    @task
     def register(training: dict) -> dict:
         from mindlens import pipeline
 
@@ -79,7 +87,7 @@ def mindlens_pipeline() -> None:
 
     validated = validate_data(prepare_data(fetch_data()))
     profile_data(validated)
-    reload_api(register(train(validated)))
+    reload_api(register(evaluate(train(validated))))
 
 
 mindlens_pipeline()

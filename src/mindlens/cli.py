@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -126,25 +125,54 @@ def train(
     max_documents: Annotated[Optional[int], typer.Option(min=2, help="Prepare data from a sample of N documents per source and split first.")] = None,
     notebook: Annotated[bool, typer.Option(help="Train through the papermill notebook (writes a report).")] = True,
     register_model: Annotated[bool, typer.Option("--register/--no-register", help="Register the result (champion if better).")] = False,
+    param: Annotated[Optional[list[str]], typer.Option(help="Baseline hyper-parameter override KEY=VALUE (repeatable), e.g. C=1.0.")] = None,
 ) -> None:
-    """Train the baseline and log it to MLflow."""
+    """Train the baseline analyzer and log it to MLflow (prepares the data first if needed)."""
     from mindlens import pipeline
+    from mindlens.data.dataset import MANIFEST
     from mindlens.data.sources.base import DataNotFoundError
     from mindlens.training.baseline import train_baseline
 
     settings = _settings()
-    try:
-        manifest = pipeline.prepare_data(max_documents, settings)
-    except DataNotFoundError as err:
-        _fail(str(err))
-    if notebook:
-        result = pipeline.train_with_notebook(manifest["manifest_path"], settings=settings)
+    manifest_path = settings.processed_dir / MANIFEST
+    if max_documents is not None or not manifest_path.is_file():
+        try:
+            manifest = pipeline.prepare_data(max_documents, settings)
+        except DataNotFoundError as err:
+            _fail(str(err))
     else:
-        trained = train_baseline(settings, Path(manifest["manifest_path"]))
+        typer.echo(f"using the processed dataset at {manifest_path} (`mindlens data prepare` rebuilds it)",
+                   err=True)
+        manifest = {"manifest_path": str(manifest_path)}
+    overrides = _overrides(param or [])
+    if notebook:
+        result = pipeline.train_with_notebook(manifest["manifest_path"], overrides, settings=settings)
+    else:
+        trained = train_baseline(settings, Path(manifest["manifest_path"]), overrides=overrides)
         result = {"run_id": trained.run_id, "model_uri": trained.model_uri, "metrics": trained.metrics}
     if register_model:
         result["registration"] = pipeline.register(result["run_id"], result["model_uri"], settings)
     _print_json(result)
+
+
+def _overrides(pairs: list[str]) -> dict[str, Any]:
+    """``["C=1.0", "ngram_max=1"]`` -> typed overrides, validated against the config model."""
+    from pydantic import ValidationError
+
+    from mindlens.config import BaselineSettings
+
+    raw: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in BaselineSettings.model_fields or key.endswith("sources"):
+            known = [k for k in BaselineSettings.model_fields if not k.endswith("sources")]
+            _fail(f"--param {pair!r}: expected KEY=VALUE with KEY one of {', '.join(known)}", code=2)
+        raw[key] = None if value.lower() in ("none", "null") else value
+    try:
+        checked = BaselineSettings(**raw)
+    except ValidationError as err:
+        _fail(f"invalid --param: {err.errors()[0]['loc'][0]}: {err.errors()[0]['msg']}", code=2)
+    return {key: getattr(checked, key) for key in raw}
 
 
 @app.command()
@@ -169,37 +197,121 @@ def register(run_id: Annotated[str, typer.Argument(help="MLflow run id of a trai
 
 @app.command()
 def evaluate(
+    model_uri: Annotated[Optional[str], typer.Option(help="MLflow model URI (runs:/ID/analyzer, models:/NAME/3); default the champion.")] = None,
     split: Annotated[str, typer.Option(help="Split of the processed dataset to score.")] = "val",
+    report: Annotated[bool, typer.Option(help="Also execute the evaluate and error-analysis notebooks.")] = True,
+    task: Annotated[Optional[str], typer.Option(help="Score an official PTC file instead: si, tc or flc.")] = None,
+    gold: Annotated[Optional[Path], typer.Option(help="With --task: gold labels file.")] = None,
+    pred: Annotated[Optional[Path], typer.Option(help="With --task: predictions file.")] = None,
 ) -> None:
-    """Score the registry champion on a split of the processed dataset."""
-    from mindlens.evaluation.metrics import multilabel_report
-    from mindlens.training.baseline import training_sentences
+    """Score a model on every task of the processed dataset (or score a PTC predictions file)."""
+    if task is not None or gold is not None or pred is not None:
+        _score_file(task, gold, pred)
+        return
+    from mindlens import pipeline
+    from mindlens.evaluation.evaluate import evaluate_analyzer
 
     settings = _settings()
-    frame = training_sentences(_manifest(), settings)
-    known = sorted(frame["split"].unique())
-    frame = frame[frame["split"] == split]
-    if frame.empty:
-        _fail(f"split {split!r} is empty; known: {known}")
-    analyzer, info = _load_champion(settings)
-    model = analyzer.sentence_model
-    gold = [[label for label in labels if label in model.labels] for labels in frame["labels"]]
-    y_pred = model.binarize(model.predict(frame["text"].tolist()))
-    report = multilabel_report(model.binarize(gold), y_pred, model.labels)
-    report.pop("per_label")
-    _print_json({"model": f"{info.name} v{info.version}", "split": split, **report})
+    manifest = _manifest()
+    analyzer, ref = _load_model(settings, model_uri)
+    known = sorted(manifest.table("documents")["split"].unique())
+    if split not in known:
+        _fail(f"split {split!r} is not in the processed data; known: {known}", code=2)
+    evaluation = evaluate_analyzer(analyzer, manifest, settings, split)
+    typer.echo(f"{ref['label']} on {split}")
+    for name, value in sorted(evaluation.metrics.items()):
+        typer.echo(f"  {name:<32} {value:.4f}")
+    if report:
+        for name, result in pipeline.evaluation_reports(model_uri, split, settings=settings).items():
+            typer.echo(f"{name} report: {result['report_html']}")
 
 
-def _load_champion(settings):  # type: ignore[no-untyped-def]
-    from mindlens.models.analyzer import Analyzer
-    from mindlens.registry import NoChampionError, download_champion
+def _score_file(task: str | None, gold: Path | None, pred: Path | None) -> None:
+    from mindlens.evaluation.ptc_format import score_file
+
+    if task not in ("si", "tc", "flc") or gold is None or pred is None:
+        _fail("scoring a file needs --task si|tc|flc, --gold FILE and --pred FILE", code=2)
+    for path in (gold, pred):
+        if not path.is_file():
+            _fail(f"no such file: {path}", code=2)
+    try:
+        _print_json(score_file(task, gold, pred))
+    except ValueError as err:
+        _fail(str(err), code=2)
+
+
+def _load_model(settings, model_uri: str | None):  # type: ignore[no-untyped-def]
+    from mlflow.exceptions import MlflowException
+
+    from mindlens.registry import NoChampionError, load_analyzer
 
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            info, path = download_champion(settings, Path(tmp))
-            return Analyzer.load(path), info
+        return load_analyzer(settings, model_uri)
     except NoChampionError as err:
         _fail(f"{err}; run `mindlens pipeline` (or `mindlens train --register`) first")
+    except (MlflowException, OSError) as err:
+        _fail(f"cannot load model {model_uri!r}: {str(err).splitlines()[0]}")
+
+
+@app.command("predict-ptc")
+def predict_ptc(
+    articles: Annotated[Path, typer.Option(help="Folder of article<ID>.txt files.")],
+    task: Annotated[str, typer.Option(help="si, tc or flc.")],
+    out: Annotated[Path, typer.Option(help="Where to write the predictions.")],
+    template: Annotated[Optional[Path], typer.Option(help="For tc: the spans to classify (second column ?).")] = None,
+    model_uri: Annotated[Optional[str], typer.Option(help="MLflow model URI; default the champion.")] = None,
+) -> None:
+    """Predict on PTC-style articles in the official SemEval-2020 Task 11 formats."""
+    from mindlens.data.sources.ptc import iter_articles
+    from mindlens.evaluation import ptc_format
+    from mindlens.evaluation.ptc_predict import predict_flc, predict_si, predict_tc
+
+    if task not in ("si", "tc", "flc"):
+        _fail(f"--task must be si, tc or flc, not {task!r}", code=2)
+    if not articles.is_dir():
+        _fail(f"no such folder: {articles}", code=2)
+    documents = list(iter_articles(articles, split="unlabelled"))
+    if not documents:
+        _fail(f"no article*.txt files in {articles}", code=2)
+    if task == "tc" and (template is None or not template.is_file()):
+        _fail("--task tc needs --template FILE (the spans to classify)", code=2)
+    analyzer, ref = _load_model(_settings(), model_uri)
+    if task == "si":
+        ptc_format.write_si(out, predict_si(analyzer, documents))
+    elif task == "flc":
+        ptc_format.write_flc(out, predict_flc(analyzer, documents))
+    else:
+        try:
+            rows = ptc_format.read_tc_template(template)
+            predicted = predict_tc(analyzer, {d.native_id: d for d in documents}, rows)
+        except ValueError as err:
+            _fail(str(err), code=2)
+        ptc_format.write_tc(out, [(a, t, s, e) for a, s, e, t in predicted])
+    typer.echo(f"wrote {out} ({task}, {len(documents)} articles, model {ref['label']})")
+
+
+@app.command()
+def compare(
+    run: Annotated[Optional[list[str]], typer.Option(help="Run id to include (repeatable).")] = None,
+    registered: Annotated[bool, typer.Option(help="Compare the registered versions instead.")] = False,
+    last: Annotated[int, typer.Option(min=1, help="Without --run: the last N training runs.")] = 10,
+    split: Annotated[str, typer.Option()] = "val",
+    markdown: Annotated[Optional[Path], typer.Option(help="Also write the Markdown table here.")] = None,
+    readme: Annotated[Optional[Path], typer.Option(help="Replace the comparison table in this README.")] = None,
+) -> None:
+    """Runs (or registered versions) side by side on the main metrics."""
+    from mindlens.evaluation.compare import compare_runs, to_markdown, update_readme
+
+    frame = compare_runs(_settings(), run, registered=registered, last=last, split=split)
+    if frame.empty:
+        _fail("no runs to compare; train a model first")
+    table = to_markdown(frame, split)
+    typer.echo(table)
+    if markdown:
+        markdown.write_text(table + "\n", encoding="utf-8")
+    if readme:
+        command = "mindlens compare" + (" --registered" if registered else "") + f" --readme {readme}"
+        update_readme(readme, table, command)
 
 
 @app.command()
@@ -244,15 +356,16 @@ def analyze(
     jsonl: Annotated[Optional[Path], typer.Option(help="Analyse one text per line of this file.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="With --jsonl: write results here (default stdout).")] = None,
     min_confidence: Annotated[Optional[float], typer.Option(min=0.0, max=1.0)] = None,
+    model_uri: Annotated[Optional[str], typer.Option(help="MLflow model URI; default the champion.")] = None,
 ) -> None:
-    """Analyse text with the registry champion."""
+    """Analyse text with the registry champion (or any model URI)."""
     from tqdm import tqdm
 
     if (text is None) == (jsonl is None):
         _fail("give either TEXT (or - or a file) or --jsonl FILE", code=2)
     settings = _settings()
-    analyzer, info = _load_champion(settings)
-    model = {"name": info.name, "version": info.version, "run_id": info.run_id}
+    analyzer, ref = _load_model(settings, model_uri)
+    model = {k: ref[k] for k in ("name", "version", "run_id", "uri")}
 
     def run(one: str) -> dict[str, Any]:
         return {"model": model, **analyzer.analyze(one, min_confidence=min_confidence)}
@@ -276,8 +389,7 @@ def analyze(
     if as_json:
         _print_json(result)
     else:
-        result["model"] = f"{info.name} v{info.version}"
-        typer.echo(_render(result))
+        typer.echo(_render(result | {"model": ref["label"]}))
 
 
 @app.command()

@@ -47,6 +47,8 @@ class DataSettings(BaseModel):
 
 class BaselineSettings(BaseModel):
     sources: list[str] = ["ptc"]
+    document_sources: list[str] = ["semeval2021", "logic"]
+    clickbait_sources: list[str] = ["clickbait"]
     max_features: int = Field(50000, ge=10)
     ngram_max: int = Field(2, ge=1, le=3)
     min_df: int = Field(2, ge=1)

@@ -72,6 +72,21 @@ def profile_data(manifest_path: str, settings: Settings | None = None) -> dict[s
     return run.result | {"report_notebook": str(run.notebook), "report_html": str(run.html)}
 
 
+def evaluation_reports(model_uri: str | None, split: str = "val", run_id: str | None = None,
+                       settings: Settings | None = None) -> dict[str, dict[str, Any]]:
+    """Execute ``evaluate.ipynb`` and ``error_analysis.ipynb`` for a model; both reports
+    (and their figures) are logged to ``run_id`` (the training run) or to runs of their own."""
+    from mindlens.notebooks import run_notebook
+
+    settings = settings or get_settings()
+    results = {}
+    for name in ("evaluate", "error_analysis"):
+        run = run_notebook(settings, name, {"model_uri": model_uri, "split": split, "run_id": run_id})
+        log.info("MLflow run_id=%s %s report=%s", run.result.get("run_id"), name, run.html)
+        results[name] = run.result | {"report_notebook": str(run.notebook), "report_html": str(run.html)}
+    return results
+
+
 def register(run_id: str, model_uri: str, settings: Settings | None = None) -> dict[str, Any]:
     """New registry version; champion alias if it beats the current champion."""
     from mindlens.registry import register_if_better

@@ -31,3 +31,49 @@ def configure_mlflow(settings: Settings) -> str:
                                                   artifact_location=root.resolve().as_uri())
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
+
+
+def git_commit(root: Path | None = None) -> str | None:
+    """The checkout's commit (with ``-dirty`` when it has uncommitted changes), if any."""
+    import subprocess
+
+    from mindlens.config import PROJECT_ROOT
+
+    cwd = root or PROJECT_ROOT
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{commit}-dirty" if dirty else commit
+
+
+def flatten(data: dict, prefix: str = "") -> dict[str, object]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (MLflow params are flat)."""
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out |= flatten(value, f"{name}.")
+        else:
+            out[name] = value
+    return out
+
+
+def log_run_context(settings: Settings, manifest) -> None:  # type: ignore[no-untyped-def]
+    """What makes a run reproducible: resolved config, git commit, data hash and counts."""
+    import mlflow
+
+    config = flatten(settings.model_dump(mode="json"), "config.")
+    config = {k: v for k, v in config.items() if "token" not in k and "password" not in k}
+    mlflow.log_params({k: str(v)[:500] for k, v in config.items()})
+    commit = git_commit()
+    if commit:
+        mlflow.set_tag("mlflow.source.git.commit", commit)
+    mlflow.set_tag("data_content_hash", manifest.content_hash)
+    mlflow.log_param("data_content_hash", manifest.content_hash)
+    mlflow.log_metrics({f"data_rows.{table}.{key.replace('/', '.')}": n
+                        for table, counts in manifest.rows.items() for key, n in counts.items()})
+    mlflow.log_text(manifest.to_json(), "data/manifest.json")

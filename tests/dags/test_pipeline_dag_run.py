@@ -51,4 +51,18 @@ def test_pipeline_runs_end_to_end(airflow_db, tmp_path, monkeypatch):
 
     run_data = client.get_run(champion.run_id).data
     assert run_data.params["data_content_hash"] == run_data.tags["data_content_hash"]
-    assert int(run_data.params["train_rows"]) > 0
+    assert run_data.metrics["data_rows.sentences.ptc.train"] > 0
+    assert run_data.tags["model_family"] == "tfidf_ovr"
+    assert run_data.tags["mlflow.source.git.commit"]
+    assert run_data.params["config.data.seed"] == "13"
+    for metric in ("val_micro_f1", "val_slc_f1", "val_si_f1", "val_tc_micro_f1", "val_flc_f1",
+                   "val_semeval2021_micro_f1", "val_logic_macro_f1", "val_clickbait_roc_auc",
+                   "val_ece", "train_micro_f1"):
+        assert metric in run_data.metrics, metric
+    evaluation = {a.path for a in client.list_artifacts(champion.run_id, "evaluation")}
+    assert "evaluation/val_confusion_matrix.png" in evaluation
+    assert "evaluation/reliability_val.png" in evaluation
+    for notebook in ("evaluate", "error_analysis"):
+        executed_report = list((tmp_path / "reports" / notebook).glob("*.ipynb"))
+        assert len(executed_report) == 1, notebook
+        assert f"reports/{executed_report[0].name}" in artifacts

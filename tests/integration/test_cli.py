@@ -57,8 +57,82 @@ def test_bad_input_gives_clear_errors(cli, tmp_path):
     assert unknown_run.exit_code == 1 and "no MLflow run" in unknown_run.output
 
 
-def test_evaluate_scores_the_champion(cli):
-    result = cli("evaluate")
+def test_evaluate_prints_every_task_metric(cli):
+    result = cli("evaluate", "--no-report")
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
-    assert 0.0 <= report["micro_f1"] <= 1.0 and report["n_sentences"] > 0
+    assert "mindlens-analyzer v" in result.output
+    for metric in ("val_micro_f1", "val_slc_f1", "val_si_f1", "val_tc_micro_f1", "val_flc_f1", "val_ece"):
+        assert metric in result.output
+    bad = cli("evaluate", "--no-report", "--split", "nope")
+    assert bad.exit_code == 2 and "known" in bad.output
+    missing = cli("evaluate", "--no-report", "--model-uri", "runs:/0123456789abcdef/analyzer")
+    assert missing.exit_code == 1 and "cannot load model" in missing.output
+
+
+@pytest.fixture
+def ptc_articles(tmp_path):
+    """Three real PTC training articles and their gold labels, laid out as the task ships them."""
+    from conftest import data_dir
+
+    root = data_dir() / "ptc-semeval2020-task11" / "datasets"
+    ids = ["111111111", "111111112", "111111113"]
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for article in ids:
+        name = f"article{article}.txt"
+        (folder / name).write_bytes((root / "train-articles" / name).read_bytes())
+    for kind in ("flc-tc", "si"):
+        lines = [line for line in (root / f"train-task-{kind}.labels").read_text().splitlines()
+                 if line.split("\t")[0] in ids]
+        (tmp_path / f"gold-{kind}.labels").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+def test_predict_ptc_writes_official_formats_that_score(cli, ptc_articles):
+    folder = ptc_articles / "articles"
+    for task, gold in (("si", "gold-si.labels"), ("flc", "gold-flc-tc.labels")):
+        out = ptc_articles / f"pred-{task}.txt"
+        result = cli("predict-ptc", "--articles", str(folder), "--task", task, "--out", str(out))
+        assert result.exit_code == 0, result.output
+        for line in out.read_text().splitlines():
+            fields = line.split("\t")
+            assert len(fields) == (3 if task == "si" else 4)
+            assert fields[0] in {"111111111", "111111112", "111111113"}
+        scored = cli("evaluate", "--task", task, "--gold", str(ptc_articles / gold), "--pred", str(out))
+        assert scored.exit_code == 0, scored.output
+        report = json.loads(scored.output)
+        assert 0.0 <= report["f1"] <= 1.0 and report["n_gold"] > 0
+
+    # TC: the template names gold spans with "?"; predictions keep its order.
+    gold_lines = (ptc_articles / "gold-flc-tc.labels").read_text().splitlines()
+    template = ptc_articles / "template.txt"
+    template.write_text("".join(f"{f[0]}\t?\t{f[2]}\t{f[3]}\n" for f in (line.split("\t") for line in gold_lines)))
+    out = ptc_articles / "pred-tc.txt"
+    result = cli("predict-ptc", "--articles", str(folder), "--task", "tc", "--template", str(template),
+                 "--out", str(out))
+    assert result.exit_code == 0, result.output
+    predicted = [line.split("\t") for line in out.read_text().splitlines()]
+    assert [(p[0], p[2], p[3]) for p in predicted] == [(g.split("\t")[0], g.split("\t")[2], g.split("\t")[3])
+                                                       for g in gold_lines]
+    scored = json.loads(cli("evaluate", "--task", "tc", "--gold", str(ptc_articles / "gold-flc-tc.labels"),
+                            "--pred", str(out)).output)
+    assert 0.0 <= scored["micro_f1"] <= 1.0
+
+
+def test_predict_ptc_bad_input(cli, tmp_path):
+    assert cli("predict-ptc", "--articles", str(tmp_path), "--task", "si", "--out", "x").exit_code == 2
+    assert cli("predict-ptc", "--articles", str(tmp_path), "--task", "xx", "--out", "x").exit_code == 2
+    bad = cli("evaluate", "--task", "si", "--gold", str(tmp_path / "none"), "--pred", str(tmp_path / "none"))
+    assert bad.exit_code == 2 and "no such file" in bad.output
+
+
+def test_compare_writes_a_markdown_table_into_the_readme(cli, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\n\nintro\n")
+    result = cli("compare", "--registered", "--readme", str(readme))
+    assert result.exit_code == 0, result.output
+    text = readme.read_text()
+    assert text.startswith("# Title") and "mindlens-compare:start" in text
+    assert "| metric (val) |" in text and "(champion)" in text and "| micro_f1 |" in text
+    again = cli("compare", "--registered", "--readme", str(readme))
+    assert again.exit_code == 0 and readme.read_text().count("mindlens-compare:start") == 1

@@ -2,9 +2,9 @@
 
 import pandas as pd
 import pytest
+from conftest import needs_ptc
 from typer.testing import CliRunner
 
-from conftest import needs_ptc
 from mindlens.cli import app
 from mindlens.config import reset_settings_cache
 

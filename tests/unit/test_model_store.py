@@ -20,13 +20,15 @@ from mindlens.serving.model_store import NO_MODEL_MESSAGE, ModelStore, NoModelEr
 class FakeAnalyzer:
     name = "fake-analyzer"
 
-    def analyze(self, text: str, *, min_confidence: float | None = None) -> dict[str, Any]:
+    def analyze(self, text: str, *, min_confidence: float | None = None,
+                title: str | None = None) -> dict[str, Any]:
         return {"sentences": [{"index": 0, "start": 0, "end": len(text), "text": text,
                                "techniques": [{"technique": "slogans", "name": "Slogans",
                                                "trait": "slogans_and_repetition",
                                                "confidence": 0.9}]}],
                 "document": {"score": 0.9, "techniques": {"slogans": 0.9},
                              "traits": {"slogans_and_repetition": 0.9}},
+                "title": {"text": title or text, "clickbait": None},
                 "min_confidence": min_confidence or 0.5, "timings_ms": {"model": 0.1}}
 
 

@@ -57,6 +57,7 @@ class Manifest:
     near_duplicates: int = 0
     max_documents: int | None = None
     sources: list[str] = field(default_factory=list)
+    label_spaces: dict[str, list[str]] = field(default_factory=dict)  # source -> techniques it labels
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -199,7 +200,8 @@ def _counts(frame: pd.DataFrame) -> dict[str, int]:
 
 
 def write_dataset(tables: dict[str, pd.DataFrame], out_dir: Path, *,
-                  max_documents: int | None = None) -> Manifest:
+                  max_documents: int | None = None,
+                  label_spaces: dict[str, list[str]] | None = None) -> Manifest:
     """Write every table atomically, then the manifest (written last: its presence
     means the whole dataset is complete)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -223,6 +225,7 @@ def write_dataset(tables: dict[str, pd.DataFrame], out_dir: Path, *,
         near_duplicates=int(duplicates["fingerprint"].nunique()) if not duplicates.empty else 0,
         max_documents=max_documents,
         sources=sorted(tables["documents"]["source"].unique().tolist()),
+        label_spaces=dict(sorted((label_spaces or {}).items())),
     )
     tmp = out_dir / f"{MANIFEST}.tmp"
     tmp.write_text(manifest.to_json())

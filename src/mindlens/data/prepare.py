@@ -29,6 +29,7 @@ def prepare_dataset(settings: Settings, max_documents: int | None = None,
                     sources: Sequence[str] | None = None) -> Manifest:
     """Read the sources, split by document, write ``<state_dir>/data/*.parquet``."""
     cap = max_documents if max_documents is not None else settings.data.max_documents
-    tables = build_tables(load_sources(settings, sources), settings.data.val_fraction,
-                          settings.data.seed, max_documents=cap)
-    return write_dataset(tables, settings.processed_dir, max_documents=cap)
+    loaded = load_sources(settings, sources)
+    tables = build_tables(loaded, settings.data.val_fraction, settings.data.seed, max_documents=cap)
+    return write_dataset(tables, settings.processed_dir, max_documents=cap,
+                         label_spaces={d.name: list(d.label_space) for d in loaded})

@@ -1,9 +1,16 @@
 """The complete analyzer: what one registered model version is and what the API serves.
 
 A bundle is a folder of safe files: ``analyzer.json`` (what is inside, how to
-combine it) and the component models as JSON. ``Analyzer.analyze`` turns a
-text into sentences with techniques and confidences, document-level scores
-per technique and per trait.
+combine it) and the component models as JSON:
+
+- ``sentence_model``: techniques per sentence (trained on span-labelled news);
+- ``document_model`` (optional): whole-text techniques and fallacies that only
+  document-level sources label (memes, LOGIC);
+- ``clickbait_model`` (optional): how clickbait a title is.
+
+``Analyzer.analyze`` turns a text into sentences with techniques and
+confidences, document-level scores per technique and per trait, and the
+title's clickbait score.
 """
 
 from __future__ import annotations
@@ -21,22 +28,75 @@ from mindlens.preprocessing.sentences import split_sentences
 
 FORMAT = "mindlens.analyzer/1"
 MANIFEST = "analyzer.json"
-SENTENCE_MODEL = "sentence_model.json"
+COMPONENTS = ("sentence_model", "document_model", "clickbait_model")
+
+
+def _check_labels(model: TfidfOvrClassifier | None) -> None:
+    if model is None:
+        return
+    unknown = [label for label in model.labels if label not in taxonomy.TECHNIQUE_IDS]
+    if unknown:
+        raise taxonomy.UnknownLabelError(f"model predicts unknown techniques: {unknown}")
+
+
+def title_of(text: str, title: str | None) -> str:
+    """The given title, else the text's first non-empty line (articles lead with it)."""
+    if title and title.strip():
+        return title.strip()
+    for line in text.splitlines():
+        if line.strip(" \t\ufeff"):
+            return line.strip(" \t\ufeff")
+    return ""
 
 
 class Analyzer:
     def __init__(self, sentence_model: TfidfOvrClassifier, *, name: str = "tfidf-baseline",
-                 min_confidence: float = 0.5, metadata: dict[str, Any] | None = None) -> None:
-        unknown = [label for label in sentence_model.labels if label not in taxonomy.TECHNIQUE_IDS]
-        if unknown:
-            raise taxonomy.UnknownLabelError(f"model predicts unknown techniques: {unknown}")
+                 min_confidence: float = 0.5, metadata: dict[str, Any] | None = None,
+                 document_model: TfidfOvrClassifier | None = None,
+                 clickbait_model: TfidfOvrClassifier | None = None) -> None:
+        for model in (sentence_model, document_model, clickbait_model):
+            _check_labels(model)
         self.sentence_model = sentence_model
+        self.document_model = document_model
+        self.clickbait_model = clickbait_model
         self.name = name
         self.min_confidence = min_confidence
         self.metadata = metadata or {}
 
-    def analyze(self, text: str, *, min_confidence: float | None = None) -> dict[str, Any]:
-        """Per-sentence techniques and document scores for one text."""
+    @property
+    def labels(self) -> list[str]:
+        """Every technique this analyzer can report, in taxonomy order."""
+        own = set(self.sentence_model.labels)
+        if self.document_model is not None:
+            own |= set(self.document_model.labels)
+        return [t for t in taxonomy.TECHNIQUE_IDS if t in own]
+
+    def document_scores(self, text: str, sentence_probs: np.ndarray | None = None) -> dict[str, float]:
+        """Whole-text score per technique: the best sentence for techniques the sentence
+        model knows, the document model for the rest."""
+        if sentence_probs is None:
+            sentences = split_sentences(text)
+            sentence_probs = self.sentence_model.predict_proba([s.text for s in sentences])
+        scores = {}
+        if len(sentence_probs):
+            scores = {label: float(p) for label, p in zip(self.sentence_model.labels,
+                                                          sentence_probs.max(axis=0))}
+        else:
+            scores = {label: 0.0 for label in self.sentence_model.labels}
+        if self.document_model is not None and text.strip():
+            doc_probs = self.document_model.predict_proba([text])[0]
+            for label, p in zip(self.document_model.labels, doc_probs):
+                scores.setdefault(label, float(p))
+        return {t: scores[t] for t in taxonomy.TECHNIQUE_IDS if t in scores}
+
+    def clickbait_score(self, headline: str) -> float | None:
+        if self.clickbait_model is None or not headline.strip():
+            return None
+        return float(self.clickbait_model.predict_proba([headline])[0, 0])
+
+    def analyze(self, text: str, *, min_confidence: float | None = None,
+                title: str | None = None) -> dict[str, Any]:
+        """Per-sentence techniques, document and trait scores, and the title's clickbait score."""
         started = time.perf_counter()
         threshold = self.min_confidence if min_confidence is None else min_confidence
         sentences = split_sentences(text)
@@ -51,8 +111,11 @@ class Analyzer:
             ]
             rows.append({"index": i, "start": sentence.start, "end": sentence.end,
                          "text": sentence.text, "techniques": found})
-        doc_scores = probs.max(axis=0) if len(sentences) else np.zeros(len(labels))
-        technique_scores = {label: round(float(s), 4) for label, s in zip(labels, doc_scores)}
+        technique_scores = {k: round(v, 4) for k, v in self.document_scores(text, probs).items()}
+        headline = title_of(text, title)
+        clickbait = self.clickbait_score(headline)
+        if clickbait is not None:
+            technique_scores["clickbait"] = round(clickbait, 4)
         trait_scores = {
             t.id: max((technique_scores.get(tid, 0.0) for tid in taxonomy.techniques_of_trait(t.id)),
                       default=0.0)
@@ -65,6 +128,7 @@ class Analyzer:
                 "techniques": technique_scores,
                 "traits": trait_scores,
             },
+            "title": {"text": headline, "clickbait": None if clickbait is None else round(clickbait, 4)},
             "min_confidence": threshold,
             "timings_ms": {"model": round((time.perf_counter() - started) * 1000, 2)},
         }
@@ -73,23 +137,35 @@ class Analyzer:
     def save(self, folder: Path) -> Path:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        self.sentence_model.save(folder / SENTENCE_MODEL)
-        manifest = {"format": FORMAT, "name": self.name, "min_confidence": self.min_confidence,
-                    "sentence_model": SENTENCE_MODEL, "metadata": self.metadata}
+        manifest: dict[str, Any] = {"format": FORMAT, "name": self.name,
+                                    "min_confidence": self.min_confidence, "metadata": self.metadata}
+        for component in COMPONENTS:
+            model = getattr(self, component)
+            if model is not None:
+                model.save(folder / f"{component}.json")
+                manifest[component] = f"{component}.json"
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         return folder
 
     @classmethod
     def load(cls, folder: Path) -> "Analyzer":
         """Load a bundle: JSON only, nothing is unpickled or executed."""
-        folder = Path(folder)
-        manifest_path = find_bundle(folder)
+        manifest_path = find_bundle(Path(folder))
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("format") != FORMAT:
             raise ValueError(f"{manifest_path} is not a {FORMAT} bundle")
-        model = TfidfOvrClassifier.load(manifest_path.parent / manifest["sentence_model"])
-        return cls(model, name=manifest["name"], min_confidence=manifest["min_confidence"],
-                   metadata=manifest.get("metadata", {}))
+        models = {}
+        for component in COMPONENTS:
+            name = manifest.get(component)
+            if name is not None:
+                if Path(name).name != name:  # a bundle names files beside it, nothing else
+                    raise ValueError(f"{manifest_path}: bad component file name {name!r}")
+                models[component] = TfidfOvrClassifier.load(manifest_path.parent / name)
+        if "sentence_model" not in models:
+            raise ValueError(f"{manifest_path} has no sentence_model")
+        return cls(models.pop("sentence_model"), name=manifest["name"],
+                   min_confidence=manifest["min_confidence"],
+                   metadata=manifest.get("metadata", {}), **models)
 
 
 def find_bundle(folder: Path) -> Path:

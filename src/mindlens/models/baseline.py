@@ -36,24 +36,33 @@ class TfidfOvrClassifier:
         return TfidfVectorizer(ngram_range=(1, self.params["ngram_max"]), sublinear_tf=True,
                                lowercase=True, strip_accents="unicode", dtype=np.float64, **extra)
 
-    def fit(self, texts: Sequence[str], y: Sequence[Sequence[str]]) -> "TfidfOvrClassifier":
+    def fit(self, texts: Sequence[str], y: Sequence[Sequence[str]],
+            known: np.ndarray | None = None) -> "TfidfOvrClassifier":
+        """Fit one classifier per label. ``known[i, j]`` says whether row i is labelled for
+        label j at all (sources annotate different label sets); unknown rows are left out of
+        that label's training set instead of counting as negatives."""
         min_df = self.params["min_df"] if len(texts) >= 4 * self.params["min_df"] else 1
         self.vectorizer = self._new_vectorizer(max_features=self.params["max_features"],
                                                min_df=min_df)
         features = self.vectorizer.fit_transform(texts)
         targets = self.binarize(y)
+        if known is None:
+            known = np.ones_like(targets, dtype=bool)
+        if known.shape != targets.shape:
+            raise ValueError(f"known mask shape {known.shape} != targets {targets.shape}")
         n_features = features.shape[1]
         self.coef_ = np.zeros((len(self.labels), n_features))
         self.intercept_ = np.zeros(len(self.labels))
         for j in range(len(self.labels)):
-            column = targets[:, j]
-            if column.min() == column.max():
+            rows = np.flatnonzero(known[:, j])
+            column = targets[rows, j]
+            if len(column) == 0 or column.min() == column.max():
                 # A label never (or always) seen: a constant, very confident answer.
-                self.intercept_[j] = 10.0 if column[0] else -10.0
+                self.intercept_[j] = 10.0 if len(column) and column[0] else -10.0
                 continue
             model = LogisticRegression(C=self.params["C"], class_weight=self.params["class_weight"],
                                        max_iter=2000, random_state=self.params["seed"])
-            model.fit(features, column)
+            model.fit(features[rows], column)
             self.coef_[j] = model.coef_[0]
             self.intercept_[j] = model.intercept_[0]
         return self

@@ -6,10 +6,11 @@ from mindlens.registry.registry import (
     RegistrationResult,
     champion_info,
     download_champion,
+    load_analyzer,
     register_if_better,
 )
 
 __all__ = [
     "ChampionInfo", "NoChampionError", "RegistrationResult", "champion_info",
-    "download_champion", "register_if_better",
+    "download_champion", "load_analyzer", "register_if_better",
 ]

@@ -108,3 +108,31 @@ def download_champion(settings: Settings, dst: Path, alias: str | None = None) -
     path = mlflow.artifacts.download_artifacts(
         artifact_uri=f"models:/{info.name}@{alias}", dst_path=str(dst))
     return info, Path(path)
+
+
+def load_analyzer(settings: Settings, model_uri: str | None = None):  # type: ignore[no-untyped-def]
+    """The analyzer behind any MLflow model URI (``runs:/ID/analyzer``, ``models:/NAME/3``,
+    ``models:/NAME@champion``, ``models:/m-...``), the champion when None.
+
+    Returns ``(analyzer, ref)`` where ref has name, version, run_id, uri and label;
+    reads the bundle's JSON only, nothing is unpickled.
+    """
+    import tempfile
+
+    import mlflow
+
+    from mindlens.models.analyzer import Analyzer
+
+    configure_mlflow(settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        if model_uri is None:
+            info, path = download_champion(settings, Path(tmp))
+            uri = f"models:/{info.name}@{settings.mlflow.champion_alias}"
+            return Analyzer.load(path), {"name": info.name, "version": info.version,
+                                         "run_id": info.run_id, "uri": uri,
+                                         "label": f"{info.name} v{info.version}"}
+        path = mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp)
+        analyzer = Analyzer.load(Path(path))
+        return analyzer, {"name": analyzer.name, "version": None,
+                          "run_id": analyzer.metadata.get("run_id"), "uri": model_uri,
+                          "label": model_uri}

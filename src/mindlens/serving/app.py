@@ -46,7 +46,7 @@ class TextTooLongError(ValueError):
 
 # --- core operation shared by the API and the demo --------------------------------
 def analyze_text(store: ModelStore, settings: Settings, text: str,
-                 min_confidence: float | None = None) -> dict[str, Any]:
+                 min_confidence: float | None = None, title: str | None = None) -> dict[str, Any]:
     """Analyze with the served champion; raises NoModelError / TextTooLongError."""
     started = time.perf_counter()
     limit = settings.serving.max_text_chars
@@ -54,7 +54,7 @@ def analyze_text(store: ModelStore, settings: Settings, text: str,
         raise TextTooLongError(
             f"text is too long: {len(text)} characters received, the limit is {limit}")
     loaded = store.require()  # one snapshot: analyzer and info always match
-    result = loaded.analyzer.analyze(text, min_confidence=min_confidence)
+    result = loaded.analyzer.analyze(text, min_confidence=min_confidence, title=title)
     info = loaded.info
     result["model"] = {"name": info.name, "version": info.version, "run_id": info.run_id}
     result["timings_ms"] = {**result.get("timings_ms", {}),
@@ -171,7 +171,7 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
     def analyze(body: AnalyzeRequest) -> dict[str, Any]:
         """Split the text into sentences and score each for manipulation techniques."""
         try:
-            return analyze_text(store, settings, body.text, body.min_confidence)
+            return analyze_text(store, settings, body.text, body.min_confidence, body.title)
         except TextTooLongError as err:
             metrics.errors.labels(type="payload_too_large").inc()
             raise HTTPException(413, str(err)) from None

@@ -16,6 +16,8 @@ class AnalyzeRequest(BaseModel):
     )
 
     text: str = Field(..., strict=True, description="The text to analyze (plain text).")
+    title: str | None = Field(None, max_length=1000,
+                              description="Headline; default: the text's first line. Scored for clickbait.")
     min_confidence: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Report techniques at or above this confidence; default from the model.")
@@ -57,6 +59,12 @@ class DocumentScores(BaseModel):
     traits: dict[str, float] = Field(..., description="Per trait: max over its techniques.")
 
 
+class TitleScore(BaseModel):
+    text: str = Field(..., description="The headline that was scored.")
+    clickbait: float | None = Field(None, ge=0.0, le=1.0,
+                                    description="Clickbait confidence; null if the model has none.")
+
+
 class AnalyzeResponse(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "model": {"name": "mindlens-analyzer", "version": "3", "run_id": "4f9c2d0e"},
@@ -65,6 +73,7 @@ class AnalyzeResponse(BaseModel):
                                        "trait": "slogans_and_repetition", "confidence": 0.83}]}],
         "document": {"score": 0.83, "techniques": {"slogans": 0.83},
                      "traits": {"slogans_and_repetition": 0.83}},
+        "title": {"text": "Make our streets safe again!", "clickbait": 0.12},
         "min_confidence": 0.5,
         "timings_ms": {"model": 3.1, "total": 3.4},
     }]})
@@ -72,6 +81,7 @@ class AnalyzeResponse(BaseModel):
     model: ModelRef
     sentences: list[Sentence]
     document: DocumentScores
+    title: TitleScore
     min_confidence: float
     timings_ms: dict[str, float]
 

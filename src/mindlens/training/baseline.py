@@ -1,4 +1,5 @@
-"""Train the TF-IDF baseline sentence classifier and log it as a complete analyzer."""
+"""Train the TF-IDF baseline analyzer (sentence, document and clickbait models) and log
+everything a researcher needs to trust and reproduce it to one MLflow run."""
 
 from __future__ import annotations
 
@@ -9,17 +10,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from mindlens import taxonomy
 from mindlens.config import Settings
 from mindlens.data.dataset import MANIFEST, Manifest
-from mindlens.evaluation.metrics import multilabel_report
+from mindlens.evaluation.evaluate import Evaluation, evaluate_analyzer
+from mindlens.evaluation.predictions import span_sentences
 from mindlens.models.analyzer import Analyzer
 from mindlens.models.baseline import TfidfOvrClassifier
-from mindlens.tracking import configure_mlflow
+from mindlens.tracking import configure_mlflow, log_run_context
 
 PYFUNC_CODE = Path(__file__).resolve().parents[1] / "registry" / "pyfunc_model.py"
+MODEL_FAMILY = "tfidf_ovr"
 
 
 @dataclass
@@ -30,28 +34,72 @@ class TrainResult:
     report: dict[str, Any] = field(repr=False)
 
 
-def fit_baseline(frame: pd.DataFrame, settings: Settings,
-                 overrides: dict[str, Any] | None = None) -> tuple[TfidfOvrClassifier, dict[str, Any]]:
-    """Fit on the train split and report on the val split (no MLflow)."""
-    params = settings.train.baseline.model_dump(exclude={"sources"}) | (overrides or {})
-    train, val = frame[frame["split"] == "train"], frame[frame["split"] == "val"]
-    if train.empty or val.empty:
-        raise ValueError("the dataset needs both a train and a val split")
-    seen = {label for labels in train["labels"] for label in labels}
-    labels = [t for t in taxonomy.TECHNIQUE_IDS if t in seen]  # taxonomy order, trained labels only
-    model = TfidfOvrClassifier(labels, seed=settings.data.seed, **params)
-    model.fit(train["text"].tolist(), train["labels"].tolist())
-    predicted = model.binarize(model.predict(val["text"].tolist()))
-    report = multilabel_report(model.binarize(val["labels"].tolist()), predicted, model.labels)
-    return model, report
-
-
 def training_sentences(manifest: Manifest, settings: Settings) -> pd.DataFrame:
     """Sentences with span labels from the configured sources, train and val splits."""
-    frame = manifest.table("sentences")
-    keep = (frame["source"].isin(settings.train.baseline.sources) & frame["span_labelled"]
-            & frame["split"].isin(["train", "val"]))
-    return frame[keep].reset_index(drop=True)
+    frame = span_sentences(manifest, settings.train.baseline.sources)
+    return frame[frame["split"].isin(["train", "val"])].reset_index(drop=True)
+
+
+def _ordered(labels: set[str]) -> list[str]:
+    return [t for t in taxonomy.TECHNIQUE_IDS if t in labels]
+
+
+def _params(settings: Settings, overrides: dict[str, Any] | None) -> dict[str, Any]:
+    exclude = {"sources", "document_sources", "clickbait_sources"}
+    return settings.train.baseline.model_dump(exclude=exclude) | (overrides or {})
+
+
+def fit_sentence_model(manifest: Manifest, settings: Settings,
+                       overrides: dict[str, Any] | None = None) -> TfidfOvrClassifier:
+    train = training_sentences(manifest, settings).query("split == 'train'")
+    if train.empty:
+        raise ValueError(f"no training sentences from {settings.train.baseline.sources}")
+    labels = _ordered({t for labels in train["labels"] for t in labels})
+    model = TfidfOvrClassifier(labels, seed=settings.data.seed, **_params(settings, overrides))
+    return model.fit(train["text"].tolist(), train["labels"].tolist())
+
+
+def _documents(manifest: Manifest, sources: list[str], split: str) -> pd.DataFrame:
+    docs = manifest.table("documents")
+    docs = docs[docs["source"].isin(sources) & (docs["split"] == split)].reset_index(drop=True)
+    gold = manifest.table("doc_labels").groupby("document_id")["technique"].agg(list).to_dict()
+    return docs.assign(labels=docs["document_id"].map(lambda d: sorted(gold.get(d, []))))
+
+
+def fit_document_model(manifest: Manifest, settings: Settings,
+                       overrides: dict[str, Any] | None = None) -> TfidfOvrClassifier | None:
+    """Whole-text techniques from document-labelled sources; each label learns only from
+    sources that annotate it (``known`` mask), so silence is not taken for a negative."""
+    sources = [s for s in settings.train.baseline.document_sources if s in manifest.sources]
+    train = _documents(manifest, sources, "train")
+    if train.empty:
+        return None
+    spaces = {s: set(manifest.label_spaces.get(s, [])) for s in sources}
+    labels = _ordered({t for labels in train["labels"] for t in labels})
+    if not labels:
+        return None
+    known = np.array([[label in spaces.get(source, set()) for label in labels]
+                      for source in train["source"]], dtype=bool)
+    model = TfidfOvrClassifier(labels, seed=settings.data.seed, **_params(settings, overrides))
+    return model.fit(train["text"].tolist(), train["labels"].tolist(), known=known)
+
+
+def fit_clickbait_model(manifest: Manifest, settings: Settings) -> TfidfOvrClassifier | None:
+    sources = [s for s in settings.train.baseline.clickbait_sources if s in manifest.sources]
+    train = _documents(manifest, sources, "train")
+    if train.empty or train["labels"].map(len).nunique() < 2:
+        return None
+    params = _params(settings, None) | {"ngram_max": 2, "min_df": 1}
+    model = TfidfOvrClassifier(["clickbait"], seed=settings.data.seed, **params)
+    return model.fit(train["text"].tolist(), [[t for t in ls if t == "clickbait"] for ls in train["labels"]])
+
+
+def fit_analyzer(manifest: Manifest, settings: Settings, overrides: dict[str, Any] | None = None,
+                 metadata: dict[str, Any] | None = None) -> Analyzer:
+    return Analyzer(fit_sentence_model(manifest, settings, overrides), name="tfidf-baseline",
+                    min_confidence=settings.serving.min_confidence, metadata=metadata or {},
+                    document_model=fit_document_model(manifest, settings, overrides),
+                    clickbait_model=fit_clickbait_model(manifest, settings))
 
 
 def _f1_figure(report: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -71,39 +119,62 @@ def _f1_figure(report: dict[str, Any]):  # type: ignore[no-untyped-def]
     return fig
 
 
+def _log_evaluation(evaluation: Evaluation) -> None:
+    import mlflow
+
+    split = evaluation.split
+    mlflow.log_metrics(evaluation.metrics)
+    sentences = evaluation.reports.get("sentences")
+    if sentences:
+        mlflow.log_metrics({f"{split}_f1_{label}": v["f1"] for label, v in sentences["per_label"].items()})
+        mlflow.log_figure(_f1_figure(sentences), f"evaluation/{split}_f1_per_technique.png")
+    mlflow.log_text(json.dumps(evaluation.reports, indent=2, default=str), f"evaluation/{split}_report.json")
+    for path in evaluation.figures.values():
+        mlflow.log_artifact(str(path), "evaluation")
+    if evaluation.sentences is not None and split == "val":
+        from mindlens.evaluation.error_analysis import (
+            confusion_figure,
+            confusion_matrix,
+        )
+
+        with tempfile.TemporaryDirectory() as tmp:
+            labels = [c.removeprefix("p__") for c in evaluation.sentences.columns if c.startswith("p__")]
+            matrix = confusion_matrix(evaluation.sentences, labels)
+            mlflow.log_text(matrix.to_csv(), f"evaluation/{split}_confusion_matrix.csv")
+            mlflow.log_artifact(str(confusion_figure(matrix, Path(tmp) / f"{split}_confusion_matrix.png")),
+                                "evaluation")
+
+
 def train_baseline(settings: Settings, manifest_path: Path | None = None, *,
                    overrides: dict[str, Any] | None = None, run_name: str | None = None,
                    tags: dict[str, str] | None = None) -> TrainResult:
-    """Train, evaluate on the held-out articles, and log params, metrics, the
-    dataset hash and the analyzer (with signature) to one MLflow run."""
+    """Fit the analyzer on the train split, evaluate it on train and val, and log params,
+    resolved config, git commit, data hash and counts, metrics per split and class, the
+    confusion matrix, reports and the analyzer (with signature) to one MLflow run."""
     import mlflow
     from mlflow.models import infer_signature
 
     manifest = Manifest.read(manifest_path or settings.processed_dir / MANIFEST)
-    frame = training_sentences(manifest, settings)
     configure_mlflow(settings)
-    with mlflow.start_run(run_name=run_name, tags=tags) as run:
+    run_tags = {"model_family": MODEL_FAMILY, **(tags or {})}
+    with mlflow.start_run(run_name=run_name, tags=run_tags) as run:
+        log_run_context(settings, manifest)
         started = time.perf_counter()
-        model, report = fit_baseline(frame, settings, overrides)
-        fit_seconds = time.perf_counter() - started
-        analyzer = Analyzer(model, name="tfidf-baseline",
-                            min_confidence=settings.serving.min_confidence,
-                            metadata={"run_id": run.info.run_id,
-                                      "data_content_hash": manifest.content_hash})
-        metrics = {f"val_{k}": float(report[k]) for k in
-                   ("micro_f1", "macro_f1", "micro_precision", "micro_recall", "propaganda_f1")}
-        metrics["fit_seconds"] = fit_seconds
-        mlflow.log_params({"model": "tfidf_ovr", **model.params,
-                           "data_content_hash": manifest.content_hash,
-                           "sources": ",".join(settings.train.baseline.sources),
-                           "train_rows": int((frame["split"] == "train").sum()),
-                           "val_rows": int((frame["split"] == "val").sum())})
-        mlflow.set_tag("data_content_hash", manifest.content_hash)
-        mlflow.log_metrics(metrics)
-        mlflow.log_metrics({f"val_f1_{label}": v["f1"] for label, v in report["per_label"].items()})
-        mlflow.log_text(manifest.to_json(), "data/manifest.json")
-        mlflow.log_text(json.dumps(report, indent=2), "evaluation/val_report.json")
-        mlflow.log_figure(_f1_figure(report), "evaluation/val_f1_per_technique.png")
+        analyzer = fit_analyzer(manifest, settings, overrides,
+                                metadata={"run_id": run.info.run_id,
+                                          "data_content_hash": manifest.content_hash})
+        mlflow.log_metric("fit_seconds", time.perf_counter() - started)
+        mlflow.log_params({"model": MODEL_FAMILY, **analyzer.sentence_model.params,
+                           "sentence_labels": len(analyzer.sentence_model.labels),
+                           "document_model": analyzer.document_model is not None,
+                           "clickbait_model": analyzer.clickbait_model is not None})
+        with tempfile.TemporaryDirectory() as figures:
+            evaluations = {split: evaluate_analyzer(analyzer, manifest, settings, split,
+                                                    figures_dir=Path(figures))
+                           for split in ("train", "val")}
+            for evaluation in evaluations.values():
+                _log_evaluation(evaluation)
+        val = evaluations["val"]
 
         example = pd.DataFrame({"text": ["They are traitors, all of them!", "The meeting is at noon."]})
         with tempfile.TemporaryDirectory() as tmp:
@@ -116,4 +187,4 @@ def train_baseline(settings: Settings, manifest_path: Path | None = None, *,
                 signature=infer_signature(example, output), input_example=example,
             )
         mlflow.set_tag("model_uri", info.model_uri)
-        return TrainResult(run.info.run_id, info.model_uri, metrics, report)
+        return TrainResult(run.info.run_id, info.model_uri, val.metrics, val.reports.get("sentences", {}))

@@ -1,0 +1,155 @@
+"""Score an analyzer on every task the processed dataset supports, with the field's metrics.
+
+PTC (span-labelled news): sentence-level multi-label and SLC F1, span
+identification (SI), technique classification over gold spans (TC) and
+fragment-level detection (FLC); SemEval-2021 task 1 and LOGIC: multi-label
+micro/macro F1 over each source's own label space; clickbait: accuracy, F1,
+ROC-AUC; calibration: expected calibration error of sentence confidences.
+A task whose data is absent (a source left out) is skipped, not faked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mindlens.config import Settings
+from mindlens.data.dataset import Manifest
+from mindlens.evaluation.calibration import (
+    expected_calibration_error,
+    reliability_diagram,
+)
+from mindlens.evaluation.classification import binary_report, multilabel_micro_macro
+from mindlens.evaluation.metrics import multilabel_report
+from mindlens.evaluation.predictions import (
+    document_predictions,
+    prob_columns,
+    sentence_predictions,
+)
+from mindlens.evaluation.spans import flc_scores, si_scores, tc_scores
+from mindlens.models.analyzer import Analyzer
+
+MAIN_METRICS = ("micro_f1", "macro_f1", "slc_f1", "si_f1", "tc_micro_f1", "flc_f1",
+                "semeval2021_micro_f1", "semeval2021_macro_f1", "logic_micro_f1",
+                "logic_macro_f1", "clickbait_accuracy", "clickbait_f1", "clickbait_roc_auc", "ece")
+
+
+@dataclass
+class Evaluation:
+    split: str
+    metrics: dict[str, float]                       # flat, "<split>_<metric>", for MLflow
+    reports: dict[str, Any] = field(default_factory=dict)  # per task, with per-class detail
+    sentences: pd.DataFrame | None = None            # sentence predictions (error analysis)
+    figures: dict[str, Path] = field(default_factory=dict)
+
+
+def _ptc_gold(manifest: Manifest, table: str, documents: set[str]) -> pd.DataFrame:
+    frame = manifest.table(table)
+    return frame[frame["document_id"].isin(documents)]
+
+
+def _span_tasks(analyzer: Analyzer, manifest: Manifest, sentences: pd.DataFrame) -> dict[str, Any]:
+    """SI, FLC and TC on the documents the sentence predictions cover.
+
+    A sentence-level model marks the whole sentence as the fragment (SI/FLC);
+    for TC it classifies each gold span's text and names its most likely technique.
+    """
+    documents = set(sentences["document_id"])
+    pred_si = [(d, s, e) for d, s, e, p in sentences[["document_id", "start", "end", "pred"]]
+               .itertuples(index=False) if p]
+    pred_flc = [(d, t, s, e) for d, s, e, p in sentences[["document_id", "start", "end", "pred"]]
+                .itertuples(index=False) for t in p]
+    si_gold = _ptc_gold(manifest, "si_spans", documents)
+    spans = _ptc_gold(manifest, "spans", documents)
+    reports: dict[str, Any] = {}
+    if len(si_gold):
+        reports["si"] = si_scores(list(si_gold[["document_id", "start", "end"]].itertuples(index=False, name=None)),
+                                  pred_si)
+    if len(spans):
+        gold_flc = list(spans[["document_id", "technique", "start", "end"]].itertuples(index=False, name=None))
+        reports["flc"] = flc_scores(gold_flc, pred_flc)
+        model = analyzer.sentence_model
+        known = spans[spans["technique"].isin(model.labels)]
+        probs = model.predict_proba(known["text"].tolist())
+        predicted = [model.labels[j] for j in probs.argmax(axis=1)] if len(known) else []
+        gold_tc = list(known[["document_id", "start", "end", "technique"]].itertuples(index=False, name=None))
+        pred_tc = [(d, s, e, t) for (d, s, e, _), t in zip(gold_tc, predicted)]
+        reports["tc"] = tc_scores(gold_tc, pred_tc)
+    return reports
+
+
+def _document_task(analyzer: Analyzer, manifest: Manifest, source: str, split: str) -> dict[str, Any] | None:
+    if source not in manifest.sources:
+        return None
+    frame = document_predictions(analyzer, manifest, [source], split)
+    if frame.empty:
+        return None
+    labels = manifest.label_spaces.get(source) or sorted({t for g in frame["gold"] for t in g})
+    threshold = analyzer.min_confidence
+    pred = [{t for t, p in scores.items() if p >= threshold and t in labels} for scores in frame["scores"]]
+    return multilabel_micro_macro([set(g) for g in frame["gold"]], pred, labels) | {"n": len(frame)}
+
+
+def _clickbait_task(analyzer: Analyzer, manifest: Manifest, split: str) -> dict[str, Any] | None:
+    if analyzer.clickbait_model is None or "clickbait" not in manifest.sources:
+        return None
+    docs = manifest.table("documents")
+    docs = docs[(docs["source"] == "clickbait") & (docs["split"] == split)]
+    if docs.empty:
+        return None
+    positives = set(manifest.table("doc_labels").query("technique == 'clickbait'")["document_id"])
+    scores = analyzer.clickbait_model.predict_proba(docs["text"].tolist())[:, 0]
+    y_true = docs["document_id"].isin(positives).astype(int).to_numpy()
+    return binary_report(y_true, scores, threshold=0.5)
+
+
+def evaluate_analyzer(analyzer: Analyzer, manifest: Manifest, settings: Settings, split: str = "val",
+                      figures_dir: Path | None = None) -> Evaluation:
+    """Every available task on ``split``; figures (reliability diagram) go to ``figures_dir``."""
+    result = Evaluation(split=split, metrics={})
+    sentences = sentence_predictions(analyzer, manifest, settings, split)
+    result.sentences = sentences
+    labels = analyzer.sentence_model.labels
+    if len(sentences):
+        model = analyzer.sentence_model
+        report = multilabel_report(model.binarize(sentences["gold"].tolist()),
+                                   model.binarize(sentences["pred"].tolist()), labels)
+        result.reports["sentences"] = report
+        for key in ("micro_f1", "macro_f1", "micro_precision", "micro_recall"):
+            result.metrics[key] = report[key]
+        result.metrics["slc_f1"] = report["propaganda_f1"]
+        probs = sentences[prob_columns(labels)].to_numpy()
+        outcomes = model.binarize(sentences["gold"].tolist())
+        result.metrics["ece"] = expected_calibration_error(probs.ravel(), outcomes.ravel())
+        if figures_dir is not None:
+            result.figures["reliability"] = reliability_diagram(
+                probs.ravel(), outcomes.ravel(), Path(figures_dir) / f"reliability_{split}.png",
+                title=f"sentence confidences ({split})")
+        spans = _span_tasks(analyzer, manifest, sentences)
+        result.reports.update(spans)
+        for task in ("si", "flc"):
+            if task in spans:
+                for key in ("precision", "recall", "f1"):
+                    result.metrics[f"{task}_{key}"] = spans[task][key]
+        if "tc" in spans:
+            result.metrics["tc_micro_f1"] = spans["tc"]["micro_f1"]
+            result.metrics["tc_macro_f1"] = spans["tc"]["macro_f1"]
+    for source in ("semeval2021", "logic"):
+        report = _document_task(analyzer, manifest, source, split)
+        if report is not None:
+            result.reports[source] = report
+            result.metrics[f"{source}_micro_f1"] = report["micro_f1"]
+            result.metrics[f"{source}_macro_f1"] = report["macro_f1"]
+    clickbait = _clickbait_task(analyzer, manifest, split)
+    if clickbait is not None:
+        result.reports["clickbait"] = clickbait
+        for key in ("accuracy", "f1", "roc_auc"):
+            if clickbait.get(key) is not None:
+                result.metrics[f"clickbait_{key}"] = clickbait[key]
+    result.metrics = {f"{split}_{k}": float(v) for k, v in result.metrics.items()
+                      if v is not None and np.isfinite(v)}
+    return result

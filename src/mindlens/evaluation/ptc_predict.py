@@ -1,0 +1,60 @@
+"""Predictions in the official SemEval-2020 Task 11 formats, from any analyzer.
+
+A sentence-level analyzer marks whole sentences as fragments (SI, FLC) and,
+for TC, names the most likely PTC technique of each given span's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from mindlens import taxonomy
+from mindlens.data.schema import Document
+from mindlens.models.analyzer import Analyzer
+from mindlens.preprocessing.sentences import split_sentences
+
+PTC_TECHNIQUES = set(taxonomy.SOURCE_LABELS["ptc"].values())
+
+
+def predict_flc(analyzer: Analyzer, documents: Iterable[Document],
+                threshold: float | None = None) -> list[tuple[str, str, int, int]]:
+    """(article id, technique id, start, end) for every sentence and PTC technique at or
+    above the threshold."""
+    threshold = analyzer.min_confidence if threshold is None else threshold
+    model = analyzer.sentence_model
+    out = []
+    for doc in documents:
+        sentences = split_sentences(doc.text, one_per_line=True)
+        probs = model.predict_proba([s.text for s in sentences])
+        for sentence, row in zip(sentences, probs):
+            for label, p in zip(model.labels, row):
+                if p >= threshold and label in PTC_TECHNIQUES:
+                    out.append((doc.native_id, label, sentence.start, sentence.end))
+    return out
+
+
+def predict_si(analyzer: Analyzer, documents: Iterable[Document],
+               threshold: float | None = None) -> list[tuple[str, int, int]]:
+    """(article id, start, end) of every sentence with any technique."""
+    return sorted({(a, s, e) for a, _, s, e in predict_flc(analyzer, documents, threshold)},
+                  key=lambda row: (row[0], row[1]))
+
+
+def predict_tc(analyzer: Analyzer, documents: dict[str, Document],
+               template: Sequence[tuple[str, int, int, str | None]]) -> list[tuple[str, int, int, str]]:
+    """The template's spans, in its order, each with its most likely PTC technique."""
+    model = analyzer.sentence_model
+    allowed = [j for j, label in enumerate(model.labels) if label in PTC_TECHNIQUES]
+    if not allowed:
+        raise ValueError("the model knows none of PTC's techniques")
+    texts = []
+    for article, start, end, _ in template:
+        if article not in documents:
+            raise ValueError(f"template names article {article}, which is not in the articles folder")
+        texts.append(documents[article].text[start:end])
+    probs = model.predict_proba(texts)
+    out = []
+    for (article, start, end, _), row in zip(template, probs):
+        best = max(allowed, key=lambda j: row[j])
+        out.append((article, start, end, model.labels[best]))
+    return out
