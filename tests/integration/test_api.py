@@ -41,6 +41,11 @@ def test_analyze_happy_path(api: httpx.Client) -> None:
     assert body["min_confidence"] == 0.1
     assert set(body["document"]) == {"score", "techniques", "traits"}
     assert body["timings_ms"]["total"] >= body["timings_ms"]["model"]
+    assert body["spans"], "threshold 0.1 should flag some fragment"
+    for span in body["spans"]:
+        assert TEXT[span["start"]:span["end"]] == span["text"]
+        assert span["confidence"] >= 0.1 and span["trait"]
+    assert body["title"]["text"] and 0.0 <= body["title"]["clickbait"] <= 1.0
 
 
 def test_empty_text_is_422(api: httpx.Client) -> None:

@@ -55,14 +55,13 @@ def _ptc_gold(manifest: Manifest, table: str, documents: set[str]) -> pd.DataFra
 def _span_tasks(analyzer: Analyzer, manifest: Manifest, sentences: pd.DataFrame) -> dict[str, Any]:
     """SI, FLC and TC on the documents the sentence predictions cover.
 
-    A sentence-level model marks the whole sentence as the fragment (SI/FLC);
+    Fragments come from the analyzer (whole sentences for a sentence-level model);
     for TC it classifies each gold span's text and names its most likely technique.
     """
     documents = set(sentences["document_id"])
-    pred_si = [(d, s, e) for d, s, e, p in sentences[["document_id", "start", "end", "pred"]]
-               .itertuples(index=False) if p]
-    pred_flc = [(d, t, s, e) for d, s, e, p in sentences[["document_id", "start", "end", "pred"]]
-                .itertuples(index=False) for t in p]
+    pred_flc = [(d, t, s, e) for d, found in zip(sentences["document_id"], sentences["fragments"])
+                for s, e, t, _ in found]
+    pred_si = [(d, s, e) for d, _, s, e in pred_flc]
     si_gold = _ptc_gold(manifest, "si_spans", documents)
     spans = _ptc_gold(manifest, "spans", documents)
     reports: dict[str, Any] = {}
@@ -72,10 +71,10 @@ def _span_tasks(analyzer: Analyzer, manifest: Manifest, sentences: pd.DataFrame)
     if len(spans):
         gold_flc = list(spans[["document_id", "technique", "start", "end"]].itertuples(index=False, name=None))
         reports["flc"] = flc_scores(gold_flc, pred_flc)
-        model = analyzer.sentence_model
-        known = spans[spans["technique"].isin(model.labels)]
-        probs = model.predict_proba(known["text"].tolist())
-        predicted = [model.labels[j] for j in probs.argmax(axis=1)] if len(known) else []
+        labels = analyzer.sentence_labels
+        known = spans[spans["technique"].isin(labels)]
+        probs, _ = analyzer.tag_sentences(known["text"].tolist())
+        predicted = [labels[j] for j in probs.argmax(axis=1)] if len(known) else []
         gold_tc = list(known[["document_id", "start", "end", "technique"]].itertuples(index=False, name=None))
         pred_tc = [(d, s, e, t) for (d, s, e, _), t in zip(gold_tc, predicted)]
         reports["tc"] = tc_scores(gold_tc, pred_tc)
@@ -113,17 +112,16 @@ def evaluate_analyzer(analyzer: Analyzer, manifest: Manifest, settings: Settings
     result = Evaluation(split=split, metrics={})
     sentences = sentence_predictions(analyzer, manifest, settings, split)
     result.sentences = sentences
-    labels = analyzer.sentence_model.labels
+    labels = analyzer.sentence_labels
     if len(sentences):
-        model = analyzer.sentence_model
-        report = multilabel_report(model.binarize(sentences["gold"].tolist()),
-                                   model.binarize(sentences["pred"].tolist()), labels)
+        report = multilabel_report(analyzer.binarize(sentences["gold"].tolist()),
+                                   analyzer.binarize(sentences["pred"].tolist()), labels)
         result.reports["sentences"] = report
         for key in ("micro_f1", "macro_f1", "micro_precision", "micro_recall"):
             result.metrics[key] = report[key]
         result.metrics["slc_f1"] = report["propaganda_f1"]
         probs = sentences[prob_columns(labels)].to_numpy()
-        outcomes = model.binarize(sentences["gold"].tolist())
+        outcomes = analyzer.binarize(sentences["gold"].tolist())
         result.metrics["ece"] = expected_calibration_error(probs.ravel(), outcomes.ravel())
         if figures_dir is not None:
             result.figures["reliability"] = reliability_diagram(

@@ -34,16 +34,21 @@ def span_sentences(manifest: Manifest, sources: Sequence[str], split: str | None
 
 def sentence_predictions(analyzer: Analyzer, manifest: Manifest, settings: Settings,
                          split: str = "val", threshold: float | None = None) -> pd.DataFrame:
-    """Gold vs predicted techniques for every span-labelled sentence of ``split``."""
+    """Gold vs predicted techniques for every span-labelled sentence of ``split``, with the
+    fragments found in it (``fragments``: (start, end, technique, confidence) in document
+    offsets)."""
     frame = span_sentences(manifest, settings.train.baseline.sources, split)
-    model = analyzer.sentence_model
+    labels = analyzer.sentence_labels
     threshold = analyzer.min_confidence if threshold is None else threshold
-    probs = model.predict_proba(frame["text"].tolist()) if len(frame) else np.zeros((0, len(model.labels)))
-    known = set(model.labels)
+    probs, fragments = analyzer.tag_sentences(frame["text"].tolist(), threshold)
+    known = set(labels)
     out = frame[["document_id", "source", "split", "sentence_index", "start", "end", "text"]].copy()
-    out["gold"] = [[t for t in labels if t in known] for labels in frame["labels"]]
-    out["pred"] = [[model.labels[j] for j in np.flatnonzero(row >= threshold)] for row in probs]
-    probs_frame = pd.DataFrame(probs, columns=prob_columns(model.labels), index=out.index)
+    out["gold"] = [[t for t in gold if t in known] for gold in frame["labels"]]
+    out["pred"] = [[labels[j] for j in np.flatnonzero(row >= threshold)] for row in probs]
+    out["fragments"] = [[(base + f.start, base + f.end, f.technique, f.confidence) for f in found
+                         if f.confidence >= threshold]
+                        for base, found in zip(frame["start"], fragments)]
+    probs_frame = pd.DataFrame(probs, columns=prob_columns(labels), index=out.index)
     return pd.concat([out, probs_frame], axis=1)
 
 

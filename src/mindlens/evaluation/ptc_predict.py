@@ -18,18 +18,16 @@ PTC_TECHNIQUES = set(taxonomy.SOURCE_LABELS["ptc"].values())
 
 def predict_flc(analyzer: Analyzer, documents: Iterable[Document],
                 threshold: float | None = None) -> list[tuple[str, str, int, int]]:
-    """(article id, technique id, start, end) for every sentence and PTC technique at or
-    above the threshold."""
+    """(article id, technique id, start, end) for every fragment of a PTC technique at or
+    above the threshold (whole sentences for a sentence-level analyzer)."""
     threshold = analyzer.min_confidence if threshold is None else threshold
-    model = analyzer.sentence_model
     out = []
     for doc in documents:
         sentences = split_sentences(doc.text, one_per_line=True)
-        probs = model.predict_proba([s.text for s in sentences])
-        for sentence, row in zip(sentences, probs):
-            for label, p in zip(model.labels, row):
-                if p >= threshold and label in PTC_TECHNIQUES:
-                    out.append((doc.native_id, label, sentence.start, sentence.end))
+        _, fragments = analyzer.tag_sentences([s.text for s in sentences], threshold)
+        for sentence, found in zip(sentences, fragments):
+            out += [(doc.native_id, f.technique, sentence.start + f.start, sentence.start + f.end)
+                    for f in found if f.confidence >= threshold and f.technique in PTC_TECHNIQUES]
     return out
 
 
@@ -43,8 +41,8 @@ def predict_si(analyzer: Analyzer, documents: Iterable[Document],
 def predict_tc(analyzer: Analyzer, documents: dict[str, Document],
                template: Sequence[tuple[str, int, int, str | None]]) -> list[tuple[str, int, int, str]]:
     """The template's spans, in its order, each with its most likely PTC technique."""
-    model = analyzer.sentence_model
-    allowed = [j for j, label in enumerate(model.labels) if label in PTC_TECHNIQUES]
+    labels = analyzer.sentence_labels
+    allowed = [j for j, label in enumerate(labels) if label in PTC_TECHNIQUES]
     if not allowed:
         raise ValueError("the model knows none of PTC's techniques")
     texts = []
@@ -52,9 +50,9 @@ def predict_tc(analyzer: Analyzer, documents: dict[str, Document],
         if article not in documents:
             raise ValueError(f"template names article {article}, which is not in the articles folder")
         texts.append(documents[article].text[start:end])
-    probs = model.predict_proba(texts)
+    probs, _ = analyzer.tag_sentences(texts)
     out = []
     for (article, start, end, _), row in zip(template, probs):
         best = max(allowed, key=lambda j: row[j])
-        out.append((article, start, end, model.labels[best]))
+        out.append((article, start, end, labels[best]))
     return out

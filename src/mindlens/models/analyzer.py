@@ -3,7 +3,10 @@
 A bundle is a folder of safe files: ``analyzer.json`` (what is inside, how to
 combine it) and the component models as JSON:
 
-- ``sentence_model``: techniques per sentence (trained on span-labelled news);
+- ``sentence_model``: TF-IDF techniques per sentence (trained on span-labelled news);
+- ``span_model`` (optional): a transformer tagger (ONNX) that finds the fragments
+  themselves and scores sentences; when present it replaces ``sentence_model``
+  for sentences and spans;
 - ``document_model`` (optional): whole-text techniques and fallacies that only
   document-level sources label (memes, LOGIC);
 - ``clickbait_model`` (optional): how clickbait a title is.
@@ -24,11 +27,13 @@ import numpy as np
 
 from mindlens import taxonomy
 from mindlens.models.baseline import TfidfOvrClassifier
+from mindlens.models.transformer import FoundSpan, TaggerBase
 from mindlens.preprocessing.sentences import split_sentences
 
 FORMAT = "mindlens.analyzer/1"
 MANIFEST = "analyzer.json"
-COMPONENTS = ("sentence_model", "document_model", "clickbait_model")
+COMPONENTS = ("sentence_model", "document_model", "clickbait_model")  # JSON models
+SPAN_MODEL = "span_model"  # folder: model.int8.onnx, tokenizer.json, tagger.json
 
 
 def _check_labels(model: TfidfOvrClassifier | None) -> None:
@@ -53,20 +58,52 @@ class Analyzer:
     def __init__(self, sentence_model: TfidfOvrClassifier, *, name: str = "tfidf-baseline",
                  min_confidence: float = 0.5, metadata: dict[str, Any] | None = None,
                  document_model: TfidfOvrClassifier | None = None,
-                 clickbait_model: TfidfOvrClassifier | None = None) -> None:
-        for model in (sentence_model, document_model, clickbait_model):
+                 clickbait_model: TfidfOvrClassifier | None = None,
+                 span_model: TaggerBase | None = None) -> None:
+        for model in (sentence_model, document_model, clickbait_model, span_model):
             _check_labels(model)
         self.sentence_model = sentence_model
+        self.span_model = span_model
         self.document_model = document_model
         self.clickbait_model = clickbait_model
         self.name = name
         self.min_confidence = min_confidence
         self.metadata = metadata or {}
 
+    # --- sentences: the span model when present, else the TF-IDF sentence model ------
+    @property
+    def sentence_labels(self) -> list[str]:
+        return list(self.span_model.labels if self.span_model is not None else self.sentence_model.labels)
+
+    def binarize(self, rows: list[list[str]]) -> np.ndarray:
+        index = {label: j for j, label in enumerate(self.sentence_labels)}
+        out = np.zeros((len(rows), len(index)), dtype=int)
+        for i, row in enumerate(rows):
+            for label in row:
+                if label in index:
+                    out[i, index[label]] = 1
+        return out
+
+    def tag_sentences(self, texts: list[str], threshold: float | None = None
+                      ) -> tuple[np.ndarray, list[list[FoundSpan]]]:
+        """Technique probabilities per text and the fragments found in each (offsets into
+        that text). Without a span model a fragment is the whole sentence."""
+        threshold = self.min_confidence if threshold is None else threshold
+        if not texts:
+            return np.zeros((0, len(self.sentence_labels))), []
+        if self.span_model is not None:
+            tagged = self.span_model.tag(texts)
+            return np.stack([t.sentence_probs for t in tagged]), [t.spans for t in tagged]
+        probs = self.sentence_model.predict_proba(texts)
+        spans = [[FoundSpan(0, len(text), label, float(p))
+                  for label, p in zip(self.sentence_model.labels, row) if p >= threshold]
+                 for text, row in zip(texts, probs)]
+        return probs, spans
+
     @property
     def labels(self) -> list[str]:
         """Every technique this analyzer can report, in taxonomy order."""
-        own = set(self.sentence_model.labels)
+        own = set(self.sentence_labels)
         if self.document_model is not None:
             own |= set(self.document_model.labels)
         return [t for t in taxonomy.TECHNIQUE_IDS if t in own]
@@ -76,13 +113,11 @@ class Analyzer:
         model knows, the document model for the rest."""
         if sentence_probs is None:
             sentences = split_sentences(text)
-            sentence_probs = self.sentence_model.predict_proba([s.text for s in sentences])
-        scores = {}
+            sentence_probs, _ = self.tag_sentences([s.text for s in sentences])
         if len(sentence_probs):
-            scores = {label: float(p) for label, p in zip(self.sentence_model.labels,
-                                                          sentence_probs.max(axis=0))}
+            scores = {label: float(p) for label, p in zip(self.sentence_labels, sentence_probs.max(axis=0))}
         else:
-            scores = {label: 0.0 for label in self.sentence_model.labels}
+            scores = {label: 0.0 for label in self.sentence_labels}
         if self.document_model is not None and text.strip():
             doc_probs = self.document_model.predict_proba([text])[0]
             for label, p in zip(self.document_model.labels, doc_probs):
@@ -100,10 +135,10 @@ class Analyzer:
         started = time.perf_counter()
         threshold = self.min_confidence if min_confidence is None else min_confidence
         sentences = split_sentences(text)
-        probs = self.sentence_model.predict_proba([s.text for s in sentences])
-        labels = self.sentence_model.labels
-        rows = []
-        for i, (sentence, row) in enumerate(zip(sentences, probs)):
+        probs, fragments = self.tag_sentences([s.text for s in sentences], threshold)
+        labels = self.sentence_labels
+        rows, spans = [], []
+        for i, (sentence, row, found_spans) in enumerate(zip(sentences, probs, fragments)):
             found = [
                 {"technique": labels[j], "name": taxonomy.technique(labels[j]).name,
                  "trait": taxonomy.technique(labels[j]).trait, "confidence": round(float(row[j]), 4)}
@@ -111,6 +146,15 @@ class Analyzer:
             ]
             rows.append({"index": i, "start": sentence.start, "end": sentence.end,
                          "text": sentence.text, "techniques": found})
+            for span in found_spans:
+                if span.confidence < threshold:
+                    continue
+                start, end = sentence.start + span.start, sentence.start + span.end
+                technique = taxonomy.technique(span.technique)
+                spans.append({"start": start, "end": end, "text": text[start:end],
+                              "technique": span.technique, "name": technique.name,
+                              "trait": technique.trait, "confidence": round(span.confidence, 4),
+                              "sentence": i})
         technique_scores = {k: round(v, 4) for k, v in self.document_scores(text, probs).items()}
         headline = title_of(text, title)
         clickbait = self.clickbait_score(headline)
@@ -123,6 +167,7 @@ class Analyzer:
         }
         return {
             "sentences": rows,
+            "spans": sorted(spans, key=lambda s: (s["start"], s["end"], s["technique"])),
             "document": {
                 "score": max(technique_scores.values(), default=0.0),
                 "techniques": technique_scores,
@@ -144,6 +189,17 @@ class Analyzer:
             if model is not None:
                 model.save(folder / f"{component}.json")
                 manifest[component] = f"{component}.json"
+        if self.span_model is not None:
+            source = getattr(self.span_model, "folder", None)
+            if source is None:
+                raise ValueError("the span model must be an exported ONNX tagger to be saved in a bundle")
+            import shutil
+
+            target = folder / SPAN_MODEL
+            target.mkdir(exist_ok=True)
+            for name in ("model.int8.onnx", "tokenizer.json", "tagger.json"):
+                shutil.copyfile(Path(source) / name, target / name)
+            manifest[SPAN_MODEL] = SPAN_MODEL
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         return folder
 
@@ -163,6 +219,12 @@ class Analyzer:
                 models[component] = TfidfOvrClassifier.load(manifest_path.parent / name)
         if "sentence_model" not in models:
             raise ValueError(f"{manifest_path} has no sentence_model")
+        if manifest.get(SPAN_MODEL):
+            if manifest[SPAN_MODEL] != SPAN_MODEL:
+                raise ValueError(f"{manifest_path}: bad span model folder {manifest[SPAN_MODEL]!r}")
+            from mindlens.models.onnx_tagger import OnnxTagger  # ONNX + JSON only
+
+            models[SPAN_MODEL] = OnnxTagger.load(manifest_path.parent / SPAN_MODEL, variant="int8")
         return cls(models.pop("sentence_model"), name=manifest["name"],
                    min_confidence=manifest["min_confidence"],
                    metadata=manifest.get("metadata", {}), **models)

@@ -53,6 +53,17 @@ class Sentence(BaseModel):
     techniques: list[TechniqueHit]
 
 
+class Fragment(BaseModel):
+    start: int = Field(..., description="Character offset in the request text (inclusive).")
+    end: int = Field(..., description="Character offset in the request text (exclusive).")
+    text: str = Field(..., description="The fragment: text[start:end].")
+    technique: str = Field(..., examples=["loaded_language"])
+    name: str = Field(..., examples=["Loaded language"])
+    trait: str = Field(..., examples=["emotional_language"])
+    confidence: float = Field(..., ge=0.0, le=1.0)
+    sentence: int = Field(..., description="Index of the sentence holding the fragment.")
+
+
 class DocumentScores(BaseModel):
     score: float = Field(..., description="Highest technique score in the document.")
     techniques: dict[str, float] = Field(..., description="Per technique: max over sentences.")
@@ -80,6 +91,8 @@ class AnalyzeResponse(BaseModel):
 
     model: ModelRef
     sentences: list[Sentence]
+    spans: list[Fragment] = Field(default_factory=list, description=(
+        "Fragments that use a technique (whole sentences for a sentence-level model)."))
     document: DocumentScores
     title: TitleScore
     min_confidence: float

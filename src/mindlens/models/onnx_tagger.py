@@ -1,0 +1,184 @@
+"""The tagger served from ONNX Runtime: no torch, no transformers at inference.
+
+Why: the serving image stays small and starts fast, and dynamic int8 runs about
+1.5x faster than torch on CPU (see ``benchmarks/``). The ONNX folder holds only
+safe, declarative artifacts (``.onnx`` and ``.json``), nothing that unpickles:
+
+- ``model.fp32.onnx`` and optionally ``model.int8.onnx``: inputs ``input_ids`` and
+  ``attention_mask`` (int64, [batch, sequence]); outputs ``token_logits``
+  [batch, sequence, labels] and ``sentence_logits`` [batch, labels];
+- ``tokenizer.json``: the Rust ``tokenizers`` file of the fast tokenizer;
+- ``tagger.json``: the :class:`TaggerConfig` (labels, window, thresholds);
+- ``encoder_config.json``: the encoder's shape (layers, widths), for FLOP estimates.
+
+Model layout used by the benchmark and :func:`export_model_folder`:
+``MODEL/torch`` (``TorchTagger.save``) and ``MODEL/onnx`` (this export).
+torch is imported only inside the export functions, which need it.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mindlens.models.transformer import CONFIG, TaggerBase, TaggerConfig
+
+FP32, INT8 = "model.fp32.onnx", "model.int8.onnx"
+TOKENIZER = "tokenizer.json"
+ENCODER_CONFIG = "encoder_config.json"
+INPUTS = ("input_ids", "attention_mask")
+OUTPUTS = ("token_logits", "sentence_logits")
+VARIANTS = {"fp32": FP32, "int8": INT8}
+TOLERANCE = 1e-4
+
+_SAMPLE = [  # different lengths; the last one is the shortest (a second, unpadded shape)
+    "The corrupt elite will destroy our great nation unless patriots stand up now!",
+    "Everyone knows this is the best plan ever made, and only traitors would doubt it; "
+    "they are liars, cowards and enemies of the people.",
+    "Rain tomorrow.",
+]
+
+
+# --- export (needs torch) --------------------------------------------------------
+def export_onnx(tagger: Any, folder: Path, *, quantize: bool = True) -> dict[str, Path]:
+    """Write the served folder for a :class:`TorchTagger` and check it.
+
+    Raises ``RuntimeError`` when ONNX Runtime fp32 differs from torch by more than
+    ``TOLERANCE`` on a padded sample batch or on a batch of another shape (catches
+    tracing that baked in a shape or dropped the attention mask). ``tagger`` is a
+    ``TorchTagger`` (typed loosely so this module never imports torch at import time).
+    """
+    import torch
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    network = tagger.network.eval()
+    ids, mask = _sample_batch(tagger)
+    paths = {"fp32": folder / FP32, "tokenizer": folder / TOKENIZER, "config": folder / CONFIG,
+             "encoder_config": folder / ENCODER_CONFIG}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        torch.onnx.export(network, (torch.from_numpy(ids), torch.from_numpy(mask)), str(paths["fp32"]),
+                          input_names=list(INPUTS), output_names=list(OUTPUTS), dynamo=False,
+                          opset_version=17, do_constant_folding=True,
+                          dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
+                                        "attention_mask": {0: "batch", 1: "sequence"},
+                                        "token_logits": {0: "batch", 1: "sequence"},
+                                        "sentence_logits": {0: "batch"}})
+    network.eval()  # exporting can leave a module in training mode (dropout on)
+    session = _session(paths["fp32"], None)
+    # the traced shape, and another batch size and width: dynamic axes must really be dynamic
+    short = int(mask[-1].sum())
+    for batch_ids, batch_mask in ((ids, mask), (np.ascontiguousarray(ids[-1:, :short]), np.ascontiguousarray(mask[-1:, :short]))):
+        with torch.inference_mode():
+            expected = [t.numpy() for t in network(torch.from_numpy(batch_ids), torch.from_numpy(batch_mask))]
+        got = session.run(list(OUTPUTS), {"input_ids": batch_ids, "attention_mask": batch_mask})
+        worst = max(float(np.abs(a - b).max()) for a, b in zip(expected, got, strict=True))
+        if worst > TOLERANCE:
+            del session
+            paths["fp32"].unlink()
+            raise RuntimeError(f"ONNX fp32 differs from torch by {worst:.2e} (> {TOLERANCE}) "
+                               f"on a {batch_ids.shape} batch; export refused")
+    del session
+    if quantize:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        paths["int8"] = folder / INT8
+        quantize_dynamic(str(paths["fp32"]), str(paths["int8"]), weight_type=QuantType.QInt8,
+                         per_channel=True)
+    else:
+        (folder / INT8).unlink(missing_ok=True)  # never serve a stale int8 next to a new fp32
+    _save_tokenizer(tagger.tokenizer, paths["tokenizer"])
+    paths["encoder_config"].write_text(json.dumps(tagger.network.encoder.config.to_dict(), indent=2,
+                                                  sort_keys=True, default=str))
+    tagger.config.save(folder)
+    return paths
+
+
+def export_model_folder(model: Path, *, quantize: bool = True) -> dict[str, Path]:
+    """Export ``MODEL/torch`` to ``MODEL/onnx`` (the layout the benchmark expects)."""
+    from mindlens.models.transformer import TorchTagger
+
+    model = Path(model)
+    return export_onnx(TorchTagger.load(model / "torch"), model / "onnx", quantize=quantize)
+
+
+def _sample_batch(tagger: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Windows of texts of different lengths, padded: exercises the attention mask."""
+    windows = tagger._windows(_SAMPLE)
+    width = max(len(w["input_ids"]) for w in windows)
+    ids = np.zeros((len(windows), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    for row, w in enumerate(windows):
+        ids[row, :len(w["input_ids"])] = w["input_ids"]
+        mask[row, :len(w["input_ids"])] = 1
+    return ids, mask
+
+
+def _save_tokenizer(hf_tokenizer: Any, path: Path) -> None:
+    """The backend file without padding/truncation presets (windows set their own)."""
+    from tokenizers import Tokenizer
+
+    backend = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
+    backend.no_padding()
+    backend.no_truncation()
+    backend.save(str(path))
+
+
+# --- inference (onnxruntime + tokenizers only) -----------------------------------
+def _session(path: Path, threads: int | None) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+class OnnxTagger(TaggerBase):
+    """Same decoding as :class:`TorchTagger` (shared ``tag``), network in ONNX Runtime."""
+
+    def __init__(self, session: Any, tokenizer: Any, config: TaggerConfig, variant: str = "fp32") -> None:
+        self.session, self.tokenizer, self.config, self.variant = session, tokenizer, config, variant
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(config.max_length, stride=config.stride,
+                                    strategy="longest_first", direction="right")
+
+    @classmethod
+    def load(cls, folder: Path, variant: str = "int8", threads: int | None = None) -> "OnnxTagger":
+        """Load a folder written by :func:`export_onnx`; reads only ``.onnx`` and ``.json``."""
+        from tokenizers import Tokenizer
+
+        folder = Path(folder)
+        if variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {sorted(VARIANTS)}, not {variant!r}")
+        needed = [folder / CONFIG, folder / TOKENIZER, folder / VARIANTS[variant]]
+        missing = [p.name for p in needed if not p.is_file()]
+        if missing:
+            raise FileNotFoundError(f"{folder} is not an exported ONNX tagger: missing {', '.join(missing)} "
+                                    f"(write it with mindlens.models.onnx_tagger.export_onnx)")
+        config = TaggerConfig.load(folder)
+        return cls(_session(needed[2], threads), Tokenizer.from_file(str(needed[1])), config, variant)
+
+    def _windows(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+        """Mirror of ``hf_windows``: each encoding, then its overflowing windows."""
+        windows: list[dict[str, Any]] = []
+        for text_index, encoding in enumerate(self.tokenizer.encode_batch(list(texts))):
+            for part in [encoding, *encoding.overflowing]:
+                special = set(np.flatnonzero(part.special_tokens_mask))
+                offsets = [(0, 0) if k in special else tuple(o) for k, o in enumerate(part.offsets)]
+                windows.append({"text_index": text_index, "input_ids": list(part.ids), "offsets": offsets})
+        return windows
+
+    def _run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        tok, sent = self.session.run(list(OUTPUTS), {"input_ids": input_ids.astype(np.int64),
+                                                     "attention_mask": attention_mask.astype(np.int64)})
+        return tok, sent
+

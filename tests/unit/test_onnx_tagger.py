@@ -1,0 +1,148 @@
+"""ONNX export and the torch-free tagger, on a tiny random BERT with the MiniLM tokenizer
+(real vocabulary and offsets, milliseconds per forward pass)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from mindlens.models.backbones import resolve_backbone  # noqa: E402
+from mindlens.models.onnx_tagger import FP32, INT8, TOKENIZER, OnnxTagger, export_onnx  # noqa: E402
+from mindlens.models.transformer import (  # noqa: E402
+    CONFIG, MultiTaskTagger, TaggerConfig, TorchTagger, hf_windows,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+LABELS = ["loaded_language", "name_calling", "slogans", "doubt"]
+TEXTS = [
+    "These traitors will stop at nothing to destroy our great nation!",
+    "Rain tomorrow.",
+    "Café “quotes” — don't   split   oddly, Ünïcödé.",
+    "",
+    " ".join(["Everyone knows the corrupt elite lies to you every single day."] * 8),  # several windows
+]
+# int8 on a random 32-wide network: weights are quantized per channel, activations per
+# batch, so logits move by a few hundredths; probabilities stay within this.
+INT8_PROB_TOLERANCE = 0.1
+
+
+def tiny_tagger(max_length: int = 32, stride: int = 8) -> TorchTagger:
+    """A random 2-layer BERT with the MiniLM tokenizer, wrapped as a TorchTagger."""
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_backbone("minilm"))
+    except (OSError, ValueError) as error:
+        pytest.skip(f"MiniLM tokenizer unavailable: {error}")
+    import torch
+
+    torch.manual_seed(0)
+    config = transformers.BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                     intermediate_size=64, vocab_size=len(tokenizer))
+    network = MultiTaskTagger.create(transformers.BertModel(config), len(LABELS)).eval()
+    return TorchTagger(network, tokenizer, TaggerConfig(labels=LABELS, backbone="tiny-bert",
+                                                        max_length=max_length, stride=stride,
+                                                        token_threshold=0.5, sentence_threshold=0.5))
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[TorchTagger, Path]:
+    tagger = tiny_tagger()
+    folder = tmp_path_factory.mktemp("onnx")
+    export_onnx(tagger, folder)
+    return tagger, folder
+
+
+def test_export_writes_only_served_files(exported: tuple[TorchTagger, Path]) -> None:
+    _, folder = exported
+    names = {p.name for p in folder.iterdir()}
+    assert {FP32, INT8, TOKENIZER, CONFIG} <= names
+    assert all(name.endswith((".onnx", ".json")) for name in names), names
+    assert TaggerConfig.load(folder).labels == LABELS
+    tokenizer = json.loads((folder / TOKENIZER).read_text())
+    assert tokenizer["truncation"] is None and tokenizer["padding"] is None
+
+
+def test_fp32_matches_torch(exported: tuple[TorchTagger, Path]) -> None:
+    tagger, folder = exported
+    onnx = OnnxTagger.load(folder, "fp32", threads=1)
+    # a low token threshold so a random network still yields spans to compare
+    for batch_size in (1, 3, 32):
+        expected = tagger.tag(TEXTS, batch_size=batch_size, token_threshold=0.45)
+        got = onnx.tag(TEXTS, batch_size=batch_size, token_threshold=0.45)
+        for e, g in zip(expected, got, strict=True):
+            np.testing.assert_allclose(g.sentence_probs, e.sentence_probs, atol=1e-4)
+            assert [(s.start, s.end, s.technique) for s in g.spans] == \
+                [(s.start, s.end, s.technique) for s in e.spans]
+            np.testing.assert_allclose([s.confidence for s in g.spans], [s.confidence for s in e.spans],
+                                       atol=1e-4)
+    assert any(t.spans for t in expected)
+
+
+def test_int8_runs_close_to_fp32(exported: tuple[TorchTagger, Path]) -> None:
+    _, folder = exported
+    fp32 = OnnxTagger.load(folder, "fp32").tag(TEXTS)
+    int8 = OnnxTagger.load(folder, "int8").tag(TEXTS)
+    diff = max(float(np.abs(a.sentence_probs - b.sentence_probs).max()) for a, b in zip(fp32, int8))
+    assert diff < INT8_PROB_TOLERANCE
+
+
+def test_windows_equal_hf_windows(exported: tuple[TorchTagger, Path]) -> None:
+    tagger, folder = exported
+    onnx = OnnxTagger.load(folder, "fp32")
+    for texts in (TEXTS, TEXTS[:1], TEXTS[-1:], []):
+        expected = hf_windows(tagger.tokenizer, texts, tagger.config.max_length, tagger.config.stride)
+        assert onnx._windows(texts) == expected
+    long_windows = [w for w in onnx._windows(TEXTS) if w["text_index"] == len(TEXTS) - 1]
+    assert len(long_windows) > 2
+    assert max(len(w["input_ids"]) for w in long_windows) == tagger.config.max_length
+
+
+def test_module_imports_neither_torch_nor_transformers() -> None:
+    code = ("import sys; import mindlens.models.onnx_tagger; "
+            "bad = [m for m in ('torch', 'transformers') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_load_refuses_folder_without_config(exported: tuple[TorchTagger, Path], tmp_path: Path) -> None:
+    _, folder = exported
+    for name in (FP32, TOKENIZER):
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    with pytest.raises(FileNotFoundError, match="tagger.json"):
+        OnnxTagger.load(tmp_path, "fp32")
+    with pytest.raises(ValueError, match="variant"):
+        OnnxTagger.load(folder, "fp16")
+
+
+def test_export_without_quantize_removes_stale_int8(exported: tuple[TorchTagger, Path], tmp_path: Path) -> None:
+    tagger, _ = exported
+    (tmp_path / INT8).write_bytes(b"stale")
+    paths = export_onnx(tagger, tmp_path, quantize=False)
+    assert "int8" not in paths and not (tmp_path / INT8).exists()
+    with pytest.raises(FileNotFoundError, match=INT8):
+        OnnxTagger.load(tmp_path, "int8")
+
+
+def test_benchmark_smoke(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("bench_inference", ROOT / "benchmarks" / "bench_inference.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    tiny_tagger().save(tmp_path / "model" / "torch")
+    out = tmp_path / "result.json"
+    result = bench.main(["--model", str(tmp_path / "model"), "--texts", "8", "--batch-size", "4",
+                         "--single", "4", "--builtin", "--peak-size", "256", "--out", str(out)])
+    assert (tmp_path / "model" / "onnx" / FP32).is_file()  # exported on first use
+    assert set(result["paths"]) == {"torch", "onnx-fp32", "onnx-int8"}
+    assert result["paths"]["torch"]["max_prob_diff_vs_fp32"] < 1e-4
+    assert json.loads(out.read_text())["texts"] == 8
+    assert 0 < result["paths"][result["best_path"]]["pct_of_peak"]
