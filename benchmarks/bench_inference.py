@@ -211,9 +211,9 @@ def run(model: Path, n_texts: int = 256, batch_size: int = 32, single: int = 64,
         "flops": flops, "paths": results, "best_path": best,
     }
     if "onnx-int8" in results:
-        delta = 100 * (results["onnx-int8"]["micro_f1"] - results["onnx-fp32"]["micro_f1"])
+        delta = 100 * float(results["onnx-int8"]["micro_f1"] - results["onnx-fp32"]["micro_f1"])
         out["int8_minus_fp32_f1_points"] = delta
-        out["int8_f1_flag"] = abs(delta) > F1_FLAG_POINTS
+        out["int8_f1_flag"] = bool(abs(delta) > F1_FLAG_POINTS)
     return out
 
 

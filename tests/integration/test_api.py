@@ -45,7 +45,8 @@ def test_analyze_happy_path(api: httpx.Client) -> None:
     for span in body["spans"]:
         assert TEXT[span["start"]:span["end"]] == span["text"]
         assert span["confidence"] >= 0.1 and span["trait"]
-    assert body["title"]["text"] and 0.0 <= body["title"]["clickbait"] <= 1.0
+    clickbait = body["title"]["clickbait"]  # null: the test champion has no clickbait model
+    assert body["title"]["text"] and (clickbait is None or 0.0 <= clickbait <= 1.0)
 
 
 def test_empty_text_is_422(api: httpx.Client) -> None:
