@@ -205,7 +205,7 @@ def _word_tokens(tokens: Sequence[Token]) -> list[Token]:
 def _variants(word: str) -> Iterable[str]:
     """The word and a few de-inflected guesses, so 'slaughtered' finds 'slaughter'."""
     yield word
-    if word.endswith("ies") or word.endswith("ied"):
+    if word.endswith(("ies", "ied")):
         yield word[:-3] + "y"
     for suffix in ("s", "es", "d", "ed", "ing", "ly"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
@@ -237,9 +237,9 @@ def _match_lexicon(text: str, words: Sequence[Token], lexicon: frozenset[str],
     for tok in words:
         w = _norm(tok.text)
         forms = _variants(w) if inflect else (w,)
-        if any(f in lexicon for f in forms):
-            if not any(s <= tok.start and tok.end <= e for s, e in covered):
-                hits.append((tok.start, tok.end, tok.text))
+        inside_phrase = any(s <= tok.start and tok.end <= e for s, e in covered)
+        if not inside_phrase and any(f in lexicon for f in forms):
+            hits.append((tok.start, tok.end, tok.text))
     return sorted(hits)
 
 
@@ -252,7 +252,7 @@ def _rate(count: float, total: int) -> float:
 
 def _sentiment(text: str, words: Sequence[Token]) -> dict[str, tuple[float, Evidence]]:
     analyzer = _vader()
-    scores = analyzer.polarity_scores(text) if words else {}
+    scores = analyzer.polarity_scores(text)
     pos_ev: Evidence = []
     neg_ev: Evidence = []
     for tok in words:
@@ -261,11 +261,11 @@ def _sentiment(text: str, words: Sequence[Token]) -> dict[str, tuple[float, Evid
             (pos_ev if valence > 0 else neg_ev).append((tok.start, tok.end, tok.text))
     compound = float(scores.get("compound", 0.0))
     return {
-        "sentiment_compound": (compound, pos_ev + neg_ev),
+        "sentiment_compound": (compound, sorted(pos_ev + neg_ev)),
         "sentiment_pos": (float(scores.get("pos", 0.0)), pos_ev),
         "sentiment_neg": (float(scores.get("neg", 0.0)), neg_ev),
         "sentiment_neu": (float(scores.get("neu", 0.0)), []),
-        "sentiment_intensity": (abs(compound), pos_ev + neg_ev),
+        "sentiment_intensity": (abs(compound), sorted(pos_ev + neg_ev)),
     }
 
 
@@ -273,7 +273,10 @@ def _empath(words: Sequence[Token]) -> dict[str, tuple[float, Evidence]]:
     index = _empath_index()
     hits: dict[str, Evidence] = {c: [] for c in EMPATH_CATEGORIES}
     for tok in words:
-        for category in index.get(_norm(tok.text), ()):
+        # Empath lists some inflections but not others ("terrorist", not "terrorists"):
+        # the exact form wins, else the first de-inflected form it knows.
+        forms = (f for f in _variants(_norm(tok.text)) if f in index)
+        for category in index.get(next(forms, ""), ()):
             hits[category].append((tok.start, tok.end, tok.text))
     return {f"empath_{c}": (_rate(len(ev), len(words)), ev) for c, ev in hits.items()}
 
@@ -407,6 +410,8 @@ def compute_signals(text: str) -> dict[str, Signal]:
     words = _word_tokens(tokens)
     sentences = split_sentences(text)
     n_words, n_sent = len(words), len(sentences)
+    if not n_words:  # nothing to measure: zeros, not errors or stray punctuation evidence
+        return {name: Signal(name, 0.0, _DESCRIPTIONS[name]) for name in SIGNAL_NAMES}
 
     raw: dict[str, tuple[float, Evidence]] = {}
     raw.update(_sentiment(text, words))
@@ -421,8 +426,8 @@ def compute_signals(text: str) -> dict[str, Signal]:
     absolutes = _match_lexicon(text, words, lx.ABSOLUTES, inflect=False)
     raw["absolutes"] = (_rate(len(absolutes), n_words), absolutes)
     bangs, questions = _punctuation(text, "!"), _punctuation(text, "?")
-    raw["exclamation_rate"] = (_rate(text.count("!"), n_sent) if n_words else 0.0, bangs)
-    raw["question_rate"] = (_rate(text.count("?"), n_sent) if n_words else 0.0, questions)
+    raw["exclamation_rate"] = (_rate(text.count("!"), n_sent), bangs)
+    raw["question_rate"] = (_rate(text.count("?"), n_sent), questions)
     caps = _all_caps(words)
     raw["all_caps_rate"] = (_rate(len(caps), n_words), caps)
     raw.update(_readability(words, n_sent))

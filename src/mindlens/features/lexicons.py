@@ -75,7 +75,7 @@ CLICKBAIT_PATTERNS: tuple[str, ...] = (
     r"\bthis is (?:why|what|how)\b",
     r"\bhere['’]?s (?:why|what|how)\b",
     r"\bhere is (?:why|what|how)\b",
-    r"\bthe (?:real )?reason (?:why )?\b",
+    r"\bthe real reason\b",
     r"\bblow your mind\b",
     r"\bwill make you\b",
     r"\bwill leave you (?:speechless|in tears|shaking|stunned)\b",
@@ -116,8 +116,8 @@ CLICKBAIT_PATTERNS: tuple[str, ...] = (
     r"\bthe (?:best|worst) thing you['’]?ll\b",
     r"\bis (?:all|everything) you need\b",
     r"\byou (?:probably|never) (?:knew|know|noticed)\b",
-    r"\b\d+ (?:things|reasons|ways|facts|signs|times|photos|pictures|tips|tricks|secrets|"
-    r"people|celebrities|foods|mistakes|questions|moments|habits|rules)\b",
+    (r"\b\d+ (?:things|reasons|ways|facts|signs|times|photos|pictures|tips|tricks|secrets|"
+     r"people|celebrities|foods|mistakes|questions|moments|habits|rules)\b"),
 )
 
 # Absolutes: all-or-nothing framing used in exaggeration and false dilemmas.

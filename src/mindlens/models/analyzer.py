@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from mindlens import taxonomy
+from mindlens.features.heuristics import compute_signals, evidence_for
 from mindlens.models.baseline import TfidfOvrClassifier
 from mindlens.models.transformer import FoundSpan, TaggerBase
 from mindlens.preprocessing.sentences import split_sentences
@@ -155,6 +156,9 @@ class Analyzer:
                               "technique": span.technique, "name": technique.name,
                               "trait": technique.trait, "confidence": round(span.confidence, 4),
                               "sentence": i})
+        signals = compute_signals(text)
+        for span in spans:
+            span["evidence"] = span_evidence(span, signals)
         technique_scores = {k: round(v, 4) for k, v in self.document_scores(text, probs).items()}
         headline = title_of(text, title)
         clickbait = self.clickbait_score(headline)
@@ -174,6 +178,7 @@ class Analyzer:
                 "traits": trait_scores,
             },
             "title": {"text": headline, "clickbait": None if clickbait is None else round(clickbait, 4)},
+            "signals": {name: round(signal.value, 4) for name, signal in signals.items()},
             "min_confidence": threshold,
             "timings_ms": {"model": round((time.perf_counter() - started) * 1000, 2)},
         }
@@ -228,6 +233,17 @@ class Analyzer:
         return cls(models.pop("sentence_model"), name=manifest["name"],
                    min_confidence=manifest["min_confidence"],
                    metadata=manifest.get("metadata", {}), **models)
+
+
+def span_evidence(span: dict[str, Any], signals: dict[str, Any]) -> list[dict[str, Any]]:
+    """Heuristic cues for the span's technique whose trigger words lie inside the span
+    (what a reader can check for themselves)."""
+    out = []
+    for cue in evidence_for(span["technique"], signals):
+        words = [e for e in cue["evidence"] if span["start"] <= e["start"] and e["end"] <= span["end"]]
+        if words:
+            out.append({"signal": cue["signal"], "description": cue["description"], "words": words})
+    return out
 
 
 def find_bundle(folder: Path) -> Path:

@@ -62,6 +62,8 @@ class Fragment(BaseModel):
     trait: str = Field(..., examples=["emotional_language"])
     confidence: float = Field(..., ge=0.0, le=1.0)
     sentence: int = Field(..., description="Index of the sentence holding the fragment.")
+    evidence: list[dict] = Field(default_factory=list, description=(
+        "Heuristic cues for this technique with trigger words inside the fragment."))
 
 
 class DocumentScores(BaseModel):
@@ -95,6 +97,8 @@ class AnalyzeResponse(BaseModel):
         "Fragments that use a technique (whole sentences for a sentence-level model)."))
     document: DocumentScores
     title: TitleScore
+    signals: dict[str, float] = Field(default_factory=dict, description=(
+        "Heuristic signals of the whole text (see mindlens.features.heuristics)."))
     min_confidence: float
     timings_ms: dict[str, float]
 
