@@ -108,12 +108,21 @@ def measure(name: str, tagger: TaggerBase, texts: list[str], batch_size: int,
              "single": _percentiles(single_times) if single_times else {}}, np.vstack(probs))
 
 
-def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
-    """Best-of-``repeats`` numpy float32 matmul rate in GFLOP/s (2·n³ FLOPs each)."""
+def matmul_peak(size: int = 2048, repeats: int = 5, threads: int | None = None) -> float:
+    """Best-of-``repeats`` numpy float32 matmul rate in GFLOP/s (2·n³ FLOPs each), on
+    ``threads`` BLAS threads when given (the same budget as the measured paths)."""
+    from contextlib import nullcontext
+
+    try:
+        from threadpoolctl import threadpool_limits
+        limit: Any = threadpool_limits(threads) if threads else nullcontext()
+    except ImportError:
+        limit = nullcontext()
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((size, size), dtype=np.float32) for _ in range(2))
-    a @ b  # warm-up
-    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    with limit:
+        a @ b  # warm-up
+        best = min(_timed(lambda: a @ b) for _ in range(repeats))
     return 2 * size ** 3 / best / 1e9
 
 
@@ -191,13 +200,18 @@ def run(model: Path, n_texts: int = 256, batch_size: int = 32, single: int = 64,
         results[name]["micro_f1"] = report["micro_f1"]
         results[name]["macro_f1"] = report["macro_f1"]
         del tagger
-    for name in results:
-        results[name]["max_prob_diff_vs_fp32"] = float(np.abs(probs[name] - probs["onnx-fp32"]).max())
+    reference = probs["onnx-fp32"]
+    for name, r in results.items():
+        diff = np.abs(probs[name] - reference)
+        r["max_prob_diff_vs_fp32"] = float(diff.max())
+        r["mean_prob_diff_vs_fp32"] = float(diff.mean())
+        threshold = config.sentence_threshold
+        r["decisions_changed_vs_fp32"] = int(((probs[name] >= threshold) != (reference >= threshold)).sum())
 
     encoder = json.loads((onnx_dir / ENCODER_CONFIG).read_text())
     lengths = [len(w["input_ids"]) for w in OnnxTagger.load(onnx_dir, "fp32")._windows(texts)]
     flops = model_flops(encoder, len(config.labels), lengths)
-    peak = matmul_peak(peak_size)
+    peak = matmul_peak(peak_size, threads=threads)
     for name, r in results.items():
         r["gflops"] = flops["total_flops"] / r["seconds"] / 1e9
         r["pct_of_peak"] = 100 * r["gflops"] / peak
@@ -205,7 +219,8 @@ def run(model: Path, n_texts: int = 256, batch_size: int = 32, single: int = 64,
     out: dict[str, Any] = {
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
                     "threads": threads, "matmul_peak_gflops": peak,
-                    "peak_method": f"numpy float32 {peak_size}x{peak_size} matmul, best of 5, 2n^3 FLOPs"},
+                    "peak_method": f"numpy float32 {peak_size}x{peak_size} matmul, best of 5, 2n^3 FLOPs, "
+                                   f"threads={threads or 'default'}"},
         "model": str(model), "texts": len(texts), "text_source": source, "batch_size": batch_size,
         "labels": len(config.labels), "gold_positive_labels": int(y_true.sum()),
         "flops": flops, "paths": results, "best_path": best,
@@ -219,22 +234,22 @@ def run(model: Path, n_texts: int = 256, batch_size: int = 32, single: int = 64,
 
 def markdown(result: dict[str, Any]) -> str:
     """The side-by-side table plus the notes that make it readable."""
-    lines = ["| path | texts/s | batch p50 ms | batch p95 ms | single p50 ms | single p95 ms "
-             "| micro-F1 | max Δprob vs fp32 | GFLOP/s | % of matmul peak |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [("| path | texts/s | batch p50 ms | batch p95 ms | single p50 ms | single p95 ms "
+             "| micro-F1 | max Δprob vs fp32 | decisions changed vs fp32 | GFLOP/s | % of matmul peak |"),
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in result["paths"].items():
         single = r["single"] or {"p50_ms": float("nan"), "p95_ms": float("nan")}
         lines.append(f"| {name} | {r['texts_per_s']:.1f} | {r['batch']['p50_ms']:.1f} | {r['batch']['p95_ms']:.1f} "
                      f"| {single['p50_ms']:.1f} | {single['p95_ms']:.1f} | {r['micro_f1']:.4f} "
-                     f"| {r['max_prob_diff_vs_fp32']:.1e} | {r['gflops']:.1f} | {r['pct_of_peak']:.1f} |")
+                     f"| {r['max_prob_diff_vs_fp32']:.1e} | {r['decisions_changed_vs_fp32']} | {r['gflops']:.1f} | {r['pct_of_peak']:.1f} |")
     m = result["machine"]
-    lines += ["", f"texts: {result['texts']} ({result['text_source']}), batch size {result['batch_size']}, "
-                  f"{result['gold_positive_labels']} gold labels",
+    lines += ["", (f"texts: {result['texts']} ({result['text_source']}), batch size {result['batch_size']}, "
+                  f"{result['gold_positive_labels']} gold labels"),
               f"matmul peak: {m['matmul_peak_gflops']:.1f} GFLOP/s ({m['peak_method']})",
-              f"model FLOPs: {result['flops']['total_flops'] / 1e9:.2f} GFLOP over {result['flops']['tokens']} "
-              f"tokens; method: {result['flops']['method']}",
-              f"best path: {result['best_path']} at {result['paths'][result['best_path']]['pct_of_peak']:.1f} % "
-              "of the fp32 matmul peak (int8 is counted in the same FLOPs)"]
+              (f"model FLOPs: {result['flops']['total_flops'] / 1e9:.2f} GFLOP over {result['flops']['tokens']} "
+              f"tokens; method: {result['flops']['method']}"),
+              (f"best path: {result['best_path']} at {result['paths'][result['best_path']]['pct_of_peak']:.1f} % "
+              "of the fp32 matmul peak (int8 is counted in the same FLOPs)")]
     if "int8_minus_fp32_f1_points" in result:
         flag = "  ** FLAG: more than 1 point **" if result["int8_f1_flag"] else ""
         lines.append(f"int8 - fp32 micro-F1: {result['int8_minus_fp32_f1_points']:+.2f} points{flag}")

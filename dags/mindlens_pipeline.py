@@ -1,11 +1,15 @@
 """MindLens training pipeline.
 
-fetch_data -> prepare_data -> validate_data -> (profile_data, train -> evaluate -> register -> reload_api)
+fetch_data -> prepare_data -> validate_data -> profile_data
+                                            -> candidates -> train[*] -> evaluate[*] -> select -> register -> reload_api
 
 Thin by design: each task calls a stage in ``mindlens.pipeline``; nothing runs
-at import time. A failed data test fails the run with the report in the
-validate_data task log. Trigger from the Airflow UI with conf such as
-``{"max_documents": 40}`` for a quick run on a sample of every source.
+at import time. ``train`` and ``evaluate`` are mapped over the candidate list
+(config ``train.candidates`` or the run's conf), so Celery or Kubernetes workers
+can train candidates in parallel. ``select`` applies the rule in
+``train.selection``; ``register`` promotes the winner only if it beats the
+champion. A failed data test fails the run with its report in the task log.
+Trigger from the Airflow UI with conf such as ``{"max_documents": 40}``.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from airflow.sdk import Param, dag, get_current_context, task
         "max_documents": Param(None, type=["null", "integer"], minimum=2,
                                description="Seeded sample of N documents per source and split "
                                            "(quick runs); empty = all"),
-        "overrides": Param({}, type="object",
-                           description="Baseline hyper-parameters overriding configs/default.yaml"),
+        "candidates": Param([], type="array",
+                            description='Candidates to train, e.g. [{"name": "tfidf", "family": "tfidf"}]; '
+                                        "empty = train.candidates from the config"),
     },
     doc_md=__doc__,
 )
@@ -57,25 +62,36 @@ def mindlens_pipeline() -> None:
         return pipeline.profile_data(validated["manifest_path"])
 
     @task
-    def train(validated: dict) -> dict:
+    def candidates() -> list[dict]:
         from mindlens import pipeline
 
-        overrides = get_current_context()["params"]["overrides"]
-        return pipeline.train_with_notebook(validated["manifest_path"], overrides)
+        return pipeline.candidates(get_current_context()["params"]["candidates"])
+
+    @task(map_index_template="{{ task.op_kwargs['candidate']['name'] }}")
+    def train(candidate: dict, validated: dict) -> dict:
+        from mindlens import pipeline
+
+        return pipeline.train_candidate(candidate, validated["manifest_path"])
 
     @task
     def evaluate(training: dict) -> dict:
-        """Evaluation and error-analysis reports, logged into the training run."""
+        """Evaluation and error-analysis reports, logged into the candidate's run."""
         from mindlens import pipeline
 
         reports = pipeline.evaluation_reports(training["model_uri"], "val", training["run_id"])
         return training | {"reports": {k: v["report_html"] for k, v in reports.items()}}
 
     @task
-    def register(training: dict) -> dict:
+    def select(evaluated: list[dict]) -> dict:
         from mindlens import pipeline
 
-        return pipeline.register(training["run_id"], training["model_uri"])
+        return pipeline.select(list(evaluated))
+
+    @task
+    def register(best: dict) -> dict:
+        from mindlens import pipeline
+
+        return pipeline.register(best["run_id"], best["model_uri"])
 
     @task
     def reload_api(registration: dict) -> dict:
@@ -87,7 +103,8 @@ def mindlens_pipeline() -> None:
 
     validated = validate_data(prepare_data(fetch_data()))
     profile_data(validated)
-    reload_api(register(evaluate(train(validated))))
+    trained = train.partial(validated=validated).expand(candidate=candidates())
+    reload_api(register(select(evaluate.expand(training=trained))))
 
 
 mindlens_pipeline()

@@ -175,6 +175,49 @@ def _overrides(pairs: list[str]) -> dict[str, Any]:
     return {key: getattr(checked, key) for key in raw}
 
 
+registry_app = typer.Typer(help="The model registry: shipped release, versions.", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+
+
+@registry_app.command("bootstrap")
+def registry_bootstrap(
+    release: Annotated[Optional[Path], typer.Option(help="Release folder (default: the shipped models/v1).")] = None,
+) -> None:
+    """Register the shipped release as the champion when the registry has none."""
+    from mindlens.registry import NoChampionError, champion_info
+    from mindlens.release import SHIPPED, ReleaseError, register_release
+
+    settings = _settings()
+    try:
+        info = champion_info(settings)
+        typer.echo(f"champion {info.name} v{info.version} exists; nothing to do")
+        return
+    except NoChampionError:
+        pass
+    try:
+        _print_json(register_release(settings, release or SHIPPED))
+    except ReleaseError as err:
+        _fail(str(err))
+
+
+@registry_app.command("build-release")
+def registry_build_release(
+    tagger: Annotated[Path, typer.Option(help="Trained PyTorch tagger folder (from `mindlens train --model tagger`).")],
+    out: Annotated[Path, typer.Option(help="Release folder to write (e.g. models/v1).")],
+    version: Annotated[str, typer.Option(help="Semantic version of the release.")] = "1.0.0",
+    changelog: Annotated[str, typer.Option(help="One-line changelog.")] = "First production model",
+) -> None:
+    """Export a trained tagger (ONNX int8) with the document and clickbait models as a release."""
+    from mindlens.release import build_release
+
+    if not tagger.is_dir():
+        _fail(f"no such folder: {tagger}", code=2)
+    release = build_release(_settings(), tagger, out, version=version, changelog=changelog)
+    typer.echo(f"wrote {out}: {len(release['files'])} files, metrics: "
+               + ", ".join(f"{k}={v:.3f}" for k, v in sorted(release["metrics"].items())
+                           if k in ("val_micro_f1", "val_flc_f1", "val_si_f1", "val_tc_micro_f1")))
+
+
 @app.command()
 def register(run_id: Annotated[str, typer.Argument(help="MLflow run id of a training run.")]) -> None:
     """Register a run's analyzer; it becomes champion if it beats the current one."""

@@ -55,11 +55,32 @@ class BaselineSettings(BaseModel):
     C: float = Field(4.0, gt=0)
     class_weight: str | None = "balanced"
     threshold: float = Field(0.5, gt=0, lt=1)
+    use_signals: bool = False  # add the heuristic signals as features
+
+
+class SelectionSettings(BaseModel):
+    """The rule that picks a winner among candidates and against the champion."""
+
+    metric: str = "val_flc_f1"  # higher is better
+    max_p95_latency_ms: float | None = Field(None, gt=0)  # per document; None: no bound
+
+
+class Candidate(BaseModel):
+    """One model the pipeline trains (one mapped Airflow task each)."""
+
+    name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    family: str = Field(..., pattern=r"^(tfidf|tagger)$")
+    params: dict[str, Any] = {}
 
 
 class TrainSettings(BaseModel):
-    selection_metric: str = "val_micro_f1"
+    selection: SelectionSettings = SelectionSettings()
+    candidates: list[Candidate] = [Candidate(name="tfidf", family="tfidf")]
     baseline: BaselineSettings = BaselineSettings()
+
+    @property
+    def selection_metric(self) -> str:
+        return self.selection.metric
 
 
 class ServingSettings(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ def run_notebook(settings: Settings, name: str, parameters: dict[str, Any] | Non
         raise FileNotFoundError(f"no notebook {source}")
     out_dir = settings.reports_dir / name
     out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S")
+    stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"  # unique across parallel workers
     executed = out_dir / f"{name}-{stamp}.ipynb"
     result_path = out_dir / f"{name}-{stamp}.result.json"
     params = dict(parameters or {}) | {"result_path": str(result_path)}

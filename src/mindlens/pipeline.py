@@ -49,18 +49,67 @@ def validate_data(manifest_path: str, settings: Settings | None = None) -> dict[
     return report.summary()
 
 
-def train_with_notebook(manifest_path: str, overrides: dict[str, Any] | None = None,
-                        settings: Settings | None = None) -> dict[str, Any]:
-    """Run ``notebooks/train_baseline.ipynb``; the executed report is logged to the run."""
+def candidates(conf: list[dict[str, Any]] | None = None, settings: Settings | None = None
+               ) -> list[dict[str, Any]]:
+    """The candidates to train: the run's conf if given, else the config's (validated)."""
+    from mindlens.config import Candidate
+
+    settings = settings or get_settings()
+    chosen = [Candidate(**c) for c in conf] if conf else settings.train.candidates
+    names = [c.name for c in chosen]
+    if len(set(names)) != len(names):
+        raise ValueError(f"candidate names must be unique: {names}")
+    return [c.model_dump() for c in chosen]
+
+
+def train_candidate(candidate: dict[str, Any], manifest_path: str,
+                    settings: Settings | None = None) -> dict[str, Any]:
+    """Train one candidate through its family's notebook (the report is logged to its run)."""
     from mindlens.notebooks import run_notebook
 
-    run = run_notebook(settings or get_settings(), "train_baseline",
-                       {"manifest_path": manifest_path, "overrides": overrides or {},
-                        "run_name": "pipeline-train-baseline"})
+    settings = settings or get_settings()
+    family, name = candidate["family"], candidate["name"]
+    notebook = {"tfidf": "train_baseline", "tagger": "train_tagger"}[family]
+    parameters = {"manifest_path": manifest_path, "run_name": name}
+    parameters |= ({"overrides": candidate.get("params", {})} if family == "tfidf"
+                   else {"config": candidate.get("params", {})})
+    run = run_notebook(settings, notebook, parameters)
     if not run.result.get("run_id"):
-        raise RuntimeError(f"the training notebook reported no MLflow run ({run.notebook})")
-    log.info("MLflow run_id=%s report=%s", run.result["run_id"], run.html)
-    return run.result | {"report_notebook": str(run.notebook), "report_html": str(run.html)}
+        raise RuntimeError(f"candidate {name}: the notebook reported no MLflow run ({run.notebook})")
+    log.info("candidate %s: MLflow run_id=%s report=%s", name, run.result["run_id"], run.html)
+    return run.result | {"candidate": name, "report_notebook": str(run.notebook),
+                         "report_html": str(run.html)}
+
+
+def select(results: list[dict[str, Any]], settings: Settings | None = None) -> dict[str, Any]:
+    """Apply the selection rule of the config: best metric among candidates within the
+    latency bound. Raises when no candidate qualifies."""
+    rule = (settings or get_settings()).train.selection
+    metric, split = rule.metric, rule.metric.split("_", 1)[0]
+    qualified = []
+    for result in results:
+        latency = result["metrics"].get(f"{split}_latency_p95_ms")
+        if rule.max_p95_latency_ms is not None and latency is not None and latency > rule.max_p95_latency_ms:
+            log.info("candidate %s excluded: p95 %.0f ms > %.0f ms", result["candidate"], latency,
+                     rule.max_p95_latency_ms)
+            continue
+        if metric not in result["metrics"]:
+            raise ValueError(f"candidate {result['candidate']} has no metric {metric}")
+        qualified.append(result)
+    if not qualified:
+        raise ValueError(f"no candidate meets the selection rule ({rule.model_dump()})")
+    best = max(qualified, key=lambda r: r["metrics"][metric])
+    log.info("selected %s: %s=%.4f among %s", best["candidate"], metric, best["metrics"][metric],
+             [r["candidate"] for r in results])
+    return best | {"selection": {"metric": metric, "candidates": {
+        r["candidate"]: r["metrics"].get(metric) for r in results}}}
+
+
+def train_with_notebook(manifest_path: str, overrides: dict[str, Any] | None = None,
+                        settings: Settings | None = None) -> dict[str, Any]:
+    """The TF-IDF baseline through ``notebooks/train_baseline.ipynb`` (``mindlens train``)."""
+    candidate = {"name": "train-baseline", "family": "tfidf", "params": overrides or {}}
+    return train_candidate(candidate, manifest_path, settings)
 
 
 def profile_data(manifest_path: str, settings: Settings | None = None) -> dict[str, Any]:

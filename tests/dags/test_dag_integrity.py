@@ -21,14 +21,15 @@ def test_no_import_errors(dagbag):
 def test_pipeline_dag_shape(dagbag):
     dag = dagbag.dags.get("mindlens_pipeline")
     assert dag is not None
-    assert {t.task_id for t in dag.tasks} == {"fetch_data", "prepare_data", "validate_data", "profile_data", "train", "evaluate",
-                                              "register", "reload_api"}
-    assert dag.get_task("train").upstream_task_ids == {"validate_data"}
+    assert {t.task_id for t in dag.tasks} == {"fetch_data", "prepare_data", "validate_data", "profile_data", "candidates",
+                                              "train", "evaluate", "select", "register", "reload_api"}
+    assert dag.get_task("train").upstream_task_ids == {"validate_data", "candidates"}
     assert dag.get_task("profile_data").upstream_task_ids == {"validate_data"}
     assert dag.get_task("validate_data").upstream_task_ids == {"prepare_data"}
     assert dag.get_task("prepare_data").upstream_task_ids == {"fetch_data"}
     assert dag.get_task("evaluate").upstream_task_ids == {"train"}
-    assert dag.get_task("register").upstream_task_ids == {"evaluate"}
+    assert dag.get_task("select").upstream_task_ids == {"evaluate"}
+    assert dag.get_task("register").upstream_task_ids == {"select"}
     assert dag.get_task("reload_api").upstream_task_ids == {"register"}
     assert dag.schedule is None or dag.timetable is not None
 

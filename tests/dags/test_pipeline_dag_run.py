@@ -25,7 +25,9 @@ def test_pipeline_runs_end_to_end(airflow_db, tmp_path, monkeypatch):
 
     reset_settings_cache()
     dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("mindlens_pipeline")
-    run = dag.test(run_conf={"max_documents": 16})
+    candidates = [{"name": "tfidf", "family": "tfidf"},
+                  {"name": "tfidf-heuristics", "family": "tfidf", "params": {"use_signals": True}}]
+    run = dag.test(run_conf={"max_documents": 16, "candidates": candidates})
     assert run.state == "success"
 
     settings = get_settings()
@@ -33,14 +35,24 @@ def test_pipeline_runs_end_to_end(airflow_db, tmp_path, monkeypatch):
     assert champion.version == "1" and champion.metric is not None
 
     executed = list((tmp_path / "reports" / "train_baseline").glob("*.ipynb"))
-    assert len(executed) == 1
+    assert len(executed) == 2  # one per mapped candidate
     assert executed[0].with_suffix(".html").is_file()
 
     import mlflow
 
     client = mlflow.MlflowClient()
     artifacts = {a.path for a in client.list_artifacts(champion.run_id, "reports")}
-    assert f"reports/{executed[0].name}" in artifacts
+    assert len([p for p in artifacts if p.endswith(".ipynb")]) == 3  # its training, evaluation, error analysis
+    names = {r.info.run_name for r in client.search_runs([client.get_run(champion.run_id).info.experiment_id],
+                                                           "tags.model_family = 'tfidf_ovr'")}
+    assert names == {"tfidf", "tfidf-heuristics"}
+    candidates_runs = client.search_runs([client.get_run(champion.run_id).info.experiment_id],
+                                         "tags.model_family = 'tfidf_ovr'")
+    rule = settings.train.selection
+    eligible = [r for r in candidates_runs
+                if r.data.metrics["val_latency_p95_ms"] <= (rule.max_p95_latency_ms or float("inf"))]
+    best = max(r.data.metrics[rule.metric] for r in eligible)
+    assert champion.metric == pytest.approx(best)  # the selection rule picked the champion
     profile = list((tmp_path / "reports" / "data_profile").glob("*.ipynb"))
     assert len(profile) == 1 and profile[0].with_suffix(".html").is_file()
     profile_runs = mlflow.search_runs(search_all_experiments=True,
@@ -63,6 +75,4 @@ def test_pipeline_runs_end_to_end(airflow_db, tmp_path, monkeypatch):
     assert "evaluation/val_confusion_matrix.png" in evaluation
     assert "evaluation/reliability_val.png" in evaluation
     for notebook in ("evaluate", "error_analysis"):
-        executed_report = list((tmp_path / "reports" / notebook).glob("*.ipynb"))
-        assert len(executed_report) == 1, notebook
-        assert f"reports/{executed_report[0].name}" in artifacts
+        assert len(list((tmp_path / "reports" / notebook).glob("*.ipynb"))) == 2, notebook

@@ -48,6 +48,6 @@ def test_first_model_becomes_champion_and_only_better_ones_replace_it(tmp_path):
 def test_run_without_the_selection_metric_is_refused(tmp_path):
     settings = Settings(state_dir=tmp_path)
     run_id, uri = _fake_run(settings, 0.1)
-    other = Settings(state_dir=tmp_path, train={"selection_metric": "val_missing"})
+    other = Settings(state_dir=tmp_path, train={"selection": {"metric": "val_missing"}})
     with pytest.raises(ValueError, match="val_missing"):
         register_if_better(other, run_id, uri)

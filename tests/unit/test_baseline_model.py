@@ -51,3 +51,13 @@ def test_analyzer_bundle_round_trip_and_document_scores(tmp_path):
         t["confidence"] for t in result["sentences"][0]["techniques"])
     assert doc["traits"]["attacks_on_people"] >= doc["techniques"]["name_calling"]
     assert loaded.analyze("", min_confidence=0.1)["sentences"] == []
+
+
+def test_heuristic_signals_as_features_round_trip(tmp_path):
+    model = TfidfOvrClassifier(TECHNIQUES, min_df=1, C=10.0, use_signals=True).fit(TEXTS, LABELS)
+    assert model.coef_.shape[1] == len(model.vectorizer.vocabulary_) + len(model.signal_mean_)
+    model.save(tmp_path / "m.json.gz", digits=6)
+    loaded = TfidfOvrClassifier.load(tmp_path / "m.json.gz")
+    probe = ["TRAITORS!!! They are liars", "lunch at noon"]
+    np.testing.assert_allclose(loaded.predict_proba(probe), model.predict_proba(probe), atol=1e-4)
+    assert loaded.predict(["they are traitors and liars"]) == [["name_calling"]]

@@ -16,10 +16,14 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from mindlens.models.backbones import resolve_backbone  # noqa: E402
-from mindlens.models.onnx_tagger import FP32, INT8, TOKENIZER, OnnxTagger, export_onnx  # noqa: E402
-from mindlens.models.transformer import (  # noqa: E402
-    CONFIG, MultiTaskTagger, TaggerConfig, TorchTagger, hf_windows,
+from mindlens.models.backbones import resolve_backbone
+from mindlens.models.onnx_tagger import FP32, INT8, TOKENIZER, OnnxTagger, export_onnx
+from mindlens.models.transformer import (
+    CONFIG,
+    MultiTaskTagger,
+    TaggerConfig,
+    TorchTagger,
+    hf_windows,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +71,7 @@ def test_export_writes_only_served_files(exported: tuple[TorchTagger, Path]) -> 
     assert {FP32, INT8, TOKENIZER, CONFIG} <= names
     assert all(name.endswith((".onnx", ".json")) for name in names), names
     assert TaggerConfig.load(folder).labels == LABELS
+    assert OnnxTagger.load(folder).folder == folder
     tokenizer = json.loads((folder / TOKENIZER).read_text())
     assert tokenizer["truncation"] is None and tokenizer["padding"] is None
 

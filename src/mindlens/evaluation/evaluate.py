@@ -35,7 +35,8 @@ from mindlens.models.analyzer import Analyzer
 
 MAIN_METRICS = ("micro_f1", "macro_f1", "slc_f1", "si_f1", "tc_micro_f1", "flc_f1",
                 "semeval2021_micro_f1", "semeval2021_macro_f1", "logic_micro_f1",
-                "logic_macro_f1", "clickbait_accuracy", "clickbait_f1", "clickbait_roc_auc", "ece")
+                "logic_macro_f1", "clickbait_accuracy", "clickbait_f1", "clickbait_roc_auc", "ece",
+                "latency_p95_ms")
 
 
 @dataclass
@@ -106,6 +107,24 @@ def _clickbait_task(analyzer: Analyzer, manifest: Manifest, split: str) -> dict[
     return binary_report(y_true, scores, threshold=0.5)
 
 
+def _latency(analyzer: Analyzer, manifest: Manifest, sources: list[str], split: str,
+             n: int = 30) -> dict[str, float] | None:
+    """Wall time of a full ``analyze`` per document on a fixed sample (what the API pays)."""
+    import time
+
+    docs = manifest.table("documents")
+    docs = docs[docs["source"].isin(sources) & (docs["split"] == split)].sort_values("document_id").head(n)
+    if docs.empty:
+        return None
+    timings = []
+    for text in docs["text"]:
+        started = time.perf_counter()
+        analyzer.analyze(text)
+        timings.append((time.perf_counter() - started) * 1000)
+    return {"latency_p50_ms": float(np.percentile(timings, 50)),
+            "latency_p95_ms": float(np.percentile(timings, 95))}
+
+
 def evaluate_analyzer(analyzer: Analyzer, manifest: Manifest, settings: Settings, split: str = "val",
                       figures_dir: Path | None = None) -> Evaluation:
     """Every available task on ``split``; figures (reliability diagram) go to ``figures_dir``."""
@@ -148,6 +167,9 @@ def evaluate_analyzer(analyzer: Analyzer, manifest: Manifest, settings: Settings
         for key in ("accuracy", "f1", "roc_auc"):
             if clickbait.get(key) is not None:
                 result.metrics[f"clickbait_{key}"] = clickbait[key]
+    latency = None if split == "train" else _latency(analyzer, manifest, settings.train.baseline.sources, split)
+    if latency:
+        result.metrics.update(latency)
     result.metrics = {f"{split}_{k}": float(v) for k, v in result.metrics.items()
                       if v is not None and np.isfinite(v)}
     return result

@@ -56,11 +56,13 @@ def title_of(text: str, title: str | None) -> str:
 
 
 class Analyzer:
-    def __init__(self, sentence_model: TfidfOvrClassifier, *, name: str = "tfidf-baseline",
+    def __init__(self, sentence_model: TfidfOvrClassifier | None, *, name: str = "tfidf-baseline",
                  min_confidence: float = 0.5, metadata: dict[str, Any] | None = None,
                  document_model: TfidfOvrClassifier | None = None,
                  clickbait_model: TfidfOvrClassifier | None = None,
                  span_model: TaggerBase | None = None) -> None:
+        if sentence_model is None and span_model is None:
+            raise ValueError("an analyzer needs a sentence model or a span model")
         for model in (sentence_model, document_model, clickbait_model, span_model):
             _check_labels(model)
         self.sentence_model = sentence_model
@@ -184,7 +186,9 @@ class Analyzer:
         }
 
     # --- bundle persistence -------------------------------------------------
-    def save(self, folder: Path) -> Path:
+    def save(self, folder: Path, *, compact: bool = False) -> Path:
+        """Write the bundle; ``compact`` gzips the JSON models with rounded weights
+        (release bundles shipped in the repository)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         manifest: dict[str, Any] = {"format": FORMAT, "name": self.name,
@@ -192,8 +196,9 @@ class Analyzer:
         for component in COMPONENTS:
             model = getattr(self, component)
             if model is not None:
-                model.save(folder / f"{component}.json")
-                manifest[component] = f"{component}.json"
+                name = f"{component}.json.gz" if compact else f"{component}.json"
+                model.save(folder / name, digits=5 if compact else None)
+                manifest[component] = name
         if self.span_model is not None:
             source = getattr(self.span_model, "folder", None)
             if source is None:
@@ -222,15 +227,15 @@ class Analyzer:
                 if Path(name).name != name:  # a bundle names files beside it, nothing else
                     raise ValueError(f"{manifest_path}: bad component file name {name!r}")
                 models[component] = TfidfOvrClassifier.load(manifest_path.parent / name)
-        if "sentence_model" not in models:
-            raise ValueError(f"{manifest_path} has no sentence_model")
         if manifest.get(SPAN_MODEL):
             if manifest[SPAN_MODEL] != SPAN_MODEL:
                 raise ValueError(f"{manifest_path}: bad span model folder {manifest[SPAN_MODEL]!r}")
             from mindlens.models.onnx_tagger import OnnxTagger  # ONNX + JSON only
 
             models[SPAN_MODEL] = OnnxTagger.load(manifest_path.parent / SPAN_MODEL, variant="int8")
-        return cls(models.pop("sentence_model"), name=manifest["name"],
+        if "sentence_model" not in models and SPAN_MODEL not in models:
+            raise ValueError(f"{manifest_path} has neither a sentence model nor a span model")
+        return cls(models.pop("sentence_model", None), name=manifest["name"],
                    min_confidence=manifest["min_confidence"],
                    metadata=manifest.get("metadata", {}), **models)
 

@@ -6,6 +6,7 @@ serving path can load registry content without executing it.
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,14 +24,38 @@ class TfidfOvrClassifier:
 
     def __init__(self, labels: Sequence[str], *, max_features: int = 50000, ngram_max: int = 2,
                  min_df: int = 2, C: float = 4.0, class_weight: str | None = "balanced",
-                 threshold: float = 0.5, seed: int = 13) -> None:
+                 threshold: float = 0.5, seed: int = 13, use_signals: bool = False) -> None:
         self.labels = list(labels)
         self.params = dict(max_features=max_features, ngram_max=ngram_max, min_df=min_df, C=C,
-                           class_weight=class_weight, threshold=threshold, seed=seed)
+                           class_weight=class_weight, threshold=threshold, seed=seed,
+                           use_signals=use_signals)
         self.threshold = threshold
+        self.use_signals = use_signals
         self.vectorizer: TfidfVectorizer | None = None
         self.coef_: np.ndarray | None = None
         self.intercept_: np.ndarray | None = None
+        self.signal_mean_: np.ndarray | None = None
+        self.signal_scale_: np.ndarray | None = None
+
+    def _signals(self, texts: Sequence[str], fit: bool = False):  # type: ignore[no-untyped-def]
+        """Heuristic signals as standardised dense features (mean/scale learnt at fit)."""
+        from mindlens.features.heuristics import SIGNAL_NAMES, signal_vector
+
+        vectors = [signal_vector(t) for t in texts]
+        values = np.array([[v[n] for n in SIGNAL_NAMES] for v in vectors], dtype=np.float64)
+        if fit:
+            self.signal_mean_ = values.mean(axis=0)
+            self.signal_scale_ = np.where(values.std(axis=0) > 0, values.std(axis=0), 1.0)
+        return (values - self.signal_mean_) / self.signal_scale_
+
+    def _features(self, texts: Sequence[str], fit: bool = False):  # type: ignore[no-untyped-def]
+        from scipy import sparse
+
+        assert self.vectorizer is not None
+        tfidf = self.vectorizer.fit_transform(texts) if fit else self.vectorizer.transform(texts)
+        if not self.use_signals:
+            return tfidf
+        return sparse.hstack([tfidf, sparse.csr_matrix(self._signals(texts, fit))]).tocsr()
 
     def _new_vectorizer(self, **extra: Any) -> TfidfVectorizer:
         return TfidfVectorizer(ngram_range=(1, self.params["ngram_max"]), sublinear_tf=True,
@@ -44,7 +69,7 @@ class TfidfOvrClassifier:
         min_df = self.params["min_df"] if len(texts) >= 4 * self.params["min_df"] else 1
         self.vectorizer = self._new_vectorizer(max_features=self.params["max_features"],
                                                min_df=min_df)
-        features = self.vectorizer.fit_transform(texts)
+        features = self._features(texts, fit=True)
         targets = self.binarize(y)
         if known is None:
             known = np.ones_like(targets, dtype=bool)
@@ -80,7 +105,7 @@ class TfidfOvrClassifier:
             raise RuntimeError("model is not fitted")
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)))
-        scores = self.vectorizer.transform(texts) @ self.coef_.T + self.intercept_
+        scores = self._features(texts) @ self.coef_.T + self.intercept_
         return 1.0 / (1.0 + np.exp(-np.asarray(scores)))
 
     def predict(self, texts: Sequence[str]) -> list[list[str]]:
@@ -100,6 +125,8 @@ class TfidfOvrClassifier:
             "idf": self.vectorizer.idf_.tolist(),
             "coef": self.coef_.tolist(),
             "intercept": self.intercept_.tolist(),
+            "signal_mean": None if self.signal_mean_ is None else self.signal_mean_.tolist(),
+            "signal_scale": None if self.signal_scale_ is None else self.signal_scale_.tolist(),
         }
 
     @classmethod
@@ -113,13 +140,28 @@ class TfidfOvrClassifier:
         model.vectorizer.idf_ = np.asarray(data["idf"], dtype=np.float64)
         model.coef_ = np.asarray(data["coef"], dtype=np.float64)
         model.intercept_ = np.asarray(data["intercept"], dtype=np.float64)
-        if model.coef_.shape != (len(model.labels), len(vocabulary)):
+        if data.get("signal_mean") is not None:
+            model.signal_mean_ = np.asarray(data["signal_mean"], dtype=np.float64)
+            model.signal_scale_ = np.asarray(data["signal_scale"], dtype=np.float64)
+        n_signals = 0 if model.signal_mean_ is None else len(model.signal_mean_)
+        if model.use_signals != bool(n_signals):
+            raise ValueError("model says use_signals but carries no signal scaling (or the reverse)")
+        if model.coef_.shape != (len(model.labels), len(vocabulary) + n_signals):
             raise ValueError("model weights do not match its labels and vocabulary")
         return model
 
-    def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict()))
+    def save(self, path: Path, *, digits: int | None = None) -> None:
+        """JSON, gzip-compressed when the name ends in ``.gz``; ``digits`` rounds the
+        weights (a release bundle trades invisible precision for size)."""
+        data = self.to_dict()
+        if digits is not None:
+            for key in ("idf", "intercept"):
+                data[key] = [round(v, digits) for v in data[key]]
+            data["coef"] = [[round(v, digits) for v in row] for row in data["coef"]]
+        payload = json.dumps(data, separators=(",", ":")).encode()
+        Path(path).write_bytes(gzip.compress(payload, mtime=0) if str(path).endswith(".gz") else payload)
 
     @classmethod
     def load(cls, path: Path) -> "TfidfOvrClassifier":
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        raw = Path(path).read_bytes()
+        return cls.from_dict(json.loads(gzip.decompress(raw) if str(path).endswith(".gz") else raw))

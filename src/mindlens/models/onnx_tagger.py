@@ -1,7 +1,7 @@
 """The tagger served from ONNX Runtime: no torch, no transformers at inference.
 
-Why: the serving image stays small and starts fast, and dynamic int8 runs about
-1.5x faster than torch on CPU (see ``benchmarks/``). The ONNX folder holds only
+Why: the serving image stays small and starts fast, and dynamic int8 ran about 2x
+faster than torch on a 2-core CPU (``benchmarks/``). The ONNX folder holds only
 safe, declarative artifacts (``.onnx`` and ``.json``), nothing that unpickles:
 
 - ``model.fp32.onnx`` and optionally ``model.int8.onnx``: inputs ``input_ids`` and
@@ -38,8 +38,8 @@ TOLERANCE = 1e-4
 
 _SAMPLE = [  # different lengths; the last one is the shortest (a second, unpadded shape)
     "The corrupt elite will destroy our great nation unless patriots stand up now!",
-    "Everyone knows this is the best plan ever made, and only traitors would doubt it; "
-    "they are liars, cowards and enemies of the people.",
+    ("Everyone knows this is the best plan ever made, and only traitors would doubt it; "
+    "they are liars, cowards and enemies of the people."),
     "Rain tomorrow.",
 ]
 
@@ -145,14 +145,16 @@ def _session(path: Path, threads: int | None) -> Any:
 class OnnxTagger(TaggerBase):
     """Same decoding as :class:`TorchTagger` (shared ``tag``), network in ONNX Runtime."""
 
-    def __init__(self, session: Any, tokenizer: Any, config: TaggerConfig, variant: str = "fp32") -> None:
+    def __init__(self, session: Any, tokenizer: Any, config: TaggerConfig, variant: str = "fp32",
+                 folder: Path | None = None) -> None:
         self.session, self.tokenizer, self.config, self.variant = session, tokenizer, config, variant
+        self.folder = folder  # where it was loaded from (the analyzer bundle copies the files)
         tokenizer.no_padding()
         tokenizer.enable_truncation(config.max_length, stride=config.stride,
                                     strategy="longest_first", direction="right")
 
     @classmethod
-    def load(cls, folder: Path, variant: str = "int8", threads: int | None = None) -> "OnnxTagger":
+    def load(cls, folder: Path, variant: str = "int8", threads: int | None = None) -> OnnxTagger:
         """Load a folder written by :func:`export_onnx`; reads only ``.onnx`` and ``.json``."""
         from tokenizers import Tokenizer
 
@@ -165,7 +167,7 @@ class OnnxTagger(TaggerBase):
             raise FileNotFoundError(f"{folder} is not an exported ONNX tagger: missing {', '.join(missing)} "
                                     f"(write it with mindlens.models.onnx_tagger.export_onnx)")
         config = TaggerConfig.load(folder)
-        return cls(_session(needed[2], threads), Tokenizer.from_file(str(needed[1])), config, variant)
+        return cls(_session(needed[2], threads), Tokenizer.from_file(str(needed[1])), config, variant, folder)
 
     def _windows(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """Mirror of ``hf_windows``: each encoding, then its overflowing windows."""

@@ -116,14 +116,12 @@ class TaggerBase:
     def _run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
-    def tag(self, texts: Sequence[str], *, batch_size: int = 32,
-            token_threshold: float | None = None) -> list[TaggedText]:
-        """Tag many texts; windows are batched by length (less padding, faster)."""
-        threshold = self.config.token_threshold if token_threshold is None else token_threshold
+    def infer(self, texts: Sequence[str], *, batch_size: int = 32) -> "Inference":
+        """Run the network once over every window (batched by length: less padding)."""
         windows = self._windows(texts)
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]["input_ids"]))
-        token_probs: dict[int, np.ndarray] = {}
-        sentence_logits: dict[int, np.ndarray] = {}
+        token_probs: list[np.ndarray] = [np.zeros(0)] * len(windows)
+        sentence_probs: list[np.ndarray] = [np.zeros(0)] * len(windows)
         for begin in range(0, len(order), batch_size):
             batch = [windows[i] for i in order[begin:begin + batch_size]]
             width = max(len(w["input_ids"]) for w in batch)
@@ -135,17 +133,37 @@ class TaggerBase:
             tok, sent = self._run(ids, mask)
             for row, index in enumerate(order[begin:begin + batch_size]):
                 token_probs[index] = sigmoid(tok[row, :len(windows[index]["input_ids"])])
-                sentence_logits[index] = sent[row]
-        results: list[TaggedText] = [TaggedText(np.zeros(len(self.labels)), []) for _ in texts]
-        found: dict[int, list[FoundSpan]] = {i: [] for i in range(len(texts))}
-        for index, window in enumerate(windows):
-            text_index = window["text_index"]
-            probs = sigmoid(sentence_logits[index])
-            results[text_index].sentence_probs = np.maximum(results[text_index].sentence_probs, probs)
-            found[text_index] += decode_spans(window["offsets"], token_probs[index], self.labels, threshold)
+                sentence_probs[index] = sigmoid(sent[row])
+        return Inference(len(texts), windows, token_probs, sentence_probs)
+
+    def decode(self, inference: "Inference", token_threshold: float | None = None) -> list[TaggedText]:
+        """Spans and sentence scores from network outputs (cheap: thresholds can be tuned
+        without running the network again)."""
+        threshold = self.config.token_threshold if token_threshold is None else token_threshold
+        results = [TaggedText(np.zeros(len(self.labels)), []) for _ in range(inference.n_texts)]
+        found: dict[int, list[FoundSpan]] = {i: [] for i in range(inference.n_texts)}
+        for window, tok, sent in zip(inference.windows, inference.token_probs, inference.sentence_probs):
+            i = window["text_index"]
+            results[i].sentence_probs = np.maximum(results[i].sentence_probs, sent)
+            found[i] += decode_spans(window["offsets"], tok, self.labels, threshold)
         for i, spans in found.items():
             results[i].spans = merge_spans(spans)
         return results
+
+    def tag(self, texts: Sequence[str], *, batch_size: int = 32,
+            token_threshold: float | None = None) -> list[TaggedText]:
+        """Tag many texts: sentence probabilities and merged fragments for each."""
+        return self.decode(self.infer(texts, batch_size=batch_size), token_threshold)
+
+
+@dataclass
+class Inference:
+    """Raw network outputs per window, kept so decoding can be repeated cheaply."""
+
+    n_texts: int
+    windows: list[dict[str, Any]]
+    token_probs: list[np.ndarray]
+    sentence_probs: list[np.ndarray]
 
 
 def hf_windows(tokenizer: Any, texts: Sequence[str], max_length: int, stride: int) -> list[dict[str, Any]]:

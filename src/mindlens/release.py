@@ -1,0 +1,152 @@
+"""Release bundles: a complete analyzer shipped in the repository, so a new user can
+analyse text right after the quick start, without CPU-hours of training.
+
+A release folder holds the analyzer bundle (ONNX int8 span model, tokenizer,
+compact JSON models) and ``release.json``: version, changelog line, taxonomy
+version, the metrics it reached and a sha256 for every file, checked before the
+bundle is registered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from mindlens import taxonomy
+from mindlens.config import PROJECT_ROOT, Settings
+
+log = logging.getLogger(__name__)
+RELEASE = "release.json"
+SHIPPED = PROJECT_ROOT / "models" / "v1"
+
+
+class ReleaseError(ValueError):
+    """A release folder is incomplete or its files do not match their checksums."""
+
+
+def taxonomy_version() -> str:
+    """A short hash of the technique ids and traits: bundles say which taxonomy they speak."""
+    text = json.dumps([(t.id, t.trait) for t in taxonomy.TECHNIQUES])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_release(folder: Path, *, version: str, changelog: str, metrics: dict[str, float],
+                  extra: dict[str, Any] | None = None) -> Path:
+    files = {p.relative_to(folder).as_posix(): _sha256(p)
+             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != RELEASE}
+    release = {"version": version, "changelog": changelog, "taxonomy_version": taxonomy_version(),
+               "created": time.strftime("%Y-%m-%d"), "metrics": metrics, "files": files, **(extra or {})}
+    path = folder / RELEASE
+    path.write_text(json.dumps(release, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def read_release(folder: Path) -> dict[str, Any]:
+    """The release manifest, after checking every file against its checksum."""
+    path = Path(folder) / RELEASE
+    if not path.is_file():
+        raise ReleaseError(f"{folder} has no {RELEASE}")
+    release = json.loads(path.read_text())
+    for name, expected in release["files"].items():
+        file = Path(folder) / name
+        if not file.is_file():
+            raise ReleaseError(f"{folder}: {name} is missing")
+        if _sha256(file) != expected:
+            raise ReleaseError(f"{folder}: {name} does not match its sha256 in {RELEASE}")
+    if release["taxonomy_version"] != taxonomy_version():
+        log.warning("release %s was built for taxonomy %s, this code has %s", release["version"],
+                    release["taxonomy_version"], taxonomy_version())
+    return release
+
+
+def build_release(settings: Settings, tagger_folder: Path, out: Path, *, version: str = "1.0.0",
+                  changelog: str = "First production model") -> dict[str, Any]:
+    """Export the trained tagger to ONNX (int8), add the TF-IDF document and clickbait
+    models, evaluate the whole analyzer on validation, and write the release folder."""
+    from mindlens.data.dataset import MANIFEST, Manifest
+    from mindlens.evaluation.evaluate import evaluate_analyzer
+    from mindlens.models.analyzer import Analyzer
+    from mindlens.models.onnx_tagger import OnnxTagger, export_onnx
+    from mindlens.models.transformer import TorchTagger
+    from mindlens.training.baseline import fit_clickbait_model, fit_document_model
+
+    manifest = Manifest.read(settings.processed_dir / MANIFEST)
+    torch_tagger = TorchTagger.load(tagger_folder)
+    with tempfile.TemporaryDirectory() as tmp:
+        export_onnx(torch_tagger, Path(tmp) / "onnx", quantize=True)
+        span_model = OnnxTagger.load(Path(tmp) / "onnx", variant="int8")
+        analyzer = Analyzer(None, name=f"mindlens-{version}", span_model=span_model,
+                            min_confidence=torch_tagger.config.sentence_threshold,
+                            document_model=fit_document_model(manifest, settings, {"max_features": 20000}),
+                            clickbait_model=fit_clickbait_model(manifest, settings),
+                            metadata={"version": version, "backbone": torch_tagger.config.backbone,
+                                      "data_content_hash": manifest.content_hash})
+        evaluation = evaluate_analyzer(analyzer, manifest, settings, "val")
+        out.mkdir(parents=True, exist_ok=True)
+        for old in out.rglob("*"):
+            if old.is_file():
+                old.unlink()
+        analyzer.save(out, compact=True)
+    write_release(out, version=version, changelog=changelog, metrics=evaluation.metrics,
+                  extra={"backbone": torch_tagger.config.backbone,
+                         "data_content_hash": manifest.content_hash,
+                         "per_technique_f1": {k: v["f1"] for k, v in
+                                              evaluation.reports["sentences"]["per_label"].items()}})
+    return read_release(out)
+
+
+def log_release(settings: Settings, folder: Path, tags: dict[str, str] | None = None
+                ) -> tuple[str, str, dict[str, Any]]:
+    """An MLflow run holding the release's metrics and its analyzer model: (run id, model URI,
+    release). Logs into the active run when there is one (a training notebook's)."""
+    import contextlib
+
+    import mlflow
+
+    from mindlens.tracking import configure_mlflow
+
+    release = read_release(folder)
+    active = mlflow.active_run()
+    if active is None:
+        configure_mlflow(settings)
+    pyfunc_code = Path(__file__).resolve().parent / "registry" / "pyfunc_model.py"
+    run_tags = {"model_family": "transformer_tagger", "semver": release["version"], **(tags or {})}
+    context = (contextlib.nullcontext(active) if active is not None
+               else mlflow.start_run(run_name=f"release-{release['version']}"))
+    with context as run:
+        mlflow.set_tags(run_tags)
+        mlflow.log_metrics({k: float(v) for k, v in release["metrics"].items()})
+        mlflow.log_params({"backbone": release.get("backbone"), "taxonomy_version": release["taxonomy_version"],
+                           "data_content_hash": release.get("data_content_hash")})
+        mlflow.log_dict(release, "release.json")
+        info = mlflow.pyfunc.log_model(name="analyzer", python_model=str(pyfunc_code),
+                                       artifacts={"analyzer": str(folder)})
+        mlflow.set_tag("model_uri", info.model_uri)
+    return run.info.run_id, info.model_uri, release
+
+
+def register_release(settings: Settings, folder: Path = SHIPPED) -> dict[str, Any]:
+    """Register a release as a new version carrying its semantic version, changelog and
+    the champion alias (the quick start does this when the registry has no champion)."""
+    import mlflow
+
+    run_id, model_uri, release = log_release(settings, folder, {"shipped": "true"})
+    name = settings.mlflow.registered_model
+    version = mlflow.register_model(model_uri, name, tags={
+        "semver": release["version"], "changelog": release["changelog"], "run_id": run_id})
+    mlflow.MlflowClient().set_registered_model_alias(name, settings.mlflow.champion_alias, version.version)
+    log.info("registered shipped release %s as %s v%s (champion)", release["version"], name, version.version)
+    return {"name": name, "version": str(version.version), "semver": release["version"], "run_id": run_id}
