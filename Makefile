@@ -19,9 +19,11 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
-## Train and register a champion through the Airflow DAG if none exists, then serve.
+## Register the shipped V1 as champion if the registry has none, run the pipeline DAG
+## once (reports, a challenger trained here), then serve API + demo.
 run: install
-	$(BIN)/mindlens pipeline --if-no-champion
+	$(BIN)/mindlens registry bootstrap
+	$(BIN)/mindlens pipeline --once
 	$(BIN)/mindlens serve
 
 pipeline: install

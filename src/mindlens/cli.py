@@ -126,8 +126,13 @@ def train(
     notebook: Annotated[bool, typer.Option(help="Train through the papermill notebook (writes a report).")] = True,
     register_model: Annotated[bool, typer.Option("--register/--no-register", help="Register the result (champion if better).")] = False,
     param: Annotated[Optional[list[str]], typer.Option(help="Baseline hyper-parameter override KEY=VALUE (repeatable), e.g. C=1.0.")] = None,
+    model: Annotated[str, typer.Option(help="Model family: tfidf (baseline) or tagger (transformer spans + sentences).")] = "tfidf",
+    backbone: Annotated[str, typer.Option(help="tagger: encoder alias (minilm), local folder or hub id.")] = "minilm",
+    epochs: Annotated[int, typer.Option(min=1, help="tagger: maximum epochs (early stopping on val FLC F1).")] = 3,
+    max_train_sentences: Annotated[Optional[int], typer.Option(min=8, help="tagger: sample of training sentences.")] = None,
+    name: Annotated[Optional[str], typer.Option(help="Run name (default: the family).")] = None,
 ) -> None:
-    """Train the baseline analyzer and log it to MLflow (prepares the data first if needed)."""
+    """Train a model family and log it to MLflow (prepares the data first if needed)."""
     from mindlens import pipeline
     from mindlens.data.dataset import MANIFEST
     from mindlens.data.sources.base import DataNotFoundError
@@ -144,9 +149,20 @@ def train(
         typer.echo(f"using the processed dataset at {manifest_path} (`mindlens data prepare` rebuilds it)",
                    err=True)
         manifest = {"manifest_path": str(manifest_path)}
+    if model not in ("tfidf", "tagger"):
+        _fail(f"--model must be tfidf or tagger, not {model!r}", code=2)
+    if model == "tagger":
+        config = {"backbone": backbone, "epochs": epochs, "max_train_sentences": max_train_sentences}
+        candidate = {"name": name or "tagger", "family": "tagger", "params": config}
+        result = pipeline.train_candidate(candidate, manifest["manifest_path"], settings)
+        if register_model:
+            result["registration"] = pipeline.register(result["run_id"], result["model_uri"], settings)
+        _print_json(result)
+        return
     overrides = _overrides(param or [])
     if notebook:
-        result = pipeline.train_with_notebook(manifest["manifest_path"], overrides, settings=settings)
+        result = pipeline.train_candidate({"name": name or "tfidf", "family": "tfidf", "params": overrides},
+                                          manifest["manifest_path"], settings)
     else:
         trained = train_baseline(settings, Path(manifest["manifest_path"]), overrides=overrides)
         result = {"run_id": trained.run_id, "model_uri": trained.model_uri, "metrics": trained.metrics}
@@ -216,6 +232,24 @@ def registry_build_release(
     typer.echo(f"wrote {out}: {len(release['files'])} files, metrics: "
                + ", ".join(f"{k}={v:.3f}" for k, v in sorted(release["metrics"].items())
                            if k in ("val_micro_f1", "val_flc_f1", "val_si_f1", "val_tc_micro_f1")))
+
+
+@registry_app.command("model-card")
+def registry_model_card(
+    release: Annotated[Optional[Path], typer.Option(help="Release folder (default: the shipped models/v1).")] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the card.")] = Path("MODEL_CARD.md"),
+) -> None:
+    """Write the model card of a release from its release.json."""
+    from mindlens.model_card import render
+    from mindlens.release import SHIPPED, ReleaseError, read_release
+
+    try:
+        manifest = read_release(release or SHIPPED)
+    except ReleaseError as err:
+        _fail(str(err))
+    command = "mindlens registry model-card" + (f" --release {release}" if release else "") + f" --out {out}"
+    out.write_text(render(manifest, command), encoding="utf-8")
+    typer.echo(f"wrote {out}")
 
 
 @app.command()
@@ -439,12 +473,17 @@ def analyze(
 def pipeline(
     max_documents: Annotated[Optional[int], typer.Option(min=2, help="Use a sample of N documents per source and split.")] = None,
     if_no_champion: Annotated[bool, typer.Option(help="Skip when the registry already has a champion.")] = False,
+    once: Annotated[bool, typer.Option(help="Skip when the pipeline already succeeded in this state folder.")] = False,
 ) -> None:
     """Run the Airflow DAG mindlens_pipeline once, locally (airflow dags test)."""
     from mindlens.airflow_local import run_dag_once
     from mindlens.registry import NoChampionError, champion_info
 
     settings = _settings()
+    marker = settings.state_dir / "pipeline.succeeded"
+    if once and marker.is_file():
+        typer.echo(f"the pipeline already ran here ({marker}); skipping (run `mindlens pipeline` to retrain)")
+        return
     if if_no_champion:
         try:
             info = champion_info(settings)
@@ -460,6 +499,7 @@ def pipeline(
         info = champion_info(settings)
     except NoChampionError:
         _fail("the pipeline finished but no champion is registered; see the task logs above")
+    marker.write_text(f"champion v{info.version}\n")
     typer.echo(f"champion: {info.name} v{info.version} (run {info.run_id})")
     typer.echo(f"reports: {settings.reports_dir}")
 

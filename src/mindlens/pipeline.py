@@ -105,13 +105,6 @@ def select(results: list[dict[str, Any]], settings: Settings | None = None) -> d
         r["candidate"]: r["metrics"].get(metric) for r in results}}}
 
 
-def train_with_notebook(manifest_path: str, overrides: dict[str, Any] | None = None,
-                        settings: Settings | None = None) -> dict[str, Any]:
-    """The TF-IDF baseline through ``notebooks/train_baseline.ipynb`` (``mindlens train``)."""
-    candidate = {"name": "train-baseline", "family": "tfidf", "params": overrides or {}}
-    return train_candidate(candidate, manifest_path, settings)
-
-
 def profile_data(manifest_path: str, settings: Settings | None = None) -> dict[str, Any]:
     """Execute ``notebooks/data_profile.ipynb``; its report is logged to its own MLflow run."""
     from mindlens.notebooks import run_notebook
