@@ -43,34 +43,28 @@ def iter_articles(folder: Path, split: str = "train") -> Iterator[Document]:
                        split=split)
 
 
-def read_labels(path: Path) -> list[Span]:
-    """Technique spans of a ``*-task-flc-tc.labels`` file, mapped onto the taxonomy."""
-    spans: list[Span] = []
+def _tsv(path: Path, fields: int) -> Iterator[list[str]]:
+    """Rows of a PTC labels file, each checked for its number of tab-separated fields."""
     with open(path, encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, 1):
             if not line.strip():
                 continue
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) != 4:
-                raise ValueError(f"{path}:{line_no}: expected 4 tab-separated fields")
-            native, label, start, end = fields
-            spans.append(Span(document_id(NAME, native), int(start), int(end),
-                              taxonomy.map_label(NAME, label)))
-    return spans
+            row = line.rstrip("\n").split("\t")
+            if len(row) != fields:
+                raise ValueError(f"{path}:{line_no}: expected {fields} tab-separated fields")
+            yield row
+
+
+def read_labels(path: Path) -> list[Span]:
+    """Technique spans of a ``*-task-flc-tc.labels`` file, mapped onto the taxonomy."""
+    return [Span(document_id(NAME, native), int(start), int(end), taxonomy.map_label(NAME, label))
+            for native, label, start, end in _tsv(path, 4)]
 
 
 def read_si_labels(path: Path) -> list[PropagandaSpan]:
     """Merged propaganda spans of a ``*-task-si.labels`` file (``id<TAB>start<TAB>end``)."""
-    spans: list[PropagandaSpan] = []
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) != 3:
-                raise ValueError(f"{path}:{line_no}: expected 3 tab-separated fields")
-            spans.append(PropagandaSpan(document_id(NAME, fields[0]), int(fields[1]), int(fields[2])))
-    return spans
+    return [PropagandaSpan(document_id(NAME, native), int(start), int(end))
+            for native, start, end in _tsv(path, 3)]
 
 
 def load_train(data_dir: Path, max_articles: int | None = None) -> tuple[list[Document], list[Span]]:
