@@ -75,7 +75,9 @@ def to_markdown(frame: pd.DataFrame, split: str = "val") -> str:
     for column in frame.columns:
         if column in ("model", "run"):
             continue
-        lines.append(f"| {column} | " + " | ".join(_cell(v) for v in frame[column]) + " |")
+        cells = [_cell(round(v) if isinstance(v, float) and column.endswith("_ms") and v == v else v)
+                 for v in frame[column]]
+        lines.append(f"| {column} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
