@@ -26,6 +26,7 @@ COPY configs ./configs
 COPY dags ./dags
 COPY plugins ./plugins
 COPY notebooks ./notebooks
+COPY models ./models
 
 USER mindlens
 EXPOSE 8000

@@ -23,5 +23,5 @@ def test_compose_services_are_complete_and_bound_to_loopback():
 def test_app_image_runs_as_non_root_and_copies_what_it_needs():
     dockerfile = (ROOT / "docker" / "app.Dockerfile").read_text()
     assert "\nUSER mindlens\n" in dockerfile
-    for folder in ("src", "demo", "configs", "dags", "notebooks"):
+    for folder in ("src", "demo", "configs", "dags", "notebooks", "models"):
         assert f"COPY {folder} ./{folder}" in dockerfile
