@@ -21,10 +21,10 @@ Highlights = list[tuple[str, str | None]]
 
 TITLE = "MindLens: spot manipulation techniques"
 EXPLANATION = (
-    "Paste a news paragraph or a post. MindLens splits it into sentences and flags those that "
-    "use a propaganda or manipulation technique (loaded language, slogans, appeals to fear, ...), "
-    "each sentence highlighted by its most likely technique. Scores are model confidences, not "
-    "verdicts: read the flagged sentences yourself."
+    "Paste a news paragraph or a post. MindLens marks the fragments that use a propaganda or "
+    "manipulation technique (loaded language, slogans, appeals to fear, ...), each highlighted by "
+    "its most likely technique. Scores are model confidences, not verdicts: read the flagged "
+    "fragments yourself."
 )
 EXAMPLE_TEXT = (
     "The so-called experts, those globalist puppets, got it wrong again. "
@@ -51,6 +51,24 @@ def highlights(text: str, sentences: list[dict[str, Any]]) -> Highlights:
         cursor = max(cursor, end)
     if cursor < len(text):
         pieces.append((text[cursor:], None))
+    return pieces
+
+
+def fragment_highlights(text: str, spans: list[dict[str, Any]]) -> Highlights:
+    """The whole text as (fragment, label) pairs from the model's fragments. Where fragments
+    overlap, each character shows its most confident technique (the details table lists all)."""
+    best: list[tuple[float, str] | None] = [None] * len(text)
+    for span in spans:
+        for i in range(max(0, span["start"]), min(len(text), span["end"])):
+            if best[i] is None or span["confidence"] > best[i][0]:
+                best[i] = (span["confidence"], span["name"])
+    pieces: Highlights = []
+    for i, char in enumerate(text):
+        label = best[i][1] if best[i] else None
+        if pieces and pieces[-1][1] == label:
+            pieces[-1] = (pieces[-1][0] + char, label)
+        else:
+            pieces.append((char, label))
     return pieces
 
 
@@ -82,7 +100,9 @@ def build_demo(analyze: AnalyzeFn, model_label: Callable[[], str], *,
         flagged = sum(1 for s in result["sentences"] if s["techniques"])
         summary = (f"Model: {label} · {flagged} of {len(result['sentences'])} sentences flagged "
                    f"at confidence ≥ {result['min_confidence']:.2f}")
-        return highlights(text, result["sentences"]), score_table(result["document"]), summary
+        marked = (fragment_highlights(text, result["spans"]) if result.get("spans")
+                  else highlights(text, result["sentences"]))
+        return marked, score_table(result["document"]), summary
 
     with gr.Blocks(title="MindLens") as demo:
         gr.Markdown(f"# {TITLE}\n{EXPLANATION}")

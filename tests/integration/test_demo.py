@@ -54,3 +54,15 @@ def test_demo_empty_input_is_friendly(demo_client) -> None:
     highlighted, _table, model = demo_client.predict("   ", 0.5, api_name="/analyze")
     assert not _fragments(highlighted)
     assert "Model" in model
+
+
+def test_fragment_highlights_cover_the_text_and_prefer_confident_overlaps() -> None:
+    from mindlens_demo.app import fragment_highlights
+
+    text = "They are corrupt traitors, frankly."
+    spans = [{"start": 9, "end": 25, "confidence": 0.6, "name": "Loaded language"},
+             {"start": 17, "end": 25, "confidence": 0.9, "name": "Name calling / labeling"}]
+    pieces = fragment_highlights(text, spans)
+    assert "".join(p for p, _ in pieces) == text
+    assert pieces == [("They are ", None), ("corrupt ", "Loaded language"),
+                      ("traitors", "Name calling / labeling"), (", frankly.", None)]
