@@ -23,7 +23,7 @@ install: $(STAMP)
 ## once (reports, a challenger trained here), then serve API + demo.
 run: install
 	$(BIN)/mindlens registry bootstrap
-	$(BIN)/mindlens pipeline --once
+	$(BIN)/mindlens pipeline --once || echo "warning: the pipeline failed (see above); serving the champion anyway" >&2
 	$(BIN)/mindlens serve
 
 pipeline: install
