@@ -89,6 +89,7 @@ class ServingSettings(BaseModel):
     api_url: str | None = None
     admin_token: str | None = None
     max_text_chars: int = Field(20000, ge=1)
+    max_batch_texts: int = Field(32, ge=1)
     reload_interval_s: float = Field(300, ge=0)
     min_confidence: float = Field(0.5, ge=0, le=1)
 

@@ -115,3 +115,27 @@ def test_openapi_and_docs(api: httpx.Client) -> None:
     schema = api.get("/openapi.json").json()
     assert "/analyze" in schema["paths"]
     assert api.get("/docs").status_code == 200
+
+
+def test_request_id_is_echoed_or_made(api: httpx.Client) -> None:
+    given = api.get("/healthz", headers={"X-Request-ID": "trace-123"})
+    assert given.headers["x-request-id"] == "trace-123"
+    made = api.post("/analyze", json={"text": ""})
+    assert len(made.headers["x-request-id"]) == 32  # a new id, also on errors
+    bad = api.get("/healthz", headers={"X-Request-ID": "not valid!" * 20})
+    assert bad.headers["x-request-id"] != "not valid!" * 20
+
+
+def test_batch_techniques_version_readyz(api: httpx.Client) -> None:
+    batch = api.post("/analyze/batch", json={"texts": [TEXT, "Calm news."], "min_confidence": 0.2})
+    assert batch.status_code == 200, batch.text
+    results = batch.json()["results"]
+    assert len(results) == 2 and results[1]["sentences"][0]["text"] == "Calm news."
+    _assert_clean_4xx(api.post("/analyze/batch", json={"texts": []}), 422, "texts")
+    _assert_clean_4xx(api.post("/analyze/batch", json={"texts": ["ok", " "]}), 422, "empty")
+    techniques = api.get("/techniques").json()
+    assert {t["id"] for t in techniques} >= {"loaded_language", "clickbait"}
+    assert all(t["definition"] and t["example"] and t["trait_name"] for t in techniques)
+    version = api.get("/version").json()
+    assert version["app"] and version["model"]["version"]
+    assert api.get("/readyz").status_code == 200

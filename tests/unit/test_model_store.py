@@ -119,6 +119,10 @@ def test_no_champion_app_starts_and_answers_503(settings: Settings) -> None:
         assert answer.status_code == 503
         assert answer.json()["detail"] == NO_MODEL_MESSAGE
         assert client.post("/admin/reload").json()["reloaded"] is False
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/version").json()["model"] is None
+        batch = client.post("/analyze/batch", json={"texts": ["one"] * 33})
+        assert batch.status_code == 413 and "limit is 32" in batch.json()["detail"]
 
 
 def test_polling_thread_starts_and_stops(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,6 +28,7 @@ class ChampionInfo:
     version: str
     run_id: str | None
     metric: float | None
+    semver: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ def champion_info(settings: Settings, alias: str | None = None) -> ChampionInfo:
     metric = None
     if version.run_id:
         metric = client.get_run(version.run_id).data.metrics.get(settings.train.selection_metric)
-    return ChampionInfo(name, str(version.version), version.run_id, metric)
+    return ChampionInfo(name, str(version.version), version.run_id, metric,
+                        (version.tags or {}).get("semver"))
 
 
 def register_if_better(settings: Settings, run_id: str, model_uri: str) -> RegistrationResult:

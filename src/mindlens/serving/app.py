@@ -21,16 +21,22 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mindlens import __version__, taxonomy
 from mindlens.config import Settings, get_settings
 from mindlens.serving.metrics import CONTENT_TYPE, Metrics, endpoint_label
-from mindlens.serving.model_store import ModelStore, NoModelError
+from mindlens.serving.model_store import NO_MODEL_MESSAGE, ModelStore, NoModelError
+from mindlens.serving.request_id import RequestIdMiddleware
 from mindlens.serving.schemas import (
     AnalyzeRequest,
     AnalyzeResponse,
+    BatchRequest,
+    BatchResponse,
     ErrorResponse,
     HealthResponse,
     ModelRef,
     ReloadResponse,
+    TechniqueInfo,
+    VersionResponse,
 )
 
 log = logging.getLogger(__name__)
@@ -152,6 +158,7 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
     )
     app.state.settings, app.state.store, app.state.metrics = settings, store, metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every response carries X-Request-ID
     _install_error_handlers(app, metrics)
 
     def require_admin(key: str | None = Depends(_api_key)) -> None:
@@ -178,6 +185,49 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
         except NoModelError as err:
             metrics.errors.labels(type="no_model").inc()
             raise HTTPException(503, str(err)) from None
+
+    @app.post("/analyze/batch", response_model=BatchResponse, tags=["analysis"],
+              responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
+                         503: {"model": ErrorResponse}})
+    def analyze_batch(body: BatchRequest) -> dict[str, Any]:
+        """Several texts in one call (at most ``serving.max_batch_texts``)."""
+        limit = settings.serving.max_batch_texts
+        if len(body.texts) > limit:
+            metrics.errors.labels(type="payload_too_large").inc()
+            raise HTTPException(413, f"too many texts: {len(body.texts)} received, the limit is {limit}")
+        try:
+            return {"results": [analyze_text(store, settings, text, body.min_confidence)
+                                for text in body.texts]}
+        except TextTooLongError as err:
+            metrics.errors.labels(type="payload_too_large").inc()
+            raise HTTPException(413, str(err)) from None
+        except NoModelError as err:
+            metrics.errors.labels(type="no_model").inc()
+            raise HTTPException(503, str(err)) from None
+
+    @app.get("/techniques", response_model=list[TechniqueInfo], tags=["analysis"])
+    def techniques() -> list[TechniqueInfo]:
+        """Every technique MindLens knows, with its trait, definition, example and colour."""
+        return [TechniqueInfo(id=t.id, name=t.name, trait=t.trait, trait_name=taxonomy.trait(t.trait).name,
+                              definition=t.definition, example=t.example, color=t.color)
+                for t in taxonomy.TECHNIQUES]
+
+    @app.get("/version", response_model=VersionResponse, tags=["ops"])
+    def version() -> VersionResponse:
+        """The app's version and the served model (name, registry version, semantic version)."""
+        current = store.current
+        if current is None:
+            return VersionResponse(app=__version__)
+        info = current.info
+        return VersionResponse(app=__version__, semver=info.semver,
+                               model=ModelRef(name=info.name, version=info.version, run_id=info.run_id))
+
+    @app.get("/readyz", tags=["ops"], responses={503: {"model": ErrorResponse}})
+    def readyz() -> dict[str, str]:
+        """Readiness: 200 once a model is loaded, 503 before (load balancers wait for it)."""
+        if store.current is None:
+            raise HTTPException(503, NO_MODEL_MESSAGE)
+        return {"status": "ready", "version": store.current.info.version}
 
     @app.get("/healthz", response_model=HealthResponse, tags=["ops"])
     def healthz() -> HealthResponse:

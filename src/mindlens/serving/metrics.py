@@ -14,8 +14,8 @@ from prometheus_client import (
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 # Known routes; anything else is folded into a few labels to keep cardinality bounded.
-_ENDPOINTS = ("/analyze", "/healthz", "/metrics", "/admin/reload", "/docs", "/redoc",
-              "/openapi.json")
+_ENDPOINTS = ("/analyze", "/analyze/batch", "/techniques", "/version", "/readyz", "/healthz",
+              "/metrics", "/admin/reload", "/docs", "/redoc", "/openapi.json")
 
 
 def endpoint_label(path: str) -> str:

@@ -118,3 +118,43 @@ class ReloadResponse(BaseModel):
 class ErrorResponse(BaseModel):
     detail: str = Field(..., examples=["text is too long: 25000 characters received, the limit is 20000"])
     errors: list[dict] | None = None
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"texts": [EXAMPLE_TEXT, "The committee meets on Tuesday."],
+                                         "min_confidence": 0.5}]},
+    )
+
+    texts: list[str] = Field(..., min_length=1, description="Texts to analyze (limit: serving.max_batch_texts).")
+    min_confidence: float | None = Field(None, ge=0.0, le=1.0)
+
+    @field_validator("texts")
+    @classmethod
+    def _none_blank(cls, value: list[str]) -> list[str]:
+        blank = [i for i, text in enumerate(value) if not text.strip()]
+        if blank:
+            raise PydanticCustomError("empty_text", "texts {blank} are empty or whitespace-only",
+                                      {"blank": blank})
+        return value
+
+
+class BatchResponse(BaseModel):
+    results: list[AnalyzeResponse]
+
+
+class TechniqueInfo(BaseModel):
+    id: str = Field(..., examples=["loaded_language"])
+    name: str = Field(..., examples=["Loaded language"])
+    trait: str = Field(..., examples=["emotional_language"])
+    trait_name: str = Field(..., examples=["Emotional language"])
+    definition: str
+    example: str
+    color: str = Field(..., examples=["#e6194b"])
+
+
+class VersionResponse(BaseModel):
+    app: str = Field(..., examples=["0.1.0"])
+    model: ModelRef | None = None
+    semver: str | None = Field(None, examples=["1.0.0"], description="Semantic version of the served release.")

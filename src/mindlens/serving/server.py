@@ -12,6 +12,7 @@ import uvicorn
 
 from mindlens.config import Settings, get_settings
 from mindlens.serving.app import DEMO_PATH, create_app
+from mindlens.serving.request_id import RequestIdFilter
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,11 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
     host = host or settings.serving.host
     port = port or settings.serving.port
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(level=logging.INFO)
+    for handler in logging.getLogger().handlers:  # every log line names its request
+        handler.addFilter(RequestIdFilter())
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
     app = create_app(settings)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"

@@ -1,0 +1,123 @@
+"""``mindlens labels ...``: write the labelling config, push to and pull from Label Studio.
+
+Connection settings come from ``MINDLENS_LABEL_STUDIO_URL`` (default
+http://127.0.0.1:8081), ``MINDLENS_LABEL_STUDIO_TOKEN`` and
+``MINDLENS_LABEL_STUDIO_PROJECT`` (default "MindLens"). Every failure to reach
+Label Studio is one line on stderr and exit code 1, so scripts can tell.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+labels_app = typer.Typer(help="Label Studio: labelling config, push examples, pull annotations.",
+                         no_args_is_help=True)
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def _guarded(action: Callable[[], T]) -> T:
+    """Run an API action, turning connection and HTTP errors into one line and exit 1."""
+    import httpx
+    from label_studio_sdk.core.api_error import ApiError
+
+    from mindlens.labelling.sync import LabelStudioError
+
+    try:
+        return action()
+    except LabelStudioError as err:
+        _fail(str(err))
+    except ApiError as err:
+        _fail(f"Label Studio answered HTTP {err.status_code}: {str(err.body)[:300]}")
+    except httpx.HTTPError as err:
+        _fail(f"Label Studio request failed: {err}")
+    raise AssertionError("unreachable")
+
+
+def _print(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@labels_app.command("config")
+def config_cmd(
+    path: Annotated[Path | None, typer.Option(help="Where to write (default label_studio/config.xml).")] = None,
+    check: Annotated[bool, typer.Option(help="Only check the file is up to date (exit 1 if not).")] = False,
+) -> None:
+    """Write the Label Studio labelling XML generated from the taxonomy."""
+    from mindlens.labelling.config import CONFIG_PATH, label_config, write_config
+
+    target = path or CONFIG_PATH
+    if check:
+        if not target.is_file() or target.read_text(encoding="utf-8") != label_config():
+            _fail(f"{target} is out of date: run `mindlens labels config`")
+        typer.echo(f"{target} is up to date")
+        return
+    typer.echo(f"wrote {write_config(target)}")
+
+
+def _champion() -> tuple[Any, str] | tuple[None, None]:
+    from mindlens.config import get_settings
+    from mindlens.registry.registry import NoChampionError, load_analyzer
+
+    try:
+        analyzer, ref = load_analyzer(get_settings())
+    except NoChampionError as err:
+        typer.echo(f"no pre-annotations: {err}", err=True)
+        return None, None
+    return analyzer, str(ref["label"])
+
+
+@labels_app.command("push")
+def push_cmd(
+    texts: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Unlabelled texts, one per line.")] = None,
+    curated_dir: Annotated[Path | None, typer.Option(help="Curated JSONL folder (default data/curated).")] = None,
+    project: Annotated[str | None, typer.Option(help="Project title (default $MINDLENS_LABEL_STUDIO_PROJECT).")] = None,
+    predictions: Annotated[bool, typer.Option(help="Pre-annotate the texts with the champion, if any.")] = True,
+) -> None:
+    """Create/update the project; import curated examples and unlabelled texts (pre-annotated)."""
+    from mindlens.data.sources import curated
+    from mindlens.labelling import sync
+
+    conn = sync.connection_from_env()
+    try:
+        records = curated.read_folder(curated_dir or curated.default_folder())
+    except ValueError as err:
+        _fail(str(err))
+    lines = texts.read_text(encoding="utf-8").splitlines() if texts else []
+    client = _guarded(lambda: sync.connect(conn))
+    analyzer, version = _champion() if lines and predictions else (None, None)
+    _print(_guarded(lambda: sync.push(client, project or conn.project, records, lines, analyzer,
+                                      model_version=version or "champion")))
+
+
+@labels_app.command("pull")
+def pull_cmd(
+    origin: Annotated[str, typer.Option(help="curated (relabelled examples) or feedback (user reports).")] = "curated",
+    project: Annotated[str | None, typer.Option(help="Project title (default $MINDLENS_LABEL_STUDIO_PROJECT).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Labels folder (default <state_dir>/labels).")] = None,
+) -> None:
+    """Export reviewed annotations into <state_dir>/labels/<origin>/<content hash>.jsonl."""
+    from mindlens.data.sources.label_studio import ORIGINS, default_labels_dir
+    from mindlens.labelling import sync
+
+    if origin not in ORIGINS:
+        _fail(f"--origin must be one of {', '.join(ORIGINS)}")
+    conn = sync.connection_from_env()
+    client = _guarded(lambda: sync.connect(conn))
+    result = _guarded(lambda: sync.pull(client, project or conn.project,
+                                        out or default_labels_dir(), origin))
+    _print(result)
+    if result["conflicts"]:
+        typer.echo(f"{len(result['conflicts'])} task(s) where annotators disagree "
+                   f"(latest annotation kept)", err=True)
