@@ -191,6 +191,10 @@ def _overrides(pairs: list[str]) -> dict[str, Any]:
     return {key: getattr(checked, key) for key in raw}
 
 
+from mindlens.labelling.cli import labels_app  # noqa: E402  (Label Studio: labels config|push|pull)
+
+app.add_typer(labels_app, name="labels")
+
 registry_app = typer.Typer(help="The model registry: shipped release, versions.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 
@@ -213,6 +217,55 @@ def registry_bootstrap(
     try:
         _print_json(register_release(settings, release or SHIPPED))
     except ReleaseError as err:
+        _fail(str(err))
+
+
+@registry_app.command("list")
+def registry_list() -> None:
+    """Registered versions with aliases, semantic versions and the selection metric."""
+    from mindlens.registry import list_versions
+
+    rows = list_versions(_settings())
+    if not rows:
+        _fail("no registered versions yet; run `mindlens registry bootstrap` or the pipeline")
+    for row in rows:
+        aliases = ",".join(row["aliases"]) or "-"
+        metric = {k: v for k, v in row.items() if k.startswith("val_")}
+        shown = ", ".join(f"{k}={v:.4f}" for k, v in metric.items() if v is not None)
+        typer.echo(f"v{row['version']:<4} {aliases:<12} {row['semver'] or '-':<10} {shown}  "
+                   f"{row['changelog'] or ''}".rstrip())
+
+
+def _after_alias_change(result: dict[str, Any]) -> None:
+    from mindlens.pipeline import notify_reload
+
+    _print_json(result | {"reload": notify_reload(_settings())})
+
+
+@registry_app.command("promote")
+def registry_promote(
+    version: Annotated[str, typer.Argument(help="Registered version number, e.g. 3.")],
+    alias: Annotated[Optional[str], typer.Option(help="Alias to move (default: champion).")] = None,
+) -> None:
+    """Point the champion (or another alias) at a version and tell the running API to reload."""
+    from mindlens.registry import promote
+
+    try:
+        _after_alias_change(promote(_settings(), version, alias))
+    except LookupError as err:
+        _fail(str(err))
+
+
+@registry_app.command("rollback")
+def registry_rollback(
+    alias: Annotated[Optional[str], typer.Option(help="Alias to roll back (default: champion).")] = None,
+) -> None:
+    """Return the champion to the version it replaced, and tell the running API to reload."""
+    from mindlens.registry import rollback
+
+    try:
+        _after_alias_change(rollback(_settings(), alias))
+    except LookupError as err:
         _fail(str(err))
 
 

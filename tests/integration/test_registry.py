@@ -51,3 +51,24 @@ def test_run_without_the_selection_metric_is_refused(tmp_path):
     other = Settings(state_dir=tmp_path, train={"selection": {"metric": "val_missing"}})
     with pytest.raises(ValueError, match="val_missing"):
         register_if_better(other, run_id, uri)
+
+
+def test_promote_and_rollback_move_the_champion(tmp_path):
+    from mindlens.registry import list_versions, promote, rollback
+
+    settings = Settings(state_dir=tmp_path)
+    register_if_better(settings, *_fake_run(settings, 0.30))          # v1 champion
+    register_if_better(settings, *_fake_run(settings, 0.10))          # v2, not promoted
+    assert champion_info(settings).version == "1"
+    moved = promote(settings, "2")
+    assert moved["previous"] == "1" and champion_info(settings).version == "2"
+    rows = {r["version"]: r for r in list_versions(settings)}
+    assert rows["2"]["aliases"] == ["champion"] and rows["1"]["aliases"] == []
+    back = rollback(settings)
+    assert back == {"name": settings.mlflow.registered_model, "alias": "champion", "version": "1",
+                    "rolled_back_from": "2"}
+    assert champion_info(settings).version == "1"
+    with pytest.raises(LookupError, match="no version 9"):
+        promote(settings, "9")
+    with pytest.raises(LookupError, match="no earlier"):
+        rollback(settings)  # v1 was first: nothing before it

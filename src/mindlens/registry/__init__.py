@@ -6,11 +6,14 @@ from mindlens.registry.registry import (
     RegistrationResult,
     champion_info,
     download_champion,
+    list_versions,
     load_analyzer,
+    promote,
     register_if_better,
+    rollback,
 )
 
 __all__ = [
     "ChampionInfo", "NoChampionError", "RegistrationResult", "champion_info",
-    "download_champion", "load_analyzer", "register_if_better",
+    "download_champion", "list_versions", "load_analyzer", "promote", "register_if_better", "rollback",
 ]

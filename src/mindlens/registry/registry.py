@@ -94,7 +94,7 @@ def register_if_better(settings: Settings, run_id: str, model_uri: str) -> Regis
         promoted = False
         reason = f"{metric_name} {candidate:.4f} <= champion v{current.version}'s {champion_metric:.4f}"
     if promoted:
-        client.set_registered_model_alias(name, settings.mlflow.champion_alias, version.version)
+        promote(settings, str(version.version))
     log.info("registered %s v%s (promoted=%s: %s)", name, version.version, promoted, reason)
     return RegistrationResult(name, str(version.version), promoted, metric_name, candidate,
                               champion_metric, reason)
@@ -138,3 +138,61 @@ def load_analyzer(settings: Settings, model_uri: str | None = None):  # type: ig
         return analyzer, {"name": analyzer.name, "version": None,
                           "run_id": analyzer.metadata.get("run_id"), "uri": model_uri,
                           "label": model_uri}
+
+
+def list_versions(settings: Settings) -> list[dict[str, object]]:
+    """Every registered version with its aliases, semantic version and selection metric."""
+    client = _client(settings)
+    name = settings.mlflow.registered_model
+    rows = []
+    found = client.search_model_versions(f"name = '{name}'")
+    for number in sorted(int(v.version) for v in found):
+        version = client.get_model_version(name, str(number))  # search results carry no aliases
+        metric = None
+        if version.run_id:
+            metric = client.get_run(version.run_id).data.metrics.get(settings.train.selection_metric)
+        rows.append({"version": str(version.version), "aliases": sorted(version.aliases or []),
+                     "semver": (version.tags or {}).get("semver"), "run_id": version.run_id,
+                     settings.train.selection_metric: metric,
+                     "changelog": (version.tags or {}).get("changelog")})
+    return rows
+
+
+def promote(settings: Settings, version: str, alias: str | None = None) -> dict[str, object]:
+    """Point an alias (default: champion) at a version; the version it replaces is recorded
+    on the new one so ``rollback`` can return to it."""
+    from mlflow.exceptions import MlflowException
+
+    client = _client(settings)
+    name, alias = settings.mlflow.registered_model, alias or settings.mlflow.champion_alias
+    try:
+        client.get_model_version(name, version)
+    except MlflowException as err:
+        raise LookupError(f"no version {version} of registered model '{name}'") from err
+    previous = None
+    try:
+        previous = str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        pass
+    if previous and previous != version:
+        client.set_model_version_tag(name, version, f"previous_{alias}", previous)
+    client.set_registered_model_alias(name, alias, version)
+    log.info("%s: alias %s -> v%s (was %s)", name, alias, version, previous)
+    return {"name": name, "alias": alias, "version": version, "previous": previous}
+
+
+def rollback(settings: Settings, alias: str | None = None) -> dict[str, object]:
+    """Return the alias to the version it pointed at before the last promotion."""
+    from mlflow.exceptions import MlflowException
+
+    client = _client(settings)
+    name, alias = settings.mlflow.registered_model, alias or settings.mlflow.champion_alias
+    try:
+        current = client.get_model_version_by_alias(name, alias)
+    except MlflowException as err:
+        raise NoChampionError(f"no '{alias}' version of registered model '{name}'") from err
+    previous = (current.tags or {}).get(f"previous_{alias}")
+    if not previous:
+        raise LookupError(f"v{current.version} records no earlier '{alias}' to roll back to")
+    client.set_registered_model_alias(name, alias, previous)
+    return {"name": name, "alias": alias, "version": previous, "rolled_back_from": str(current.version)}
