@@ -139,3 +139,22 @@ def test_batch_techniques_version_readyz(api: httpx.Client) -> None:
     version = api.get("/version").json()
     assert version["app"] and version["model"]["version"]
     assert api.get("/readyz").status_code == 200
+
+
+def test_prediction_log_joins_on_request_id_and_keeps_no_raw_text(api: httpx.Client) -> None:
+    import hashlib
+    import json
+    import os
+    from pathlib import Path
+
+    response = api.post("/analyze", json={"text": TEXT}, headers={"X-Request-ID": "pred-log-1"})
+    assert response.status_code == 200
+    log = Path(os.environ["MINDLENS_STATE_DIR"]) / "predictions" / "predictions.jsonl"
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    mine = [e for e in entries if e["request_id"] == "pred-log-1"]
+    assert len(mine) == 1
+    entry = mine[0]
+    assert entry["text_sha256"] == hashlib.sha256(TEXT.encode()).hexdigest()
+    assert "text" not in entry and TEXT not in log.read_text()  # hash by default, no raw text
+    assert entry["model"]["version"] == response.json()["model"]["version"]
+    assert entry["latency_ms"] > 0

@@ -25,6 +25,7 @@ from mindlens import __version__, taxonomy
 from mindlens.config import Settings, get_settings
 from mindlens.serving.metrics import CONTENT_TYPE, Metrics, endpoint_label
 from mindlens.serving.model_store import NO_MODEL_MESSAGE, ModelStore, NoModelError
+from mindlens.serving.prediction_log import PredictionLog
 from mindlens.serving.request_id import RequestIdMiddleware
 from mindlens.serving.schemas import (
     AnalyzeRequest,
@@ -52,7 +53,8 @@ class TextTooLongError(ValueError):
 
 # --- core operation shared by the API and the demo --------------------------------
 def analyze_text(store: ModelStore, settings: Settings, text: str,
-                 min_confidence: float | None = None, title: str | None = None) -> dict[str, Any]:
+                 min_confidence: float | None = None, title: str | None = None, *,
+                 prediction_log: PredictionLog | None = None, endpoint: str = "/analyze") -> dict[str, Any]:
     """Analyze with the served champion; raises NoModelError / TextTooLongError."""
     started = time.perf_counter()
     limit = settings.serving.max_text_chars
@@ -66,6 +68,8 @@ def analyze_text(store: ModelStore, settings: Settings, text: str,
     result["timings_ms"] = {**result.get("timings_ms", {}),
                             "total": round((time.perf_counter() - started) * 1000, 2)}
     store.metrics.count_predictions(result["sentences"])
+    if prediction_log is not None:
+        prediction_log.record(endpoint, text, result)
     return result
 
 
@@ -157,6 +161,14 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
         lifespan=lifespan,
     )
     app.state.settings, app.state.store, app.state.metrics = settings, store, metrics
+    predictions = PredictionLog(settings.state_dir / "predictions" / "predictions.jsonl"
+                                if settings.serving.prediction_log else None, settings.serving.log_text)
+    app.state.prediction_log = predictions
+    if settings.serving.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=settings.serving.cors_origins,
+                           allow_methods=["GET", "POST"], allow_headers=["content-type", "x-request-id"])
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)  # outermost: every response carries X-Request-ID
     _install_error_handlers(app, metrics)
@@ -178,7 +190,8 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
     def analyze(body: AnalyzeRequest) -> dict[str, Any]:
         """Split the text into sentences and score each for manipulation techniques."""
         try:
-            return analyze_text(store, settings, body.text, body.min_confidence, body.title)
+            return analyze_text(store, settings, body.text, body.min_confidence, body.title,
+                                prediction_log=predictions)
         except TextTooLongError as err:
             metrics.errors.labels(type="payload_too_large").inc()
             raise HTTPException(413, str(err)) from None
@@ -196,7 +209,8 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
             metrics.errors.labels(type="payload_too_large").inc()
             raise HTTPException(413, f"too many texts: {len(body.texts)} received, the limit is {limit}")
         try:
-            return {"results": [analyze_text(store, settings, text, body.min_confidence)
+            return {"results": [analyze_text(store, settings, text, body.min_confidence,
+                                             prediction_log=predictions, endpoint="/analyze/batch")
                                 for text in body.texts]}
         except TextTooLongError as err:
             metrics.errors.labels(type="payload_too_large").inc()
@@ -254,18 +268,20 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
                               error=None if changed else store.last_error)
 
     if with_demo:
-        _mount_demo(app, store, settings)
+        _mount_demo(app, store, settings, predictions)
     return app
 
 
-def _mount_demo(app: FastAPI, store: ModelStore, settings: Settings) -> None:
+def _mount_demo(app: FastAPI, store: ModelStore, settings: Settings,
+                predictions: PredictionLog | None = None) -> None:
     """Mount the Gradio demo at /demo; it calls the same code path as /analyze."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
     from mindlens_demo.app import build_demo
 
     def analyze(text: str, min_confidence: float) -> dict[str, Any]:
-        return analyze_text(store, settings, text, min_confidence)
+        return analyze_text(store, settings, text, min_confidence, prediction_log=predictions,
+                            endpoint="/demo")
 
     def model_label() -> str:
         current = store.current

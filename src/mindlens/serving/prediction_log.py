@@ -1,0 +1,47 @@
+"""A JSON-lines log of every prediction, for monitoring and the feedback loop to join on
+(by request id). Raw text is kept only if configured: by default a hash and a length."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from mindlens.serving.request_id import current as current_request_id
+
+
+class PredictionLog:
+    def __init__(self, path: Path | None, text_mode: str = "hash", truncate_chars: int = 200) -> None:
+        self.path = path
+        self.text_mode = text_mode
+        self.truncate_chars = truncate_chars
+        self._lock = threading.Lock()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+
+    def record(self, endpoint: str, text: str, result: dict[str, Any]) -> None:
+        if self.path is None:
+            return
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "request_id": current_request_id.get(),
+            "endpoint": endpoint,
+            "model": result.get("model"),
+            "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "text_chars": len(text),
+            "spans": [{k: s[k] for k in ("start", "end", "technique", "confidence")}
+                      for s in result.get("spans", [])],
+            "document": {"score": result["document"]["score"], "traits": result["document"]["traits"]},
+            "clickbait": (result.get("title") or {}).get("clickbait"),
+            "latency_ms": result.get("timings_ms", {}).get("total"),
+        }
+        if self.text_mode == "full":
+            entry["text"] = text
+        elif self.text_mode == "truncate":
+            entry["text"] = text[:self.truncate_chars]
+        line = json.dumps(entry, ensure_ascii=False) + "\n"
+        with self._lock, open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(line)
