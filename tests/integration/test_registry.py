@@ -72,3 +72,20 @@ def test_promote_and_rollback_move_the_champion(tmp_path):
         promote(settings, "9")
     with pytest.raises(LookupError, match="no earlier"):
         rollback(settings)  # v1 was first: nothing before it
+
+
+def test_versions_carry_semver_and_changelog(tmp_path):
+    import mlflow
+
+    from mindlens.registry.registry import next_semver
+
+    assert next_semver([]) == "1.0.0"
+    assert next_semver(["1.0.0", None, "junk", "1.2.0", "0.9.1"]) == "1.3.0"
+    settings = Settings(state_dir=tmp_path)
+    first = register_if_better(settings, *_fake_run(settings, 0.3))
+    second = register_if_better(settings, *_fake_run(settings, 0.1))
+    client = mlflow.MlflowClient()
+    tags = [client.get_model_version(settings.mlflow.registered_model, v).tags
+            for v in (first.version, second.version)]
+    assert [t["semver"] for t in tags] == ["1.0.0", "1.1.0"]
+    assert all(settings.train.selection_metric in t["changelog"] for t in tags)

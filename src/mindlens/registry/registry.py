@@ -69,6 +69,21 @@ def champion_info(settings: Settings, alias: str | None = None) -> ChampionInfo:
                         (version.tags or {}).get("semver"))
 
 
+def next_semver(existing: list[str | None]) -> str:
+    """The next minor version after the highest semantic version registered (1.0.0 first)."""
+    versions = []
+    for text in existing:
+        try:
+            versions.append(tuple(int(part) for part in (text or "").split("+")[0].split(".")[:3]))
+        except ValueError:
+            continue
+    versions = [v for v in versions if len(v) == 3]
+    if not versions:
+        return "1.0.0"
+    major, minor, _ = max(versions)
+    return f"{major}.{minor + 1}.0"
+
+
 def register_if_better(settings: Settings, run_id: str, model_uri: str) -> RegistrationResult:
     """Register the run's model as a new version; promote it if it beats the champion."""
     import mlflow
@@ -83,7 +98,11 @@ def register_if_better(settings: Settings, run_id: str, model_uri: str) -> Regis
     except NoChampionError:
         current = None
     name = settings.mlflow.registered_model
-    version = mlflow.register_model(model_uri, name, tags={metric_name: str(candidate)})
+    semver = next_semver([v.tags.get("semver") for v in client.search_model_versions(f"name = '{name}'")])
+    run_name = client.get_run(run_id).info.run_name or run_id[:8]
+    version = mlflow.register_model(model_uri, name, tags={
+        metric_name: str(candidate), "semver": semver,
+        "changelog": f"{run_name}: {metric_name} {candidate:.4f}"})
     client.set_model_version_tag(name, version.version, "run_id", run_id)
     champion_metric = current.metric if current else None
     if current is None:
