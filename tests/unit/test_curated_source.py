@@ -141,3 +141,37 @@ def test_label_studio_defaults_to_the_state_dir(monkeypatch, tmp_path: Path) -> 
     write(tmp_path / "labels" / "feedback", good_records()[1:2])
     assert [d.id for d in label_studio.load().documents] == ["label_studio:feedback/a2"]
     assert label_studio.load(labels_dir=tmp_path / "none").documents == []
+
+
+# --- fixed splits and hard negatives -------------------------------------------------
+def test_declared_splits_are_kept_natively(tmp_path: Path) -> None:
+    records = good_records()
+    records[0]["split"] = "test"
+    records[1].update(split="train", hard_negative=True, genre="news report")
+    write(tmp_path, records)  # a3 declares no split: train
+    data = curated.load(folder=tmp_path)
+    assert data.native_split
+    assert [d.split for d in data.documents] == ["test", "train", "train"]
+    parsed = curated.read_folder(tmp_path)
+    assert [r.hard_negative for r in parsed] == [False, True, False]
+    assert [r.split for r in parsed] == ["test", "train", None]
+    assert parsed[1].genre == "news report"
+
+
+def test_without_declared_splits_the_pipeline_splits(tmp_path: Path) -> None:
+    write(tmp_path, [dict(r, hard_negative=False) for r in good_records()])
+    data = curated.load(folder=tmp_path)
+    assert not data.native_split and {d.split for d in data.documents} == {"train"}
+    forced = curated.to_source_data("x", [(r.id, r) for r in curated.read_folder(tmp_path)],
+                                    native_split=True)
+    assert forced.native_split and {d.split for d in forced.documents} == {"train"}
+
+
+@pytest.mark.parametrize("extra,problem", [
+    ({"split": "val"}, "'split'"),
+    ({"split": 1}, "'split'"),
+    ({"hard_negative": "yes"}, "'hard_negative'"),
+])
+def test_bad_split_or_hard_negative_is_rejected(tmp_path: Path, extra: dict, problem: str) -> None:
+    record = dict({"id": "x", "text": TEXT, "labels": ["slogans"]}, **extra)
+    assert problem in _error(tmp_path, record)

@@ -4,10 +4,15 @@ One JSON object per line::
 
     {"id": "...", "text": "...", "title": "...", "genre": "...",
      "spans": [{"start": 0, "end": 5, "technique": "slogans", "text": "..."}],
-     "labels": ["clickbait"], "no_technique": false}
+     "labels": ["clickbait"], "no_technique": false,
+     "hard_negative": false, "split": "train"}
 
-``title``, ``genre``, ``spans[].text`` and ``no_technique`` are optional; techniques are
-MindLens ids. Every line is validated and a bad one raises ``ValueError`` naming
+``title``, ``genre``, ``spans[].text``, ``no_technique``, ``hard_negative`` and ``split``
+are optional; techniques are MindLens ids. ``hard_negative`` marks a text that looks
+manipulative but is not (or only in its labelled spans); ``split`` (``train`` or ``test``)
+fixes the example's split: when any record of a folder declares one, the source keeps the
+splits as given (``native_split``), records without one reading as ``train``; otherwise
+every document is ``train`` and the pipeline assigns a seeded split as before. Every line is validated and a bad one raises ``ValueError`` naming
 ``file:line`` and the problem, because a silently skipped example is a wrong negative.
 A record must say what it shows: at least one span or label, or ``no_technique: true``.
 The folder may not exist yet (the set is filled later): that reads as no documents.
@@ -30,10 +35,12 @@ from mindlens.data.sources.base import RemoteFile
 NAME = "curated"
 FOLDER = "data/curated"  # relative to the project root, not the data directory
 REMOTE: tuple[RemoteFile, ...] = ()  # part of the repository: nothing to fetch
-KEYS = frozenset({"id", "text", "title", "genre", "spans", "labels", "no_technique"})
+KEYS = frozenset({"id", "text", "title", "genre", "spans", "labels", "no_technique",
+                  "hard_negative", "split"})
+RECORD_SPLITS = ("train", "test")  # the fixed splits a record may declare
 SPAN_KEYS = frozenset({"start", "end", "technique", "text"})
 
-__all__ = ["NAME", "FOLDER", "REMOTE", "Record", "parse_record", "read_jsonl", "read_folder",
+__all__ = ["NAME", "FOLDER", "REMOTE", "RECORD_SPLITS", "Record", "parse_record", "read_jsonl", "read_folder",
            "to_source_data", "load", "write_jsonl", "default_folder"]
 
 
@@ -49,6 +56,8 @@ class Record:
     labels: tuple[str, ...] = ()
     no_technique: bool = False
     where: str = ""
+    hard_negative: bool = False
+    split: str | None = None  # as declared; None when the record gives none
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -110,6 +119,12 @@ def parse_record(obj: Any, where: str, allowed_extra: frozenset[str] = frozenset
     no_technique = obj.get("no_technique", False)
     if not isinstance(no_technique, bool):
         raise ValueError(f"{where}: 'no_technique' must be true or false")
+    hard_negative = obj.get("hard_negative", False)
+    if not isinstance(hard_negative, bool):
+        raise ValueError(f"{where}: 'hard_negative' must be true or false")
+    split = obj.get("split")
+    if split is not None and split not in RECORD_SPLITS:
+        raise ValueError(f"{where}: 'split' must be one of {list(RECORD_SPLITS)}, got {split!r}")
     spans = tuple(_parse_span(s, text, where, i) for i, s in enumerate(raw_spans))
     labels = tuple(dict.fromkeys(_technique(lb, where, f"labels[{i}]")
                                  for i, lb in enumerate(raw_labels)))
@@ -120,7 +135,7 @@ def parse_record(obj: Any, where: str, allowed_extra: frozenset[str] = frozenset
                          f"example")
     return Record(id=rid, text=text, title=obj.get("title") or "", genre=obj.get("genre"),
                   spans=spans, labels=labels, no_technique=no_technique, where=where,
-                  extra={k: obj[k] for k in allowed_extra if k in obj})
+                  hard_negative=hard_negative, split=split, extra={k: obj[k] for k in allowed_extra if k in obj})
 
 
 def read_jsonl(path: Path, allowed_extra: frozenset[str] = frozenset()) -> list[Record]:
@@ -156,19 +171,29 @@ def read_folder(folder: Path, allowed_extra: frozenset[str] = frozenset()) -> li
     return records
 
 
-def to_source_data(name: str, records: Iterable[tuple[str, Record]]) -> SourceData:
-    """A source of ``(native id, record)`` pairs; every document is ``train`` (seeded split later)."""
+def to_source_data(name: str, records: Iterable[tuple[str, Record]],
+                   native_split: bool | None = None) -> SourceData:
+    """A source of ``(native id, record)`` pairs.
+
+    With native splits (by default: when any record declares a ``split``) each document
+    keeps its record's split (``train`` when it gives none) and the pipeline leaves it
+    alone; without, every document is ``train`` and gets a seeded split later."""
+    pairs = list(records)
+    if native_split is None:
+        native_split = any(record.split is not None for _, record in pairs)
     documents: list[Document] = []
     spans: list[Span] = []
     labels: list[DocumentLabel] = []
-    for native, record in records:
+    for native, record in pairs:
         doc_id = document_id(name, native)
+        split = (record.split or "train") if native_split else "train"
         documents.append(Document(id=doc_id, source=name, text=record.text, title=record.title,
-                                  split="train"))
+                                  split=split))
         spans += [Span(doc_id, start, end, technique) for start, end, technique in record.spans]
         labels += [DocumentLabel(doc_id, technique) for technique in record.labels]
     return SourceData(name=name, documents=documents, spans=spans, labels=labels,
-                      label_space=taxonomy.TECHNIQUE_IDS, granularity="span", native_split=False)
+                      label_space=taxonomy.TECHNIQUE_IDS, granularity="span",
+                      native_split=native_split)
 
 
 def load(data_dir: Path | None = None, folder: Path | None = None) -> SourceData:
