@@ -28,7 +28,7 @@ from mindlens.preprocessing.sentences import split_sentences
 
 TABLES = ("documents", "spans", "doc_labels", "si_spans", "sentences")
 COLUMNS: dict[str, list[str]] = {
-    "documents": ["document_id", "source", "split", "granularity", "title", "text"],
+    "documents": ["document_id", "source", "split", "granularity", "title", "text", "hard_negative"],
     "spans": ["document_id", "source", "split", "start", "end", "technique", "text"],
     "doc_labels": ["document_id", "source", "split", "technique"],
     "si_spans": ["document_id", "source", "split", "start", "end", "text"],
@@ -42,7 +42,7 @@ MANIFEST = "manifest.json"
 def _typed(name: str, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     """A table with fixed column types, also when it is empty."""
     frame = pd.DataFrame(rows, columns=COLUMNS[name])
-    types = {c: ("int64" if c in _INT else "bool" if c == "span_labelled" else
+    types = {c: ("int64" if c in _INT else "bool" if c in ("span_labelled", "hard_negative") else
                  "object" if c == "labels" else "str") for c in COLUMNS[name]}
     return frame.astype(types)
 
@@ -169,7 +169,8 @@ def build_tables(sources: Sequence[SourceData], val_fraction: float, seed: int,
         span_labelled = data.granularity == "span"
         for doc in data.documents:
             split = splits[doc.id]
-            rows["documents"].append((doc.id, data.name, split, data.granularity, doc.title, doc.text))
+            rows["documents"].append((doc.id, data.name, split, data.granularity, doc.title, doc.text,
+                                      doc.hard_negative))
             sentences = split_sentences(doc.text, one_per_line=data.name == "ptc")
             labels = sentence_labels(sentences, spans_by_doc.get(doc.id, []))
             for i, (sentence, techniques) in enumerate(zip(sentences, labels)):

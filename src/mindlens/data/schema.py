@@ -22,6 +22,7 @@ class Document:
     text: str
     title: str = ""
     split: str = "train"
+    hard_negative: bool = False  # looks manipulative but is not (curated checks of false positives)
 
     def __post_init__(self) -> None:
         if not self.id.startswith(f"{self.source}:"):

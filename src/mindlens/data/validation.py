@@ -87,6 +87,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         "granularity": pa.Column(str, pa.Check.isin(["span", "document"])),
         "title": pa.Column(str),
         "text": pa.Column(str, pa.Check(_nonblank, error="empty text")),
+        "hard_negative": pa.Column(bool),
     }, strict=True),
     "spans": pa.DataFrameSchema({
         "document_id": pa.Column(str), "source": pa.Column(str),

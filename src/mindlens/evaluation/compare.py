@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from mindlens.config import Settings
-from mindlens.evaluation.evaluate import MAIN_METRICS
+from mindlens.evaluation.evaluate import CURATED_METRICS, MAIN_METRICS
 from mindlens.tracking import configure_mlflow
 
 START, END = "<!-- mindlens-compare:start -->", "<!-- mindlens-compare:end -->"
@@ -21,6 +21,8 @@ def _row(run, label: str, split: str) -> dict[str, object]:  # type: ignore[no-u
                               "family": run.data.tags.get("model_family", "")}
     for name in MAIN_METRICS:
         row[name] = metrics.get(f"{split}_{name}")
+    for name in CURATED_METRICS:
+        row[name] = metrics.get(name)
     return row
 
 
@@ -55,7 +57,8 @@ def compare_runs(settings: Settings, run_ids: list[str] | None = None, *, regist
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    keep = [c for c in frame.columns if c not in MAIN_METRICS or frame[c].notna().any()]
+    keep = [c for c in frame.columns
+            if c not in MAIN_METRICS + CURATED_METRICS or frame[c].notna().any()]
     return frame[keep]
 
 

@@ -37,6 +37,7 @@ MAIN_METRICS = ("micro_f1", "macro_f1", "slc_f1", "si_f1", "tc_micro_f1", "flc_f
                 "semeval2021_micro_f1", "semeval2021_macro_f1", "logic_micro_f1",
                 "logic_macro_f1", "clickbait_accuracy", "clickbait_f1", "clickbait_roc_auc", "ece",
                 "latency_p95_ms")
+CURATED_METRICS = ("curated_test_micro_f1", "curated_test_hard_negative_fp_rate")
 
 
 @dataclass
@@ -107,6 +108,31 @@ def _clickbait_task(analyzer: Analyzer, manifest: Manifest, split: str) -> dict[
     return binary_report(y_true, scores, threshold=0.5)
 
 
+def _curated_task(analyzer: Analyzer, manifest: Manifest) -> dict[str, Any] | None:
+    """Our own curated test part (never trained on): sentence micro-F1 and how often the
+    analyzer flags a hard negative (text that looks manipulative but is not)."""
+    from mindlens.evaluation.predictions import span_sentences
+
+    if "curated" not in manifest.sources:
+        return None
+    sentences = span_sentences(manifest, ["curated"], "test")
+    if sentences.empty:
+        return None
+    threshold = analyzer.min_confidence
+    probs, _ = analyzer.tag_sentences(sentences["text"].tolist(), threshold)
+    labels = analyzer.sentence_labels
+    gold = analyzer.binarize([list(g) for g in sentences["labels"]])
+    report = multilabel_report(gold, (probs >= threshold).astype(int), labels)
+    flagged = pd.Series((probs >= threshold).any(axis=1), index=sentences.index).groupby(
+        sentences["document_id"]).any()
+    docs = manifest.table("documents")
+    hard = docs[(docs["source"] == "curated") & (docs["split"] == "test") & docs["hard_negative"]]
+    hard_flagged = flagged.reindex(hard["document_id"]).fillna(False)
+    return {"micro_f1": report["micro_f1"], "macro_f1": report["macro_f1"],
+            "hard_negatives": int(len(hard)),
+            "hard_negative_fp_rate": float(hard_flagged.mean()) if len(hard) else float("nan")}
+
+
 def _latency(analyzer: Analyzer, manifest: Manifest, sources: list[str], split: str,
              n: int = 30) -> dict[str, float] | None:
     """Wall time of a full ``analyze`` per document on a fixed sample (what the API pays)."""
@@ -172,4 +198,9 @@ def evaluate_analyzer(analyzer: Analyzer, manifest: Manifest, settings: Settings
         result.metrics.update(latency)
     result.metrics = {f"{split}_{k}": float(v) for k, v in result.metrics.items()
                       if v is not None and np.isfinite(v)}
+    curated = None if split == "train" else _curated_task(analyzer, manifest)
+    if curated is not None:  # the curated test part, whatever split is evaluated
+        result.reports["curated_test"] = curated
+        result.metrics.update({f"curated_test_{k}": float(v) for k, v in curated.items()
+                               if k != "hard_negatives" and np.isfinite(v)})
     return result

@@ -34,9 +34,10 @@ class TrainResult:
     report: dict[str, Any] = field(repr=False)
 
 
-def training_sentences(manifest: Manifest, settings: Settings) -> pd.DataFrame:
-    """Sentences with span labels from the configured sources, train and val splits."""
-    frame = span_sentences(manifest, settings.train.baseline.sources)
+def training_sentences(manifest: Manifest, settings: Settings,
+                       sources: list[str] | None = None) -> pd.DataFrame:
+    """Sentences with span labels from the configured (or given) sources, train and val splits."""
+    frame = span_sentences(manifest, sources or settings.train.baseline.sources)
     return frame[frame["split"].isin(["train", "val"])].reset_index(drop=True)
 
 
@@ -46,14 +47,16 @@ def _ordered(labels: set[str]) -> list[str]:
 
 def _params(settings: Settings, overrides: dict[str, Any] | None) -> dict[str, Any]:
     exclude = {"sources", "document_sources", "clickbait_sources"}
-    return settings.train.baseline.model_dump(exclude=exclude) | (overrides or {})
+    given = {k: v for k, v in (overrides or {}).items() if k not in exclude}
+    return settings.train.baseline.model_dump(exclude=exclude) | given
 
 
 def fit_sentence_model(manifest: Manifest, settings: Settings,
                        overrides: dict[str, Any] | None = None) -> TfidfOvrClassifier:
-    train = training_sentences(manifest, settings).query("split == 'train'")
+    sources = (overrides or {}).get("sources") or settings.train.baseline.sources
+    train = training_sentences(manifest, settings, sources).query("split == 'train'")
     if train.empty:
-        raise ValueError(f"no training sentences from {settings.train.baseline.sources}")
+        raise ValueError(f"no training sentences from {sources}")
     labels = _ordered({t for labels in train["labels"] for t in labels})
     model = TfidfOvrClassifier(labels, seed=settings.data.seed, **_params(settings, overrides))
     return model.fit(train["text"].tolist(), train["labels"].tolist())
@@ -165,6 +168,8 @@ def train_baseline(settings: Settings, manifest_path: Path | None = None, *,
                                           "data_content_hash": manifest.content_hash})
         mlflow.log_metric("fit_seconds", time.perf_counter() - started)
         mlflow.log_params({"model": MODEL_FAMILY, **analyzer.sentence_model.params,
+                           "sentence_sources": ",".join((overrides or {}).get("sources")
+                                                        or settings.train.baseline.sources),
                            "sentence_labels": len(analyzer.sentence_model.labels),
                            "document_model": analyzer.document_model is not None,
                            "clickbait_model": analyzer.clickbait_model is not None})

@@ -188,7 +188,7 @@ def to_source_data(name: str, records: Iterable[tuple[str, Record]],
         doc_id = document_id(name, native)
         split = (record.split or "train") if native_split else "train"
         documents.append(Document(id=doc_id, source=name, text=record.text, title=record.title,
-                                  split=split))
+                                  split=split, hard_negative=record.hard_negative))
         spans += [Span(doc_id, start, end, technique) for start, end, technique in record.spans]
         labels += [DocumentLabel(doc_id, technique) for technique in record.labels]
     return SourceData(name=name, documents=documents, spans=spans, labels=labels,
