@@ -36,24 +36,122 @@ def test_demo_page_serves(live_server: str) -> None:
     assert response.status_code == 200 and "<html" in response.text.lower()
 
 
+def _rows(table: object) -> list[list]:
+    return table["data"] if isinstance(table, dict) else table
+
+
 def test_demo_predict_highlights_the_text(demo_client) -> None:
-    highlighted, table, model = demo_client.predict(TEXT, 0.0, api_name="/analyze")
+    highlighted, details, counts, traits, clickbait, summary = demo_client.predict(
+        TEXT, 0.0, api_name="/analyze")
     pieces = _fragments(highlighted)
     assert "".join(token for token, _ in pieces) == TEXT  # the whole text, in order
     for sentence in ("Every true patriot will stand with us on this.",
                      "Make our streets safe again!"):
         assert any(token.strip() == sentence for token, _ in pieces)
     assert any(label for _, label in pieces)  # threshold 0: every sentence gets its top technique
-    rows = table["data"] if isinstance(table, dict) else table
-    scores = [row[2] for row in rows]
-    assert scores and scores == sorted(scores, reverse=True)
-    assert " v" in model
+    rows = _rows(details)
+    assert rows
+    for start, end, fragment, technique, trait, confidence, _evidence in rows:
+        assert 0 <= start < end <= len(TEXT) and TEXT[start:end] == fragment
+        assert technique and trait and 0.0 <= confidence <= 1.0
+    assert sum(row[2] for row in _rows(counts)) == len(rows)
+    assert traits["confidences"]  # trait bars at confidence 0
+    assert clickbait["label"]  # a score, or "No clickbait model"
+    assert " v" in summary and f"{len(rows)} fragments" in summary
+
+
+def test_demo_slider_refilters_the_kept_result(demo_client) -> None:
+    demo_client.predict(TEXT, 0.0, api_name="/analyze")
+    _, all_rows, *_ = demo_client.predict(0.0, api_name="/filter")
+    _, high_rows, _, traits, _, high_summary = demo_client.predict(0.6, api_name="/filter")
+    assert len(_rows(high_rows)) < len(_rows(all_rows))
+    assert all(row[5] >= 0.6 for row in _rows(high_rows))
+    assert "confidence ≥ 0.60" in high_summary
+    assert all(c["confidence"] >= 0.6 for c in traits.get("confidences") or [])
+
+
+def test_demo_examples_load(demo_client) -> None:
+    from mindlens_demo.app import load_examples
+
+    examples = load_examples()
+    assert 3 <= len(examples) <= 4
+    for name, text in examples.items():
+        title, loaded = demo_client.predict(name, api_name="/load_example")
+        assert loaded == text and title == ""
+        *_, summary = demo_client.predict(loaded, 0.5, api_name="/analyze")
+        assert "sentences flagged" in summary
 
 
 def test_demo_empty_input_is_friendly(demo_client) -> None:
-    highlighted, _table, model = demo_client.predict("   ", 0.5, api_name="/analyze")
-    assert not _fragments(highlighted)
-    assert "Model" in model
+    highlighted, details, *_, summary = demo_client.predict("   ", 0.5, api_name="/analyze")
+    assert not _fragments(highlighted) and not _rows(details)
+    assert "Model" in summary
+
+
+def test_filter_result_matches_the_model_at_that_threshold(champion_settings) -> None:
+    from mindlens_demo.app import filter_result
+
+    from mindlens.serving.app import analyze_text
+    from mindlens.serving.metrics import Metrics
+    from mindlens.serving.model_store import ModelStore
+
+    store = ModelStore(champion_settings, Metrics())
+    store.reload()
+    full = analyze_text(store, champion_settings, TEXT, 0.0)
+    for threshold in (0.2, 0.5, 0.8):
+        direct = analyze_text(store, champion_settings, TEXT, threshold)
+        filtered = filter_result(full, threshold)
+        assert filtered["spans"] == direct["spans"]
+        assert filtered["sentences"] == direct["sentences"]
+
+
+def test_render_lists_every_overlapping_span() -> None:
+    from mindlens_demo.app import render
+
+    text = "They are corrupt traitors, frankly."
+    span = {"technique": "loaded_language", "name": "Loaded language",
+            "trait": "emotional_language", "sentence": 0}
+    full = {"sentences": [], "document": {"traits": {"emotional_language": 0.9}},
+            "title": {"text": "They", "clickbait": 0.25},
+            "spans": [{**span, "start": 9, "end": 25, "text": text[9:25], "confidence": 0.6,
+                       "evidence": [{"signal": "s", "words": [{"start": 9, "end": 16,
+                                                               "text": "corrupt"}]}]},
+                      {**span, "start": 17, "end": 25, "text": text[17:25], "confidence": 0.3}]}
+    _, details, counts, traits, clickbait, summary = render(text, full, 0.0, "m v1")
+    assert details.values.tolist() == [
+        [9, 25, "corrupt traitors", "Loaded language", "Emotional language", 0.6, "corrupt"],
+        [17, 25, "traitors", "Loaded language", "Emotional language", 0.3, ""]]
+    assert counts.values.tolist() == [["Loaded language", "Emotional language", 2, 0.6]]
+    assert traits == {"Emotional language": 0.9}
+    assert clickbait == {"Clickbait": 0.25, "Not clickbait": 0.75}
+    assert "2 fragments" in summary
+    _, details, *_ = render(text, full, 0.5, "m v1")
+    assert len(details) == 1
+    assert render(text, full, 0.95, "m v1")[3].startswith("No trait")
+    assert render(text, {**full, "title": {"text": "x", "clickbait": None}}, 0, "m")[4] == (
+        "No clickbait model")
+
+
+def test_read_upload_warns_on_binary_and_big_files(tmp_path) -> None:
+    from mindlens_demo.app import read_upload
+
+    good = tmp_path / "good.txt"
+    good.write_bytes("\ufeffCafé au lait.".encode("utf-8"))
+    assert read_upload(good) == "Café au lait."
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Café".encode("latin-1"))
+    with pytest.raises(ValueError, match="not UTF-8"):
+        read_upload(latin)
+    with pytest.raises(ValueError, match="too big"):
+        read_upload(good, max_bytes=5)
+
+
+def test_title_is_passed_only_to_analyzers_that_take_it() -> None:
+    from mindlens_demo.app import accepts_title
+
+    assert not accepts_title(lambda text, min_confidence: {})
+    assert accepts_title(lambda text, min_confidence, title=None: {})
+    assert accepts_title(lambda text, min_confidence, **kwargs: {})
 
 
 def test_fragment_highlights_cover_the_text_and_prefer_confident_overlaps() -> None:

@@ -38,6 +38,7 @@ def test_first_model_becomes_champion_and_only_better_ones_replace_it(tmp_path):
     worse = register_if_better(settings, *_fake_run(settings, 0.20))
     assert not worse.promoted and worse.version == "2"
     assert champion_info(settings).version == "1"
+    assert champion_info(settings, alias="challenger").version == "2"
 
     better = register_if_better(settings, *_fake_run(settings, 0.40))
     assert better.promoted and better.champion_metric == pytest.approx(0.30)
@@ -63,7 +64,7 @@ def test_promote_and_rollback_move_the_champion(tmp_path):
     moved = promote(settings, "2")
     assert moved["previous"] == "1" and champion_info(settings).version == "2"
     rows = {r["version"]: r for r in list_versions(settings)}
-    assert rows["2"]["aliases"] == ["champion"] and rows["1"]["aliases"] == []
+    assert rows["2"]["aliases"] == ["challenger", "champion"] and rows["1"]["aliases"] == []
     back = rollback(settings)
     assert back == {"name": settings.mlflow.registered_model, "alias": "champion", "version": "1",
                     "rolled_back_from": "2"}

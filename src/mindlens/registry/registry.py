@@ -18,6 +18,9 @@ from mindlens.tracking import configure_mlflow
 log = logging.getLogger(__name__)
 
 
+CHALLENGER = "challenger"
+
+
 class NoChampionError(LookupError):
     """The registry has no version under the champion alias yet."""
 
@@ -114,6 +117,8 @@ def register_if_better(settings: Settings, run_id: str, model_uri: str) -> Regis
         reason = f"{metric_name} {candidate:.4f} <= champion v{current.version}'s {champion_metric:.4f}"
     if promoted:
         promote(settings, str(version.version))
+    else:  # the best candidate that lost stays visible as the challenger
+        promote(settings, str(version.version), alias=CHALLENGER)
     log.info("registered %s v%s (promoted=%s: %s)", name, version.version, promoted, reason)
     return RegistrationResult(name, str(version.version), promoted, metric_name, candidate,
                               champion_metric, reason)

@@ -67,9 +67,11 @@ def analyze_text(store: ModelStore, settings: Settings, text: str,
     result["model"] = {"name": info.name, "version": info.version, "run_id": info.run_id}
     result["timings_ms"] = {**result.get("timings_ms", {}),
                             "total": round((time.perf_counter() - started) * 1000, 2)}
-    store.metrics.count_predictions(result["sentences"])
+    # The demo asks for everything (it filters live); record what the service would report.
+    reported = settings.serving.min_confidence if endpoint == "/demo" else result["min_confidence"]
+    store.metrics.count_predictions(result["sentences"], reported)
     if prediction_log is not None:
-        prediction_log.record(endpoint, text, result)
+        prediction_log.record(endpoint, text, result, min_confidence=reported)
     return result
 
 
@@ -279,8 +281,8 @@ def _mount_demo(app: FastAPI, store: ModelStore, settings: Settings,
     import gradio as gr
     from mindlens_demo.app import build_demo
 
-    def analyze(text: str, min_confidence: float) -> dict[str, Any]:
-        return analyze_text(store, settings, text, min_confidence, prediction_log=predictions,
+    def analyze(text: str, min_confidence: float, title: str | None = None) -> dict[str, Any]:
+        return analyze_text(store, settings, text, min_confidence, title, prediction_log=predictions,
                             endpoint="/demo")
 
     def model_label() -> str:
@@ -290,4 +292,4 @@ def _mount_demo(app: FastAPI, store: ModelStore, settings: Settings,
         return f"{current.info.name} v{current.info.version}"
 
     demo = build_demo(analyze, model_label, default_min_confidence=settings.serving.min_confidence)
-    gr.mount_gradio_app(app, demo, path=DEMO_PATH)
+    gr.mount_gradio_app(app, demo, path=DEMO_PATH, max_file_size="1mb")

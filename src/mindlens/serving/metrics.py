@@ -59,10 +59,13 @@ class Metrics:
         self.model_info.clear()
         self.model_info.labels(version=version, name=name).set(1)
 
-    def count_predictions(self, sentences: list[dict]) -> None:
+    def count_predictions(self, sentences: list[dict], threshold: float = 0.0) -> None:
+        """Count predicted techniques at or above ``threshold`` (the demo asks the model for
+        everything and filters in the browser; only what the service would report counts)."""
         for sentence in sentences:
             for hit in sentence["techniques"]:
-                self.predicted.labels(technique=hit["technique"]).inc()
+                if hit["confidence"] >= threshold:
+                    self.predicted.labels(technique=hit["technique"]).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

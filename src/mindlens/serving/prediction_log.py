@@ -22,7 +22,7 @@ class PredictionLog:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
 
-    def record(self, endpoint: str, text: str, result: dict[str, Any]) -> None:
+    def record(self, endpoint: str, text: str, result: dict[str, Any], min_confidence: float = 0.0) -> None:
         if self.path is None:
             return
         entry: dict[str, Any] = {
@@ -33,7 +33,7 @@ class PredictionLog:
             "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
             "text_chars": len(text),
             "spans": [{k: s[k] for k in ("start", "end", "technique", "confidence")}
-                      for s in result.get("spans", [])],
+                      for s in result.get("spans", []) if s["confidence"] >= min_confidence],
             "document": {"score": result["document"]["score"], "traits": result["document"]["traits"]},
             "clickbait": (result.get("title") or {}).get("clickbait"),
             "latency_ms": result.get("timings_ms", {}).get("total"),

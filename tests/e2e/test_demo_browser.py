@@ -1,0 +1,99 @@
+"""The demo in a real browser: headless Chromium driven by Playwright against ``live_server``.
+
+Uses Debian's ``/usr/bin/chromium`` (or ``MINDLENS_CHROMIUM``); never downloads a
+browser. Saves a screenshot into tmp, or to docs/demo.png with MINDLENS_UPDATE_SCREENSHOT=1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("MINDLENS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+         "--disable-component-update", "--disable-sync"]
+TEXT = ("Every true patriot will stand with us on this. "
+        "The committee will publish its report on Tuesday. Make our streets safe again!")
+TIMEOUT_MS = 30_000
+
+
+@pytest.fixture
+def browser_context(tmp_path: Path) -> Iterator[Any]:
+    """A fresh Chromium profile (the persistent context is Playwright's --user-data-dir)."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="pip package playwright is not installed")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium "
+                    "(or set MINDLENS_CHROMIUM)")
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
+            viewport={"width": 1200, "height": 900})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def _fragment_count(page: Any) -> int:
+    match = re.search(r"(\d+) fragments?,", page.inner_text("#ml-summary"))
+    assert match, page.inner_text("#ml-summary")
+    return int(match.group(1))
+
+
+def _set_slider(page: Any, value: float) -> None:
+    box = page.locator("#ml-slider input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
+    page.wait_for_selector(f"#ml-summary:has-text('confidence ≥ {value:.2f}')", timeout=TIMEOUT_MS)
+
+
+def test_demo_in_chromium(live_server: str, browser_context: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_context.new_page()
+    external: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(live_server) or r.url.startswith("data:")
+            else external.append(r.url))
+    page.goto(f"{live_server}/demo/")
+    page.wait_for_selector("#ml-summary:has-text('sentences flagged')", timeout=TIMEOUT_MS)
+
+    _set_slider(page, 0.0)
+    page.locator("#ml-text textarea").fill(TEXT)
+    page.locator("#ml-analyze").click()
+    page.wait_for_selector("#ml-summary:has-text('of 3 sentences')", timeout=TIMEOUT_MS)
+
+    marked = page.locator("#ml-highlights .text:not(.unlabeled)")
+    expect(marked.first).to_be_visible()
+    assert "Make our streets safe again!" in page.inner_text("#ml-highlights")
+    expect(page.locator("#ml-traits meter").first).to_be_visible()  # trait bars
+    expect(page.locator("#ml-details")).to_contain_text("Every true patriot will stand with us")
+    all_fragments = _fragment_count(page)
+    assert all_fragments >= 3
+
+    _set_slider(page, 0.95)  # filters the kept result; the model is not called again
+    assert _fragment_count(page) < all_fragments
+    assert external == [], f"the page called outside the server: {external}"
+
+    page.locator("#ml-example input").click()  # an example article loads and is analysed
+    page.get_by_role("option", name="Opinion column").click()
+    page.wait_for_selector("#ml-summary:has-text('disaster in disguise')", timeout=TIMEOUT_MS)
+    _set_slider(page, 0.3)
+    out_dir = ROOT / "docs" if os.environ.get("MINDLENS_UPDATE_SCREENSHOT") == "1" else tmp_path
+    out_dir.mkdir(exist_ok=True)
+    page.screenshot(path=str(out_dir / "demo.png"), full_page=True)
+
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.screenshot(path=str(tmp_path / "demo-phone.png"), full_page=True)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth")
+    assert overflow <= 390, f"the page scrolls sideways on a phone: {overflow}px wide"
+    assert (out_dir / "demo.png").stat().st_size > 10_000
