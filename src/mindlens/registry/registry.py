@@ -55,16 +55,21 @@ def _client(settings: Settings):  # type: ignore[no-untyped-def]
     return mlflow.MlflowClient()
 
 
-def champion_info(settings: Settings, alias: str | None = None) -> ChampionInfo:
-    """The version behind the alias and its selection metric."""
+def _aliased(client, settings: Settings, alias: str | None):  # type: ignore[no-untyped-def]
+    """(registered name, alias, the version behind it); NoChampionError when unset."""
     from mlflow.exceptions import MlflowException
 
-    client = _client(settings)
     name, alias = settings.mlflow.registered_model, alias or settings.mlflow.champion_alias
     try:
-        version = client.get_model_version_by_alias(name, alias)
+        return name, alias, client.get_model_version_by_alias(name, alias)
     except MlflowException as err:
         raise NoChampionError(f"no '{alias}' version of registered model '{name}'") from err
+
+
+def champion_info(settings: Settings, alias: str | None = None) -> ChampionInfo:
+    """The version behind the alias and its selection metric."""
+    client = _client(settings)
+    name, alias, version = _aliased(client, settings, alias)
     metric = None
     if version.run_id:
         metric = client.get_run(version.run_id).data.metrics.get(settings.train.selection_metric)
@@ -207,14 +212,8 @@ def promote(settings: Settings, version: str, alias: str | None = None) -> dict[
 
 def rollback(settings: Settings, alias: str | None = None) -> dict[str, object]:
     """Return the alias to the version it pointed at before the last promotion."""
-    from mlflow.exceptions import MlflowException
-
     client = _client(settings)
-    name, alias = settings.mlflow.registered_model, alias or settings.mlflow.champion_alias
-    try:
-        current = client.get_model_version_by_alias(name, alias)
-    except MlflowException as err:
-        raise NoChampionError(f"no '{alias}' version of registered model '{name}'") from err
+    name, alias, current = _aliased(client, settings, alias)
     previous = (current.tags or {}).get(f"previous_{alias}")
     if not previous:
         raise LookupError(f"v{current.version} records no earlier '{alias}' to roll back to")

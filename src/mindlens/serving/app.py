@@ -10,8 +10,8 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
@@ -139,6 +139,19 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
         return JSONResponse(status_code=500, content={"detail": "internal server error"})
 
 
+@contextmanager
+def _as_http_errors(metrics: Metrics) -> Iterator[None]:
+    """Analysis failures the client can act on, as 4xx/503 with the reason (and counted)."""
+    try:
+        yield
+    except TextTooLongError as err:
+        metrics.errors.labels(type="payload_too_large").inc()
+        raise HTTPException(413, str(err)) from None
+    except NoModelError as err:
+        metrics.errors.labels(type="no_model").inc()
+        raise HTTPException(503, str(err)) from None
+
+
 # --- app factory ----------------------------------------------------------------------
 def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> FastAPI:
     """Build the app; the champion is loaded and polling started in the lifespan."""
@@ -191,15 +204,9 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
                          503: {"model": ErrorResponse}})
     def analyze(body: AnalyzeRequest) -> dict[str, Any]:
         """Split the text into sentences and score each for manipulation techniques."""
-        try:
+        with _as_http_errors(metrics):
             return analyze_text(store, settings, body.text, body.min_confidence, body.title,
                                 prediction_log=predictions)
-        except TextTooLongError as err:
-            metrics.errors.labels(type="payload_too_large").inc()
-            raise HTTPException(413, str(err)) from None
-        except NoModelError as err:
-            metrics.errors.labels(type="no_model").inc()
-            raise HTTPException(503, str(err)) from None
 
     @app.post("/analyze/batch", response_model=BatchResponse, tags=["analysis"],
               responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
@@ -210,16 +217,10 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
         if len(body.texts) > limit:
             metrics.errors.labels(type="payload_too_large").inc()
             raise HTTPException(413, f"too many texts: {len(body.texts)} received, the limit is {limit}")
-        try:
+        with _as_http_errors(metrics):
             return {"results": [analyze_text(store, settings, text, body.min_confidence,
                                              prediction_log=predictions, endpoint="/analyze/batch")
                                 for text in body.texts]}
-        except TextTooLongError as err:
-            metrics.errors.labels(type="payload_too_large").inc()
-            raise HTTPException(413, str(err)) from None
-        except NoModelError as err:
-            metrics.errors.labels(type="no_model").inc()
-            raise HTTPException(503, str(err)) from None
 
     @app.get("/techniques", response_model=list[TechniqueInfo], tags=["analysis"])
     def techniques() -> list[TechniqueInfo]:
