@@ -61,3 +61,13 @@ def test_heuristic_signals_as_features_round_trip(tmp_path):
     probe = ["TRAITORS!!! They are liars", "lunch at noon"]
     np.testing.assert_allclose(loaded.predict_proba(probe), model.predict_proba(probe), atol=1e-4)
     assert loaded.predict(["they are traitors and liars"]) == [["name_calling"]]
+
+
+def test_title_is_the_given_one_the_first_line_or_the_first_sentence():
+    from mindlens.models.analyzer import title_of
+
+    assert title_of("Body text.", "  A headline ") == "A headline"
+    assert title_of("\ufeffShort headline\n\nBody.", None) == "Short headline"
+    paragraph = "This is a long opening sentence of a paragraph that goes on. " * 4
+    assert title_of(paragraph, None) == "This is a long opening sentence of a paragraph that goes on."
+    assert title_of("   ", None) == ""

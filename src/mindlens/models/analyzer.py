@@ -34,7 +34,8 @@ from mindlens.preprocessing.sentences import split_sentences
 FORMAT = "mindlens.analyzer/1"
 MANIFEST = "analyzer.json"
 COMPONENTS = ("sentence_model", "document_model", "clickbait_model")  # JSON models
-SPAN_MODEL = "span_model"  # folder: model.int8.onnx, tokenizer.json, tagger.json
+SPAN_MODEL = "span_model"
+HEADLINE_CHARS = 150  # a first line longer than this is a paragraph, not a headline  # folder: model.int8.onnx, tokenizer.json, tagger.json
 
 
 def _check_labels(model: TfidfOvrClassifier | None) -> None:
@@ -46,12 +47,17 @@ def _check_labels(model: TfidfOvrClassifier | None) -> None:
 
 
 def title_of(text: str, title: str | None) -> str:
-    """The given title, else the text's first non-empty line (articles lead with it)."""
+    """The given title, else the text's first line (articles lead with it), or the first
+    sentence when that line is a whole paragraph rather than a headline."""
     if title and title.strip():
         return title.strip()
     for line in text.splitlines():
-        if line.strip(" \t\ufeff"):
-            return line.strip(" \t\ufeff")
+        line = line.strip(" \t\ufeff")
+        if line:
+            if len(line) <= HEADLINE_CHARS:
+                return line
+            sentences = split_sentences(line)
+            return sentences[0].text if sentences else line
     return ""
 
 
