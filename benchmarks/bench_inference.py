@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from mindlens.evaluation.metrics import multilabel_report
+from mindlens.evaluation.metrics import indicator, multilabel_report
 from mindlens.models.onnx_tagger import ENCODER_CONFIG, FP32, INT8, OnnxTagger
 from mindlens.models.transformer import TaggerBase, TaggerConfig
 
@@ -74,13 +74,7 @@ def load_texts(n: int, builtin: bool, seed: int = 0) -> tuple[list[str], list[li
 
 def gold_matrix(gold: Sequence[Sequence[str]], labels: Sequence[str]) -> np.ndarray:
     """Gold as a [texts, labels] bool matrix; techniques outside the model's labels are dropped."""
-    index = {label: j for j, label in enumerate(labels)}
-    y = np.zeros((len(gold), len(labels)), dtype=bool)
-    for i, names in enumerate(gold):
-        for name in names:
-            if name in index:
-                y[i, index[name]] = True
-    return y
+    return indicator(gold, labels)
 
 
 def _percentiles(seconds: Sequence[float]) -> dict[str, float]:

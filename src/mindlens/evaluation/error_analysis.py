@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mindlens import taxonomy
-from mindlens.evaluation.metrics import multilabel_report
+from mindlens.evaluation.metrics import indicator, multilabel_report
 from mindlens.evaluation.predictions import PROB_PREFIX
 
 NONE = "none"
@@ -41,20 +41,8 @@ FREQUENCY_GROUPS = ("rare", "medium", "frequent")
 _SCORES = ["precision", "recall", "f1"]
 
 
-def _indicator(rows: Iterable[Sequence[str]], labels: Sequence[str]) -> np.ndarray:
-    """Multi-hot matrix of ``rows`` over ``labels`` (ids outside ``labels`` are ignored)."""
-    column = {label: j for j, label in enumerate(labels)}
-    rows = list(rows)
-    out = np.zeros((len(rows), len(labels)), dtype=bool)
-    for i, row in enumerate(rows):
-        for label in row:
-            if label in column:
-                out[i, column[label]] = True
-    return out
-
-
 def _report(frame: pd.DataFrame, labels: Sequence[str]) -> dict[str, Any]:
-    return multilabel_report(_indicator(frame["gold"], labels), _indicator(frame["pred"], labels),
+    return multilabel_report(indicator(frame["gold"], labels), indicator(frame["pred"], labels),
                              labels)
 
 
@@ -81,7 +69,7 @@ def per_trait(frame: pd.DataFrame) -> pd.DataFrame:
     pred = [_traits(p) for p in frame["pred"]]
     seen = set().union(*gold, *pred) if len(frame) else set()
     traits = [t.id for t in taxonomy.TRAITS if t.id in seen]
-    per = pd.DataFrame(multilabel_report(_indicator(gold, traits), _indicator(pred, traits),
+    per = pd.DataFrame(multilabel_report(indicator(gold, traits), indicator(pred, traits),
                                          traits)["per_label"],
                        columns=traits).T.reindex(columns=_SCORES + ["support"])
     per = per.astype({c: float for c in _SCORES} | {"support": int})
@@ -194,7 +182,7 @@ def _row(report: dict[str, Any], n: int) -> dict[str, Any]:
 
 def _frequency_groups(frame: pd.DataFrame, labels: Sequence[str]) -> dict[str, list[str]]:
     """Labels split into rare/medium/frequent thirds by gold support (ties: label order)."""
-    support = _indicator(frame["gold"], labels).sum(axis=0)
+    support = indicator(frame["gold"], labels).sum(axis=0)
     order = [labels[j] for j in np.argsort(support, kind="stable")]
     parts = np.array_split(np.array(order, dtype=object), len(FREQUENCY_GROUPS))
     return {name: list(part) for name, part in zip(FREQUENCY_GROUPS, parts) if len(part)}
@@ -272,7 +260,7 @@ def data_needs(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
     traits = [t.id for t in taxonomy.TRAITS if any(taxonomy.technique(x).trait == t.id for x in labels)]
     gold = [_traits(g) for g in frame["gold"]]
     pred = [_traits(p) for p in frame["pred"]]
-    y_true, y_pred = _indicator(gold, traits), _indicator(pred, traits)
+    y_true, y_pred = indicator(gold, traits), indicator(pred, traits)
     report = multilabel_report(y_true, y_pred, traits)["per_label"]
     fn_by, fp_by = Counter[str](), Counter[str]()
     for g, p in zip(frame["gold"], frame["pred"]):

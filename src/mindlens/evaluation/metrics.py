@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+
+
+def indicator(rows: Iterable[Sequence[str]], labels: Sequence[str]) -> np.ndarray:
+    """Multi-hot [rows, labels] bool matrix; ids outside ``labels`` are ignored (a model is
+    scored on the techniques it knows)."""
+    column = {label: j for j, label in enumerate(labels)}
+    rows = list(rows)
+    out = np.zeros((len(rows), len(labels)), dtype=bool)
+    for i, row in enumerate(rows):
+        for label in row:
+            if label in column:
+                out[i, column[label]] = True
+    return out
 
 
 def _prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:

@@ -85,13 +85,9 @@ class Analyzer:
         return list(self.span_model.labels if self.span_model is not None else self.sentence_model.labels)
 
     def binarize(self, rows: list[list[str]]) -> np.ndarray:
-        index = {label: j for j, label in enumerate(self.sentence_labels)}
-        out = np.zeros((len(rows), len(index)), dtype=int)
-        for i, row in enumerate(rows):
-            for label in row:
-                if label in index:
-                    out[i, index[label]] = 1
-        return out
+        from mindlens.evaluation.metrics import indicator
+
+        return indicator(rows, self.sentence_labels).astype(int)
 
     def tag_sentences(self, texts: list[str], threshold: float | None = None
                       ) -> tuple[np.ndarray, list[list[FoundSpan]]]:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from mindlens import taxonomy
 from mindlens.config import Settings
 from mindlens.data.dataset import Manifest
-from mindlens.evaluation.metrics import multilabel_report
+from mindlens.evaluation.metrics import indicator, multilabel_report
 from mindlens.evaluation.predictions import span_sentences
 from mindlens.evaluation.spans import flc_scores
 from mindlens.models.transformer import TorchTagger
@@ -133,12 +133,7 @@ def evaluate_tagger(tagger: TorchTagger | Any, frame: pd.DataFrame, manifest: Ma
     inference = inference or tagger.infer(frame["text"].tolist())
     tagged = tagger.decode(inference, token_threshold)
     threshold = tagger.config.sentence_threshold if sentence_threshold is None else sentence_threshold
-    index = {label: j for j, label in enumerate(labels)}
-    gold = np.zeros((len(frame), len(labels)), dtype=int)
-    for i, row in enumerate(frame["labels"]):
-        for technique in row:
-            if technique in index:
-                gold[i, index[technique]] = 1
+    gold = indicator(frame["labels"], labels).astype(int)
     pred = np.array([t.sentence_probs >= threshold for t in tagged], dtype=int).reshape(len(frame), len(labels))
     report = multilabel_report(gold, pred, labels)
     spans = manifest.table("spans")
