@@ -131,6 +131,7 @@ def train(
     epochs: Annotated[int, typer.Option(min=1, help="tagger: maximum epochs (early stopping on val FLC F1).")] = 3,
     max_train_sentences: Annotated[Optional[int], typer.Option(min=8, help="tagger: sample of training sentences.")] = None,
     name: Annotated[Optional[str], typer.Option(help="Run name (default: the family).")] = None,
+    source: Annotated[Optional[list[str]], typer.Option(help="Span-labelled source to train on (repeatable; default: config), e.g. ptc and curated.")] = None,
 ) -> None:
     """Train a model family and log it to MLflow (prepares the data first if needed)."""
     from mindlens import pipeline
@@ -152,14 +153,15 @@ def train(
     if model not in ("tfidf", "tagger"):
         _fail(f"--model must be tfidf or tagger, not {model!r}", code=2)
     if model == "tagger":
-        config = {"backbone": backbone, "epochs": epochs, "max_train_sentences": max_train_sentences}
+        config = {"backbone": backbone, "epochs": epochs, "max_train_sentences": max_train_sentences,
+                  "sources": source}
         candidate = {"name": name or "tagger", "family": "tagger", "params": config}
         result = pipeline.train_candidate(candidate, manifest["manifest_path"], settings)
         if register_model:
             result["registration"] = pipeline.register(result["run_id"], result["model_uri"], settings)
         _print_json(result)
         return
-    overrides = _overrides(param or [])
+    overrides = _overrides(param or []) | ({"sources": source} if source else {})
     if notebook:
         result = pipeline.train_candidate({"name": name or "tfidf", "family": "tfidf", "params": overrides},
                                           manifest["manifest_path"], settings)

@@ -46,6 +46,7 @@ class TaggerTrainConfig:
     max_val_sentences: int | None = None
     seed: int = 13
     max_pos_weight: float = 30.0
+    sources: list[str] | None = None  # span-labelled sources to train on (default: config)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -169,11 +170,14 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
-    sources = settings.train.baseline.sources
+    sources = config.sources or settings.train.baseline.sources
     train = span_sentences(manifest, sources, "train")
-    val = span_sentences(manifest, sources, "val")
-    if config.max_train_sentences:
-        train = train.sample(n=min(len(train), config.max_train_sentences), random_state=config.seed)
+    val = span_sentences(manifest, settings.train.baseline.sources, "val")  # always scored on PTC val
+    if config.max_train_sentences:  # sample the main sources; added ones (curated) stay whole
+        main = train["source"].isin(settings.train.baseline.sources)
+        sampled = train[main].sample(n=min(int(main.sum()), config.max_train_sentences),
+                                     random_state=config.seed)
+        train = pd.concat([sampled, train[~main]], ignore_index=True)
     if config.max_val_sentences:
         val = val.sample(n=min(len(val), config.max_val_sentences), random_state=config.seed)
     if train.empty or val.empty:
