@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_compose_services_are_complete_and_bound_to_loopback():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"postgres", "mlflow", "api", "airflow"} <= set(services)
+    assert {"postgres", "mlflow", "api", "airflow", "label-studio"} <= set(services)
     for name, service in services.items():
         assert "image" in service or "build" in service, name
         for port in service.get("ports", []):
