@@ -47,7 +47,6 @@ FALLBACK_EXAMPLE = (
     "The committee will publish its report on Tuesday. "
     "Make our streets safe again!"
 )
-EXAMPLE_TEXT = FALLBACK_EXAMPLE  # kept for callers of the previous demo
 
 
 # --- inputs ---------------------------------------------------------------------------
@@ -136,15 +135,6 @@ def count_rows(spans: list[dict[str, Any]]) -> list[list[Any]]:
         row[2] += 1
         row[3] = max(row[3], round(s["confidence"], 3))
     return sorted(counts.values(), key=lambda r: (-r[2], -r[3]))
-
-
-def score_table(document: dict[str, Any]) -> list[list[Any]]:
-    """Document-level technique scores, highest first."""
-    rows = []
-    for technique_id, score in document.get("techniques", {}).items():
-        technique = taxonomy.technique(technique_id)
-        rows.append([technique.name, taxonomy.trait(technique.trait).name, round(score, 3)])
-    return sorted(rows, key=lambda row: row[2], reverse=True)
 
 
 def trait_scores(document: dict[str, Any], min_confidence: float) -> dict[str, float] | str:

@@ -74,9 +74,6 @@ class Manifest:
     def table(self, name: str) -> pd.DataFrame:
         return read_table(Path(self.tables[name]))
 
-    def sentence_rows(self, split: str) -> int:
-        return sum(n for key, n in self.rows.get("sentences", {}).items() if key.endswith(f"/{split}"))
-
 
 # --- splits -------------------------------------------------------------------------
 def split_documents(ids: Sequence[str], val_fraction: float, seed: int) -> dict[str, str]:

@@ -34,8 +34,8 @@ from mindlens.preprocessing.sentences import split_sentences
 FORMAT = "mindlens.analyzer/1"
 MANIFEST = "analyzer.json"
 COMPONENTS = ("sentence_model", "document_model", "clickbait_model")  # JSON models
-SPAN_MODEL = "span_model"
-HEADLINE_CHARS = 150  # a first line longer than this is a paragraph, not a headline  # folder: model.int8.onnx, tokenizer.json, tagger.json
+SPAN_MODEL = "span_model"  # folder: the int8 ONNX model, tokenizer.json, tagger.json
+HEADLINE_CHARS = 150  # a first line longer than this is a paragraph, not a headline
 
 
 def _check_labels(model: TfidfOvrClassifier | None) -> None:
@@ -207,9 +207,11 @@ class Analyzer:
                 raise ValueError("the span model must be an exported ONNX tagger to be saved in a bundle")
             import shutil
 
+            from mindlens.models.onnx_tagger import CONFIG, INT8, TOKENIZER
+
             target = folder / SPAN_MODEL
             target.mkdir(exist_ok=True)
-            for name in ("model.int8.onnx", "tokenizer.json", "tagger.json"):
+            for name in (INT8, TOKENIZER, CONFIG):
                 shutil.copyfile(Path(source) / name, target / name)
             manifest[SPAN_MODEL] = SPAN_MODEL
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))

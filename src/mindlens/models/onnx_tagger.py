@@ -11,8 +11,8 @@ safe, declarative artifacts (``.onnx`` and ``.json``), nothing that unpickles:
 - ``tagger.json``: the :class:`TaggerConfig` (labels, window, thresholds);
 - ``encoder_config.json``: the encoder's shape (layers, widths), for FLOP estimates.
 
-Model layout used by the benchmark and :func:`export_model_folder`:
-``MODEL/torch`` (``TorchTagger.save``) and ``MODEL/onnx`` (this export).
+Model layout used by the benchmark: ``MODEL/torch`` (``TorchTagger.save``) and
+``MODEL/onnx`` (this export).
 torch is imported only inside the export functions, which need it.
 """
 
@@ -98,14 +98,6 @@ def export_onnx(tagger: Any, folder: Path, *, quantize: bool = True) -> dict[str
                                                   sort_keys=True, default=str))
     tagger.config.save(folder)
     return paths
-
-
-def export_model_folder(model: Path, *, quantize: bool = True) -> dict[str, Path]:
-    """Export ``MODEL/torch`` to ``MODEL/onnx`` (the layout the benchmark expects)."""
-    from mindlens.models.transformer import TorchTagger
-
-    model = Path(model)
-    return export_onnx(TorchTagger.load(model / "torch"), model / "onnx", quantize=quantize)
 
 
 def _sample_batch(tagger: Any) -> tuple[np.ndarray, np.ndarray]:
