@@ -54,7 +54,8 @@ class TextTooLongError(ValueError):
 # --- core operation shared by the API and the demo --------------------------------
 def analyze_text(store: ModelStore, settings: Settings, text: str,
                  min_confidence: float | None = None, title: str | None = None, *,
-                 prediction_log: PredictionLog | None = None, endpoint: str = "/analyze") -> dict[str, Any]:
+                 prediction_log: PredictionLog | None = None, endpoint: str = "/analyze",
+                 record_threshold: float | None = None) -> dict[str, Any]:
     """Analyze with the served champion; raises NoModelError / TextTooLongError."""
     started = time.perf_counter()
     limit = settings.serving.max_text_chars
@@ -67,8 +68,9 @@ def analyze_text(store: ModelStore, settings: Settings, text: str,
     result["model"] = {"name": info.name, "version": info.version, "run_id": info.run_id}
     result["timings_ms"] = {**result.get("timings_ms", {}),
                             "total": round((time.perf_counter() - started) * 1000, 2)}
-    # The demo asks for everything (it filters live); record what the service would report.
-    reported = settings.serving.min_confidence if endpoint == "/demo" else result["min_confidence"]
+    # Metrics and the log record what was reported (``record_threshold``: a caller that asks
+    # for everything and filters itself, like the demo, names the threshold that counts).
+    reported = result["min_confidence"] if record_threshold is None else record_threshold
     store.metrics.count_predictions(result["sentences"], reported)
     if prediction_log is not None:
         prediction_log.record(endpoint, text, result, min_confidence=reported)
@@ -284,7 +286,7 @@ def _mount_demo(app: FastAPI, store: ModelStore, settings: Settings,
 
     def analyze(text: str, min_confidence: float, title: str | None = None) -> dict[str, Any]:
         return analyze_text(store, settings, text, min_confidence, title, prediction_log=predictions,
-                            endpoint="/demo")
+                            endpoint="/demo", record_threshold=settings.serving.min_confidence)
 
     def model_label() -> str:
         current = store.current
