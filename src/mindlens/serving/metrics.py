@@ -53,6 +53,9 @@ class Metrics:
             "mindlens_model_reloads_total",
             "Champion reload attempts: changed, unchanged, no_champion or failure.",
             ["outcome"], registry=self.registry)
+        self.feedback = Counter(
+            "mindlens_feedback_received_total", "Feedback items accepted.",
+            ["kind"], registry=self.registry)
 
     def set_model(self, name: str, version: str) -> None:
         """Point the info gauge at the model now served (old label sets are dropped)."""
