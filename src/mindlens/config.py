@@ -101,6 +101,20 @@ class ServingSettings(BaseModel):
         return self.api_url or f"http://{self.host}:{self.port}"
 
 
+class MonitoringSettings(BaseModel):
+    """Prometheus drift gauges, JSON logs and the drift-report DAG (see README, Monitoring)."""
+
+    drift_window: int = Field(200, ge=1)        # most recent texts the service compares to the reference
+    drift_min_texts: int = Field(30, ge=1)      # no drift gauge until the window holds this many
+    drift_psi_alert: float = Field(0.25, gt=0)  # PSI above this is "drifted" (alert rule and DAG)
+    reference_max_texts: int = Field(300, ge=10)  # validation texts a computed reference analyses
+    report_max_predictions: int = Field(5000, ge=1)  # prediction-log lines the drift report reads
+    retrain_min_predictions: int = Field(100, ge=1)  # no retraining advice on fewer predictions
+    trigger_retrain: bool = False               # the monitoring DAG triggers mindlens_retrain when due
+    retrain_dag_id: str = "mindlens_retrain"
+    log_format: str = Field("json", pattern=r"^(json|text)$")  # `mindlens serve` log lines
+
+
 class Settings(BaseSettings):
     """Validated settings; see ``configs/default.yaml`` for the meaning of each key."""
 
@@ -114,6 +128,7 @@ class Settings(BaseSettings):
     data: DataSettings = DataSettings()
     train: TrainSettings = TrainSettings()
     serving: ServingSettings = ServingSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
 
     @classmethod
     def settings_customise_sources(
