@@ -54,6 +54,17 @@ def write_release(folder: Path, *, version: str, changelog: str, metrics: dict[s
     return path
 
 
+def refresh_release_files(folder: Path) -> Path:
+    """Re-checksum a release's files after a deliberate addition (e.g. its drift reference),
+    keeping version, metrics and everything else as they were."""
+    path = folder / RELEASE
+    release = json.loads(path.read_text())
+    release["files"] = {p.relative_to(folder).as_posix(): _sha256(p)
+                        for p in sorted(folder.rglob("*")) if p.is_file() and p.name != RELEASE}
+    path.write_text(json.dumps(release, indent=2, sort_keys=True) + "\n")
+    return path
+
+
 def read_release(folder: Path) -> dict[str, Any]:
     """The release manifest, after checking every file against its checksum."""
     path = Path(folder) / RELEASE

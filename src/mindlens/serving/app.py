@@ -23,6 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mindlens import __version__, taxonomy
 from mindlens.config import Settings, get_settings
+from mindlens.monitoring.drift import Observation
+from mindlens.monitoring.pipeline_status import status_path
 from mindlens.serving.metrics import CONTENT_TYPE, Metrics, endpoint_label
 from mindlens.serving.model_store import NO_MODEL_MESSAGE, ModelStore, NoModelError
 from mindlens.serving.prediction_log import PredictionLog
@@ -63,7 +65,9 @@ def analyze_text(store: ModelStore, settings: Settings, text: str,
         raise TextTooLongError(
             f"text is too long: {len(text)} characters received, the limit is {limit}")
     loaded = store.require()  # one snapshot: analyzer and info always match
+    model_started = time.perf_counter()
     result = loaded.analyzer.analyze(text, min_confidence=min_confidence, title=title)
+    model_seconds = time.perf_counter() - model_started
     info = loaded.info
     result["model"] = {"name": info.name, "version": info.version, "run_id": info.run_id}
     result["timings_ms"] = {**result.get("timings_ms", {}),
@@ -72,6 +76,8 @@ def analyze_text(store: ModelStore, settings: Settings, text: str,
     # for everything and filters itself, like the demo, names the threshold that counts).
     reported = result["min_confidence"] if record_threshold is None else record_threshold
     store.metrics.count_predictions(result["sentences"], reported)
+    store.metrics.count_text(endpoint, len(text), model_seconds, result["document"].get("traits", {}))
+    store.metrics.drift.observe(Observation.from_result(len(text), result.get("spans", []), reported))
     if prediction_log is not None:
         prediction_log.record(endpoint, text, result, min_confidence=reported)
     return result
@@ -158,7 +164,8 @@ def _as_http_errors(metrics: Metrics) -> Iterator[None]:
 def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> FastAPI:
     """Build the app; the champion is loaded and polling started in the lifespan."""
     settings = settings or get_settings()
-    metrics = Metrics()
+    metrics = Metrics(settings.monitoring.drift_window, settings.monitoring.drift_min_texts,
+                      status_path(settings))
     store = ModelStore(settings, metrics)
 
     @asynccontextmanager

@@ -17,6 +17,7 @@ from typing import Any
 
 from mindlens.config import Settings
 from mindlens.models.analyzer import Analyzer
+from mindlens.monitoring.reference import computed_reference, read_bundle_reference
 from mindlens.registry.registry import (
     ChampionInfo,
     NoChampionError,
@@ -112,16 +113,36 @@ class ModelStore:
         try:
             info, folder = download_champion(self.settings, tmp)
             analyzer = load_analyzer(folder)
+            reference = read_bundle_reference(folder)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)  # the bundle is fully in memory by now
         with self._swap_lock:
             previous, self._current = self._current, LoadedModel(analyzer, info)
         self.metrics.set_model(getattr(analyzer, "name", info.name), info.version)
+        self.metrics.drift.set_reference(reference)
+        if reference is None:
+            self._compute_reference(analyzer, info)
         self._count("changed")
         self.last_error = None
         log.info("serving %s v%s (run %s)%s", info.name, info.version, info.run_id,
                  f", replacing v{previous.info.version}" if previous else "")
         return True
+
+    def _compute_reference(self, analyzer: Any, info: ChampionInfo) -> None:
+        """A champion without a shipped drift reference gets one computed from the validation
+        split, in the background so serving starts at once (drift gauges appear when done)."""
+
+        def work() -> None:
+            try:
+                reference = computed_reference(self.settings, analyzer, info.name, info.version)
+            except Exception as err:  # noqa: BLE001 - no reference only means no drift gauge
+                log.warning("no drift reference for v%s: %s: %s", info.version, type(err).__name__, err)
+                return
+            current = self.current
+            if current is not None and current.info.version == info.version:
+                self.metrics.drift.set_reference(reference)
+
+        threading.Thread(target=work, name="mindlens-drift-reference", daemon=True).start()
 
     def _count(self, outcome: str) -> None:
         self.metrics.reloads.labels(outcome=outcome).inc()
