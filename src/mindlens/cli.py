@@ -197,6 +197,10 @@ from mindlens.labelling.cli import labels_app  # noqa: E402  (Label Studio: labe
 
 app.add_typer(labels_app, name="labels")
 
+from mindlens.feedback.cli import feedback_app  # noqa: E402  (feedback store: migrate|list|export)
+
+app.add_typer(feedback_app, name="feedback")
+
 registry_app = typer.Typer(help="The model registry: shipped release, versions.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 

@@ -115,6 +115,14 @@ class MonitoringSettings(BaseModel):
     log_format: str = Field("json", pattern=r"^(json|text)$")  # `mindlens serve` log lines
 
 
+class FeedbackSettings(BaseModel):
+    """User feedback on predictions (POST /feedback, the demo's confirm/correct controls)."""
+
+    database_url: str | None = None             # default: sqlite:///<state_dir>/feedback.db
+    max_corrections: int = Field(200, ge=1)     # per feedback item (413 above)
+    max_comment_chars: int = Field(2000, ge=1)  # 413 above
+
+
 class Settings(BaseSettings):
     """Validated settings; see ``configs/default.yaml`` for the meaning of each key."""
 
@@ -128,6 +136,7 @@ class Settings(BaseSettings):
     data: DataSettings = DataSettings()
     train: TrainSettings = TrainSettings()
     serving: ServingSettings = ServingSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
 
     @classmethod
@@ -154,6 +163,8 @@ class Settings(BaseSettings):
             self.mlflow.tracking_uri = f"sqlite:///{self.state_dir / 'mlflow.db'}"
         if self.mlflow.artifact_root is None:
             self.mlflow.artifact_root = str(self.state_dir / "mlartifacts")
+        if self.feedback.database_url is None:
+            self.feedback.database_url = f"sqlite:///{self.state_dir / 'feedback.db'}"
         return self
 
     # Derived locations, kept here so no other module invents its own.

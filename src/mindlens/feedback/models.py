@@ -1,0 +1,50 @@
+"""The ``feedback`` table (SQLAlchemy ORM). Its schema is owned by the Alembic migrations in
+``migrations/versions``: change both together, the migration test compares them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+STATUSES: tuple[str, ...] = ("new", "queued", "reviewed")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Feedback(Base):
+    """One user's feedback on one text (corrections, judgement, comment)."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    request_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    text_sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    model_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    model_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    judgement: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    corrections: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="new",
+                                        server_default="new")
+    label_studio_task_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("client_id", name="uq_feedback_client_id"),
+        CheckConstraint("status IN ('new', 'queued', 'reviewed')", name="ck_feedback_status"),
+        CheckConstraint("judgement IS NULL OR judgement IN ('manipulative', 'not_manipulative', "
+                        "'unsure')", name="ck_feedback_judgement"),
+        Index("ix_feedback_status_id", "status", "id"),
+    )
