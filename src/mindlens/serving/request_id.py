@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
+import time
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,6 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 HEADER = "x-request-id"
 _VALID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 current: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+# When the request arrived (perf_counter), so the access-log line can carry its duration.
+started: contextvars.ContextVar[float | None] = contextvars.ContextVar("request_started", default=None)
 
 
 class RequestIdMiddleware:
@@ -29,6 +32,7 @@ class RequestIdMiddleware:
         given = dict(scope.get("headers", [])).get(HEADER.encode(), b"").decode("latin-1")
         request_id = given if _VALID.match(given) else uuid.uuid4().hex
         token = current.set(request_id)
+        start_token = started.set(time.perf_counter())
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -40,6 +44,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             current.reset(token)
+            started.reset(start_token)
 
 
 class RequestIdFilter(logging.Filter):

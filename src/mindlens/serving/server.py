@@ -7,12 +7,13 @@ Prometheus registry live in memory and would diverge across workers.
 from __future__ import annotations
 
 import logging
+import logging.config
 
 import uvicorn
 
 from mindlens.config import Settings, get_settings
 from mindlens.serving.app import DEMO_PATH, create_app
-from mindlens.serving.request_id import RequestIdFilter
+from mindlens.serving.logging_setup import log_config
 
 log = logging.getLogger(__name__)
 
@@ -22,18 +23,14 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
     settings = settings or get_settings()
     host = host or settings.serving.host
     port = port or settings.serving.port
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO)
-    for handler in logging.getLogger().handlers:  # every log line names its request
-        handler.addFilter(RequestIdFilter())
-        handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    logging_config = log_config(settings.monitoring.log_format)  # request id on every line
+    logging.config.dictConfig(logging_config)
     app = create_app(settings)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
     log.info("MindLens API docs: %s/docs", base)
     log.info("MindLens demo:     %s%s/", base, DEMO_PATH)
     log.info("metrics: %s/metrics  health: %s/healthz", base, base)
-    config = uvicorn.Config(app, host=host, port=port, workers=1, log_level="info",
+    config = uvicorn.Config(app, host=host, port=port, workers=1, log_config=logging_config,
                             timeout_graceful_shutdown=10, proxy_headers=False)
     uvicorn.Server(config).run()
