@@ -42,7 +42,8 @@ class DataSettings(BaseModel):
     seed: int = 13
     val_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     max_documents: int | None = Field(None, ge=2)
-    sources: list[str] = ["ptc", "semeval2021", "clickbait", "logic", "curated", "label_studio"]
+    sources: list[str] = ["ptc", "semeval2021", "clickbait", "logic", "curated", "label_studio",
+                          "feedback"]
 
 
 class BaselineSettings(BaseModel):
@@ -81,6 +82,27 @@ class TrainSettings(BaseModel):
     @property
     def selection_metric(self) -> str:
         return self.selection.metric
+
+
+class GateSettings(BaseModel):
+    """When a retrained candidate may replace the champion (both scored on the same sets)."""
+
+    tolerance: float = Field(0.01, ge=0)    # largest allowed drop on any gate metric (absolute)
+    metrics: list[str] = ["val_micro_f1", "val_macro_f1", "val_slc_f1", "val_si_f1",
+                          "val_tc_micro_f1", "val_flc_f1", "val_semeval2021_micro_f1",
+                          "val_logic_micro_f1", "val_clickbait_f1", "curated_test_micro_f1"]
+    feedback_metric: str = "feedback_agreement"  # on the reviewed feedback examples
+    require_feedback_improvement: bool = True    # candidate must beat the champion on it
+
+
+class RetrainSettings(BaseModel):
+    """The ``mindlens_retrain`` DAG: rebuild with reviewed feedback, retrain, gate, redeploy."""
+
+    candidates: list[Candidate] = [Candidate(name="retrain-tfidf", family="tfidf",
+                                             params={"sources": ["ptc", "curated", "feedback"]})]
+    gate: GateSettings = GateSettings()
+    trigger_on_feedback: bool = True        # mindlens_label_sync triggers a retrain ...
+    min_new_feedback: int = Field(1, ge=1)  # ... once this many reviewed feedback texts are new
 
 
 class ServingSettings(BaseModel):
@@ -135,6 +157,7 @@ class Settings(BaseSettings):
     mlflow: MlflowSettings = MlflowSettings()
     data: DataSettings = DataSettings()
     train: TrainSettings = TrainSettings()
+    retrain: RetrainSettings = RetrainSettings()
     serving: ServingSettings = ServingSettings()
     feedback: FeedbackSettings = FeedbackSettings()
     monitoring: MonitoringSettings = MonitoringSettings()

@@ -190,6 +190,7 @@ def test_ids_are_unique_across_sources(semeval, headlines, fallacies) -> None:
 
 
 def test_registry_lists_every_source() -> None:
-    assert set(SOURCES) == {"ptc", "semeval2021", "clickbait", "logic", "curated", "label_studio"}
+    assert set(SOURCES) == {"ptc", "semeval2021", "clickbait", "logic", "curated", "label_studio",
+                            "feedback"}
     for module in SOURCES.values():
         assert callable(module.load) and isinstance(module.REMOTE, tuple)

@@ -117,13 +117,12 @@ def test_invalid_json_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_label_studio_keeps_the_origin_in_the_id(tmp_path: Path) -> None:
-    write(tmp_path / "curated", good_records()[:1])
-    write(tmp_path / "feedback", [dict(good_records()[0], origin="feedback"), good_records()[2]])
+    write(tmp_path / "curated", [good_records()[0], dict(good_records()[2], origin="curated")])
+    write(tmp_path / "feedback", [dict(good_records()[0], origin="feedback")])
     data = label_studio.load(labels_dir=tmp_path)
-    assert [d.id for d in data.documents] == [
-        "label_studio:curated/a1", "label_studio:feedback/a1", "label_studio:feedback/a3"]
-    assert {s.document_id for s in data.spans} == {"label_studio:curated/a1",
-                                                    "label_studio:feedback/a1"}
+    # Reviewed feedback is the feedback source's (tests/unit/test_feedback_source.py).
+    assert [d.id for d in data.documents] == ["label_studio:curated/a1", "label_studio:curated/a3"]
+    assert {s.document_id for s in data.spans} == {"label_studio:curated/a1"}
     assert data.name == "label_studio" and not data.native_split
 
 
@@ -138,8 +137,8 @@ def test_label_studio_defaults_to_the_state_dir(monkeypatch, tmp_path: Path) -> 
 
     monkeypatch.setenv("MINDLENS_STATE_DIR", str(tmp_path))
     reset_settings_cache()
-    write(tmp_path / "labels" / "feedback", good_records()[1:2])
-    assert [d.id for d in label_studio.load().documents] == ["label_studio:feedback/a2"]
+    write(tmp_path / "labels" / "curated", good_records()[1:2])
+    assert [d.id for d in label_studio.load().documents] == ["label_studio:curated/a2"]
     assert label_studio.load(labels_dir=tmp_path / "none").documents == []
 
 

@@ -8,6 +8,7 @@ from types import ModuleType
 from mindlens.data.sources import (
     clickbait,
     curated,
+    feedback,
     label_studio,
     logic,
     ptc,
@@ -15,7 +16,7 @@ from mindlens.data.sources import (
 )
 
 SOURCES: dict[str, ModuleType] = {module.NAME: module for module in (
-    ptc, semeval2021, clickbait, logic, curated, label_studio)}
+    ptc, semeval2021, clickbait, logic, curated, label_studio, feedback)}
 
 
 def get_source(name: str) -> ModuleType:

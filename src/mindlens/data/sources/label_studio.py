@@ -1,10 +1,11 @@
 """Labels exported from Label Studio, already converted to the curated JSONL format.
 
 Layout: ``<labels_dir>/{curated,feedback}/*.jsonl`` (default ``<state_dir>/labels``).
-``curated`` holds relabelled curated examples, ``feedback`` user-reported texts;
-the origin stays in the document id (``label_studio:feedback/<id>``) so the two
-never collide and a model's errors can be traced back. Parsing and validation
-are ``curated``'s; a record may carry an ``origin`` field, which must match its folder.
+``curated`` holds relabelled curated examples and is read here, with the origin kept in
+the document id (``label_studio:curated/<id>``); ``feedback`` holds reviewed user
+feedback and is read by the ``feedback`` source (so the retrain job can find those
+examples by source name, and no text is read twice). Parsing and validation are
+``curated``'s; a record may carry an ``origin`` field, which must match its folder.
 Missing folders read as no documents.
 """
 
@@ -20,7 +21,8 @@ from mindlens.data.sources.base import RemoteFile
 NAME = "label_studio"
 FOLDER = "labels"  # relative to the state directory, not the data directory
 REMOTE: tuple[RemoteFile, ...] = ()  # produced locally: nothing to fetch
-ORIGINS = ("curated", "feedback")
+ORIGINS = ("curated", "feedback")  # the folders a pull may write
+READ_ORIGINS = ("curated",)          # the folders this source reads (feedback: its own source)
 EXTRA_KEYS = frozenset({"origin"})
 
 __all__ = ["NAME", "FOLDER", "REMOTE", "ORIGINS", "load", "default_labels_dir"]
@@ -34,7 +36,7 @@ def load(data_dir: Path | None = None, labels_dir: Path | None = None) -> Source
     """Every exported record, ids ``<origin>/<record id>`` (``data_dir`` is unused)."""
     root = default_labels_dir() if labels_dir is None else Path(labels_dir)
     pairs: list[tuple[str, curated.Record]] = []
-    for origin in ORIGINS:
+    for origin in READ_ORIGINS:
         for record in curated.read_folder(root / origin, EXTRA_KEYS):
             declared = record.extra.get("origin", origin)
             if declared != origin:

@@ -1,0 +1,89 @@
+"""The retrain gate: a candidate replaces the champion only if no gate metric drops beyond
+the tolerance and it agrees with the reviewed feedback more often than the champion."""
+
+from __future__ import annotations
+
+import pytest
+
+from mindlens.config import GateSettings
+from mindlens.retrain import gate, lower_is_better
+
+GATE = GateSettings(tolerance=0.01, metrics=["val_micro_f1", "val_flc_f1", "val_ece"],
+                    feedback_metric="feedback_agreement", require_feedback_improvement=True)
+CHAMPION = {"val_micro_f1": 0.30, "val_flc_f1": 0.12, "val_ece": 0.05, "feedback_agreement": 0.40}
+
+
+def _failed(decision) -> list[str]:
+    return [c.metric for c in decision.checks if not c.ok]
+
+
+def test_passes_within_tolerance_with_feedback_improvement():
+    candidate = {"val_micro_f1": 0.295, "val_flc_f1": 0.13, "val_ece": 0.055,
+                 "feedback_agreement": 0.75}
+    decision = gate(candidate, CHAMPION, GATE)
+    assert decision.passed and _failed(decision) == []
+    assert "feedback agreement improved" in decision.reasons[0]
+    assert [c.metric for c in decision.checks] == ["val_micro_f1", "val_flc_f1", "val_ece",
+                                                   "feedback_agreement"]
+
+
+def test_a_drop_at_exactly_the_tolerance_passes():
+    candidate = CHAMPION | {"val_micro_f1": 0.29, "feedback_agreement": 0.5}
+    assert gate(candidate, CHAMPION, GATE).passed
+
+
+def test_fails_on_a_drop_beyond_tolerance():
+    candidate = CHAMPION | {"val_flc_f1": 0.10, "feedback_agreement": 0.9}
+    decision = gate(candidate, CHAMPION, GATE)
+    assert not decision.passed and _failed(decision) == ["val_flc_f1"]
+    assert decision.reasons == ["val_flc_f1: 0.1200 -> 0.1000 (drop 0.0200, beyond tolerance 0.01)"]
+
+
+def test_a_lower_is_better_metric_fails_when_it_rises():
+    assert lower_is_better("val_ece") and lower_is_better("val_latency_p95_ms")
+    assert not lower_is_better("val_flc_f1")
+    candidate = CHAMPION | {"val_ece": 0.08, "feedback_agreement": 0.9}
+    assert _failed(gate(candidate, CHAMPION, GATE)) == ["val_ece"]
+
+
+def test_fails_without_feedback_improvement():
+    candidate = CHAMPION | {"val_micro_f1": 0.35}  # better everywhere but feedback: equal
+    decision = gate(candidate, CHAMPION, GATE)
+    assert not decision.passed and _failed(decision) == ["feedback_agreement"]
+    assert "no improvement on the feedback examples" in decision.reasons[0]
+
+
+def test_fails_without_any_reviewed_feedback_when_improvement_is_required():
+    candidate = {k: v for k, v in CHAMPION.items() if k != "feedback_agreement"}
+    decision = gate(candidate, {k: v for k, v in candidate.items()}, GATE)
+    assert not decision.passed
+    assert decision.reasons == ["feedback_agreement: no reviewed feedback examples to measure it on"]
+
+
+def test_feedback_improvement_can_be_made_optional():
+    config = GATE.model_copy(update={"require_feedback_improvement": False})
+    decision = gate(dict(CHAMPION), CHAMPION, config)
+    assert decision.passed
+    assert "(not required)" in decision.checks[-1].reason
+
+
+def test_a_metric_the_candidate_lacks_fails_and_one_the_champion_lacks_is_skipped():
+    candidate = {"val_flc_f1": 0.12, "val_ece": 0.05, "feedback_agreement": 0.9,
+                 "val_extra": 1.0}
+    decision = gate(candidate, CHAMPION, GATE)
+    assert _failed(decision) == ["val_micro_f1"]
+    config = GATE.model_copy(update={"metrics": ["val_extra"]})
+    skipped = gate(candidate, CHAMPION, config)
+    assert skipped.passed and "skipped" in skipped.checks[0].reason
+
+
+def test_no_champion_passes():
+    decision = gate({"val_micro_f1": 0.1}, None, GATE)
+    assert decision.passed and decision.reasons == ["no champion yet: nothing to compare with"]
+
+
+@pytest.mark.parametrize("tolerance, passed", [(0.0, False), (0.05, True)])
+def test_tolerance_comes_from_the_config(tolerance, passed):
+    candidate = CHAMPION | {"val_micro_f1": 0.27, "feedback_agreement": 0.9}
+    config = GATE.model_copy(update={"tolerance": tolerance})
+    assert gate(candidate, CHAMPION, config).passed is passed
