@@ -563,6 +563,40 @@ def pipeline(
     typer.echo(f"reports: {settings.reports_dir}")
 
 
+@app.command()
+def retrain(
+    max_documents: Annotated[Optional[int], typer.Option(min=2, help="Use a sample of N documents per source and split.")] = None,
+    reason: Annotated[str, typer.Option(help="Why (recorded with the decision): manual, drift, label_sync...")] = "manual",
+    promote: Annotated[bool, typer.Option(help="Promote the new version if it passes the gate.")] = True,
+    airflow_dag: Annotated[bool, typer.Option("--airflow", help="Run the mindlens_retrain DAG (airflow dags test) instead of in this process.")] = False,
+) -> None:
+    """Retrain on the reviewed feedback: rebuild, train retrain.candidates, compare with the
+    champion on the same sets, register as challenger, promote if retrain.gate passes, reload."""
+    from mindlens.data.sources.base import DataNotFoundError
+
+    settings = _settings()
+    if airflow_dag:
+        from mindlens.airflow_local import run_dag_once
+
+        conf = {"reason": reason, "promote": promote} | (
+            {"max_documents": max_documents} if max_documents else {})
+        code = run_dag_once(settings, "mindlens_retrain", conf)
+        if code != 0:
+            _fail(f"the retrain DAG failed (exit {code}); see the task logs above", code=code)
+        return
+    from mindlens import retrain as retrain_job
+
+    try:
+        result = retrain_job.run(max_documents, reason=reason, allow_promotion=promote,
+                                 settings=settings)
+    except DataNotFoundError as err:
+        _fail(str(err))
+    decision = result["decision"]
+    _print_json({"version": result["registration"], "decision": decision["decision"],
+                 "reasons": decision["reasons"], "promotion": result["promotion"],
+                 "redeploy": result["redeploy"], "retrain_run_id": result["run_id"]})
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def airflow(ctx: typer.Context) -> None:
     """Run an ``airflow`` command with the project's Airflow home, DAGs and plugins
