@@ -143,6 +143,7 @@ class FeedbackSettings(BaseModel):
     database_url: str | None = None             # default: sqlite:///<state_dir>/feedback.db
     max_corrections: int = Field(200, ge=1)     # per feedback item (413 above)
     max_comment_chars: int = Field(2000, ge=1)  # 413 above
+    rate_limit_per_minute: int = Field(120, ge=0)  # POST /feedback per client address (429); 0: off
 
 
 class Settings(BaseSettings):

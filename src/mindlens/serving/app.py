@@ -10,6 +10,7 @@ import logging
 import os
 import secrets
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -19,16 +20,27 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
+from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mindlens import __version__, taxonomy
 from mindlens.config import Settings, get_settings
+from mindlens.feedback import FeedbackConflictError, FeedbackIn, FeedbackUnavailableError
 from mindlens.monitoring.drift import Observation
 from mindlens.monitoring.pipeline_status import status_path
+from mindlens.serving.feedback_api import UNAVAILABLE as FEEDBACK_UNAVAILABLE
+from mindlens.serving.feedback_api import (
+    FeedbackMismatchError,
+    FeedbackService,
+    FeedbackTooLargeError,
+    ack,
+    feedback_router,
+)
 from mindlens.serving.metrics import CONTENT_TYPE, Metrics, endpoint_label
 from mindlens.serving.model_store import NO_MODEL_MESSAGE, ModelStore, NoModelError
 from mindlens.serving.prediction_log import PredictionLog
 from mindlens.serving.request_id import RequestIdMiddleware
+from mindlens.serving.request_id import current as current_request_id
 from mindlens.serving.schemas import (
     AnalyzeRequest,
     AnalyzeResponse,
@@ -172,10 +184,15 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.reload()
         store.start_polling()
+        try:  # open (and migrate) the feedback store now; on failure /feedback retries and answers 503
+            feedback.store()
+        except FeedbackUnavailableError as err:
+            log.warning("feedback store not available at start: %s", err)
         try:
             yield
         finally:
             store.stop_polling()
+            feedback.close()
 
     app = FastAPI(
         title="MindLens API",
@@ -188,6 +205,8 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
     predictions = PredictionLog(settings.state_dir / "predictions" / "predictions.jsonl"
                                 if settings.serving.prediction_log else None, settings.serving.log_text)
     app.state.prediction_log = predictions
+    feedback = FeedbackService(settings, metrics, predictions.path)
+    app.state.feedback = feedback
     if settings.serving.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
@@ -279,21 +298,47 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
         return ReloadResponse(reloaded=changed, version=store.version,
                               error=None if changed else store.last_error)
 
+    app.include_router(feedback_router(feedback, require_admin))
+
     if with_demo:
-        _mount_demo(app, store, settings, predictions)
+        _mount_demo(app, store, settings, predictions, feedback)
     return app
 
 
 def _mount_demo(app: FastAPI, store: ModelStore, settings: Settings,
-                predictions: PredictionLog | None = None) -> None:
-    """Mount the Gradio demo at /demo; it calls the same code path as /analyze."""
+                predictions: PredictionLog | None = None,
+                feedback: FeedbackService | None = None) -> None:
+    """Mount the Gradio demo at /demo; it calls the same code paths as /analyze and /feedback."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
     from mindlens_demo.app import build_demo
 
     def analyze(text: str, min_confidence: float, title: str | None = None) -> dict[str, Any]:
-        return analyze_text(store, settings, text, min_confidence, title, prediction_log=predictions,
-                            endpoint="/demo", record_threshold=settings.serving.min_confidence)
+        # Each demo analysis gets its own request id, so its feedback joins the prediction log.
+        request_id = uuid.uuid4().hex
+        token = current_request_id.set(request_id)
+        try:
+            result = analyze_text(store, settings, text, min_confidence, title, prediction_log=predictions,
+                                  endpoint="/demo", record_threshold=settings.serving.min_confidence)
+        finally:
+            current_request_id.reset(token)
+        return {**result, "request_id": request_id}
+
+    def submit_feedback(payload: dict[str, Any]) -> dict[str, Any]:
+        """POST /feedback in-process; ValueError with the reason the API would give."""
+        if feedback is None:
+            raise ValueError("feedback is not available in this demo")
+        try:
+            item = FeedbackIn.model_validate(payload)
+        except ValidationError as err:
+            raise ValueError(_summarise(list(err.errors()))) from None
+        try:
+            record, created = feedback.submit(item)
+        except (FeedbackConflictError, FeedbackTooLargeError, FeedbackMismatchError) as err:
+            raise ValueError(str(err)) from None
+        except FeedbackUnavailableError:
+            raise ValueError(FEEDBACK_UNAVAILABLE) from None
+        return ack(record, created).model_dump()
 
     def model_label() -> str:
         current = store.current
@@ -301,5 +346,6 @@ def _mount_demo(app: FastAPI, store: ModelStore, settings: Settings,
             return "no champion model registered yet"
         return f"{current.info.name} v{current.info.version}"
 
-    demo = build_demo(analyze, model_label, default_min_confidence=settings.serving.min_confidence)
+    demo = build_demo(analyze, model_label, default_min_confidence=settings.serving.min_confidence,
+                      submit_feedback=submit_feedback if feedback is not None else None)
     gr.mount_gradio_app(app, demo, path=DEMO_PATH, max_file_size="1mb")

@@ -1,0 +1,296 @@
+"""POST /feedback: 201/200/409/422/413/429/503 answers, the prediction-log join, admin read-back,
+metrics, and an acknowledged item surviving ``kill -9`` of a real server process."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from mindlens.config import Settings, get_settings
+from mindlens.feedback import FeedbackStore
+
+TEXT = "They are traitors, all of them! The meeting is at noon."
+ADMIN = {"X-API-Key": "feedback-admin"}
+
+
+def _body(client_id: str = "c-1", **changes: Any) -> dict[str, Any]:
+    body = {"client_id": client_id, "text": TEXT, "judgement": "manipulative",
+            "corrections": [{"action": "confirm", "start": 0, "end": 31, "technique": "name_calling"},
+                            {"action": "relabel", "start": 9, "end": 17,
+                             "technique": "loaded_language", "new_technique": "smears"},
+                            {"action": "remove", "start": 32, "end": 55, "technique": "doubt"}],
+            "comment": "Calling people traitors is an attack, not an argument."}
+    return {**body, **changes}
+
+
+def _settings(tmp_path: Path, **overrides: Any) -> Settings:
+    serving = {"max_text_chars": 200, "admin_token": "feedback-admin", **overrides.pop("serving", {})}
+    feedback = {"max_corrections": 5, "max_comment_chars": 100, **overrides.pop("feedback", {})}
+    return get_settings(state_dir=tmp_path, serving=serving, feedback=feedback, **overrides)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return _settings(tmp_path)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    from mindlens.serving.app import create_app
+
+    with TestClient(create_app(settings, with_demo=False)) as client:  # runs the lifespan
+        yield client
+
+
+def _clean_error(response: httpx.Response, status: int, *needles: str) -> str:
+    assert response.status_code == status, response.text
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and "Traceback" not in response.text
+    for needle in needles:
+        assert needle in detail, detail
+    return detail
+
+
+def test_created_then_replayed_then_conflict(client: TestClient, settings: Settings) -> None:
+    first = client.post("/feedback", json=_body())
+    assert first.status_code == 201, first.text
+    ack = first.json()
+    assert ack["created"] is True and ack["status"] == "new" and ack["corrections"] == 3
+    replay = client.post("/feedback", json=_body())
+    assert replay.status_code == 200 and replay.json() == {**ack, "created": False}
+    _clean_error(client.post("/feedback", json=_body(judgement="unsure")), 409,
+                 "client_id 'c-1' was already used", f"id {ack['id']}")
+    store = FeedbackStore(str(settings.feedback.database_url))  # committed before the answer
+    record = store.get(ack["id"])
+    assert record is not None and record.text == TEXT and record.comment.startswith("Calling")
+    assert [c["action"] for c in record.corrections] == ["confirm", "relabel", "remove"]
+    assert store.count() == 1
+    store.close()
+
+
+def test_feedback_counts_in_metrics(client: TestClient) -> None:
+    assert client.post("/feedback", json=_body("m-1")).status_code == 201
+    assert client.post("/feedback", json=_body("m-1")).status_code == 200  # a replay: not counted
+    assert client.post("/feedback", json={"client_id": "m-2", "text": TEXT,
+                                          "judgement": "unsure"}).status_code == 201
+    text = client.get("/metrics").text
+    assert 'mindlens_feedback_received_total{kind="corrections"} 1.0' in text
+    assert 'mindlens_feedback_received_total{kind="judgement"} 1.0' in text
+
+
+@pytest.mark.parametrize("changes,needles", [
+    ({"corrections": [{"action": "add", "start": 0, "end": 4, "technique": "lies"}]},
+     ["corrections.0.technique", "unknown technique 'lies'"]),
+    ({"corrections": [{"action": "add", "start": 0, "end": 400, "technique": "doubt"}]},
+     ["corrections.0", "past the end of the text (55 characters)"]),
+    ({"corrections": [{"action": "add", "start": 9, "end": 3, "technique": "doubt"}]},
+     ["start (9) must be less than end (3)"]),
+    ({"corrections": [{"action": "relabel", "start": 0, "end": 4, "technique": "doubt"}]},
+     ["needs new_technique"]),
+    ({"corrections": [{"action": "relabel", "start": 0, "end": 4, "technique": "doubt",
+                       "new_technique": "doubt"}]}, ["equals technique"]),
+    ({"corrections": [{"action": "add", "start": -1, "end": 4, "technique": "doubt"}]},
+     ["corrections.0.start"]),
+    ({"corrections": [{"action": "add", "start": "0", "end": 4, "technique": "doubt"}]},
+     ["corrections.0.start"]),
+    ({"judgement": "propaganda"}, ["judgement"]),
+    ({"text": ""}, ["text", "empty"]),
+    ({"text": "bad\u0000byte", "corrections": []}, ["NUL"]),
+    ({"corrections": [], "judgement": None, "comment": None}, ["feedback is empty"]),
+    ({"client_id": ""}, ["client_id"]),
+    ({"client_id": "a b"}, ["client_id"]),
+    ({"request_id": "not valid!"}, ["request_id"]),
+    ({"extra": 1}, ["extra"]),
+])
+def test_invalid_feedback_is_422_naming_the_problem(client: TestClient, changes: dict,
+                                                    needles: list[str]) -> None:
+    _clean_error(client.post("/feedback", json=_body(**changes)), 422, *needles)
+
+
+def test_missing_fields_and_bad_json_are_422(client: TestClient) -> None:
+    _clean_error(client.post("/feedback", json={"text": TEXT, "judgement": "unsure"}), 422, "client_id")
+    _clean_error(client.post("/feedback", json={"client_id": "x", "judgement": "unsure"}), 422, "text")
+    response = client.post("/feedback", content=b'{"client_id": "x", "text": ',
+                           headers={"content-type": "application/json"})
+    _clean_error(response, 422, "not valid JSON")
+
+
+@pytest.mark.parametrize("changes,needle", [
+    ({"text": "x" * 201, "corrections": []}, "text is too long: 201 characters received, the limit is 200"),
+    ({"corrections": [{"action": "confirm", "start": i, "end": i + 1, "technique": "doubt"}
+                      for i in range(6)]}, "corrections is too long: 6 corrections received, the limit is 5"),
+    ({"comment": "y" * 101}, "comment is too long: 101 characters received, the limit is 100"),
+])
+def test_over_the_limits_is_413(client: TestClient, changes: dict, needle: str) -> None:
+    _clean_error(client.post("/feedback", json=_body(**changes)), 413, needle)
+
+
+def test_request_id_joins_the_prediction_log(client: TestClient, settings: Settings) -> None:
+    log_path = settings.state_dir / "predictions" / "predictions.jsonl"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    entry = {"request_id": "req-42", "endpoint": "/analyze", "text_sha256":
+             hashlib.sha256(TEXT.encode()).hexdigest(), "model": {"name": "mindlens-analyzer",
+                                                                  "version": "7", "run_id": "r"}}
+    other = {**entry, "request_id": "req-43", "model": {"name": "other", "version": "1"}}
+    with open(log_path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry) + "\n" + json.dumps(other) + "\n")
+    ok = client.post("/feedback", json=_body("j-1", request_id="req-42"))
+    assert ok.status_code == 201 and ok.json()["model"] == {"name": "mindlens-analyzer", "version": "7"}
+    _clean_error(client.post("/feedback", json=_body("j-2", request_id="req-42", text=TEXT + "!")),
+                 422, "does not match the text analysed under request_id 'req-42'")
+    unknown = client.post("/feedback", json=_body("j-3", request_id="never-logged"))
+    assert unknown.status_code == 201 and unknown.json()["model"] is None
+    assert unknown.json()["request_id"] == "never-logged"
+
+
+def test_find_predictions_reads_backwards_across_blocks(tmp_path: Path) -> None:
+    from mindlens.serving.feedback_api import find_predictions
+
+    path = tmp_path / "log.jsonl"
+    filler = json.dumps({"request_id": "x", "pad": "z" * 5000})
+    with open(path, "w") as handle:
+        handle.write(json.dumps({"request_id": "target", "n": 1}) + "\n")
+        for _ in range(600):  # ~3 MB: the target sits several 1 MiB blocks from the end
+            handle.write(filler + "\n")
+        handle.write(json.dumps({"request_id": "target", "n": 2}) + "\n")
+        handle.write(json.dumps({"request_id": "target-2", "n": 3}) + "\n")
+    assert [e["n"] for e in find_predictions(path, "target")] == [2]  # newest burst only
+    assert [e["n"] for e in find_predictions(path, "target-2")] == [3]
+    old = find_predictions(path, "target", max_bytes=10 * 1024 * 1024)
+    assert old and old[0]["n"] == 2
+    assert find_predictions(tmp_path / "none.jsonl", "target") == []
+    assert find_predictions(path, "absent", max_bytes=2 * 1024 * 1024) == []
+
+
+def test_read_back_needs_the_admin_key(client: TestClient) -> None:
+    created = client.post("/feedback", json=_body("r-1")).json()
+    _clean_error(client.get(f"/feedback/{created['id']}"), 401, "X-API-Key")
+    _clean_error(client.get(f"/feedback/{created['id']}", headers={"X-API-Key": "wrong"}), 403)
+    got = client.get(f"/feedback/{created['id']}", headers=ADMIN)
+    assert got.status_code == 200
+    body = got.json()
+    assert body["text_chars"] == len(TEXT) and "text" not in body and body["status"] == "new"
+    assert body["text_sha256"] == hashlib.sha256(TEXT.encode()).hexdigest()
+    _clean_error(client.get("/feedback/999999", headers=ADMIN), 404, "no feedback with id 999999")
+
+
+def test_rate_limit_is_429_with_retry_after(tmp_path: Path) -> None:
+    from mindlens.serving.app import create_app
+
+    app = create_app(_settings(tmp_path, feedback={"rate_limit_per_minute": 3}), with_demo=False)
+    with TestClient(app) as client:
+        answers = [client.post("/feedback", json=_body(f"rl-{i}")) for i in range(4)]
+    assert [a.status_code for a in answers] == [201, 201, 201, 429]
+    assert int(answers[-1].headers["retry-after"]) >= 1
+    assert "too many feedback requests" in answers[-1].json()["detail"]
+
+
+def test_rate_limiter_refills() -> None:
+    from mindlens.serving.feedback_api import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(per_minute=2, clock=lambda: now[0])
+    assert limiter.retry_after("a") == 0 and limiter.retry_after("a") == 0
+    assert limiter.retry_after("a") == pytest.approx(30.0)
+    assert limiter.retry_after("b") == 0  # per address
+    now[0] = 30.0
+    assert limiter.retry_after("a") == 0
+    assert RateLimiter(0).retry_after("a") == 0  # disabled
+
+
+def test_database_outage_is_503_and_recovers(tmp_path: Path) -> None:
+    """Unreachable at start and during requests: 503 with a clear message; then it recovers."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    from mindlens.serving.app import create_app
+
+    down = "postgresql+psycopg2://nobody@127.0.0.1:1/feedback"
+    app = create_app(_settings(tmp_path, feedback={"database_url": down}), with_demo=False)
+    with TestClient(app) as client:  # the app starts anyway; analysis is unaffected
+        assert client.get("/healthz").status_code == 200
+        response = client.post("/feedback", json=_body("o-1"))
+        detail = _clean_error(response, 503, "feedback store is unavailable", "nothing was stored")
+        assert "psycopg2" not in detail and "127.0.0.1" not in detail
+        assert response.headers["retry-after"] == "30"
+
+    settings = _settings(tmp_path / "up")
+    app = create_app(settings, with_demo=False)
+    with TestClient(app) as client:
+        assert client.post("/feedback", json=_body("o-2")).status_code == 201
+        store = app.state.feedback.store()
+        healthy = store._sessions
+        store._sessions = sessionmaker(create_engine(down))  # the database goes away
+        _clean_error(client.post("/feedback", json=_body("o-3")), 503, "unavailable")
+        store._sessions = healthy  # and comes back: nothing was half-stored
+        assert client.post("/feedback", json=_body("o-3")).status_code == 201
+        assert client.post("/feedback", json=_body("o-2")).status_code == 200
+        assert store.count() == 2
+        assert 'mindlens_errors_total{type="feedback_unavailable"} 1.0' in client.get("/metrics").text
+
+
+def test_openapi_documents_feedback(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    post = spec["paths"]["/feedback"]["post"]
+    assert {"200", "201", "409", "413", "422", "429", "503"} <= set(post["responses"])
+    schema = spec["components"]["schemas"]["FeedbackIn"]
+    assert schema["examples"][0]["corrections"]
+    assert "security" in spec["paths"]["/feedback/{feedback_id}"]["get"]
+
+
+# --- crash safety -------------------------------------------------------------------------
+def _start_server(state_dir: Path, port: int, log_file: Path) -> subprocess.Popen:
+    from conftest import ROOT
+
+    env = os.environ | {"MINDLENS_STATE_DIR": str(state_dir), "MINDLENS_SERVING__RELOAD_INTERVAL_S": "0"}
+    env.pop("MINDLENS_FEEDBACK__DATABASE_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "mindlens.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=open(log_file, "a"), stderr=subprocess.STDOUT, cwd=ROOT)
+
+
+@pytest.mark.slow
+def test_acknowledged_feedback_survives_kill_9(tmp_path: Path) -> None:
+    """201 means committed: SIGKILL right after the answer loses nothing."""
+    from conftest import free_port, wait_for_http
+
+    port, log_file = free_port(), tmp_path / "server.log"
+    base = f"http://127.0.0.1:{port}"
+    server = _start_server(tmp_path, port, log_file)
+    try:
+        wait_for_http(f"{base}/healthz", process=server)
+        acks = []
+        for i in range(5):
+            response = httpx.post(f"{base}/feedback", json=_body(f"crash-{i}"), timeout=30)
+            assert response.status_code == 201, response.text
+            acks.append(response.json())
+        server.send_signal(signal.SIGKILL)  # no shutdown, no flush, no lifespan exit
+        server.wait(timeout=15)
+        assert server.returncode == -signal.SIGKILL
+
+        server = _start_server(tmp_path, port, log_file)
+        wait_for_http(f"{base}/healthz", process=server)
+        for i, ack in enumerate(acks):
+            replay = httpx.post(f"{base}/feedback", json=_body(f"crash-{i}"), timeout=30)
+            assert replay.status_code == 200 and replay.json()["id"] == ack["id"]
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.db'}")
+    assert [r.client_id for r in store.list()] == [f"crash-{i}" for i in range(5)]
+    store.close()
