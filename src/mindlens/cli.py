@@ -126,12 +126,19 @@ def train(
     notebook: Annotated[bool, typer.Option(help="Train through the papermill notebook (writes a report).")] = True,
     register_model: Annotated[bool, typer.Option("--register/--no-register", help="Register the result (champion if better).")] = False,
     param: Annotated[Optional[list[str]], typer.Option(help="Baseline hyper-parameter override KEY=VALUE (repeatable), e.g. C=1.0.")] = None,
-    model: Annotated[str, typer.Option(help="Model family: tfidf (baseline) or tagger (transformer spans + sentences).")] = "tfidf",
-    backbone: Annotated[str, typer.Option(help="tagger: encoder alias (minilm), local folder or hub id.")] = "minilm",
-    epochs: Annotated[int, typer.Option(min=1, help="tagger: maximum epochs (early stopping on val FLC F1).")] = 3,
-    max_train_sentences: Annotated[Optional[int], typer.Option(min=8, help="tagger: sample of training sentences.")] = None,
+    model: Annotated[str, typer.Option(help="Model family: tfidf (baseline), or a transformer family: span (token + sentence heads; alias tagger), sentence, tc, clickbait, multitask (all four heads).")] = "tfidf",
+    backbone: Annotated[str, typer.Option(help="transformer: encoder alias (minilm), local folder or hub id (needs a fast tokenizer).")] = "minilm",
+    epochs: Annotated[int, typer.Option(min=1, help="transformer: maximum epochs (early stopping on the family's val metric).")] = 3,
+    max_train_sentences: Annotated[Optional[int], typer.Option(min=8, help="transformer: sample of training sentences.")] = None,
     name: Annotated[Optional[str], typer.Option(help="Run name (default: the family).")] = None,
     source: Annotated[Optional[list[str]], typer.Option(help="Span-labelled source to train on (repeatable; default: config), e.g. ptc and curated.")] = None,
+    device: Annotated[str, typer.Option(help="transformer: auto (cuda when available), cpu or cuda.")] = "auto",
+    bf16: Annotated[bool, typer.Option("--bf16/--no-bf16", help="transformer: bf16 autocast on cuda.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="transformer: sentences per batch.")] = 16,
+    learning_rate: Annotated[float, typer.Option(min=0.0, help="transformer: encoder learning rate (heads: head_learning_rate).")] = 5e-5,
+    context_sentences: Annotated[int, typer.Option(min=0, max=1, help="transformer: 1 reads each sentence with its previous and next sentence.")] = 0,
+    max_clickbait_headlines: Annotated[Optional[int], typer.Option(min=8, help="clickbait/multitask: sample of training headlines.")] = None,
+    max_length: Annotated[int, typer.Option(min=16, help="transformer: tokens per window.")] = 128,
 ) -> None:
     """Train a model family and log it to MLflow (prepares the data first if needed)."""
     from mindlens import pipeline
@@ -139,6 +146,10 @@ def train(
     from mindlens.data.sources.base import DataNotFoundError
     from mindlens.training.baseline import train_baseline
 
+    if model not in pipeline.FAMILIES:
+        _fail(f"--model must be one of {', '.join(pipeline.FAMILIES)}, not {model!r}", code=2)
+    if device not in ("auto", "cpu", "cuda"):
+        _fail(f"--device must be auto, cpu or cuda, not {device!r}", code=2)
     settings = _settings()
     manifest_path = settings.processed_dir / MANIFEST
     if max_documents is not None or not manifest_path.is_file():
@@ -150,12 +161,12 @@ def train(
         typer.echo(f"using the processed dataset at {manifest_path} (`mindlens data prepare` rebuilds it)",
                    err=True)
         manifest = {"manifest_path": str(manifest_path)}
-    if model not in ("tfidf", "tagger"):
-        _fail(f"--model must be tfidf or tagger, not {model!r}", code=2)
-    if model == "tagger":
+    if model != "tfidf":
         config = {"backbone": backbone, "epochs": epochs, "max_train_sentences": max_train_sentences,
-                  "sources": source}
-        candidate = {"name": name or "tagger", "family": "tagger", "params": config}
+                  "sources": source, "device": device, "bf16": bf16, "batch_size": batch_size,
+                  "learning_rate": learning_rate, "context_sentences": context_sentences,
+                  "max_clickbait_headlines": max_clickbait_headlines, "max_length": max_length}
+        candidate = {"name": name or model, "family": model, "params": config}
         result = pipeline.train_candidate(candidate, manifest["manifest_path"], settings)
         if register_model:
             result["registration"] = pipeline.register(result["run_id"], result["model_uri"], settings)
@@ -277,7 +288,7 @@ def registry_rollback(
 
 @registry_app.command("build-release")
 def registry_build_release(
-    tagger: Annotated[Path, typer.Option(help="Trained PyTorch tagger folder (from `mindlens train --model tagger`).")],
+    tagger: Annotated[Path, typer.Option(help="Trained PyTorch tagger folder (`torch/best` of `mindlens train --model span|multitask|...`).")],
     out: Annotated[Path, typer.Option(help="Release folder to write (e.g. models/v1).")],
     version: Annotated[str, typer.Option(help="Semantic version of the release.")] = "1.0.0",
     changelog: Annotated[str, typer.Option(help="One-line changelog.")] = "First production model",

@@ -70,7 +70,8 @@ class Candidate(BaseModel):
     """One model the pipeline trains (one mapped Airflow task each)."""
 
     name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    family: str = Field(..., pattern=r"^(tfidf|tagger)$")
+    # tfidf, or a transformer family (tagger: the old name of span); see pipeline.NOTEBOOKS
+    family: str = Field(..., pattern=r"^(tfidf|tagger|span|sentence|tc|clickbait|multitask)$")
     params: dict[str, Any] = {}
 
 

@@ -14,6 +14,12 @@ from mindlens.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
+# candidate family -> its training notebook (the transformer families share one network class)
+NOTEBOOKS = {"tfidf": "train_baseline", "span": "train_span", "tagger": "train_span",
+             "sentence": "train_sentence", "tc": "train_tc", "clickbait": "train_clickbait",
+             "multitask": "train_multitask"}
+FAMILIES = tuple(NOTEBOOKS)
+
 
 def fetch_data(settings: Settings | None = None) -> dict[str, Any]:
     """Make sure every public source is in the data directory (download where missing)."""
@@ -69,11 +75,12 @@ def train_candidate(candidate: dict[str, Any], manifest_path: str,
 
     settings = settings or get_settings()
     family, name = candidate["family"], candidate["name"]
-    notebook = {"tfidf": "train_baseline", "tagger": "train_tagger"}[family]
+    if family not in NOTEBOOKS:
+        raise ValueError(f"candidate {name}: unknown family {family!r} (expected one of {', '.join(FAMILIES)})")
     parameters = {"manifest_path": manifest_path, "run_name": name}
     parameters |= ({"overrides": candidate.get("params", {})} if family == "tfidf"
-                   else {"config": candidate.get("params", {})})
-    run = run_notebook(settings, notebook, parameters)
+                   else {"config": candidate.get("params", {}) | {"family": family}})
+    run = run_notebook(settings, NOTEBOOKS[family], parameters)
     if not run.result.get("run_id"):
         raise RuntimeError(f"candidate {name}: the notebook reported no MLflow run ({run.notebook})")
     log.info("candidate %s: MLflow run_id=%s report=%s", name, run.result["run_id"], run.html)

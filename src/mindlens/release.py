@@ -85,25 +85,30 @@ def read_release(folder: Path) -> dict[str, Any]:
 
 def build_release(settings: Settings, tagger_folder: Path, out: Path, *, version: str = "1.0.0",
                   changelog: str = "First production model") -> dict[str, Any]:
-    """Export the trained tagger to ONNX (int8), add the TF-IDF document and clickbait
-    models, evaluate the whole analyzer on validation, and write the release folder."""
+    """Export the trained tagger to ONNX (int8), add the TF-IDF document model (and the
+    TF-IDF sentence or clickbait model where the tagger lacks that head), evaluate the
+    whole analyzer on validation, and write the release folder."""
     from mindlens.data.dataset import MANIFEST, Manifest
     from mindlens.evaluation.evaluate import evaluate_analyzer
     from mindlens.models.analyzer import Analyzer
     from mindlens.models.onnx_tagger import OnnxTagger, export_onnx
     from mindlens.models.transformer import TorchTagger
-    from mindlens.training.baseline import fit_clickbait_model, fit_document_model
+    from mindlens.training.baseline import fit_clickbait_model, fit_document_model, fit_sentence_model
 
     manifest = Manifest.read(settings.processed_dir / MANIFEST)
     torch_tagger = TorchTagger.load(tagger_folder)
+    config = torch_tagger.config
     with tempfile.TemporaryDirectory() as tmp:
         export_onnx(torch_tagger, Path(tmp) / "onnx", quantize=True)
         span_model = OnnxTagger.load(Path(tmp) / "onnx", variant="int8")
-        analyzer = Analyzer(None, name=f"mindlens-{version}", span_model=span_model,
-                            min_confidence=torch_tagger.config.sentence_threshold,
+        analyzer = Analyzer(None if config.has("sentence") else fit_sentence_model(manifest, settings),
+                            name=f"mindlens-{version}", span_model=span_model,
+                            min_confidence=(config.sentence_threshold if config.has("sentence")
+                                            else settings.serving.min_confidence),
                             document_model=fit_document_model(manifest, settings, {"max_features": 20000}),
-                            clickbait_model=fit_clickbait_model(manifest, settings),
-                            metadata={"version": version, "backbone": torch_tagger.config.backbone,
+                            clickbait_model=None if config.has("clickbait") else fit_clickbait_model(manifest, settings),
+                            metadata={"version": version, "backbone": config.backbone, "heads": config.heads,
+                                      "context_sentences": config.context_sentences,
                                       "data_content_hash": manifest.content_hash})
         evaluation = evaluate_analyzer(analyzer, manifest, settings, "val")
         out.mkdir(parents=True, exist_ok=True)
@@ -112,7 +117,7 @@ def build_release(settings: Settings, tagger_folder: Path, out: Path, *, version
                 old.unlink()
         analyzer.save(out, compact=True)
     write_release(out, version=version, changelog=changelog, metrics=evaluation.metrics,
-                  extra={"backbone": torch_tagger.config.backbone,
+                  extra={"backbone": config.backbone, "heads": config.heads,
                          "data_content_hash": manifest.content_hash,
                          "per_technique_f1": {k: v["f1"] for k, v in
                                               evaluation.reports["sentences"]["per_label"].items()}})

@@ -28,7 +28,9 @@ from mindlens.evaluation.metrics import multilabel_report
 from mindlens.evaluation.predictions import (
     document_predictions,
     prob_columns,
+    sentence_contexts,
     sentence_predictions,
+    tc_span_items,
 )
 from mindlens.evaluation.spans import flc_scores, si_scores, tc_scores
 from mindlens.models.analyzer import Analyzer
@@ -58,7 +60,8 @@ def _span_tasks(analyzer: Analyzer, manifest: Manifest, sentences: pd.DataFrame)
     """SI, FLC and TC on the documents the sentence predictions cover.
 
     Fragments come from the analyzer (whole sentences for a sentence-level model);
-    for TC it classifies each gold span's text and names its most likely technique.
+    for TC the span model's TC head classifies each gold span in the sentences holding
+    it, else the sentence scorer classifies the span's text.
     """
     documents = set(sentences["document_id"])
     pred_flc = [(d, t, s, e) for d, found in zip(sentences["document_id"], sentences["fragments"])
@@ -73,9 +76,15 @@ def _span_tasks(analyzer: Analyzer, manifest: Manifest, sentences: pd.DataFrame)
     if len(spans):
         gold_flc = list(spans[["document_id", "technique", "start", "end"]].itertuples(index=False, name=None))
         reports["flc"] = flc_scores(gold_flc, pred_flc)
-        labels = analyzer.sentence_labels
-        known = spans[spans["technique"].isin(labels)]
-        probs, _ = analyzer.tag_sentences(known["text"].tolist())
+        if analyzer.has_tc_head:
+            labels = analyzer.span_model.labels
+            known = spans[spans["technique"].isin(labels)]
+            items, contexts = tc_span_items(manifest, known)
+            _, probs = analyzer.classify_spans(items, contexts if analyzer.reads_context else None)
+        else:
+            labels = analyzer.sentence_labels
+            known = spans[spans["technique"].isin(labels)]
+            probs, _ = analyzer.tag_sentences(known["text"].tolist())
         predicted = [labels[j] for j in probs.argmax(axis=1)] if len(known) else []
         gold_tc = list(known[["document_id", "start", "end", "technique"]].itertuples(index=False, name=None))
         pred_tc = [(d, s, e, t) for (d, s, e, _), t in zip(gold_tc, predicted)]
@@ -96,14 +105,14 @@ def _document_task(analyzer: Analyzer, manifest: Manifest, source: str, split: s
 
 
 def _clickbait_task(analyzer: Analyzer, manifest: Manifest, split: str) -> dict[str, Any] | None:
-    if analyzer.clickbait_model is None or "clickbait" not in manifest.sources:
+    if not analyzer.has_clickbait or "clickbait" not in manifest.sources:
         return None
     docs = manifest.table("documents")
     docs = docs[(docs["source"] == "clickbait") & (docs["split"] == split)]
     if docs.empty:
         return None
     positives = set(manifest.table("doc_labels").query("technique == 'clickbait'")["document_id"])
-    scores = analyzer.clickbait_model.predict_proba(docs["text"].tolist())[:, 0]
+    scores = analyzer.clickbait_scores(docs["text"].tolist())
     y_true = docs["document_id"].isin(positives).astype(int).to_numpy()
     return binary_report(y_true, scores, threshold=0.5)
 
@@ -119,7 +128,8 @@ def _curated_task(analyzer: Analyzer, manifest: Manifest) -> dict[str, Any] | No
     if sentences.empty:
         return None
     threshold = analyzer.min_confidence
-    probs, _ = analyzer.tag_sentences(sentences["text"].tolist(), threshold)
+    contexts = sentence_contexts(manifest, sentences) if analyzer.reads_context else None
+    probs, _ = analyzer.tag_sentences(sentences["text"].tolist(), threshold, contexts)
     labels = analyzer.sentence_labels
     gold = analyzer.binarize([list(g) for g in sentences["labels"]])
     report = multilabel_report(gold, (probs >= threshold).astype(int), labels)

@@ -7,6 +7,7 @@ sources: gold and predicted techniques and one probability column per label
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 from mindlens.config import Settings
 from mindlens.data.dataset import Manifest
 from mindlens.models.analyzer import Analyzer
+from mindlens.models.transformer import Context
 
 PROB_PREFIX = "p__"
 
@@ -32,6 +34,47 @@ def span_sentences(manifest: Manifest, sources: Sequence[str], split: str | None
     return frame[keep].reset_index(drop=True)
 
 
+def sentence_contexts(manifest: Manifest, frame: pd.DataFrame) -> list[Context]:
+    """(previous, next) sentence of each row of a sentences frame, from the whole sentences
+    table (a context model reads a sentence with its neighbours, labelled or not)."""
+    table = manifest.table("sentences")
+    table = table[table["document_id"].isin(set(frame["document_id"]))]
+    text = dict(zip(zip(table["document_id"], table["sentence_index"]), table["text"]))
+    return [(text.get((d, i - 1), ""), text.get((d, i + 1), ""))
+            for d, i in zip(frame["document_id"], frame["sentence_index"])]
+
+
+def span_in_sentences(text: str, bounds: Sequence[tuple[int, int]], start: int, end: int
+                      ) -> tuple[tuple[str, int, int], Context]:
+    """A span in its context for TC: the text of the sentences holding it (``bounds``:
+    sorted sentence offsets into ``text``), the span's offsets in that text, and the
+    sentences around them."""
+    starts = [b[0] for b in bounds]
+    first = max(0, bisect_right(starts, start) - 1)
+    last = max(first, bisect_right(starts, end - 1) - 1)
+    lo = min(start, bounds[first][0]) if bounds else start
+    hi = max(end, bounds[last][1]) if bounds else end
+    prev = text[slice(*bounds[first - 1])] if bounds and first > 0 else ""
+    nxt = text[slice(*bounds[last + 1])] if last + 1 < len(bounds) else ""
+    return (text[lo:hi], start - lo, end - lo), (prev, nxt)
+
+
+def tc_span_items(manifest: Manifest, spans: pd.DataFrame) -> tuple[list[tuple[str, int, int]], list[Context]]:
+    """Each gold span (rows of the spans table) in the sentences that hold it, for TC."""
+    docs = manifest.table("documents")
+    texts = dict(zip(docs["document_id"], docs["text"]))
+    sentences = manifest.table("sentences")
+    sentences = sentences[sentences["document_id"].isin(set(spans["document_id"]))]
+    bounds = {doc: list(zip(group["start"], group["end"]))
+              for doc, group in sentences.sort_values(["document_id", "start"]).groupby("document_id")}
+    items, contexts = [], []
+    for doc, start, end in spans[["document_id", "start", "end"]].itertuples(index=False):
+        item, context = span_in_sentences(texts[doc], bounds.get(doc, []), int(start), int(end))
+        items.append(item)
+        contexts.append(context)
+    return items, contexts
+
+
 def sentence_predictions(analyzer: Analyzer, manifest: Manifest, settings: Settings,
                          split: str = "val", threshold: float | None = None) -> pd.DataFrame:
     """Gold vs predicted techniques for every span-labelled sentence of ``split``, with the
@@ -40,7 +83,8 @@ def sentence_predictions(analyzer: Analyzer, manifest: Manifest, settings: Setti
     frame = span_sentences(manifest, settings.train.baseline.sources, split)
     labels = analyzer.sentence_labels
     threshold = analyzer.min_confidence if threshold is None else threshold
-    probs, fragments = analyzer.tag_sentences(frame["text"].tolist(), threshold)
+    contexts = sentence_contexts(manifest, frame) if analyzer.reads_context else None
+    probs, fragments = analyzer.tag_sentences(frame["text"].tolist(), threshold, contexts)
     known = set(labels)
     out = frame[["document_id", "source", "split", "sentence_index", "start", "end", "text"]].copy()
     out["gold"] = [[t for t in gold if t in known] for gold in frame["labels"]]

@@ -1,7 +1,8 @@
 """Predictions in the official SemEval-2020 Task 11 formats, from any analyzer.
 
 A sentence-level analyzer marks whole sentences as fragments (SI, FLC) and,
-for TC, names the most likely PTC technique of each given span's text.
+for TC, names the most likely PTC technique of each given span's text; a span model
+with a TC head classifies each span in the sentences holding it instead.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from collections.abc import Iterable, Sequence
 
 from mindlens import taxonomy
 from mindlens.data.schema import Document
+from mindlens.evaluation.predictions import span_in_sentences
 from mindlens.models.analyzer import Analyzer
+from mindlens.models.transformer import neighbours
 from mindlens.preprocessing.sentences import split_sentences
 
 PTC_TECHNIQUES = set(taxonomy.SOURCE_LABELS["ptc"].values())
@@ -24,7 +27,8 @@ def predict_flc(analyzer: Analyzer, documents: Iterable[Document],
     out = []
     for doc in documents:
         sentences = split_sentences(doc.text, one_per_line=True)
-        _, fragments = analyzer.tag_sentences([s.text for s in sentences], threshold)
+        texts = [s.text for s in sentences]
+        _, fragments = analyzer.tag_sentences(texts, threshold, neighbours(texts))
         for sentence, found in zip(sentences, fragments):
             out += [(doc.native_id, f.technique, sentence.start + f.start, sentence.start + f.end)
                     for f in found if f.confidence >= threshold and f.technique in PTC_TECHNIQUES]
@@ -41,6 +45,8 @@ def predict_si(analyzer: Analyzer, documents: Iterable[Document],
 def predict_tc(analyzer: Analyzer, documents: dict[str, Document],
                template: Sequence[tuple[str, int, int, str | None]]) -> list[tuple[str, int, int, str]]:
     """The template's spans, in its order, each with its most likely PTC technique."""
+    if analyzer.has_tc_head:
+        return _predict_tc_head(analyzer, documents, template)
     labels = analyzer.sentence_labels
     allowed = [j for j, label in enumerate(labels) if label in PTC_TECHNIQUES]
     if not allowed:
@@ -56,3 +62,26 @@ def predict_tc(analyzer: Analyzer, documents: dict[str, Document],
         best = max(allowed, key=lambda j: row[j])
         out.append((article, start, end, labels[best]))
     return out
+
+
+def _predict_tc_head(analyzer: Analyzer, documents: dict[str, Document],
+                     template: Sequence[tuple[str, int, int, str | None]]) -> list[tuple[str, int, int, str]]:
+    """TC with the span model's TC head: each span pooled in the sentences holding it."""
+    labels = analyzer.span_model.labels
+    allowed = [j for j, label in enumerate(labels) if label in PTC_TECHNIQUES]
+    if not allowed:
+        raise ValueError("the TC head knows none of PTC's techniques")
+    bounds: dict[str, list[tuple[int, int]]] = {}
+    items, contexts = [], []
+    for article, start, end, _ in template:
+        if article not in documents:
+            raise ValueError(f"template names article {article}, which is not in the articles folder")
+        text = documents[article].text
+        if article not in bounds:
+            bounds[article] = [(s.start, s.end) for s in split_sentences(text, one_per_line=True)]
+        item, context = span_in_sentences(text, bounds[article], start, end)
+        items.append(item)
+        contexts.append(context)
+    _, probs = analyzer.classify_spans(items, contexts if analyzer.reads_context else None)
+    return [(article, start, end, labels[max(allowed, key=lambda j: row[j])])
+            for (article, start, end, _), row in zip(template, probs)]

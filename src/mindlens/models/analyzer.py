@@ -4,9 +4,12 @@ A bundle is a folder of safe files: ``analyzer.json`` (what is inside, how to
 combine it) and the component models as JSON:
 
 - ``sentence_model``: TF-IDF techniques per sentence (trained on span-labelled news);
-- ``span_model`` (optional): a transformer tagger (ONNX) that finds the fragments
-  themselves and scores sentences; when present it replaces ``sentence_model``
-  for sentences and spans;
+- ``span_model`` (optional): a transformer tagger (ONNX). Each of its trained heads
+  replaces or adds to the JSON models: the sentence head scores sentences (instead of
+  ``sentence_model``), the token head finds the fragments themselves (else a fragment
+  is the whole sentence), the TC head gives every fragment a second opinion
+  (``tc_confidence``) and classifies given spans (PTC's TC task), the clickbait head
+  scores the title (instead of ``clickbait_model``);
 - ``document_model`` (optional): whole-text techniques and fallacies that only
   document-level sources label (memes, LOGIC);
 - ``clickbait_model`` (optional): how clickbait a title is.
@@ -28,7 +31,7 @@ import numpy as np
 from mindlens import taxonomy
 from mindlens.features.heuristics import compute_signals, evidence_for
 from mindlens.models.baseline import TfidfOvrClassifier
-from mindlens.models.transformer import FoundSpan, TaggerBase
+from mindlens.models.transformer import Context, FoundSpan, TaggerBase, neighbours
 from mindlens.preprocessing.sentences import split_sentences
 
 FORMAT = "mindlens.analyzer/1"
@@ -67,8 +70,8 @@ class Analyzer:
                  document_model: TfidfOvrClassifier | None = None,
                  clickbait_model: TfidfOvrClassifier | None = None,
                  span_model: TaggerBase | None = None) -> None:
-        if sentence_model is None and span_model is None:
-            raise ValueError("an analyzer needs a sentence model or a span model")
+        if sentence_model is None and (span_model is None or not span_model.config.has("sentence")):
+            raise ValueError("an analyzer needs a sentence model or a span model with a sentence head")
         for model in (sentence_model, document_model, clickbait_model, span_model):
             _check_labels(model)
         self.sentence_model = sentence_model
@@ -80,30 +83,76 @@ class Analyzer:
         self.metadata = metadata or {}
 
     # --- sentences: the span model when present, else the TF-IDF sentence model ------
+    def _span_head(self, head: str) -> bool:
+        return self.span_model is not None and self.span_model.config.has(head)
+
     @property
     def sentence_labels(self) -> list[str]:
-        return list(self.span_model.labels if self.span_model is not None else self.sentence_model.labels)
+        return list(self.span_model.labels if self._span_head("sentence") else self.sentence_model.labels)
+
+    @property
+    def reads_context(self) -> bool:
+        """Whether sentences are scored with their neighbours (a context span model)."""
+        return self.span_model is not None and bool(self.span_model.config.context_sentences)
+
+    @property
+    def has_tc_head(self) -> bool:
+        return self._span_head("tc")
+
+    @property
+    def has_clickbait(self) -> bool:
+        return self._span_head("clickbait") or self.clickbait_model is not None
 
     def binarize(self, rows: list[list[str]]) -> np.ndarray:
         from mindlens.evaluation.metrics import indicator
 
         return indicator(rows, self.sentence_labels).astype(int)
 
-    def tag_sentences(self, texts: list[str], threshold: float | None = None
-                      ) -> tuple[np.ndarray, list[list[FoundSpan]]]:
+    def tag_sentences(self, texts: list[str], threshold: float | None = None,
+                      contexts: list[Context] | None = None) -> tuple[np.ndarray, list[list[FoundSpan]]]:
         """Technique probabilities per text and the fragments found in each (offsets into
-        that text). Without a span model a fragment is the whole sentence."""
+        that text). Without a token head a fragment is the whole sentence. ``contexts``
+        (previous, next sentence) is read by a span model trained with context; with a TC
+        head every fragment carries its ``tc_confidence``."""
         threshold = self.min_confidence if threshold is None else threshold
         if not texts:
             return np.zeros((0, len(self.sentence_labels))), []
-        if self.span_model is not None:
-            tagged = self.span_model.tag(texts)
-            return np.stack([t.sentence_probs for t in tagged]), [t.spans for t in tagged]
-        probs = self.sentence_model.predict_proba(texts)
+        inference = None
+        if self._span_head("sentence") or self._span_head("tc"):
+            inference = self.span_model.infer(texts, contexts=contexts)
+        if self._span_head("sentence"):
+            tagged = self.span_model.decode(inference)
+            probs = np.stack([t.sentence_probs for t in tagged])
+            if self._span_head("token"):
+                return probs, [t.spans for t in tagged]
+            labels = self.span_model.labels
+        else:
+            probs = self.sentence_model.predict_proba(texts)
+            labels = self.sentence_model.labels
         spans = [[FoundSpan(0, len(text), label, float(p))
-                  for label, p in zip(self.sentence_model.labels, row) if p >= threshold]
+                  for label, p in zip(labels, row) if p >= threshold]
                  for text, row in zip(texts, probs)]
+        if inference is not None and self._span_head("tc"):
+            spans = [self._with_tc(found, inference.tc_probs(i, [(s.start, s.end) for s in found]))
+                     for i, found in enumerate(spans)]
         return probs, spans
+
+    def _with_tc(self, spans: list[FoundSpan], probs: list[np.ndarray | None]) -> list[FoundSpan]:
+        from dataclasses import replace
+
+        labels = self.span_model.labels
+        return [span if p is None or span.technique not in labels else replace(
+            span, tc_confidence=float(p[labels.index(span.technique)]), tc_technique=labels[int(p.argmax())])
+            for span, p in zip(spans, probs)]
+
+    def classify_spans(self, items: list[tuple[str, int, int]],
+                       contexts: list[Context] | None = None) -> tuple[list[str], np.ndarray]:
+        """The TC head's technique distribution for spans given as (text holding the span,
+        start, end): its labels and [spans, labels] probabilities (uniform for a span with
+        no token). Texts repeated across items run through the network once."""
+        if not self.has_tc_head:
+            raise ValueError("this analyzer's span model has no TC head")
+        return list(self.span_model.labels), self.span_model.classify_items(items, contexts)
 
     @property
     def labels(self) -> list[str]:
@@ -117,8 +166,8 @@ class Analyzer:
         """Whole-text score per technique: the best sentence for techniques the sentence
         model knows, the document model for the rest."""
         if sentence_probs is None:
-            sentences = split_sentences(text)
-            sentence_probs, _ = self.tag_sentences([s.text for s in sentences])
+            texts = [s.text for s in split_sentences(text)]
+            sentence_probs, _ = self.tag_sentences(texts, contexts=neighbours(texts))
         if len(sentence_probs):
             scores = {label: float(p) for label, p in zip(self.sentence_labels, sentence_probs.max(axis=0))}
         else:
@@ -129,10 +178,19 @@ class Analyzer:
                 scores.setdefault(label, float(p))
         return {t: scores[t] for t in taxonomy.TECHNIQUE_IDS if t in scores}
 
+    def clickbait_scores(self, headlines: list[str]) -> np.ndarray | None:
+        """Clickbait probability per headline: the span model's clickbait head when it has
+        one, else the TF-IDF clickbait model; None without either."""
+        if self._span_head("clickbait"):
+            return np.array([t.clickbait for t in self.span_model.tag(headlines)], dtype=float)
+        if self.clickbait_model is not None:
+            return self.clickbait_model.predict_proba(headlines)[:, 0]
+        return None
+
     def clickbait_score(self, headline: str) -> float | None:
-        if self.clickbait_model is None or not headline.strip():
+        if not self.has_clickbait or not headline.strip():
             return None
-        return float(self.clickbait_model.predict_proba([headline])[0, 0])
+        return float(self.clickbait_scores([headline])[0])
 
     def analyze(self, text: str, *, min_confidence: float | None = None,
                 title: str | None = None) -> dict[str, Any]:
@@ -140,7 +198,8 @@ class Analyzer:
         started = time.perf_counter()
         threshold = self.min_confidence if min_confidence is None else min_confidence
         sentences = split_sentences(text)
-        probs, fragments = self.tag_sentences([s.text for s in sentences], threshold)
+        texts = [s.text for s in sentences]
+        probs, fragments = self.tag_sentences(texts, threshold, contexts=neighbours(texts))
         labels = self.sentence_labels
         rows, spans = [], []
         for i, (sentence, row, found_spans) in enumerate(zip(sentences, probs, fragments)):
@@ -160,6 +219,8 @@ class Analyzer:
                               "technique": span.technique, "name": technique.name,
                               "trait": technique.trait, "confidence": round(span.confidence, 4),
                               "sentence": i})
+                if span.tc_confidence is not None:  # the TC head's probability of this technique
+                    spans[-1]["tc_confidence"] = round(span.tc_confidence, 4)
         signals = compute_signals(text)
         for span in spans:
             span["evidence"] = span_evidence(span, signals)

@@ -5,8 +5,11 @@ faster than torch on a 2-core CPU (``benchmarks/``). The ONNX folder holds only
 safe, declarative artifacts (``.onnx`` and ``.json``), nothing that unpickles:
 
 - ``model.fp32.onnx`` and optionally ``model.int8.onnx``: inputs ``input_ids`` and
-  ``attention_mask`` (int64, [batch, sequence]); outputs ``token_logits``
-  [batch, sequence, labels] and ``sentence_logits`` [batch, labels];
+  ``attention_mask`` (int64, [batch, sequence]; plus ``token_type_ids`` for context
+  models); outputs, only for the heads the model trained: ``token_logits``
+  [batch, sequence, labels], ``sentence_logits`` [batch, labels], ``tc_token_logits``
+  [batch, sequence, labels], ``tc_context_logits`` [batch, labels] and
+  ``clickbait_logits`` [batch, 1];
 - ``tokenizer.json``: the Rust ``tokenizers`` file of the fast tokenizer;
 - ``tagger.json``: the :class:`TaggerConfig` (labels, window, thresholds);
 - ``encoder_config.json``: the encoder's shape (layers, widths), for FLOP estimates.
@@ -26,13 +29,24 @@ from typing import Any
 
 import numpy as np
 
-from mindlens.models.transformer import CONFIG, TaggerBase, TaggerConfig
+from mindlens.models.transformer import (
+    CONFIG,
+    Context,
+    TaggerBase,
+    TaggerConfig,
+    input_names,
+    output_names,
+    pair_windows,
+    rust_tokenizer,
+    set_window_truncation,
+)
 
 FP32, INT8 = "model.fp32.onnx", "model.int8.onnx"
 TOKENIZER = "tokenizer.json"
 ENCODER_CONFIG = "encoder_config.json"
-INPUTS = ("input_ids", "attention_mask")
-OUTPUTS = ("token_logits", "sentence_logits")
+INPUTS = ("input_ids", "attention_mask")  # + token_type_ids for context models
+OUTPUTS = ("token_logits", "sentence_logits")  # a V1 (span) model's; see output_names()
+PER_TOKEN = ("token_logits", "tc_token_logits")
 VARIANTS = {"fp32": FP32, "int8": INT8}
 TOLERANCE = 1e-4
 
@@ -57,33 +71,34 @@ def export_onnx(tagger: Any, folder: Path, *, quantize: bool = True) -> dict[str
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    network = tagger.network.eval()
-    ids, mask = _sample_batch(tagger)
+    network = tagger.network.cpu().eval()
+    inputs, outputs = input_names(tagger.config), output_names(tagger.config.heads)
+    sample = _sample_batch(tagger)
     paths = {"fp32": folder / FP32, "tokenizer": folder / TOKENIZER, "config": folder / CONFIG,
              "encoder_config": folder / ENCODER_CONFIG}
+    dynamic = {name: {0: "batch", 1: "sequence"} for name in inputs}
+    dynamic |= {name: ({0: "batch", 1: "sequence"} if name in PER_TOKEN else {0: "batch"}) for name in outputs}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        torch.onnx.export(network, (torch.from_numpy(ids), torch.from_numpy(mask)), str(paths["fp32"]),
-                          input_names=list(INPUTS), output_names=list(OUTPUTS), dynamo=False,
-                          opset_version=17, do_constant_folding=True,
-                          dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
-                                        "attention_mask": {0: "batch", 1: "sequence"},
-                                        "token_logits": {0: "batch", 1: "sequence"},
-                                        "sentence_logits": {0: "batch"}})
+        torch.onnx.export(network, tuple(torch.from_numpy(sample[name]) for name in inputs), str(paths["fp32"]),
+                          input_names=inputs, output_names=outputs, dynamo=False,
+                          opset_version=17, do_constant_folding=True, dynamic_axes=dynamic)
     network.eval()  # exporting can leave a module in training mode (dropout on)
     session = _session(paths["fp32"], None)
     # the traced shape, and another batch size and width: dynamic axes must really be dynamic
-    short = int(mask[-1].sum())
-    for batch_ids, batch_mask in ((ids, mask), (np.ascontiguousarray(ids[-1:, :short]), np.ascontiguousarray(mask[-1:, :short]))):
+    short = int(sample["attention_mask"][-1].sum())
+    other = {name: np.ascontiguousarray(value[-1:, :short]) for name, value in sample.items()}
+    for batch in (sample, other):
         with torch.inference_mode():
-            expected = [t.numpy() for t in network(torch.from_numpy(batch_ids), torch.from_numpy(batch_mask))]
-        got = session.run(list(OUTPUTS), {"input_ids": batch_ids, "attention_mask": batch_mask})
-        worst = max(float(np.abs(a - b).max()) for a, b in zip(expected, got, strict=True))
-        if worst > TOLERANCE:
-            del session
-            paths["fp32"].unlink()
-            raise RuntimeError(f"ONNX fp32 differs from torch by {worst:.2e} (> {TOLERANCE}) "
-                               f"on a {batch_ids.shape} batch; export refused")
+            expected = [t.numpy() for t in network(*(torch.from_numpy(batch[name]) for name in inputs))]
+        got = session.run(outputs, {name: batch[name] for name in inputs})
+        for name, a, b in zip(outputs, expected, got, strict=True):
+            worst = float(np.abs(a - b).max())
+            if worst > TOLERANCE:
+                del session
+                paths["fp32"].unlink()
+                raise RuntimeError(f"ONNX fp32 {name} differs from torch by {worst:.2e} (> {TOLERANCE}) "
+                                   f"on a {batch['input_ids'].shape} batch; export refused")
     del session
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -100,26 +115,25 @@ def export_onnx(tagger: Any, folder: Path, *, quantize: bool = True) -> dict[str
     return paths
 
 
-def _sample_batch(tagger: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Windows of texts of different lengths, padded: exercises the attention mask."""
-    windows = tagger._windows(_SAMPLE)
+def _sample_batch(tagger: Any) -> dict[str, np.ndarray]:
+    """Windows of texts of different lengths, padded: exercises the attention mask (and,
+    for context models, both segments)."""
+    contexts = [(_SAMPLE[1], _SAMPLE[2]), ("", _SAMPLE[0]), ("", "")] if tagger.config.context_sentences else None
+    windows = tagger._windows(_SAMPLE, contexts)
     width = max(len(w["input_ids"]) for w in windows)
-    ids = np.zeros((len(windows), width), dtype=np.int64)
-    mask = np.zeros_like(ids)
+    batch = {name: np.zeros((len(windows), width), dtype=np.int64) for name in input_names(tagger.config)}
     for row, w in enumerate(windows):
-        ids[row, :len(w["input_ids"])] = w["input_ids"]
-        mask[row, :len(w["input_ids"])] = 1
-    return ids, mask
+        n = len(w["input_ids"])
+        batch["input_ids"][row, :n] = w["input_ids"]
+        batch["attention_mask"][row, :n] = 1
+        if "token_type_ids" in batch:
+            batch["token_type_ids"][row, :n] = w["type_ids"]
+    return batch
 
 
 def _save_tokenizer(hf_tokenizer: Any, path: Path) -> None:
     """The backend file without padding/truncation presets (windows set their own)."""
-    from tokenizers import Tokenizer
-
-    backend = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
-    backend.no_padding()
-    backend.no_truncation()
-    backend.save(str(path))
+    rust_tokenizer(hf_tokenizer).save(str(path))
 
 
 # --- inference (onnxruntime + tokenizers only) -----------------------------------
@@ -141,9 +155,14 @@ class OnnxTagger(TaggerBase):
                  folder: Path | None = None) -> None:
         self.session, self.tokenizer, self.config, self.variant = session, tokenizer, config, variant
         self.folder = folder  # where it was loaded from (the analyzer bundle copies the files)
-        tokenizer.no_padding()
-        tokenizer.enable_truncation(config.max_length, stride=config.stride,
-                                    strategy="longest_first", direction="right")
+        set_window_truncation(tokenizer, config)
+        served = {o.name for o in session.get_outputs()}
+        missing = [name for name in output_names(config.heads) if name not in served]
+        if missing:
+            raise ValueError(f"the ONNX model lacks outputs {missing} that tagger.json's heads "
+                             f"{config.heads} need")
+        self.outputs = output_names(config.heads)
+        self.inputs = input_names(config)
 
     @classmethod
     def load(cls, folder: Path, variant: str = "int8", threads: int | None = None) -> OnnxTagger:
@@ -161,8 +180,13 @@ class OnnxTagger(TaggerBase):
         config = TaggerConfig.load(folder)
         return cls(_session(needed[2], threads), Tokenizer.from_file(str(needed[1])), config, variant, folder)
 
-    def _windows(self, texts: Sequence[str]) -> list[dict[str, Any]]:
-        """Mirror of ``hf_windows``: each encoding, then its overflowing windows."""
+    def _windows(self, texts: Sequence[str], contexts: Sequence[Context] | None = None
+                 ) -> list[dict[str, Any]]:
+        """Mirror of ``hf_windows`` (each encoding, then its overflowing windows), or of the
+        torch tagger's ``pair_windows`` for context models (the same Rust code)."""
+        if self.config.context_sentences:
+            contexts = [("", "")] * len(texts) if contexts is None else contexts
+            return pair_windows(self.tokenizer, texts, contexts, self.config.max_length, self.config.stride)
         windows: list[dict[str, Any]] = []
         for text_index, encoding in enumerate(self.tokenizer.encode_batch(list(texts))):
             for part in [encoding, *encoding.overflowing]:
@@ -171,8 +195,6 @@ class OnnxTagger(TaggerBase):
                 windows.append({"text_index": text_index, "input_ids": list(part.ids), "offsets": offsets})
         return windows
 
-    def _run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        tok, sent = self.session.run(list(OUTPUTS), {"input_ids": input_ids.astype(np.int64),
-                                                     "attention_mask": attention_mask.astype(np.int64)})
-        return tok, sent
-
+    def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        result = self.session.run(self.outputs, {name: inputs[name].astype(np.int64) for name in self.inputs})
+        return dict(zip(self.outputs, result, strict=True))

@@ -1,29 +1,85 @@
-"""A shared transformer encoder with two heads, trained together:
+"""A shared transformer encoder with up to four heads, trained together:
 
-- a token head: for every token and technique, the probability that the token lies
-  inside a fragment using that technique (independent sigmoids, so fragments of
-  different techniques can overlap);
-- a sentence head: techniques of the whole sentence (mean-pooled), the second opinion.
+- ``token``: for every token and technique, the probability that the token lies inside
+  a fragment using that technique (independent sigmoids, so fragments of different
+  techniques can overlap);
+- ``sentence``: techniques of the whole sentence (mean-pooled), the second opinion;
+- ``tc``: technique classification of a given span in its context (PTC's TC task). It is
+  linear, ``tc(span) = mean_{t in span} W_span h_t + W_ctx pooled + b``, so the network
+  only emits per-token ``tc_token_logits`` and per-window ``tc_context_logits`` and any
+  span is pooled afterwards in numpy (one forward pass, exact, no extra input);
+- ``clickbait``: one logit from the pooled representation (a headline's clickbait score).
+
+A *family* is the set of heads a model trains (``FAMILIES``); heads it did not train are
+neither saved nor exported. With ``context_sentences=1`` the encoder reads each sentence
+as the first segment of a text pair whose second segment is the previous and the next
+sentence; only first-segment tokens carry labels or yield spans.
 
 Texts longer than the encoder's window are cut into overlapping windows whose
-predictions are merged back. The decoding from probabilities to character spans is
-shared by the PyTorch and the ONNX paths (``decode_spans``), so both give the same spans.
+predictions are merged back. Decoding from network outputs to character spans is
+shared by the PyTorch and the ONNX paths, so both give the same spans.
 Folder format: ``encoder/`` (Hugging Face weights + tokenizer), ``heads.safetensors``,
-``tagger.json`` (labels, max length, thresholds).
+``tagger.json`` (labels, heads, max length, thresholds).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-FORMAT = "mindlens.tagger/1"
+FORMAT_V1 = "mindlens.tagger/1"  # token + sentence heads, single sentences (V1)
+FORMAT = "mindlens.tagger/2"     # any heads, optional neighbouring-sentence context
+FORMATS = (FORMAT_V1, FORMAT)
 CONFIG = "tagger.json"
+
+HEADS = ("token", "sentence", "tc", "clickbait")
+V1_HEADS = ["token", "sentence"]
+FAMILIES: dict[str, list[str]] = {
+    "span": ["token", "sentence"],
+    "sentence": ["sentence"],
+    "tc": ["tc"],
+    "clickbait": ["clickbait"],
+    "multitask": list(HEADS),
+}
+FAMILY_ALIASES = {"tagger": "span"}  # the name V1 was trained under
+# network output names per head, in the order the network returns them
+HEAD_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "token": ("token_logits",),
+    "sentence": ("sentence_logits",),
+    "tc": ("tc_token_logits", "tc_context_logits"),
+    "clickbait": ("clickbait_logits",),
+}
+# head modules per head, the names used in heads.safetensors
+HEAD_MODULES: dict[str, tuple[str, ...]] = {
+    "token": ("token_head",),
+    "sentence": ("sentence_head",),
+    "tc": ("tc_span_head", "tc_context_head"),
+    "clickbait": ("clickbait_head",),
+}
+
+
+def family_name(family: str) -> str:
+    """The canonical family name (``tagger`` is ``span``); raises on an unknown family."""
+    family = FAMILY_ALIASES.get(family, family)
+    if family not in FAMILIES:
+        known = sorted([*FAMILIES, *FAMILY_ALIASES])
+        raise ValueError(f"unknown model family {family!r}: expected one of {', '.join(known)}")
+    return family
+
+
+def family_heads(family: str) -> list[str]:
+    """The heads a neural family trains."""
+    return list(FAMILIES[family_name(family)])
+
+
+def output_names(heads: Sequence[str]) -> list[str]:
+    """Network outputs of a model with these heads, in the network's order."""
+    return [name for head in HEADS if head in heads for name in HEAD_OUTPUTS[head]]
 
 
 @dataclass
@@ -36,15 +92,46 @@ class TaggerConfig:
     sentence_threshold: float = 0.5
     format: str = FORMAT
     metrics: dict[str, float] = field(default_factory=dict)
+    heads: list[str] = field(default_factory=lambda: list(V1_HEADS))
+    context_sentences: int = 0  # 1: read (sentence, previous + next sentence) as a text pair
+
+    def __post_init__(self) -> None:
+        unknown = [h for h in self.heads if h not in HEADS]
+        if unknown or not self.heads:
+            raise ValueError(f"heads must be a non-empty subset of {HEADS}, not {self.heads}")
+        self.heads = [h for h in HEADS if h in self.heads]
+        if self.context_sentences not in (0, 1):
+            raise ValueError(f"context_sentences must be 0 or 1, not {self.context_sentences}")
+
+    def has(self, head: str) -> bool:
+        return head in self.heads
+
+    @property
+    def is_v1(self) -> bool:
+        """Expressible in the V1 format (so older servers can still read it)."""
+        return self.heads == V1_HEADS and self.context_sentences == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.is_v1:  # V1's loader passes every key to the constructor: write only its keys
+            for key in ("heads", "context_sentences"):
+                data.pop(key)
+        data["format"] = FORMAT_V1 if self.is_v1 else FORMAT
+        return data
 
     def save(self, folder: Path) -> None:
-        (Path(folder) / CONFIG).write_text(json.dumps(asdict(self), indent=2, sort_keys=True))
+        (Path(folder) / CONFIG).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True))
 
     @classmethod
     def load(cls, folder: Path) -> "TaggerConfig":
         data = json.loads((Path(folder) / CONFIG).read_text())
-        if data.get("format") != FORMAT:
-            raise ValueError(f"{folder} is not a {FORMAT} model")
+        if data.get("format") not in FORMATS:
+            raise ValueError(f"{folder} is not a tagger model: format {data.get('format')!r} is none of "
+                             f"{', '.join(FORMATS)}")
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{folder / CONFIG}: unknown keys {unknown} (written by a newer MindLens?)")
         return cls(**data)
 
 
@@ -54,17 +141,25 @@ class FoundSpan:
     end: int
     technique: str
     confidence: float
+    # the TC head's second opinion: its probability for ``technique`` and its own best guess
+    tc_confidence: float | None = None
+    tc_technique: str | None = None
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def softmax(x: np.ndarray) -> np.ndarray:
+    z = np.exp(x - x.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
 def decode_spans(offsets: Sequence[tuple[int, int]], token_probs: np.ndarray, labels: Sequence[str],
                  threshold: float, base: int = 0) -> list[FoundSpan]:
     """Maximal runs of content tokens at or above the threshold, per technique, as
-    character spans (``base`` is added to every offset). Special and padding tokens
-    have empty offsets and break runs."""
+    character spans (``base`` is added to every offset). Special, padding and context
+    tokens have empty offsets and break runs."""
     spans: list[FoundSpan] = []
     for j, label in enumerate(labels):
         run: list[int] = []
@@ -92,12 +187,39 @@ def merge_spans(spans: Sequence[FoundSpan]) -> list[FoundSpan]:
     return sorted(merged, key=lambda s: (s.start, s.end, s.technique))
 
 
+def span_tokens(offsets: Sequence[tuple[int, int]], start: int, end: int) -> np.ndarray:
+    """Indices of the content tokens sharing a character with ``[start, end)``."""
+    return np.array([k for k, (ts, te) in enumerate(offsets) if te > ts and ts < end and start < te],
+                    dtype=np.int64)
+
+
+def tc_span_logits(offsets: Sequence[tuple[int, int]], tc_token_logits: np.ndarray,
+                   tc_context_logits: np.ndarray, start: int, end: int) -> np.ndarray | None:
+    """The TC head's logits for one span of one window: the mean of its tokens' span logits
+    plus the window's context logits (the head is linear, so this equals running it on the
+    span's mean hidden state). None when no token of the window lies in the span."""
+    tokens = span_tokens(offsets, start, end)
+    if not len(tokens):
+        return None
+    return tc_token_logits[tokens].mean(axis=0) + tc_context_logits
+
+
 @dataclass
 class TaggedText:
     """What a tagger says about one text (a sentence, usually)."""
 
-    sentence_probs: np.ndarray  # [labels]
+    sentence_probs: np.ndarray  # [labels]; zeros when the model has no sentence head
     spans: list[FoundSpan]
+    clickbait: float | None = None  # probability, when the model has a clickbait head
+
+
+Context = tuple[str, str]  # (previous sentence, next sentence)
+
+
+def neighbours(texts: Sequence[str]) -> list[Context]:
+    """(previous, next) for each of consecutive sentences (empty at the edges)."""
+    return [(texts[i - 1] if i > 0 else "", texts[i + 1] if i + 1 < len(texts) else "")
+            for i in range(len(texts))]
 
 
 class TaggerBase:
@@ -110,50 +232,121 @@ class TaggerBase:
     def labels(self) -> list[str]:
         return self.config.labels
 
-    def _windows(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+    @property
+    def heads(self) -> list[str]:
+        return self.config.heads
+
+    def _windows(self, texts: Sequence[str], contexts: Sequence[Context] | None = None
+                 ) -> list[dict[str, Any]]:
         raise NotImplementedError
 
-    def _run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Network outputs by name (``output_names(self.heads)``) for padded inputs."""
         raise NotImplementedError
 
-    def infer(self, texts: Sequence[str], *, batch_size: int = 32) -> "Inference":
-        """Run the network once over every window (batched by length: less padding)."""
-        windows = self._windows(texts)
+    def _check_contexts(self, texts: Sequence[str], contexts: Sequence[Context] | None
+                        ) -> list[Context] | None:
+        if not self.config.context_sentences:
+            return None
+        contexts = [("", "")] * len(texts) if contexts is None else list(contexts)
+        if len(contexts) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(contexts)} contexts")
+        return contexts
+
+    def infer(self, texts: Sequence[str], *, batch_size: int = 32,
+              contexts: Sequence[Context] | None = None) -> "Inference":
+        """Run the network once over every window (batched by length: less padding).
+        ``contexts`` (previous, next sentence per text) is read by context models only."""
+        windows = self._windows(texts, self._check_contexts(texts, contexts))
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]["input_ids"]))
-        token_probs: list[np.ndarray] = [np.zeros(0)] * len(windows)
-        sentence_probs: list[np.ndarray] = [np.zeros(0)] * len(windows)
+        outputs: dict[str, list[np.ndarray]] = {name: [np.zeros(0)] * len(windows)
+                                                for name in output_names(self.heads)}
         for begin in range(0, len(order), batch_size):
             batch = [windows[i] for i in order[begin:begin + batch_size]]
             width = max(len(w["input_ids"]) for w in batch)
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
+            inputs = {"input_ids": np.zeros((len(batch), width), dtype=np.int64),
+                      "attention_mask": np.zeros((len(batch), width), dtype=np.int64)}
+            if self.config.context_sentences:
+                inputs["token_type_ids"] = np.zeros((len(batch), width), dtype=np.int64)
             for row, w in enumerate(batch):
-                ids[row, :len(w["input_ids"])] = w["input_ids"]
-                mask[row, :len(w["input_ids"])] = 1
-            tok, sent = self._run(ids, mask)
+                n = len(w["input_ids"])
+                inputs["input_ids"][row, :n] = w["input_ids"]
+                inputs["attention_mask"][row, :n] = 1
+                if "token_type_ids" in inputs:
+                    inputs["token_type_ids"][row, :n] = w["type_ids"]
+            result = self._run(inputs)
             for row, index in enumerate(order[begin:begin + batch_size]):
-                token_probs[index] = sigmoid(tok[row, :len(windows[index]["input_ids"])])
-                sentence_probs[index] = sigmoid(sent[row])
-        return Inference(len(texts), windows, token_probs, sentence_probs)
+                n = len(windows[index]["input_ids"])
+                for name, values in result.items():
+                    per_token = name in ("token_logits", "tc_token_logits")
+                    outputs[name][index] = values[row, :n] if per_token else values[row]
+        return Inference(len(texts), windows, outputs)
 
     def decode(self, inference: "Inference", token_threshold: float | None = None) -> list[TaggedText]:
         """Spans and sentence scores from network outputs (cheap: thresholds can be tuned
-        without running the network again)."""
+        without running the network again). Each span gets the TC head's opinion when
+        the model has one."""
         threshold = self.config.token_threshold if token_threshold is None else token_threshold
         results = [TaggedText(np.zeros(len(self.labels)), []) for _ in range(inference.n_texts)]
         found: dict[int, list[FoundSpan]] = {i: [] for i in range(inference.n_texts)}
-        for window, tok, sent in zip(inference.windows, inference.token_probs, inference.sentence_probs):
+        out = inference.outputs
+        for k, window in enumerate(inference.windows):
             i = window["text_index"]
-            results[i].sentence_probs = np.maximum(results[i].sentence_probs, sent)
-            found[i] += decode_spans(window["offsets"], tok, self.labels, threshold)
+            if "sentence_logits" in out:
+                results[i].sentence_probs = np.maximum(results[i].sentence_probs,
+                                                       sigmoid(out["sentence_logits"][k]))
+            if "token_logits" in out:
+                found[i] += decode_spans(window["offsets"], sigmoid(out["token_logits"][k]),
+                                         self.labels, threshold)
+            if "clickbait_logits" in out:
+                p = float(sigmoid(out["clickbait_logits"][k][0]))
+                results[i].clickbait = p if results[i].clickbait is None else max(results[i].clickbait, p)
         for i, spans in found.items():
-            results[i].spans = merge_spans(spans)
+            merged = merge_spans(spans)
+            if "tc_token_logits" in out:
+                probs = inference.tc_probs(i, [(s.start, s.end) for s in merged])
+                merged = [s if p is None else replace(
+                    s, tc_confidence=float(p[self.labels.index(s.technique)]),
+                    tc_technique=self.labels[int(p.argmax())]) for s, p in zip(merged, probs)]
+            results[i].spans = merged
         return results
 
-    def tag(self, texts: Sequence[str], *, batch_size: int = 32,
-            token_threshold: float | None = None) -> list[TaggedText]:
+    def tag(self, texts: Sequence[str], *, batch_size: int = 32, token_threshold: float | None = None,
+            contexts: Sequence[Context] | None = None) -> list[TaggedText]:
         """Tag many texts: sentence probabilities and merged fragments for each."""
-        return self.decode(self.infer(texts, batch_size=batch_size), token_threshold)
+        return self.decode(self.infer(texts, batch_size=batch_size, contexts=contexts), token_threshold)
+
+    def classify_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
+                       batch_size: int = 32, contexts: Sequence[Context] | None = None
+                       ) -> list[list[np.ndarray | None]]:
+        """The TC head's technique distribution for given spans (offsets into their text),
+        from one pass over the texts; None for a span with no token in any window."""
+        if not self.config.has("tc"):
+            raise ValueError("this model has no TC head (train the tc or multitask family)")
+        inference = self.infer(texts, batch_size=batch_size, contexts=contexts)
+        return [inference.tc_probs(i, list(items)) for i, items in enumerate(spans)]
+
+    def classify_items(self, items: Sequence[tuple[str, int, int]], contexts: Sequence[Context] | None = None,
+                       *, batch_size: int = 32) -> np.ndarray:
+        """[items, labels] TC probabilities for spans given as (text holding the span, start,
+        end); a text shared by several items runs once; a span with no token gets a uniform
+        distribution (no opinion)."""
+        unique: dict[tuple[str, Context | None], int] = {}
+        grouped: list[list[tuple[int, int]]] = []
+        where = []
+        for n, (text, start, end) in enumerate(items):
+            key = (text, None if contexts is None else tuple(contexts[n]))
+            if key not in unique:
+                unique[key] = len(unique)
+                grouped.append([])
+            where.append((unique[key], len(grouped[unique[key]])))
+            grouped[unique[key]].append((start, end))
+        keys = list(unique)
+        found = self.classify_spans([k[0] for k in keys], grouped, batch_size=batch_size,
+                                    contexts=None if contexts is None else [k[1] for k in keys])
+        uniform = np.full(len(self.labels), 1.0 / len(self.labels))
+        rows = [found[t][k] if found[t][k] is not None else uniform for t, k in where]
+        return np.array(rows, dtype=float).reshape(len(items), len(self.labels))
 
 
 @dataclass
@@ -162,8 +355,29 @@ class Inference:
 
     n_texts: int
     windows: list[dict[str, Any]]
-    token_probs: list[np.ndarray]
-    sentence_probs: list[np.ndarray]
+    outputs: dict[str, list[np.ndarray]]  # output name -> per window ([tokens, ...] or [...])
+
+    @property
+    def token_probs(self) -> list[np.ndarray]:
+        return [sigmoid(x) for x in self.outputs.get("token_logits", [])]
+
+    @property
+    def sentence_probs(self) -> list[np.ndarray]:
+        return [sigmoid(x) for x in self.outputs.get("sentence_logits", [])]
+
+    def tc_probs(self, text_index: int, spans: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
+        """TC distribution per span of one text, pooled in the window holding most of the
+        span's tokens (the first such window on a tie); exact for a span inside one window."""
+        windows = [k for k, w in enumerate(self.windows) if w["text_index"] == text_index]
+        out: list[np.ndarray | None] = []
+        for start, end in spans:
+            best = max(windows, key=lambda k: len(span_tokens(self.windows[k]["offsets"], start, end)),
+                       default=None)
+            logits = None if best is None else tc_span_logits(
+                self.windows[best]["offsets"], self.outputs["tc_token_logits"][best],
+                self.outputs["tc_context_logits"][best], start, end)
+            out.append(None if logits is None else softmax(logits))
+        return out
 
 
 def hf_windows(tokenizer: Any, texts: Sequence[str], max_length: int, stride: int) -> list[dict[str, Any]]:
@@ -181,22 +395,96 @@ def hf_windows(tokenizer: Any, texts: Sequence[str], max_length: int, stride: in
     return windows
 
 
+def context_text(tokenizer: Any, context: Context, budget: int) -> str:
+    """The second segment: the previous sentence's tail and the next sentence's head, at most
+    ``budget`` tokens (cut at token boundaries of the Rust ``tokenizer``, half each side)."""
+    prev, nxt = context
+    half = budget // 2
+    if prev:
+        enc = tokenizer.encode(prev, add_special_tokens=False)
+        if len(enc.ids) > half:
+            prev = prev[enc.offsets[len(enc.ids) - half][0]:] if half else ""
+    if nxt:
+        enc = tokenizer.encode(nxt, add_special_tokens=False)
+        if len(enc.ids) > budget - half:
+            nxt = nxt[:enc.offsets[budget - half - 1][1]] if budget - half else ""
+    text = f"{prev} {nxt}".strip()
+    enc = tokenizer.encode(text, add_special_tokens=False)
+    if len(enc.ids) > budget:  # re-tokenising the joined text can add a piece
+        text = text[:enc.offsets[budget - 1][1]] if budget else ""
+    return text
+
+
+def pair_windows(tokenizer: Any, texts: Sequence[str], contexts: Sequence[Context],
+                 max_length: int, stride: int) -> list[dict[str, Any]]:
+    """Windows of (text, context) pairs from a Rust ``tokenizers.Tokenizer`` whose truncation
+    is ``only_first`` at ``max_length`` with ``stride``: each window holds a slice of the text
+    and the whole (budgeted) context. Context tokens get empty offsets, so they never carry
+    labels or become spans; ``type_ids`` feed the encoder's segment embeddings."""
+    if not texts:
+        return []
+    budget = (max_length - tokenizer.num_special_tokens_to_add(True)) // 4
+    pairs = [(text, context_text(tokenizer, context, budget)) for text, context in zip(texts, contexts)]
+    windows: list[dict[str, Any]] = []
+    for text_index, encoding in enumerate(tokenizer.encode_batch(pairs)):
+        for part in [encoding, *encoding.overflowing]:
+            offsets = [tuple(o) if seq == 0 and not special else (0, 0)
+                       for o, seq, special in zip(part.offsets, part.sequence_ids, part.special_tokens_mask)]
+            windows.append({"text_index": text_index, "input_ids": list(part.ids), "offsets": offsets,
+                            "type_ids": list(part.type_ids)})
+    return windows
+
+
+def rust_tokenizer(hf_tokenizer: Any) -> Any:
+    """A standalone Rust tokenizer with the fast tokenizer's vocabulary and rules, no
+    padding or truncation presets (the served ``tokenizer.json`` is this, saved)."""
+    from tokenizers import Tokenizer
+
+    backend = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
+    backend.no_padding()
+    backend.no_truncation()
+    return backend
+
+
+def set_window_truncation(tokenizer: Any, config: TaggerConfig) -> None:
+    """Windowing of a Rust tokenizer: plain texts truncate as Hugging Face does for one
+    sequence; text pairs window over the first segment only."""
+    tokenizer.no_padding()
+    strategy = "only_first" if config.context_sentences else "longest_first"
+    tokenizer.enable_truncation(config.max_length, stride=config.stride, strategy=strategy,
+                                direction="right")
+
+
 class TorchTagger(TaggerBase):
     """The PyTorch model (training, export, and the baseline in benchmarks)."""
 
     def __init__(self, network: Any, tokenizer: Any, config: TaggerConfig) -> None:
         self.network, self.tokenizer, self.config = network, tokenizer, config
+        self._pair_tokenizer: Any = None
 
-    def _windows(self, texts: Sequence[str]) -> list[dict[str, Any]]:
-        return hf_windows(self.tokenizer, texts, self.config.max_length, self.config.stride)
+    @property
+    def device(self) -> Any:
+        return next(self.network.parameters()).device
 
-    def _run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _windows(self, texts: Sequence[str], contexts: Sequence[Context] | None = None
+                 ) -> list[dict[str, Any]]:
+        if not self.config.context_sentences:
+            return hf_windows(self.tokenizer, texts, self.config.max_length, self.config.stride)
+        if self._pair_tokenizer is None:  # the same Rust code path as the ONNX tagger
+            self._pair_tokenizer = rust_tokenizer(self.tokenizer)
+            set_window_truncation(self._pair_tokenizer, self.config)
+        contexts = [("", "")] * len(texts) if contexts is None else contexts
+        return pair_windows(self._pair_tokenizer, texts, contexts, self.config.max_length, self.config.stride)
+
+    def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         import torch
 
         self.network.eval()
+        device = self.device
         with torch.inference_mode():
-            tok, sent = self.network(torch.from_numpy(input_ids), torch.from_numpy(attention_mask))
-        return tok.float().numpy(), sent.float().numpy()
+            result = self.network(*(torch.from_numpy(inputs[name]).to(device)
+                                    for name in input_names(self.config)))
+        return {name: t.float().cpu().numpy() for name, t in zip(output_names(self.heads), result, strict=True)}
 
     def save(self, folder: Path) -> Path:
         from safetensors.torch import save_file
@@ -205,8 +493,8 @@ class TorchTagger(TaggerBase):
         (folder / "encoder").mkdir(parents=True, exist_ok=True)
         self.network.encoder.save_pretrained(folder / "encoder")
         self.tokenizer.save_pretrained(folder / "encoder")
-        heads = {f"token_head.{k}": v for k, v in self.network.token_head.state_dict().items()}
-        heads |= {f"sentence_head.{k}": v for k, v in self.network.sentence_head.state_dict().items()}
+        heads = {f"{module}.{k}": v.detach().cpu() for head in self.heads for module in HEAD_MODULES[head]
+                 for k, v in getattr(self.network, module).state_dict().items()}
         save_file({k: v.contiguous() for k, v in heads.items()}, str(folder / "heads.safetensors"))
         self.config.save(folder)
         return folder
@@ -218,12 +506,15 @@ class TorchTagger(TaggerBase):
 
         folder = Path(folder)
         config = TaggerConfig.load(folder)
-        network = MultiTaskTagger.create(AutoModel.from_pretrained(folder / "encoder"), len(config.labels))
-        heads = load_file(str(folder / "heads.safetensors"))
-        network.token_head.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items()
-                                            if k.startswith("token_head.")})
-        network.sentence_head.load_state_dict({k.split(".", 1)[1]: v for k, v in heads.items()
-                                               if k.startswith("sentence_head.")})
+        network = MultiTaskTagger.create(AutoModel.from_pretrained(folder / "encoder"), len(config.labels),
+                                         heads=config.heads)
+        weights = load_file(str(folder / "heads.safetensors"))
+        for head in config.heads:
+            for module in HEAD_MODULES[head]:
+                state = {k.split(".", 1)[1]: v for k, v in weights.items() if k.startswith(f"{module}.")}
+                if not state:
+                    raise ValueError(f"{folder}: heads.safetensors lacks {module} for the {head} head")
+                getattr(network, module).load_state_dict(state)
         return cls(network.eval(), AutoTokenizer.from_pretrained(folder / "encoder"), config)
 
     @classmethod
@@ -237,9 +528,15 @@ class TorchTagger(TaggerBase):
         encoder = AutoModel.from_pretrained(source)
         tokenizer = AutoTokenizer.from_pretrained(source)
         if not getattr(tokenizer, "is_fast", False):
-            raise ValueError(f"{backbone}: a fast tokenizer is needed for character offsets")
-        return cls(MultiTaskTagger.create(encoder, len(labels)), tokenizer,
-                   TaggerConfig(labels=list(labels), backbone=backbone, **config))
+            raise ValueError(f"backbone {backbone!r} has no fast (Rust) tokenizer; character offsets "
+                             "and the ONNX path need one")
+        settings = TaggerConfig(labels=list(labels), backbone=backbone, **config)
+        return cls(MultiTaskTagger.create(encoder, len(labels), heads=settings.heads), tokenizer, settings)
+
+
+def input_names(config: TaggerConfig) -> list[str]:
+    """Network inputs: segment ids only for context (text pair) models."""
+    return ["input_ids", "attention_mask", *(["token_type_ids"] if config.context_sentences else [])]
 
 
 def _module():  # type: ignore[no-untyped-def]
@@ -247,20 +544,39 @@ def _module():  # type: ignore[no-untyped-def]
     from torch import nn
 
     class _MultiTaskTagger(nn.Module):
-        def __init__(self, encoder: Any, n_labels: int, dropout: float = 0.1) -> None:
+        def __init__(self, encoder: Any, n_labels: int, heads: Sequence[str], dropout: float = 0.1) -> None:
             super().__init__()
             self.encoder = encoder
+            self.heads = [h for h in HEADS if h in heads]
             hidden = encoder.config.hidden_size
             self.dropout = nn.Dropout(dropout)
-            self.token_head = nn.Linear(hidden, n_labels)
-            self.sentence_head = nn.Linear(hidden, n_labels)
+            if "token" in self.heads:
+                self.token_head = nn.Linear(hidden, n_labels)
+            if "sentence" in self.heads:
+                self.sentence_head = nn.Linear(hidden, n_labels)
+            if "tc" in self.heads:  # bias once, in the span part: mean(W h_t + b) = W mean(h) + b
+                self.tc_span_head = nn.Linear(hidden, n_labels)
+                self.tc_context_head = nn.Linear(hidden, n_labels, bias=False)
+            if "clickbait" in self.heads:
+                self.clickbait_head = nn.Linear(hidden, 1)
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):  # type: ignore[no-untyped-def]
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            token_logits = self.token_head(self.dropout(hidden))
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,  # type: ignore[no-untyped-def]
+                    token_type_ids: torch.Tensor | None = None):
+            extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
-            return token_logits, self.sentence_head(self.dropout(pooled))
+            pooled = self.dropout((hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0))
+            hidden = self.dropout(hidden)
+            out = []
+            if "token" in self.heads:
+                out.append(self.token_head(hidden))
+            if "sentence" in self.heads:
+                out.append(self.sentence_head(pooled))
+            if "tc" in self.heads:
+                out += [self.tc_span_head(hidden), self.tc_context_head(pooled)]
+            if "clickbait" in self.heads:
+                out.append(self.clickbait_head(pooled))
+            return tuple(out)
 
     return _MultiTaskTagger
 
@@ -269,5 +585,5 @@ class MultiTaskTagger:
     """Factory for the torch module (torch is imported only when a model is built)."""
 
     @staticmethod
-    def create(encoder: Any, n_labels: int, dropout: float = 0.1) -> Any:
-        return _module()(encoder, n_labels, dropout)
+    def create(encoder: Any, n_labels: int, dropout: float = 0.1, heads: Sequence[str] = tuple(V1_HEADS)) -> Any:
+        return _module()(encoder, n_labels, heads, dropout)

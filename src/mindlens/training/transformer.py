@@ -1,13 +1,27 @@
-"""Fine-tune the two-headed transformer tagger on span-labelled sentences.
+"""Fine-tune the shared-encoder tagger: one network class, a family picks its heads.
+
+- ``span`` (alias ``tagger``): token + sentence heads, early stop on validation FLC F1;
+- ``sentence``: sentence head, early stop on sentence micro-F1;
+- ``tc``: the TC head on gold PTC spans, early stop on TC micro-F1;
+- ``clickbait``: the clickbait head on headlines, early stop on clickbait F1;
+- ``multitask``: all four heads in one network, early stop on FLC F1.
 
 Token labels come from the character spans (a token is inside a fragment of a
-technique if they share a character); sentence labels from the sentence table.
-Rare techniques get larger positive weights; training stops early when the
-validation FLC F1 stops improving; the best epoch is checkpointed.
+technique if they share a character); sentence labels from the sentence table; TC
+targets are the gold spans inside each sentence (cross-entropy over techniques on the
+span's pooled TC logits, in the same forward pass as the other losses); clickbait
+batches of headlines are interleaved with sentence batches and only the clickbait loss
+applies to them. Rare techniques get larger weights; training stops early when the
+family's validation metric stops improving; the best epoch is checkpointed.
+
+Importable with numpy, pandas, pyarrow, torch, transformers, tokenizers, safetensors,
+tqdm, pydantic(-settings), PyYAML and scikit-learn only (a borrowed GPU machine);
+MLflow logging lives in the notebooks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import random
@@ -25,15 +39,21 @@ from mindlens import taxonomy
 from mindlens.config import Settings
 from mindlens.data.dataset import Manifest
 from mindlens.evaluation.metrics import indicator, multilabel_report
-from mindlens.evaluation.predictions import span_sentences
-from mindlens.evaluation.spans import flc_scores
-from mindlens.models.transformer import TorchTagger
+from mindlens.evaluation.predictions import sentence_contexts, span_sentences, tc_span_items
+from mindlens.evaluation.spans import flc_scores, tc_scores
+from mindlens.models.transformer import Context, TorchTagger, family_heads, family_name, span_tokens
 
 log = logging.getLogger(__name__)
+
+# validation metric each family early-stops on (and keeps the best epoch by)
+EARLY_STOPPING = {"span": "val_flc_f1", "multitask": "val_flc_f1", "sentence": "val_micro_f1",
+                  "tc": "val_tc_micro_f1", "clickbait": "val_clickbait_f1"}
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass
 class TaggerTrainConfig:
+    family: str = "span"
     backbone: str = "minilm"
     epochs: int = 3
     batch_size: int = 16
@@ -47,7 +67,33 @@ class TaggerTrainConfig:
     seed: int = 13
     max_pos_weight: float = 30.0
     sources: list[str] | None = None  # span-labelled sources to train on (default: config)
+    context_sentences: int = 0  # 1: each sentence with its previous and next sentence (text pair)
+    max_clickbait_headlines: int | None = None  # seeded sample of training headlines (clickbait head)
+    device: str = "auto"  # auto: cuda when available
+    bf16: bool = False  # bf16 autocast on cuda (faster; weights and losses stay fp32)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.family = family_name(self.family)
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
+        if self.context_sentences not in (0, 1):
+            raise ValueError(f"context_sentences must be 0 or 1, not {self.context_sentences}")
+
+    @property
+    def heads(self) -> list[str]:
+        return family_heads(self.family)
+
+
+def resolve_device(name: str) -> Any:
+    """The torch device for ``auto|cpu|cuda``; asking for cuda without one is an error."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda requested but torch sees no CUDA GPU (use --device auto or cpu)")
+    return torch.device(name)
 
 
 def _spans_by_document(manifest: Manifest) -> dict[str, list[tuple[int, int, str]]]:
@@ -58,32 +104,66 @@ def _spans_by_document(manifest: Manifest) -> dict[str, list[tuple[int, int, str
     return out
 
 
-def encode_sentences(tokenizer: Any, frame: pd.DataFrame, spans: dict[str, list[tuple[int, int, str]]],
-                     labels: list[str], max_length: int) -> list[dict[str, Any]]:
-    """Token ids, token labels [tokens, labels] and sentence labels for each sentence."""
+def _first_windows(tagger: TorchTagger, texts: list[str], contexts: list[Context] | None) -> list[dict[str, Any]]:
+    """The first window of each text (what truncation keeps), from the tagger's own
+    windowing, so training sees exactly the inputs inference builds."""
+    first: dict[int, dict[str, Any]] = {}
+    for window in tagger._windows(texts, contexts):
+        first.setdefault(window["text_index"], window)
+    return [first[i] for i in range(len(texts))]
+
+
+def encode_sentences(tagger: TorchTagger, frame: pd.DataFrame, spans: dict[str, list[tuple[int, int, str]]],
+                     labels: list[str], contexts: list[Context] | None = None) -> list[dict[str, Any]]:
+    """Token ids, token labels [tokens, labels], sentence labels and TC targets (token
+    indices of each gold span clipped to the sentence, technique index) per sentence."""
     index = {label: j for j, label in enumerate(labels)}
-    enc = tokenizer(frame["text"].tolist(), truncation=True, max_length=max_length,
-                    return_offsets_mapping=True)
+    windows = _first_windows(tagger, frame["text"].tolist(), contexts)
     examples = []
-    for i, row in enumerate(frame.itertuples(index=False)):
-        offsets = enc["offset_mapping"][i]
+    for window, row in zip(windows, frame.itertuples(index=False)):
+        offsets = window["offsets"]
         token_labels = np.zeros((len(offsets), len(labels)), dtype=np.float32)
         valid = np.array([end > start for start, end in offsets], dtype=bool)
+        targets: dict[tuple[int, int, int], np.ndarray] = {}
         for start, end, technique in spans.get(row.document_id, []):
             j = index.get(technique)
             if j is None or end <= row.start or start >= row.end:
                 continue
-            local_start, local_end = start - row.start, end - row.start
-            for k, (ts, te) in enumerate(offsets):
-                if te > ts and ts < local_end and local_start < te:
-                    token_labels[k, j] = 1.0
+            local_start, local_end = max(0, start - row.start), min(row.end, end) - row.start
+            tokens = span_tokens(offsets, local_start, local_end)
+            token_labels[tokens, j] = 1.0
+            if len(tokens):
+                targets[(local_start, local_end, j)] = tokens
         sentence_labels = np.zeros(len(labels), dtype=np.float32)
         for technique in row.labels:
             if technique in index:
                 sentence_labels[index[technique]] = 1.0
-        examples.append({"input_ids": enc["input_ids"][i], "token_labels": token_labels,
-                         "valid": valid, "sentence_labels": sentence_labels})
+        examples.append({"kind": "text", "input_ids": window["input_ids"], "type_ids": window.get("type_ids"),
+                         "token_labels": token_labels, "valid": valid, "sentence_labels": sentence_labels,
+                         "tc": [(tokens, j) for (_, _, j), tokens in targets.items()]})
     return examples
+
+
+def encode_headlines(tagger: TorchTagger, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Clickbait examples: the headline's first window and its 0/1 label."""
+    contexts = [("", "")] * len(frame) if tagger.config.context_sentences else None
+    windows = _first_windows(tagger, frame["text"].tolist(), contexts)
+    return [{"kind": "clickbait", "input_ids": w["input_ids"], "type_ids": w.get("type_ids"),
+             "clickbait": float(y)} for w, y in zip(windows, frame["clickbait"])]
+
+
+def clickbait_headlines(manifest: Manifest, settings: Settings, split: str, limit: int | None,
+                        seed: int) -> pd.DataFrame:
+    """Headlines of the clickbait sources in ``split`` with a 0/1 ``clickbait`` column
+    (a seeded sample of ``limit`` when given)."""
+    sources = [s for s in settings.train.baseline.clickbait_sources if s in manifest.sources]
+    docs = manifest.table("documents")
+    docs = docs[docs["source"].isin(sources) & (docs["split"] == split)].reset_index(drop=True)
+    positives = set(manifest.table("doc_labels").query("technique == 'clickbait'")["document_id"])
+    docs = docs.assign(clickbait=docs["document_id"].isin(positives).astype(int))
+    if limit and len(docs) > limit:
+        docs = docs.sample(n=limit, random_state=seed).reset_index(drop=True)
+    return docs[["document_id", "text", "clickbait"]]
 
 
 def _batches(examples: list[dict[str, Any]], batch_size: int, rng: random.Random) -> list[list[int]]:
@@ -94,25 +174,46 @@ def _batches(examples: list[dict[str, Any]], batch_size: int, rng: random.Random
     return batches
 
 
-def _collate(examples: list[dict[str, Any]], ids: list[int]):  # type: ignore[no-untyped-def]
+def _collate(examples: list[dict[str, Any]], ids: list[int], n_labels: int, with_types: bool
+             ) -> dict[str, Any]:
+    """Padded tensors of one batch (all examples of one kind)."""
     import torch
 
     width = max(len(examples[i]["input_ids"]) for i in ids)
-    n_labels = examples[ids[0]]["sentence_labels"].shape[0]
-    input_ids = torch.zeros((len(ids), width), dtype=torch.long)
-    mask = torch.zeros((len(ids), width), dtype=torch.long)
-    token_labels = torch.zeros((len(ids), width, n_labels))
-    valid = torch.zeros((len(ids), width), dtype=torch.bool)
-    sentence_labels = torch.zeros((len(ids), n_labels))
+    batch: dict[str, Any] = {"input_ids": torch.zeros((len(ids), width), dtype=torch.long),
+                             "attention_mask": torch.zeros((len(ids), width), dtype=torch.long)}
+    if with_types:
+        batch["token_type_ids"] = torch.zeros((len(ids), width), dtype=torch.long)
+    kind = examples[ids[0]]["kind"]
+    if kind == "clickbait":
+        batch["clickbait"] = torch.tensor([examples[i]["clickbait"] for i in ids], dtype=torch.float32)
+    else:
+        batch["token_labels"] = torch.zeros((len(ids), width, n_labels))
+        batch["valid"] = torch.zeros((len(ids), width), dtype=torch.bool)
+        batch["sentence_labels"] = torch.zeros((len(ids), n_labels))
+        rows, masks, targets = [], [], []
     for row, i in enumerate(ids):
         ex = examples[i]
         n = len(ex["input_ids"])
-        input_ids[row, :n] = torch.tensor(ex["input_ids"])
-        mask[row, :n] = 1
-        token_labels[row, :n] = torch.from_numpy(ex["token_labels"])
-        valid[row, :n] = torch.from_numpy(ex["valid"])
-        sentence_labels[row] = torch.from_numpy(ex["sentence_labels"])
-    return input_ids, mask, token_labels, valid, sentence_labels
+        batch["input_ids"][row, :n] = torch.tensor(ex["input_ids"])
+        batch["attention_mask"][row, :n] = 1
+        if with_types:
+            batch["token_type_ids"][row, :n] = torch.tensor(ex["type_ids"])
+        if kind == "text":
+            batch["token_labels"][row, :n] = torch.from_numpy(ex["token_labels"])
+            batch["valid"][row, :n] = torch.from_numpy(ex["valid"])
+            batch["sentence_labels"][row] = torch.from_numpy(ex["sentence_labels"])
+            for tokens, j in ex["tc"]:
+                mask = torch.zeros(width)
+                mask[torch.from_numpy(tokens)] = 1.0
+                rows.append(row)
+                masks.append(mask)
+                targets.append(j)
+    if kind == "text":
+        batch["tc_rows"] = torch.tensor(rows, dtype=torch.long)
+        batch["tc_masks"] = torch.stack(masks) if masks else torch.zeros((0, width))
+        batch["tc_targets"] = torch.tensor(targets, dtype=torch.long)
+    return batch
 
 
 def _pos_weight(matrix: np.ndarray, cap: float):  # type: ignore[no-untyped-def]
@@ -125,51 +226,150 @@ def _pos_weight(matrix: np.ndarray, cap: float):  # type: ignore[no-untyped-def]
     return torch.tensor(np.clip(weight, 1.0, cap), dtype=torch.float32)
 
 
+def _class_weight(targets: list[int], n_labels: int, cap: float):  # type: ignore[no-untyped-def]
+    """TC cross-entropy weights: sqrt(most frequent / count) per technique, capped."""
+    import torch
+
+    counts = np.bincount(np.asarray(targets, dtype=int), minlength=n_labels).astype(float)
+    weight = np.sqrt(np.where(counts > 0, counts.max(initial=1.0) / np.maximum(counts, 1), 1.0))
+    return torch.tensor(np.clip(weight, 1.0, cap), dtype=torch.float32)
+
+
+def pool_tc(tc_token_logits: Any, tc_context_logits: Any, rows: Any, masks: Any) -> Any:
+    """TC logits of spans (torch): the mean of the span tokens' logits plus the context
+    logits of the span's sentence; the same pooling ``Inference.tc_probs`` does in numpy."""
+    per_token = tc_token_logits[rows] * masks.unsqueeze(-1).to(tc_token_logits.dtype)
+    return per_token.sum(dim=1) / masks.sum(dim=1, keepdim=True).clamp(min=1.0) + tc_context_logits[rows]
+
+
 def evaluate_tagger(tagger: TorchTagger | Any, frame: pd.DataFrame, manifest: Manifest,
                     token_threshold: float | None = None, sentence_threshold: float | None = None,
                     inference: Any = None) -> dict[str, float]:
-    """Sentence micro-F1 and FLC span F1 of a tagger on sentences of ``frame``
-    (``inference``: reuse network outputs from ``tagger.infer``)."""
+    """Sentence micro-F1 (sentence head) and FLC span F1 (token head) of a tagger on
+    sentences of ``frame`` (``inference``: reuse network outputs from ``tagger.infer``)."""
     labels = tagger.labels
-    inference = inference or tagger.infer(frame["text"].tolist())
+    if inference is None:
+        contexts = sentence_contexts(manifest, frame) if tagger.config.context_sentences else None
+        inference = tagger.infer(frame["text"].tolist(), contexts=contexts)
     tagged = tagger.decode(inference, token_threshold)
-    threshold = tagger.config.sentence_threshold if sentence_threshold is None else sentence_threshold
-    gold = indicator(frame["labels"], labels).astype(int)
-    pred = np.array([t.sentence_probs >= threshold for t in tagged], dtype=int).reshape(len(frame), len(labels))
-    report = multilabel_report(gold, pred, labels)
+    out: dict[str, float] = {}
+    if tagger.config.has("sentence"):
+        threshold = tagger.config.sentence_threshold if sentence_threshold is None else sentence_threshold
+        gold = indicator(frame["labels"], labels).astype(int)
+        pred = np.array([t.sentence_probs >= threshold for t in tagged], dtype=int).reshape(len(frame), len(labels))
+        report = multilabel_report(gold, pred, labels)
+        out |= {"micro_f1": report["micro_f1"], "macro_f1": report["macro_f1"], "slc_f1": report["propaganda_f1"]}
+    if tagger.config.has("token"):
+        spans = manifest.table("spans")
+        spans = spans[spans["document_id"].isin(set(frame["document_id"])) & spans["technique"].isin(labels)]
+        gold_flc = list(spans[["document_id", "technique", "start", "end"]].itertuples(index=False, name=None))
+        pred_flc = [(doc, s.technique, base + s.start, base + s.end)
+                    for doc, base, t in zip(frame["document_id"], frame["start"], tagged) for s in t.spans]
+        flc = flc_scores(gold_flc, pred_flc)
+        out |= {"flc_f1": flc["f1"], "flc_precision": flc["precision"], "flc_recall": flc["recall"]}
+    return out
+
+
+def evaluate_tc(tagger: TorchTagger | Any, frame: pd.DataFrame, manifest: Manifest) -> dict[str, float]:
+    """TC micro/macro F1 of the TC head on the gold spans of the documents in ``frame``,
+    each classified in the sentences holding it (as the evaluation of an analyzer does)."""
     spans = manifest.table("spans")
-    spans = spans[spans["document_id"].isin(set(frame["document_id"])) & spans["technique"].isin(labels)]
-    gold_flc = list(spans[["document_id", "technique", "start", "end"]].itertuples(index=False, name=None))
-    pred_flc = [(doc, s.technique, base + s.start, base + s.end)
-                for doc, base, t in zip(frame["document_id"], frame["start"], tagged) for s in t.spans]
-    flc = flc_scores(gold_flc, pred_flc)
-    return {"micro_f1": report["micro_f1"], "macro_f1": report["macro_f1"],
-            "slc_f1": report["propaganda_f1"], "flc_f1": flc["f1"], "flc_precision": flc["precision"],
-            "flc_recall": flc["recall"]}
+    spans = spans[spans["document_id"].isin(set(frame["document_id"])) & spans["technique"].isin(tagger.labels)]
+    if spans.empty:
+        return {}
+    items, contexts = tc_span_items(manifest, spans)
+    probs = tagger.classify_items(items, contexts if tagger.config.context_sentences else None)
+    gold = list(spans[["document_id", "start", "end", "technique"]].itertuples(index=False, name=None))
+    pred = [(d, s, e, tagger.labels[j]) for (d, s, e, _), j in zip(gold, probs.argmax(axis=1))]
+    report = tc_scores(gold, pred)
+    return {"tc_micro_f1": report["micro_f1"], "tc_macro_f1": report["macro_f1"]}
+
+
+def evaluate_clickbait(tagger: TorchTagger | Any, headlines: pd.DataFrame) -> dict[str, float]:
+    """Accuracy, F1 (at 0.5) and ROC AUC of the clickbait head on labelled headlines."""
+    from mindlens.evaluation.classification import binary_report
+
+    if headlines.empty:
+        return {}
+    scores = [t.clickbait for t in tagger.tag(headlines["text"].tolist())]
+    report = binary_report(headlines["clickbait"].to_numpy(), np.array(scores), threshold=0.5)
+    return {f"clickbait_{k}": report[k] for k in ("accuracy", "f1", "roc_auc") if report[k] is not None}
+
+
+def evaluate_heads(tagger: TorchTagger | Any, frame: pd.DataFrame, manifest: Manifest,
+                   headlines: pd.DataFrame) -> dict[str, float]:
+    """Validation metrics of every trained head, prefixed ``val_``."""
+    metrics: dict[str, float] = {}
+    if tagger.config.has("token") or tagger.config.has("sentence"):
+        metrics |= evaluate_tagger(tagger, frame, manifest)
+    if tagger.config.has("tc"):
+        metrics |= evaluate_tc(tagger, frame, manifest)
+    if tagger.config.has("clickbait"):
+        metrics |= evaluate_clickbait(tagger, headlines)
+    return {f"val_{k}": v for k, v in metrics.items()}
 
 
 def tune_thresholds(tagger: TorchTagger, frame: pd.DataFrame, manifest: Manifest,
                     grid: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6)) -> dict[str, float]:
     """Pick the token threshold with the best FLC F1 and the sentence threshold with the
-    best micro-F1 on validation data (stored with the model)."""
-    inference = tagger.infer(frame["text"].tolist())  # one network pass, decoded per threshold
-    best_token = max(grid, key=lambda t: evaluate_tagger(tagger, frame, manifest, token_threshold=t,
-                                                         inference=inference)["flc_f1"])
-    best_sentence = max(grid, key=lambda t: evaluate_tagger(tagger, frame, manifest,
-                                                            token_threshold=best_token,
-                                                            sentence_threshold=t,
-                                                            inference=inference)["micro_f1"])
+    best micro-F1 on validation data (stored with the model); heads the model lacks keep
+    their defaults."""
+    config = tagger.config
+    if not (config.has("token") or config.has("sentence")):
+        return {}
+    contexts = sentence_contexts(manifest, frame) if config.context_sentences else None
+    inference = tagger.infer(frame["text"].tolist(), contexts=contexts)  # one pass, decoded per threshold
+    best_token = config.token_threshold
+    if config.has("token"):
+        best_token = max(grid, key=lambda t: evaluate_tagger(tagger, frame, manifest, token_threshold=t,
+                                                             inference=inference)["flc_f1"])
+    best_sentence = config.sentence_threshold
+    if config.has("sentence"):
+        best_sentence = max(grid, key=lambda t: evaluate_tagger(tagger, frame, manifest,
+                                                                token_threshold=best_token,
+                                                                sentence_threshold=t,
+                                                                inference=inference)["micro_f1"])
     return {"token_threshold": best_token, "sentence_threshold": best_sentence}
+
+
+def _losses(config: TaggerTrainConfig, outputs: dict[str, Any], batch: dict[str, Any],
+            criteria: dict[str, Any]) -> Any:
+    """The sum of the losses that apply to this batch (clickbait batches: clickbait only)."""
+    if "clickbait" in batch:
+        return criteria["clickbait"](outputs["clickbait_logits"][:, 0].float(), batch["clickbait"])
+    loss = None
+
+    def add(term: Any) -> None:
+        nonlocal loss
+        loss = term if loss is None else loss + term
+
+    if "token_logits" in outputs:
+        valid = batch["valid"]
+        per_token = criteria["token"](outputs["token_logits"].float(), batch["token_labels"]).mean(dim=-1)
+        add((per_token * valid).sum() / valid.sum().clamp(min=1))
+    if "sentence_logits" in outputs:
+        add(criteria["sentence"](outputs["sentence_logits"].float(), batch["sentence_labels"]))
+    if "tc_token_logits" in outputs and len(batch["tc_targets"]):
+        logits = pool_tc(outputs["tc_token_logits"].float(), outputs["tc_context_logits"].float(),
+                         batch["tc_rows"], batch["tc_masks"])
+        add(criteria["tc"](logits, batch["tc_targets"]))
+    return loss
 
 
 def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConfig,
                  out_dir: Path, *, on_epoch: Any = None) -> tuple[TorchTagger, dict[str, float]]:
-    """Train, early-stop on validation FLC F1, restore the best epoch, tune thresholds."""
+    """Train the family's heads, early-stop on its validation metric, restore the best
+    epoch, tune thresholds."""
     import torch
+
+    from mindlens.models.transformer import output_names
 
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
+    device = resolve_device(config.device)
+    autocast = config.bf16 and device.type == "cuda"
+    heads = config.heads
     sources = config.sources or settings.train.baseline.sources
     train = span_sentences(manifest, sources, "train")
     val = span_sentences(manifest, settings.train.baseline.sources, "val")  # always scored on PTC val
@@ -180,31 +380,70 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
         train = pd.concat([sampled, train[~main]], ignore_index=True)
     if config.max_val_sentences:
         val = val.sample(n=min(len(val), config.max_val_sentences), random_state=config.seed)
-    if train.empty or val.empty:
+    needs_sentences = any(h in heads for h in ("token", "sentence", "tc"))
+    if needs_sentences and (train.empty or val.empty):
         raise ValueError(f"no span-labelled train/val sentences from {sources}")
+    headlines = {"train": pd.DataFrame(), "val": pd.DataFrame()}
+    if "clickbait" in heads:
+        headlines = {"train": clickbait_headlines(manifest, settings, "train", config.max_clickbait_headlines,
+                                                  config.seed),
+                     "val": clickbait_headlines(manifest, settings, "val", config.max_val_sentences, config.seed)}
+        if headlines["train"]["clickbait"].nunique() < 2 or headlines["val"].empty:
+            raise ValueError(f"the clickbait head needs train and val headlines of both classes from "
+                             f"{settings.train.baseline.clickbait_sources} (are they in the dataset?)")
     seen = {t for labels in train["labels"] for t in labels}
-    labels = [t for t in taxonomy.TECHNIQUE_IDS if t in seen]
-    tagger = TorchTagger.from_backbone(config.backbone, labels, max_length=config.max_length)
-    spans = _spans_by_document(manifest)
-    examples = encode_sentences(tagger.tokenizer, train.reset_index(drop=True), spans, labels, config.max_length)
-    token_matrix = np.concatenate([ex["token_labels"][ex["valid"]] for ex in examples])
-    token_weight = _pos_weight(token_matrix, config.max_pos_weight)
-    sentence_weight = _pos_weight(np.stack([ex["sentence_labels"] for ex in examples]), config.max_pos_weight)
+    labels = [t for t in taxonomy.TECHNIQUE_IDS if t in seen] or ["loaded_language"]  # clickbait-only data
+    tagger = TorchTagger.from_backbone(config.backbone, labels, max_length=config.max_length, heads=heads,
+                                       context_sentences=config.context_sentences)
+    examples: list[dict[str, Any]] = []
+    if needs_sentences:
+        train = train.reset_index(drop=True)
+        contexts = sentence_contexts(manifest, train) if config.context_sentences else None
+        examples = encode_sentences(tagger, train, _spans_by_document(manifest), labels, contexts)
+        if heads == ["tc"]:  # TC alone learns only from sentences holding a gold span
+            examples = [ex for ex in examples if ex["tc"]]
+    text_examples = len(examples)
+    if "clickbait" in heads:
+        examples += encode_headlines(tagger, headlines["train"])
+    if not examples:
+        raise ValueError(f"no training examples for the {config.family} family")
 
-    network = tagger.network
-    head_params = list(network.token_head.parameters()) + list(network.sentence_head.parameters())
+    criteria: dict[str, Any] = {}
+    texts = examples[:text_examples]
+    if "token" in heads:
+        token_matrix = np.concatenate([ex["token_labels"][ex["valid"]] for ex in texts])
+        criteria["token"] = torch.nn.BCEWithLogitsLoss(
+            pos_weight=_pos_weight(token_matrix, config.max_pos_weight).to(device), reduction="none")
+    if "sentence" in heads:
+        criteria["sentence"] = torch.nn.BCEWithLogitsLoss(pos_weight=_pos_weight(
+            np.stack([ex["sentence_labels"] for ex in texts]), config.max_pos_weight).to(device))
+    if "tc" in heads:
+        targets = [j for ex in texts for _, j in ex["tc"]]
+        criteria["tc"] = torch.nn.CrossEntropyLoss(
+            weight=_class_weight(targets, len(labels), config.max_pos_weight).to(device))
+    if "clickbait" in heads:
+        y = headlines["train"]["clickbait"].to_numpy(dtype=np.float32)[:, None]
+        criteria["clickbait"] = torch.nn.BCEWithLogitsLoss(
+            pos_weight=_pos_weight(y, config.max_pos_weight).to(device)[0])
+
+    network = tagger.network.to(device)
+    head_params = [p for name, p in network.named_parameters() if not name.startswith("encoder.")]
     optimizer = torch.optim.AdamW([
         {"params": network.encoder.parameters(), "lr": config.learning_rate},
         {"params": head_params, "lr": config.head_learning_rate},
     ], weight_decay=0.01)
     rng = random.Random(config.seed)
-    steps_per_epoch = math.ceil(len(examples) / config.batch_size)
+    kinds = [range(0, text_examples), range(text_examples, len(examples))]
+    steps_per_epoch = sum(math.ceil(len(k) / config.batch_size) for k in kinds)
     total = steps_per_epoch * config.epochs
     warmup = max(1, int(total * config.warmup_fraction))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
-    token_loss = torch.nn.BCEWithLogitsLoss(pos_weight=token_weight, reduction="none")
-    sentence_loss = torch.nn.BCEWithLogitsLoss(pos_weight=sentence_weight)
+    names = output_names(heads)
+    with_types = bool(config.context_sentences)
+    metric_name = EARLY_STOPPING[config.family]
+    log.info("training %s (heads %s) on %s: %d sentence and %d headline examples", config.family, heads,
+             device, text_examples, len(examples) - text_examples)
 
     best_score, best_epoch, stale = -1.0, -1, 0
     history: dict[str, float] = {}
@@ -212,13 +451,20 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
     for epoch in range(config.epochs):
         network.train()
         started, running = time.perf_counter(), 0.0
-        batches = _batches(examples, config.batch_size, rng)
+        batches = []  # interleaved: sentence batches and headline batches in one shuffled order
+        for kind in kinds:
+            subset = [examples[i] for i in kind]
+            batches += [[kind[0] + i for i in ids] for ids in _batches(subset, config.batch_size, rng)]
+        rng.shuffle(batches)
         progress = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch")
         for step, ids in enumerate(progress):
-            input_ids, mask, token_labels, valid, sentence_labels = _collate(examples, ids)
-            token_logits, sentence_logits = network(input_ids, mask)
-            per_token = token_loss(token_logits, token_labels).mean(dim=-1)
-            loss = (per_token * valid).sum() / valid.sum().clamp(min=1) + sentence_loss(sentence_logits, sentence_labels)
+            batch = {k: v.to(device) for k, v in _collate(examples, ids, len(labels), with_types).items()}
+            inputs = [batch[name] for name in ("input_ids", "attention_mask", "token_type_ids") if name in batch]
+            with (torch.autocast("cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext()):
+                outputs = dict(zip(names, network(*inputs), strict=True))
+            loss = _losses(config, outputs, batch, criteria)
+            if loss is None:  # a TC-only batch without gold spans: nothing to learn
+                continue
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
@@ -226,14 +472,14 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
             scheduler.step()
             running += float(loss.detach())
             progress.set_postfix(loss=f"{running / (step + 1):.4f}")
-        metrics = {f"val_{k}": v for k, v in evaluate_tagger(tagger, val, manifest).items()}
+        metrics = evaluate_heads(tagger, val, manifest, headlines["val"])
         metrics |= {"train_loss": running / max(1, len(batches)), "epoch_seconds": time.perf_counter() - started}
         log.info("epoch %d: %s", epoch + 1, {k: round(v, 4) for k, v in metrics.items()})
         if on_epoch is not None:
             on_epoch(epoch, metrics)
         history = metrics
-        if metrics["val_flc_f1"] > best_score:
-            best_score, best_epoch, stale = metrics["val_flc_f1"], epoch, 0
+        if metrics.get(metric_name, 0.0) > best_score:
+            best_score, best_epoch, stale = metrics.get(metric_name, 0.0), epoch, 0
             tagger.save(checkpoint)
         else:
             stale += 1
@@ -241,11 +487,13 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
                 log.info("early stop after epoch %d (best epoch %d)", epoch + 1, best_epoch + 1)
                 break
     tagger = TorchTagger.load(checkpoint)
+    tagger.network.to(device)
     thresholds = tune_thresholds(tagger, val, manifest)
-    tagger.config.token_threshold = thresholds["token_threshold"]
-    tagger.config.sentence_threshold = thresholds["sentence_threshold"]
-    final = {f"val_{k}": v for k, v in evaluate_tagger(tagger, val, manifest).items()}
+    for key, value in thresholds.items():
+        setattr(tagger.config, key, value)
+    final = evaluate_heads(tagger, val, manifest, headlines["val"])
     tagger.config.metrics = final
     tagger.save(checkpoint)
+    tagger.network.cpu()
     return tagger, final | {"best_epoch": best_epoch + 1, **thresholds,
                             "last_train_loss": history.get("train_loss", float("nan"))}
