@@ -58,8 +58,7 @@ PANELS: tuple[Panel, ...] = (
           unit="s"),
     Panel("Errors per second by type",
           (Query("sum by (type) (rate(mindlens_errors_total[5m]))", "{{type}}"),
-           Query('sum(rate(mindlens_requests_total{status=~"5.."}[5m])) '
-                 "/ sum(rate(mindlens_requests_total[5m]))", "5xx ratio")), unit="short"),
+           Query("mindlens:request_error_ratio:rate5m", "5xx ratio (recorded)")), unit="short"),
     Panel("Texts and characters analysed per second",
           (Query("sum(rate(mindlens_texts_analyzed_total[5m]))", "texts"),
            Query("sum(rate(mindlens_characters_analyzed_total[5m])) / 1000", "thousand characters")),

@@ -20,17 +20,29 @@ log = logging.getLogger(__name__)
 
 
 def validation_texts(settings: Settings, max_texts: int) -> list[str]:
-    """A seeded sample of validation documents of every prepared source (what users send is
-    closer to this mix than to any one source)."""
+    """A seeded sample of validation documents, the same number from every prepared source
+    (articles, memes, arguments, headlines: thousands of headlines must not drown the rest)."""
     from mindlens.data.dataset import Manifest
 
     documents = Manifest.read(settings.processed_dir).table("documents")
-    texts = [t for t in documents.loc[documents["split"] == "val", "text"].tolist() if t.strip()]
-    if len(texts) > max_texts:
-        texts = random.Random(settings.data.seed).sample(texts, max_texts)
+    val = documents[(documents["split"] == "val") & (documents["text"].str.strip() != "")]
+    sources = sorted(val["source"].unique())
+    rng = random.Random(settings.data.seed)
+    texts: list[str] = []
+    for i, source in enumerate(sources):
+        quota = (max_texts - len(texts)) // (len(sources) - i)  # unused quota passes on
+        pool = val.loc[val["source"] == source, "text"].tolist()
+        texts += rng.sample(pool, quota) if len(pool) > quota else pool
     if not texts:
         raise ValueError(f"no validation documents in {settings.processed_dir}")
     return texts
+
+
+def _content_hash(settings: Settings) -> str:
+    """Which prepared dataset a reference was computed on."""
+    from mindlens.data.dataset import Manifest
+
+    return Manifest.read(settings.processed_dir).content_hash
 
 
 def build_reference(analyzer: Any, texts: list[str], source: str = "") -> Reference:
@@ -81,6 +93,7 @@ def computed_reference(settings: Settings, analyzer: Any, name: str, version: st
             pass
     texts = validation_texts(settings, settings.monitoring.reference_max_texts)
     reference = build_reference(analyzer, texts, source=f"validation split of {settings.processed_dir}")
+    reference.meta["data_content_hash"] = _content_hash(settings)
     reference.save(path)
     log.info("drift reference for %s v%s: %d validation texts -> %s", name, version, len(texts), path)
     return reference
@@ -95,6 +108,7 @@ def write_bundle_reference(settings: Settings, folder: Path, max_texts: int | No
     analyzer = Analyzer.load(folder)
     texts = validation_texts(settings, max_texts or settings.monitoring.reference_max_texts)
     reference = build_reference(analyzer, texts, source="validation split")
+    reference.meta["data_content_hash"] = _content_hash(settings)
     path = reference.save(bundle_reference_path(folder))
     if (Path(folder) / RELEASE).is_file():
         refresh_release_files(Path(folder))
