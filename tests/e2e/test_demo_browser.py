@@ -97,3 +97,62 @@ def test_demo_in_chromium(live_server: str, browser_context: Any, tmp_path: Path
     overflow = page.evaluate("() => document.documentElement.scrollWidth")
     assert overflow <= 390, f"the page scrolls sideways on a phone: {overflow}px wide"
     assert (out_dir / "demo.png").stat().st_size > 10_000
+
+
+def test_demo_feedback_in_chromium(live_server: str, browser_context: Any, tmp_path: Path) -> None:
+    """Confirm a fragment, add a missed one by selecting it, judge, send: acknowledged and stored."""
+    from playwright.sync_api import expect
+
+    from mindlens.config import get_settings
+    from mindlens.feedback import FeedbackStore
+
+    page = browser_context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the controls must work there
+    page.goto(f"{live_server}/demo/")
+    page.wait_for_selector("#ml-summary:has-text('sentences flagged')", timeout=TIMEOUT_MS)
+    page.locator("#ml-text textarea").fill(TEXT)
+    page.locator("#ml-analyze").click()
+    page.wait_for_selector("#ml-summary:has-text('of 3 sentences')", timeout=TIMEOUT_MS)
+    _set_slider(page, 0.0)
+
+    first = page.locator("#ml-verdict-0")  # one control per fragment shown
+    expect(first).to_be_visible(timeout=TIMEOUT_MS)
+    label = first.locator("label, [data-testid='block-info']").first.inner_text()
+    first.locator("input").click()
+    page.get_by_role("option", name="Right", exact=True).click()
+    expect(page.locator("#ml-feedback-pending")).to_contain_text("✓", timeout=TIMEOUT_MS)
+
+    start = TEXT.index("The committee")
+    end = TEXT.index("Tuesday.") + len("Tuesday.")
+    textarea = page.locator("#ml-text textarea")  # select the missed fragment in the text box
+    textarea.evaluate("(el, [s, e]) => { el.focus(); el.setSelectionRange(s, e); "
+                      "el.dispatchEvent(new Event('select', {bubbles: true})); }", [start, end])
+    expect(page.locator("#ml-add-end input")).to_have_value(str(end), timeout=TIMEOUT_MS)
+    assert page.locator("#ml-add-start input").input_value() == str(start)
+    page.locator("#ml-add-technique input").click()
+    page.get_by_role("option", name="Doubt", exact=True).click()
+    page.locator("#ml-add").click()
+    expect(page.locator("#ml-feedback-pending")).to_contain_text("is Doubt (missed)",
+                                                                 timeout=TIMEOUT_MS)
+
+    page.locator("#ml-judgement").get_by_text("Manipulative", exact=True).click()
+    page.locator("#ml-comment textarea").fill("checked in Chromium")
+    page.locator("#ml-send").click()
+    ack = page.locator("#ml-feedback-ack")
+    expect(ack).to_contain_text("stored (2 corrections)", timeout=TIMEOUT_MS)
+    match = re.search(r"feedback #(\d+)", ack.inner_text())
+    assert match, ack.inner_text()
+    page.screenshot(path=str(tmp_path / "demo-feedback-phone.png"), full_page=True)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth")
+    assert overflow <= 390, f"the feedback controls scroll sideways on a phone: {overflow}px wide"
+
+    store = FeedbackStore(str(get_settings().feedback.database_url))  # the server's database
+    record = store.get(int(match.group(1)))
+    store.close()
+    assert record is not None and record.text == TEXT and record.judgement == "manipulative"
+    assert record.comment == "checked in Chromium" and record.request_id
+    actions = {c["action"]: c for c in record.corrections}
+    assert set(actions) == {"confirm", "add"}
+    assert actions["add"] == {"action": "add", "start": start, "end": end, "technique": "doubt"}
+    confirmed = actions["confirm"]
+    assert TEXT[confirmed["start"]:confirmed["end"]] in label  # the fragment the control named

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -164,3 +166,81 @@ def test_fragment_highlights_cover_the_text_and_prefer_confident_overlaps() -> N
     assert "".join(p for p, _ in pieces) == text
     assert pieces == [("They are ", None), ("corrupt ", "Loaded language"),
                       ("traitors", "Name calling / labeling"), (", frankly.", None)]
+
+
+def test_demo_feedback_is_stored_and_joined_to_the_prediction(demo_client) -> None:
+    """Analyze, add a missed fragment, judge, send: the acknowledged row is in the database."""
+    from mindlens.config import get_settings
+    from mindlens.feedback import FeedbackStore
+
+    demo_client.predict(TEXT, 0.0, api_name="/analyze")
+    start = TEXT.index("The committee")
+    end = TEXT.index("Tuesday.") + len("Tuesday.")
+    pending = demo_client.predict(start, end, "doubt", api_name="/add_fragment")
+    assert "“The committee will publish its report on Tuesday.” is Doubt (missed)" in pending
+    ack = demo_client.predict("manipulative", "sent by the gradio_client test", api_name="/feedback")
+    match = re.search(r"feedback #(\d+) stored \(1 correction\)", ack)
+    assert match, ack
+    store = FeedbackStore(str(get_settings().feedback.database_url))  # the server's database
+    record = store.get(int(match.group(1)))
+    store.close()
+    assert record is not None and record.text == TEXT and record.judgement == "manipulative"
+    assert record.corrections == [{"action": "add", "start": start, "end": end, "technique": "doubt"}]
+    assert record.comment == "sent by the gradio_client test"
+    assert record.request_id and record.model_version  # joined through the prediction log
+    again = demo_client.predict("manipulative", "sent by the gradio_client test", api_name="/feedback")
+    assert f"Already received: feedback #{record.id}" in again  # a double click stores nothing new
+    changed = demo_client.predict("unsure", "second thoughts", api_name="/feedback")
+    assert "stored" in changed and f"#{record.id} " not in changed  # new content: a new item
+
+
+def test_demo_feedback_without_analysis_or_content_warns(live_server: str) -> None:
+    from gradio_client import Client
+
+    fresh = Client(f"{live_server}/demo/", verbose=False)  # its own session, nothing analysed
+    assert "Analyze a text first" in fresh.predict(0, 5, "doubt", api_name="/add_fragment")
+    assert "Analyze a text first" in fresh.predict("unsure", "", api_name="/feedback")
+    fresh.predict(TEXT, 0.5, api_name="/analyze")
+    assert "Select the missed fragment" in fresh.predict(5, 2, "doubt", api_name="/add_fragment")
+    assert "Pick the technique" in fresh.predict(0, 5, None, api_name="/add_fragment")
+    assert "Nothing to send yet" in fresh.predict(None, "  ", api_name="/feedback")
+
+
+def test_feedback_payload_from_verdicts_and_added_fragments() -> None:
+    from mindlens_demo.app import (
+        corrections_from,
+        feedback_payload,
+        new_pending,
+        pending_summary,
+        span_key,
+        verdict_choices,
+    )
+
+    text = "They are corrupt traitors, frankly."
+    spans = [{"start": 9, "end": 25, "technique": "loaded_language", "confidence": 0.6},
+             {"start": 17, "end": 25, "technique": "name_calling", "confidence": 0.9},
+             {"start": 0, "end": 4, "technique": "doubt", "confidence": 0.2}]
+    pending = new_pending()
+    pending["verdicts"] = {span_key(spans[0]): "relabel:smears", span_key(spans[1]): "confirm",
+                           span_key(spans[2]): "remove", "1:2:slogans": "confirm"}  # stale key: skipped
+    pending["added"] = [{"action": "add", "start": 27, "end": 34, "technique": "doubt"}]
+    corrections = corrections_from(pending, spans)
+    assert corrections == [
+        {"action": "remove", "start": 0, "end": 4, "technique": "doubt"},
+        {"action": "relabel", "start": 9, "end": 25, "technique": "loaded_language",
+         "new_technique": "smears"},
+        {"action": "confirm", "start": 17, "end": 25, "technique": "name_calling"},
+        {"action": "add", "start": 27, "end": 34, "technique": "doubt"}]
+    summary = pending_summary(text, corrections)
+    assert "✗ “They” is not Doubt" in summary and "“frankly” is Doubt (missed)" in summary
+    assert "is Smears, not Loaded language" in summary
+    payload = feedback_payload({"text": text, "result": {"spans": spans, "request_id": "r1"}},
+                               pending, "unsure", "  ")
+    assert payload["request_id"] == "r1" and payload["comment"] is None
+    assert payload["client_id"] == pending["client_id"] and payload["judgement"] == "unsure"
+    from mindlens.feedback import FeedbackIn
+
+    FeedbackIn.model_validate(payload)  # what the demo sends is what the API accepts
+    values = [value for _, value in verdict_choices("doubt")]
+    assert values[:2] == ["confirm", "remove"] and "relabel:doubt" not in values
+    assert new_pending()["client_id"] != pending["client_id"]
