@@ -151,3 +151,142 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
     assert result["paths"]["torch"]["max_prob_diff_vs_fp32"] < 1e-4
     assert json.loads(out.read_text())["texts"] == 8
     assert 0 < result["paths"][result["best_path"]]["pct_of_peak"]
+
+
+# --- the new heads (TC, clickbait), context pairs, formats ------------------------
+from mindlens.models.onnx_tagger import TOLERANCE  # noqa: E402
+from mindlens.models.transformer import (  # noqa: E402
+    FORMAT,
+    FORMAT_V1,
+    HEADS,
+    family_heads,
+    neighbours,
+    output_names,
+    tc_span_logits,
+)
+
+SENTENCES = ["The corrupt elite lies.", "They are traitors, all of them!", "Rain tomorrow.",
+             " ".join(["Everyone knows the corrupt elite lies to you every single day."] * 6)]
+
+
+def tiny_multitask(context_sentences: int = 0, heads: tuple[str, ...] = HEADS) -> TorchTagger:
+    """The tiny random BERT with the given heads (all four by default)."""
+    tagger = tiny_tagger()
+    import torch
+
+    torch.manual_seed(1)
+    network = MultiTaskTagger.create(tagger.network.encoder, len(LABELS), heads=heads).eval()
+    config = TaggerConfig(labels=LABELS, backbone="tiny-bert", max_length=32, stride=8, heads=list(heads),
+                          context_sentences=context_sentences)
+    return TorchTagger(network, tagger.tokenizer, config)
+
+
+@pytest.fixture(scope="module", params=[0, 1], ids=["single", "context"])
+def exported_multitask(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                       ) -> tuple[TorchTagger, Path]:
+    tagger = tiny_multitask(request.param)
+    folder = tmp_path_factory.mktemp("onnx-multitask")
+    export_onnx(tagger, folder, quantize=False)
+    return tagger, folder
+
+
+def test_every_head_matches_torch(exported_multitask: tuple[TorchTagger, Path]) -> None:
+    tagger, folder = exported_multitask
+    onnx = OnnxTagger.load(folder, "fp32")
+    assert onnx.outputs == output_names(HEADS)
+    contexts = neighbours(SENTENCES)
+    expected = tagger.infer(SENTENCES, contexts=contexts)
+    got = onnx.infer(SENTENCES, contexts=contexts)
+    assert [w["input_ids"] for w in got.windows] == [w["input_ids"] for w in expected.windows]
+    for name in output_names(HEADS):
+        for a, b in zip(expected.outputs[name], got.outputs[name], strict=True):
+            np.testing.assert_allclose(b, a, atol=TOLERANCE, err_msg=name)
+    e_tag, g_tag = tagger.decode(expected, 0.45), onnx.decode(got, 0.45)
+    for e, g in zip(e_tag, g_tag, strict=True):
+        assert g.clickbait == pytest.approx(e.clickbait, abs=1e-4)
+        assert [(s.start, s.end, s.technique, s.tc_technique) for s in g.spans] == \
+            [(s.start, s.end, s.technique, s.tc_technique) for s in e.spans]
+        np.testing.assert_allclose([s.tc_confidence for s in g.spans], [s.tc_confidence for s in e.spans],
+                                   atol=1e-4)
+    assert any(s.tc_confidence is not None for t in e_tag for s in t.spans)
+
+
+def test_tc_pooling_equals_head_on_mean_hidden_state() -> None:
+    """mean_t(W_span h_t) + W_ctx pooled + b, pooled in numpy, is the linear head applied
+    to the span's mean hidden state: the network need not see the span."""
+    import torch
+
+    tagger = tiny_multitask()
+    text, (start, end) = SENTENCES[1], (9, 17)  # "traitors"
+    inference = tagger.infer([text])
+    window = inference.windows[0]
+    got = tc_span_logits(window["offsets"], inference.outputs["tc_token_logits"][0],
+                         inference.outputs["tc_context_logits"][0], start, end)
+    network = tagger.network
+    ids = torch.tensor([window["input_ids"]])
+    with torch.inference_mode():
+        hidden = network.encoder(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state[0]
+        tokens = [k for k, (s, e) in enumerate(window["offsets"]) if e > s and s < end and start < e]
+        direct = network.tc_span_head(hidden[tokens].mean(dim=0)) + network.tc_context_head(hidden.mean(dim=0))
+    np.testing.assert_allclose(got, direct.numpy(), atol=1e-5)
+    probs = tagger.classify_spans([text], [[(start, end)]])[0][0]
+    np.testing.assert_allclose(probs, np.exp(direct.numpy()) / np.exp(direct.numpy()).sum(), atol=1e-5)
+    assert tagger.classify_items([(text, start, end), ("", 0, 0)]).shape == (2, len(LABELS))
+
+
+def test_pair_context_never_yields_spans_in_the_context() -> None:
+    tagger = tiny_multitask(context_sentences=1, heads=("token", "sentence"))
+    long_context = ("A very long previous sentence " * 20, "and an equally long next sentence " * 20)
+    texts = ["Short.", SENTENCES[3]]
+    windows = tagger._windows(texts, [long_context, long_context])
+    for window in windows:
+        assert len(window["input_ids"]) <= tagger.config.max_length
+        assert 1 in window["type_ids"]  # the context is there ...
+        for (start, end), type_id in zip(window["offsets"], window["type_ids"]):
+            assert type_id == 0 or end == start  # ... but none of its tokens can become a span
+    tagged = tagger.tag(texts, token_threshold=0.0, contexts=[long_context, long_context])  # every token "inside"
+    for text, result in zip(texts, tagged):
+        assert result.spans and all(0 <= s.start < s.end <= len(text) for s in result.spans)
+        assert {(s.start, s.end) for s in result.spans} == {(0, len(text))}
+
+
+def test_config_formats(tmp_path: Path) -> None:
+    v1 = TaggerConfig(labels=LABELS, backbone="minilm")
+    v1.save(tmp_path)
+    saved = json.loads((tmp_path / CONFIG).read_text())
+    assert saved["format"] == FORMAT_V1 and "heads" not in saved  # V1 servers can read it
+    assert TaggerConfig.load(tmp_path).heads == ["token", "sentence"]
+    TaggerConfig(labels=LABELS, backbone="minilm", heads=["tc", "clickbait"]).save(tmp_path)
+    assert json.loads((tmp_path / CONFIG).read_text())["format"] == FORMAT
+    assert TaggerConfig.load(tmp_path).heads == ["tc", "clickbait"]
+    (tmp_path / CONFIG).write_text(json.dumps(saved | {"format": "mindlens.tagger/9"}))
+    with pytest.raises(ValueError, match="mindlens.tagger/9"):
+        TaggerConfig.load(tmp_path)
+    with pytest.raises(ValueError, match="heads"):
+        TaggerConfig(labels=LABELS, backbone="x", heads=["spans"])
+    assert family_heads("tagger") == family_heads("span") == ["token", "sentence"]
+    assert family_heads("multitask") == list(HEADS)
+    with pytest.raises(ValueError, match="unknown model family 'bert'"):
+        family_heads("bert")
+
+
+def test_onnx_refuses_config_naming_heads_it_lacks(exported: tuple[TorchTagger, Path], tmp_path: Path) -> None:
+    _, folder = exported
+    for name in (FP32, TOKENIZER):
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    TaggerConfig(labels=LABELS, backbone="x", heads=list(HEADS)).save(tmp_path)
+    with pytest.raises(ValueError, match="tc_token_logits"):
+        OnnxTagger.load(tmp_path, "fp32")
+
+
+def test_torch_save_load_keeps_only_trained_heads(tmp_path: Path) -> None:
+    from safetensors.numpy import load_file
+
+    tagger = tiny_multitask(heads=("tc", "clickbait"))
+    tagger.save(tmp_path)
+    assert {k.split(".")[0] for k in load_file(str(tmp_path / "heads.safetensors"))} == \
+        {"tc_span_head", "tc_context_head", "clickbait_head"}
+    loaded = TorchTagger.load(tmp_path)
+    assert loaded.heads == ["tc", "clickbait"] and not hasattr(loaded.network, "token_head")
+    a, b = tagger.tag(SENTENCES[:2]), loaded.tag(SENTENCES[:2])
+    assert [x.clickbait for x in a] == pytest.approx([x.clickbait for x in b], abs=1e-6)

@@ -25,6 +25,7 @@ Folder format: ``encoder/`` (Hugging Face weights + tokenizer), ``heads.safetens
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -187,10 +188,11 @@ def merge_spans(spans: Sequence[FoundSpan]) -> list[FoundSpan]:
     return sorted(merged, key=lambda s: (s.start, s.end, s.technique))
 
 
-def span_tokens(offsets: Sequence[tuple[int, int]], start: int, end: int) -> np.ndarray:
+def span_tokens(offsets: Sequence[tuple[int, int]] | np.ndarray, start: int, end: int) -> np.ndarray:
     """Indices of the content tokens sharing a character with ``[start, end)``."""
-    return np.array([k for k, (ts, te) in enumerate(offsets) if te > ts and ts < end and start < te],
-                    dtype=np.int64)
+    bounds = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+    ts, te = bounds[:, 0], bounds[:, 1]
+    return np.flatnonzero((te > ts) & (ts < end) & (start < te))
 
 
 def tc_span_logits(offsets: Sequence[tuple[int, int]], tc_token_logits: np.ndarray,
@@ -356,6 +358,7 @@ class Inference:
     n_texts: int
     windows: list[dict[str, Any]]
     outputs: dict[str, list[np.ndarray]]  # output name -> per window ([tokens, ...] or [...])
+    _windows_by_text: dict[int, list[tuple[int, np.ndarray]]] | None = field(default=None, repr=False)
 
     @property
     def token_probs(self) -> list[np.ndarray]:
@@ -365,18 +368,31 @@ class Inference:
     def sentence_probs(self) -> list[np.ndarray]:
         return [sigmoid(x) for x in self.outputs.get("sentence_logits", [])]
 
+    def _by_text(self) -> dict[int, list[tuple[int, np.ndarray]]]:
+        """Window indices and offset arrays per text (built once per inference)."""
+        if self._windows_by_text is None:
+            self._windows_by_text = defaultdict(list)
+            for k, w in enumerate(self.windows):
+                offsets = np.asarray(w["offsets"], dtype=np.int64).reshape(-1, 2)
+                self._windows_by_text[w["text_index"]].append((k, offsets))
+        return self._windows_by_text
+
     def tc_probs(self, text_index: int, spans: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
         """TC distribution per span of one text, pooled in the window holding most of the
         span's tokens (the first such window on a tie); exact for a span inside one window."""
-        windows = [k for k, w in enumerate(self.windows) if w["text_index"] == text_index]
+        windows = self._by_text().get(text_index, [])
         out: list[np.ndarray | None] = []
         for start, end in spans:
-            best = max(windows, key=lambda k: len(span_tokens(self.windows[k]["offsets"], start, end)),
-                       default=None)
-            logits = None if best is None else tc_span_logits(
-                self.windows[best]["offsets"], self.outputs["tc_token_logits"][best],
-                self.outputs["tc_context_logits"][best], start, end)
-            out.append(None if logits is None else softmax(logits))
+            best, tokens = -1, np.zeros(0, dtype=np.int64)
+            for k, offsets in windows:
+                inside = span_tokens(offsets, start, end)
+                if len(inside) > len(tokens):
+                    best, tokens = k, inside
+            if best < 0:
+                out.append(None)
+                continue
+            logits = self.outputs["tc_token_logits"][best][tokens].mean(axis=0) + self.outputs["tc_context_logits"][best]
+            out.append(softmax(logits))
         return out
 
 
