@@ -5,6 +5,7 @@ HTTP API's ``query_range`` and drawn in the dashboard's order."""
 from __future__ import annotations
 
 import math
+import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,7 +31,7 @@ def _legend(template: str, labels: dict[str, str]) -> str:
     out = template
     for key, value in labels.items():
         out = out.replace("{{" + key + "}}", value)
-    return out
+    return re.sub(r"\s*\{\{\w+\}\}", "", out)  # a label the series lacks (e.g. `or vector(0)`)
 
 
 def render(prometheus: str, out: Path, start: float, end: float | None = None,
