@@ -78,3 +78,13 @@ def test_text_format_names_the_request():
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+
+
+def test_compose_runs_prometheus_and_grafana_on_the_deploy_files():
+    services = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())["services"]
+    scrape = yaml.safe_load((PROJECT_ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    assert scrape["scrape_configs"][0]["static_configs"][0]["targets"] == ["api:8000"]
+    assert "api" in services and "./deploy/prometheus:/etc/prometheus:ro" in services["prometheus"]["volumes"]
+    provider = yaml.safe_load((PROJECT_ROOT / "deploy/grafana/provisioning/dashboards/mindlens.yml")
+                              .read_text())["providers"][0]
+    assert f"./deploy/grafana/dashboards:{provider['options']['path']}:ro" in services["grafana"]["volumes"]
