@@ -67,40 +67,42 @@ def test_family_trains_its_heads(small, tmp_path: Path, family: str, metric: str
 
 
 def test_multitask_with_context_exports_and_serves(small, tmp_path: Path) -> None:
-    """All four heads and neighbouring-sentence context: the release path exports it, the
-    analyzer takes the title's clickbait score and each fragment's TC opinion from it,
-    TC evaluation uses the TC head, and the bundle round-trips."""
+    """All four heads and neighbouring-sentence context: exported to ONNX in a bundle, the
+    analyzer takes the title's clickbait score and each fragment's TC opinion from it, and
+    TC (evaluation and the official format) uses the TC head."""
+    from mindlens.data.schema import Document
+    from mindlens.evaluation.evaluate import _span_tasks
+    from mindlens.evaluation.predictions import sentence_predictions
     from mindlens.evaluation.ptc_predict import predict_tc
     from mindlens.models.analyzer import Analyzer
-    from mindlens.release import build_release
+    from mindlens.models.onnx_tagger import OnnxTagger, export_onnx
+    from mindlens.models.transformer import HEADS
 
     settings, manifest, _ = small
     tagger, metrics = _train(small, "multitask", tmp_path, context_sentences=1)
     for key in ("val_flc_f1", "val_micro_f1", "val_tc_micro_f1", "val_clickbait_f1"):
         assert key in metrics, key
-    release = build_release(settings, tmp_path / "multitask" / "best", tmp_path / "release", version="0.0.1")
-    assert release["heads"] == ["token", "sentence", "tc", "clickbait"]
-    for key in ("val_flc_f1", "val_tc_micro_f1", "val_clickbait_f1"):
-        assert key in release["metrics"], key
-    assert not (tmp_path / "release" / "clickbait_model.json.gz").exists()  # the head replaces it
-
-    analyzer = Analyzer.load(tmp_path / "release")
-    assert analyzer.clickbait_model is None and analyzer.has_tc_head and analyzer.reads_context
+    export_onnx(tagger, tmp_path / "onnx")
+    Analyzer(None, span_model=OnnxTagger.load(tmp_path / "onnx")).save(tmp_path / "bundle")
+    analyzer = Analyzer.load(tmp_path / "bundle")
+    assert analyzer.span_model.heads == list(HEADS) and analyzer.clickbait_model is None
+    assert analyzer.has_tc_head and analyzer.reads_context
     out = analyzer.analyze(TEXT, min_confidence=0.0)
     head = analyzer.span_model.tag([out["title"]["text"]])[0].clickbait
-    assert out["title"]["clickbait"] == pytest.approx(head, abs=1e-4)
+    assert out["title"]["clickbait"] == pytest.approx(head, abs=1e-4)  # rounded to 4 places
     assert out["spans"] and all(0.0 <= s["tc_confidence"] <= 1.0 for s in out["spans"])
     for span in out["spans"]:
         assert TEXT[span["start"]:span["end"]] == span["text"]
 
+    sentences = sentence_predictions(analyzer, manifest, settings, "val").head(40)
+    reports = _span_tasks(analyzer, manifest, sentences)
+    assert reports["tc"]["n_gold"] > 0 and reports["tc"]["n_pred"] == reports["tc"]["n_gold"]
+
     docs = manifest.table("documents").query("source == 'ptc' and split == 'val'")
     spans = manifest.table("spans").query("source == 'ptc' and split == 'val'").head(20)
-    from mindlens.data.schema import Document
-
-    documents = {d.document_id.split(":", 1)[-1]: Document(id=d.document_id, source="ptc", text=d.text,
-                                                           split="val")
-                 for d in docs.itertuples(index=False)}
     native = {d.document_id: d.document_id.split(":", 1)[-1] for d in docs.itertuples(index=False)}
+    documents = {native[d.document_id]: Document(id=d.document_id, source="ptc", text=d.text, split="val")
+                 for d in docs.itertuples(index=False)}
     template = [(native[r.document_id], r.start, r.end, None) for r in spans.itertuples(index=False)]
     predicted = predict_tc(analyzer, documents, template)
     assert [p[:3] for p in predicted] == [t[:3] for t in template]

@@ -379,21 +379,23 @@ class Inference:
 
     def tc_probs(self, text_index: int, spans: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
         """TC distribution per span of one text, pooled in the window holding most of the
-        span's tokens (the first such window on a tie); exact for a span inside one window."""
-        windows = self._by_text().get(text_index, [])
-        out: list[np.ndarray | None] = []
-        for start, end in spans:
-            best, tokens = -1, np.zeros(0, dtype=np.int64)
-            for k, offsets in windows:
-                inside = span_tokens(offsets, start, end)
-                if len(inside) > len(tokens):
-                    best, tokens = k, inside
-            if best < 0:
-                out.append(None)
-                continue
-            logits = self.outputs["tc_token_logits"][best][tokens].mean(axis=0) + self.outputs["tc_context_logits"][best]
-            out.append(softmax(logits))
-        return out
+        span's tokens (the first such window on a tie); exact for a span inside one window.
+        Vectorised over spans: one [spans, tokens] membership matrix per window."""
+        if not len(spans):
+            return []
+        bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+        best_count = np.zeros(len(bounds), dtype=np.int64)
+        best_logits = np.zeros((len(bounds), len(self.outputs["tc_context_logits"][0])))
+        for k, offsets in self._by_text().get(text_index, []):
+            ts, te = offsets[:, 0], offsets[:, 1]
+            member = (te > ts)[None, :] & (ts[None, :] < bounds[:, 1:2]) & (bounds[:, 0:1] < te[None, :])
+            count = member.sum(axis=1)
+            better = count > best_count
+            if better.any():
+                pooled = member[better].astype(np.float64) @ self.outputs["tc_token_logits"][k].astype(np.float64)
+                best_logits[better] = pooled / count[better, None] + self.outputs["tc_context_logits"][k]
+                best_count[better] = count[better]
+        return [softmax(best_logits[i]) if best_count[i] else None for i in range(len(bounds))]
 
 
 def hf_windows(tokenizer: Any, texts: Sequence[str], max_length: int, stride: int) -> list[dict[str, Any]]:
