@@ -40,17 +40,30 @@ def _settings(tmp_path: Path, **overrides: Any) -> Settings:
     return get_settings(state_dir=tmp_path, serving=serving, feedback=feedback, **overrides)
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return _settings(tmp_path)
+@pytest.fixture(scope="module")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One state folder per module: the app's first start creates its MLflow database (slow)."""
+    return tmp_path_factory.mktemp("feedback-api")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def settings(state_dir: Path) -> Settings:
+    return _settings(state_dir)
+
+
+@pytest.fixture(scope="module")
 def client(settings: Settings) -> Iterator[TestClient]:
     from mindlens.serving.app import create_app
 
     with TestClient(create_app(settings, with_demo=False)) as client:  # runs the lifespan
         yield client
+
+
+def _feedback_metric(client: TestClient, kind: str) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith(f'mindlens_feedback_received_total{{kind="{kind}"}}'):
+            return float(line.split()[-1])
+    return 0.0
 
 
 def _clean_error(response: httpx.Response, status: int, *needles: str) -> str:
@@ -75,18 +88,18 @@ def test_created_then_replayed_then_conflict(client: TestClient, settings: Setti
     record = store.get(ack["id"])
     assert record is not None and record.text == TEXT and record.comment.startswith("Calling")
     assert [c["action"] for c in record.corrections] == ["confirm", "relabel", "remove"]
-    assert store.count() == 1
+    assert [r.client_id for r in store.list()].count("c-1") == 1
     store.close()
 
 
 def test_feedback_counts_in_metrics(client: TestClient) -> None:
+    before = {kind: _feedback_metric(client, kind) for kind in ("corrections", "judgement")}
     assert client.post("/feedback", json=_body("m-1")).status_code == 201
     assert client.post("/feedback", json=_body("m-1")).status_code == 200  # a replay: not counted
     assert client.post("/feedback", json={"client_id": "m-2", "text": TEXT,
                                           "judgement": "unsure"}).status_code == 201
-    text = client.get("/metrics").text
-    assert 'mindlens_feedback_received_total{kind="corrections"} 1.0' in text
-    assert 'mindlens_feedback_received_total{kind="judgement"} 1.0' in text
+    assert _feedback_metric(client, "corrections") == before["corrections"] + 1
+    assert _feedback_metric(client, "judgement") == before["judgement"] + 1
 
 
 @pytest.mark.parametrize("changes,needles", [
@@ -185,10 +198,10 @@ def test_read_back_needs_the_admin_key(client: TestClient) -> None:
     _clean_error(client.get("/feedback/999999", headers=ADMIN), 404, "no feedback with id 999999")
 
 
-def test_rate_limit_is_429_with_retry_after(tmp_path: Path) -> None:
+def test_rate_limit_is_429_with_retry_after(state_dir: Path) -> None:
     from mindlens.serving.app import create_app
 
-    app = create_app(_settings(tmp_path, feedback={"rate_limit_per_minute": 3}), with_demo=False)
+    app = create_app(_settings(state_dir, feedback={"rate_limit_per_minute": 3}), with_demo=False)
     with TestClient(app) as client:
         answers = [client.post("/feedback", json=_body(f"rl-{i}")) for i in range(4)]
     assert [a.status_code for a in answers] == [201, 201, 201, 429]
@@ -209,7 +222,7 @@ def test_rate_limiter_refills() -> None:
     assert RateLimiter(0).retry_after("a") == 0  # disabled
 
 
-def test_database_outage_is_503_and_recovers(tmp_path: Path) -> None:
+def test_database_outage_is_503_and_recovers(state_dir: Path, tmp_path: Path) -> None:
     """Unreachable at start and during requests: 503 with a clear message; then it recovers."""
     from sqlalchemy import create_engine
     from sqlalchemy.orm import sessionmaker
@@ -217,7 +230,7 @@ def test_database_outage_is_503_and_recovers(tmp_path: Path) -> None:
     from mindlens.serving.app import create_app
 
     down = "postgresql+psycopg2://nobody@127.0.0.1:1/feedback"
-    app = create_app(_settings(tmp_path, feedback={"database_url": down}), with_demo=False)
+    app = create_app(_settings(state_dir, feedback={"database_url": down}), with_demo=False)
     with TestClient(app) as client:  # the app starts anyway; analysis is unaffected
         assert client.get("/healthz").status_code == 200
         response = client.post("/feedback", json=_body("o-1"))
@@ -225,8 +238,8 @@ def test_database_outage_is_503_and_recovers(tmp_path: Path) -> None:
         assert "psycopg2" not in detail and "127.0.0.1" not in detail
         assert response.headers["retry-after"] == "30"
 
-    settings = _settings(tmp_path / "up")
-    app = create_app(settings, with_demo=False)
+    fresh = f"sqlite:///{tmp_path / 'feedback.db'}"
+    app = create_app(_settings(state_dir, feedback={"database_url": fresh}), with_demo=False)
     with TestClient(app) as client:
         assert client.post("/feedback", json=_body("o-2")).status_code == 201
         store = app.state.feedback.store()
@@ -238,6 +251,26 @@ def test_database_outage_is_503_and_recovers(tmp_path: Path) -> None:
         assert client.post("/feedback", json=_body("o-2")).status_code == 200
         assert store.count() == 2
         assert 'mindlens_errors_total{type="feedback_unavailable"} 1.0' in client.get("/metrics").text
+
+
+def test_feedback_api_on_postgresql(state_dir: Path) -> None:
+    """The production path: the API on a PostgreSQL database (a temporary one)."""
+    from pg import temporary_database
+
+    from mindlens.serving.app import create_app
+
+    with temporary_database("mindlens_feedback_api") as url:
+        app = create_app(_settings(state_dir, feedback={"database_url": url}), with_demo=False)
+        with TestClient(app) as client:
+            created = client.post("/feedback", json=_body("pg-api"))
+            assert created.status_code == 201, created.text
+            assert client.post("/feedback", json=_body("pg-api")).status_code == 200
+            _clean_error(client.post("/feedback", json=_body("pg-api", comment="other")), 409)
+            got = client.get(f"/feedback/{created.json()['id']}", headers=ADMIN).json()
+            assert got["corrections"] == _body()["corrections"]
+        store = FeedbackStore(url)
+        assert store.count() == 1 and store.list()[0].text == TEXT
+        store.close()
 
 
 def test_openapi_documents_feedback(client: TestClient) -> None:
@@ -261,13 +294,13 @@ def _start_server(state_dir: Path, port: int, log_file: Path) -> subprocess.Pope
 
 
 @pytest.mark.slow
-def test_acknowledged_feedback_survives_kill_9(tmp_path: Path) -> None:
+def test_acknowledged_feedback_survives_kill_9(state_dir: Path, tmp_path: Path) -> None:
     """201 means committed: SIGKILL right after the answer loses nothing."""
     from conftest import free_port, wait_for_http
 
     port, log_file = free_port(), tmp_path / "server.log"
     base = f"http://127.0.0.1:{port}"
-    server = _start_server(tmp_path, port, log_file)
+    server = _start_server(state_dir, port, log_file)  # the module's state: MLflow DB exists
     try:
         wait_for_http(f"{base}/healthz", process=server)
         acks = []
@@ -279,7 +312,7 @@ def test_acknowledged_feedback_survives_kill_9(tmp_path: Path) -> None:
         server.wait(timeout=15)
         assert server.returncode == -signal.SIGKILL
 
-        server = _start_server(tmp_path, port, log_file)
+        server = _start_server(state_dir, port, log_file)
         wait_for_http(f"{base}/healthz", process=server)
         for i, ack in enumerate(acks):
             replay = httpx.post(f"{base}/feedback", json=_body(f"crash-{i}"), timeout=30)
@@ -291,6 +324,7 @@ def test_acknowledged_feedback_survives_kill_9(tmp_path: Path) -> None:
                 server.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 server.kill()
-    store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.db'}")
-    assert [r.client_id for r in store.list()] == [f"crash-{i}" for i in range(5)]
+    store = FeedbackStore(f"sqlite:///{state_dir / 'feedback.db'}")
+    stored = [r.client_id for r in store.list() if r.client_id.startswith("crash-")]
+    assert stored == [f"crash-{i}" for i in range(5)]
     store.close()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,32 +178,13 @@ def test_validation_names_the_problem(change: dict, needle: str) -> None:
 
 
 # --- PostgreSQL -------------------------------------------------------------------------
-PG_ADMIN_URL = os.environ.get("MINDLENS_TEST_POSTGRES_URL",
-                              "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A temporary database on the local PostgreSQL (dropped afterwards); skip without one."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError
+    from pg import temporary_database
 
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT",
-                          connect_args={"connect_timeout": 3})
-    name = f"mindlens_feedback_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as err:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} (set MINDLENS_TEST_POSTGRES_URL): "
-                    f"{str(err.orig).strip().splitlines()[0]}")
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_database("mindlens_feedback_store") as url:
+        yield url
 
 
 def test_postgresql_store(postgres_url: str) -> None:
@@ -222,3 +201,25 @@ def test_postgresql_store(postgres_url: str) -> None:
     assert again.corrections == record.corrections and again.created_at == record.created_at
     assert reopened.count() == 1 and [r.id for r in reopened.list(status="queued")] == [record.id]
     reopened.close()
+
+
+def test_postgresql_concurrent_first_open_migrates_once(postgres_url: str) -> None:
+    """Two servers starting together on an empty database: the advisory lock serialises them."""
+    stores: list[FeedbackStore] = []
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            stores.append(FeedbackStore(postgres_url))
+        except BaseException as err:  # noqa: BLE001
+            errors.append(err)
+
+    threads = [threading.Thread(target=open_store) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(stores) == 3
+    assert stores[0].add(_item("pg-race"))[1] and not stores[1].add(_item("pg-race"))[1]
+    for store in stores:
+        store.close()

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +32,7 @@ from mindlens.feedback.schemas import FeedbackIn
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x6D6C6662  # PostgreSQL advisory lock key held while migrating ("mlfb")
 
 
 class FeedbackError(Exception):
@@ -148,6 +150,8 @@ class FeedbackStore:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         with self._db("migrate"), self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # two servers starting at once: one migrates
+                connection.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
