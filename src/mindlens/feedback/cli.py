@@ -79,7 +79,8 @@ def list_feedback(
 
 @feedback_app.command("export")
 def export(
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="JSON-lines file (default: stdout).")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="JSON-lines file (default: stdout).")] = None,
     status: Annotated[Optional[str], typer.Option(help="new, queued or reviewed.")] = None,
     url: UrlOption = None,
 ) -> None:
