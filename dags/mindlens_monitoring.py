@@ -60,7 +60,7 @@ def mindlens_monitoring() -> None:
     trigger = TriggerDagRunOperator(
         task_id="trigger_retrain",
         trigger_dag_id="{{ ti.xcom_pull(task_ids='drift_report')['retrain_dag_id'] }}",
-        conf={"reason": "drift", "drift_report_run_id": "{{ ti.xcom_pull(task_ids='drift_report')['run_id'] }}"},
+        conf={"reason": "drift"},  # mindlens_retrain's param; the drift run id is in this DAG's log
         skip_when_already_exists=True)
     retrain_due(report) >> trigger
 
