@@ -524,8 +524,8 @@ class TorchTagger(TaggerBase):
 
         folder = Path(folder)
         config = TaggerConfig.load(folder)
-        network = MultiTaskTagger.create(AutoModel.from_pretrained(folder / "encoder"), len(config.labels),
-                                         heads=config.heads)
+        network = MultiTaskTagger.create(AutoModel.from_pretrained(folder / "encoder", dtype=_float32()),
+                                         len(config.labels), heads=config.heads)
         weights = load_file(str(folder / "heads.safetensors"))
         for head in config.heads:
             for module in HEAD_MODULES[head]:
@@ -543,13 +543,33 @@ class TorchTagger(TaggerBase):
         from mindlens.models.backbones import resolve_backbone
 
         source = resolve_backbone(backbone)
-        encoder = AutoModel.from_pretrained(source)
+        encoder = AutoModel.from_pretrained(source, dtype=_float32())  # fp32 master weights, whatever was stored
         tokenizer = AutoTokenizer.from_pretrained(source)
         if not getattr(tokenizer, "is_fast", False):
             raise ValueError(f"backbone {backbone!r} has no fast (Rust) tokenizer; character offsets "
                              "and the ONNX path need one")
         settings = TaggerConfig(labels=list(labels), backbone=backbone, **config)
         return cls(MultiTaskTagger.create(encoder, len(labels), heads=settings.heads), tokenizer, settings)
+
+
+def _float32() -> Any:
+    import torch
+
+    return torch.float32
+
+
+def compact_backbone(backbone: str, folder: Path) -> Path:
+    """A half-precision copy of an encoder and its tokenizer (half the bytes, e.g. to carry
+    MiniLM to a GPU machine); training loads it back in fp32."""
+    from transformers import AutoModel, AutoTokenizer
+
+    from mindlens.models.backbones import resolve_backbone
+
+    source = resolve_backbone(backbone)
+    folder = Path(folder)
+    AutoModel.from_pretrained(source).half().save_pretrained(folder)
+    AutoTokenizer.from_pretrained(source).save_pretrained(folder)
+    return folder
 
 
 def input_names(config: TaggerConfig) -> list[str]:

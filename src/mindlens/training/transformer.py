@@ -497,3 +497,55 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
     tagger.network.cpu()
     return tagger, final | {"best_epoch": best_epoch + 1, **thresholds,
                             "last_train_loss": history.get("train_loss", float("nan"))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mindlens.training.transformer``: train without MLflow or notebooks (a
+    borrowed GPU machine with only the training dependencies). Writes ``OUT/best`` (the
+    PyTorch tagger for ``mindlens registry build-release --tagger``) and
+    ``OUT/metrics.json``; ``compact-backbone`` writes a half-precision encoder copy."""
+    import argparse
+    import dataclasses
+    import json
+    import sys
+
+    from mindlens.config import get_settings
+    from mindlens.data.dataset import MANIFEST
+    from mindlens.models.transformer import compact_backbone
+
+    parser = argparse.ArgumentParser(prog="python -m mindlens.training.transformer", description=main.__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    compact = commands.add_parser("compact-backbone", help="half-precision copy of an encoder + tokenizer")
+    compact.add_argument("backbone")
+    compact.add_argument("out", type=Path)
+    train = commands.add_parser("train", help="train a family; writes OUT/best and OUT/metrics.json")
+    train.add_argument("--out", type=Path, required=True)
+    train.add_argument("--manifest", type=Path, help="processed dataset manifest (default: the state dir's)")
+    train.add_argument("--source", action="append", dest="sources", help="span-labelled source (repeatable)")
+    for item in dataclasses.fields(TaggerTrainConfig):
+        if item.name in ("sources", "extra"):
+            continue
+        flag = "--" + item.name.replace("_", "-")
+        if item.default is False:
+            train.add_argument(flag, action="store_true")
+        else:
+            kind = {"int | None": int, "int": int, "float": float}.get(str(item.type), str)
+            train.add_argument(flag, type=kind, default=item.default)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "compact-backbone":
+        print(compact_backbone(args.backbone, args.out))
+        return 0
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "out", "manifest")}
+    config = TaggerTrainConfig(**options)
+    settings = get_settings()
+    manifest = Manifest.read(args.manifest or settings.processed_dir / MANIFEST)
+    _, metrics = train_tagger(settings, manifest, config, args.out)
+    (args.out / "metrics.json").write_text(json.dumps({k: float(v) for k, v in metrics.items()}, indent=2))
+    json.dump({k: round(float(v), 4) for k, v in metrics.items()}, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
