@@ -2,13 +2,19 @@
 
 pull_annotations -> validate_labels -> count_new_labels -> enough_new_labels
                  -> trigger_pipeline -> mark_trained
+push_feedback -> pull_feedback -> count_new_feedback -> enough_new_feedback
+              -> trigger_retrain -> mark_retrain_triggered
 
-Hourly (also triggerable). The export lands in ``<state_dir>/labels/<origin>/``
-where the ``label_studio`` data source reads it; ``<state_dir>/labels/sync_state.json``
-remembers which labels were already handed to training. When at least
-``min_new_labels`` are new, ``mindlens_pipeline`` is triggered. Without
-``MINDLENS_LABEL_STUDIO_TOKEN`` every run succeeds with a log line and does nothing,
-so the DAG can ship enabled on machines without Label Studio.
+Hourly (also triggerable). Curated relabels: the export lands in
+``<state_dir>/labels/<origin>/`` where the ``label_studio`` data source reads it; when
+at least ``min_new_labels`` are new, ``mindlens_pipeline`` is triggered. User feedback:
+new feedback from the store is queued as tasks in the feedback-review project, reviewed
+tasks are pulled into ``<state_dir>/labels/feedback/`` (the ``feedback`` source) and
+their feedback marked reviewed; when ``retrain.trigger_on_feedback`` is on and at least
+``retrain.min_new_feedback`` reviewed texts are new, ``mindlens_retrain`` is triggered.
+``<state_dir>/labels/sync_state.json`` remembers what was already handed to each.
+Without ``MINDLENS_LABEL_STUDIO_TOKEN`` every run succeeds with a log line and does
+nothing, so the DAG can ship enabled on machines without Label Studio.
 """
 
 from __future__ import annotations
@@ -33,8 +39,6 @@ log = logging.getLogger(__name__)
         "min_new_labels": Param(50, type="integer", minimum=1,
                                 description="Trigger mindlens_pipeline once this many labels "
                                             "are new since the last trigger"),
-        "origin": Param("curated", enum=["curated", "feedback"],
-                        description="Folder the project's labels go to under <state_dir>/labels"),
     },
     doc_md=__doc__,
 )
@@ -50,8 +54,12 @@ def mindlens_label_sync() -> None:
                      "nothing to sync")
             return {"configured": False}
         client = sync.connect(conn)
-        result = sync.pull(client, conn.project, default_labels_dir(),
-                           get_current_context()["params"]["origin"])
+        if sync.find_project(client, conn.project) is None:
+            log.info("no Label Studio project %r yet (`mindlens labels push` creates it): "
+                     "nothing to sync", conn.project)
+            return {"configured": False}
+        # The feedback folder belongs to the feedback-review project (pull_feedback).
+        result = sync.pull(client, conn.project, default_labels_dir(), "curated")
         for conflict in result["conflicts"]:
             log.warning("annotators disagree on task %s (%s)", conflict["task"], conflict["id"])
         return {"configured": True, "records": result["records"], "path": result["path"],
@@ -92,10 +100,74 @@ def mindlens_label_sync() -> None:
 
         return sync.mark_trained(default_labels_dir(), datetime.now().astimezone().isoformat())
 
+    @task
+    def push_feedback() -> dict:
+        """New user feedback -> tasks in the feedback-review project (marked queued)."""
+        from mindlens.config import get_settings
+        from mindlens.labelling import feedback, sync
+
+        conn = sync.connection_from_env()
+        if not conn.configured:
+            log.info("Label Studio is not configured: no feedback queued for review")
+            return {"configured": False}
+        return {"configured": True} | feedback.push_configured(get_settings(), conn)
+
+    @task
+    def pull_feedback(pushed: dict) -> dict:
+        """Reviewed feedback -> the feedback data source (validated); feedback marked reviewed."""
+        if not pushed["configured"]:
+            return pushed
+        from mindlens.config import get_settings
+        from mindlens.labelling import feedback
+
+        result = feedback.pull_configured(get_settings())
+        for conflict in result["conflicts"]:
+            log.warning("reviewers disagree on feedback task %s (%s)", conflict["task"],
+                        conflict["id"])
+        return {"configured": True, "records": result["records"], "path": result["path"],
+                "newly_reviewed": result["newly_reviewed"], "invalid": len(result["invalid"])}
+
+    @task
+    def count_new_feedback(pulled: dict) -> int:
+        if not pulled["configured"]:
+            return 0
+        from mindlens.data.sources.label_studio import default_labels_dir
+        from mindlens.labelling import feedback
+
+        new = feedback.count_new_feedback(default_labels_dir())
+        log.info("%d reviewed feedback text(s) not yet handed to a retrain", new)
+        return new
+
+    @task.short_circuit
+    def enough_new_feedback(new: int) -> bool:
+        from mindlens.config import get_settings
+
+        config = get_settings().retrain
+        if not config.trigger_on_feedback:
+            log.info("retrain.trigger_on_feedback is off: %d new reviewed feedback text(s) wait "
+                     "for the next retrain", new)
+            return False
+        log.info("%d new reviewed feedback text(s), %d needed to retrain", new,
+                 config.min_new_feedback)
+        return new >= config.min_new_feedback
+
+    @task
+    def mark_retrain_triggered() -> dict:
+        from mindlens.data.sources.label_studio import default_labels_dir
+        from mindlens.labelling import feedback
+
+        return feedback.mark_retrain_triggered(default_labels_dir(),
+                                               datetime.now().astimezone().isoformat())
+
     trigger = TriggerDagRunOperator(task_id="trigger_pipeline", trigger_dag_id="mindlens_pipeline",
                                     conf={}, skip_when_already_exists=True)
     enough_new_labels(count_new_labels(validate_labels(pull_annotations()))) >> trigger
     trigger >> mark_trained()
+
+    retrain = TriggerDagRunOperator(task_id="trigger_retrain", trigger_dag_id="mindlens_retrain",
+                                    conf={"reason": "label_sync"}, skip_when_already_exists=True)
+    enough_new_feedback(count_new_feedback(pull_feedback(push_feedback()))) >> retrain
+    retrain >> mark_retrain_triggered()
 
 
 mindlens_label_sync()

@@ -119,3 +119,13 @@ def live_server(champion_settings: Settings) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def label_studio_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real Label Studio for the session (``label_studio_server``); skips when it cannot
+    be installed. Tests use projects of their own titles."""
+    from label_studio_server import running_label_studio
+
+    with running_label_studio(tmp_path_factory.mktemp("label-studio")) as connection:
+        yield connection

@@ -1,35 +1,21 @@
 """Round trip through a REAL Label Studio 1.23.2 on loopback: push, annotate, pull.
 
-Label Studio is installed once into its own cached venv (``$MINDLENS_LABEL_STUDIO_VENV``
-or /tmp/mindlens-label-studio-venv, about a minute from PyPI) and started on a free
-port with a fresh data dir (about 30 s of migrations). Skipped when PyPI is unreachable.
+Label Studio is the session's (``tests/label_studio_server.py``): installed once into its
+own cached venv (``$MINDLENS_LABEL_STUDIO_VENV`` or /tmp/mindlens-label-studio-venv, about a
+minute from PyPI) and started on a free port with a fresh data dir (about 30 s of
+migrations). Skipped when PyPI is unreachable.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import free_port
 
 from mindlens.data.sources import curated, label_studio
 from mindlens.labelling import sync
-from mindlens.labelling.server import (
-    DEFAULT_VENV,
-    LabelStudioInstallError,
-    ensure_label_studio,
-    start_label_studio,
-    stop_label_studio,
-)
 
 pytestmark = pytest.mark.slow
-
-_OFFLINE = ("NewConnectionError", "ConnectTimeout", "Network is unreachable", "ProxyError",
-            "Temporary failure in name resolution", "No matching distribution found",
-            "Max retries exceeded", "Could not fetch URL")
 
 TEXT = ("«Make our streets safe again!» 🔥 The regime's barbaric crackdown — "
         "can we really trust this minister?")
@@ -63,22 +49,9 @@ def _records() -> list[curated.Record]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sync.Connection]:
-    venv = Path(os.environ.get("MINDLENS_LABEL_STUDIO_VENV", DEFAULT_VENV))
-    try:
-        ensure_label_studio(venv)
-    except LabelStudioInstallError as err:
-        if any(marker in str(err) for marker in _OFFLINE):
-            pytest.skip(f"cannot install Label Studio (PyPI unreachable?): {str(err)[-300:]}")
-        raise
-    data_dir = tmp_path_factory.mktemp("label-studio")
-    port, token = free_port(), secrets.token_hex(20)
-    process = start_label_studio(venv, data_dir, port, "admin@example.com", "admin-Passw0rd",
-                                 token)
-    try:
-        yield sync.Connection(f"http://127.0.0.1:{port}", token, "MindLens")
-    finally:
-        stop_label_studio(process)
+def server(label_studio_connection: sync.Connection) -> sync.Connection:
+    """The session's Label Studio (tests/label_studio_server.py)."""
+    return label_studio_connection
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,8 @@
 
 Connection settings come from ``MINDLENS_LABEL_STUDIO_URL`` (default
 http://127.0.0.1:8081), ``MINDLENS_LABEL_STUDIO_TOKEN`` and
-``MINDLENS_LABEL_STUDIO_PROJECT`` (default "MindLens"). Every failure to reach
+``MINDLENS_LABEL_STUDIO_PROJECT`` (default "MindLens"); user feedback is reviewed in
+``MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT`` (default "MindLens feedback"). Every failure to reach
 Label Studio is one line on stderr and exit code 1, so scripts can tell.
 """
 
@@ -16,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-labels_app = typer.Typer(help="Label Studio: labelling config, push examples, pull annotations.",
+labels_app = typer.Typer(help="Label Studio: labelling config, push examples, pull annotations, review feedback.",
                          no_args_is_help=True)
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -120,4 +121,46 @@ def pull_cmd(
     _print(result)
     if result["conflicts"]:
         typer.echo(f"{len(result['conflicts'])} task(s) where annotators disagree "
+                   f"(latest annotation kept)", err=True)
+
+
+@labels_app.command("push-feedback")
+def push_feedback_cmd(
+    project: Annotated[str | None, typer.Option(help="Feedback-review project title (default $MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT or 'MindLens feedback').")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many feedback items.")] = None,
+) -> None:
+    """Queue new user feedback for review: one task per text, pre-annotated with the model's
+    prediction at the time and each user's correction; the feedback is marked queued."""
+    from mindlens.config import get_settings
+    from mindlens.feedback.store import FeedbackUnavailableError
+    from mindlens.labelling import feedback
+
+    try:
+        result = _guarded(lambda: feedback.push_configured(get_settings(), project=project,
+                                                           limit=limit))
+    except FeedbackUnavailableError as err:
+        _fail(str(err))
+    _print(result)
+
+
+@labels_app.command("pull-feedback")
+def pull_feedback_cmd(
+    project: Annotated[str | None, typer.Option(help="Feedback-review project title (default $MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT or 'MindLens feedback').")] = None,
+    out: Annotated[Path | None, typer.Option(help="Labels folder (default <state_dir>/labels).")] = None,
+) -> None:
+    """Export reviewed feedback into <state_dir>/labels/feedback/<content hash>.jsonl (the
+    feedback data source) and mark the feedback behind each reviewed task as reviewed."""
+    from mindlens.config import get_settings
+    from mindlens.feedback.store import FeedbackUnavailableError
+    from mindlens.labelling import feedback
+
+    try:
+        result = _guarded(lambda: feedback.pull_configured(get_settings(), project=project,
+                                                           labels_dir=out))
+    except FeedbackUnavailableError as err:
+        _fail(str(err))
+    result.pop("reviewed_tasks", None)
+    _print(result)
+    if result["conflicts"]:
+        typer.echo(f"{len(result['conflicts'])} task(s) where reviewers disagree "
                    f"(latest annotation kept)", err=True)

@@ -23,6 +23,7 @@ DOCUMENT = "document"        # whole-text techniques (no single span carries the
 CLICKBAIT = "clickbait"      # the title's verdict
 VERDICT = "verdict"          # an explicit "nothing here", so a clean text is a real negative
 NOTE = "note"
+FEEDBACK = "feedback"        # feedback review: what the user said (read-only text)
 CLICKBAIT_YES, CLICKBAIT_NO = "clickbait", "not clickbait"
 NO_TECHNIQUE = "no technique"
 # Whole-text choices exclude clickbait: that one has its own title control.
@@ -71,6 +72,21 @@ def label_config() -> str:
   <TextArea name="{NOTE}" toName="{TEXT}" rows="2" maxSubmissions="1" editable="true"/>
 </View>
 """
+
+
+_NOTE_HEADER = '  <Header value="Note" size="5"/>\n'
+
+
+def feedback_label_config() -> str:
+    """The feedback-review project's XML: the same labels, plus what the user reported
+    (judgement, corrections, comment) shown above the note. Its two pre-annotations are
+    the model's prediction at the time and the user's correction of it."""
+    shown = (f'  <Header value="What the user reported" size="5"/>\n'
+             f'  <Text name="{FEEDBACK}" value="${FEEDBACK}"/>\n')
+    config = label_config()
+    if config.count(_NOTE_HEADER) != 1:
+        raise RuntimeError("label_config() changed: place the feedback view anew")
+    return config.replace(_NOTE_HEADER, shown + _NOTE_HEADER)
 
 
 def write_config(path: Path = CONFIG_PATH) -> Path:

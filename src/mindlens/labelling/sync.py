@@ -121,9 +121,10 @@ def find_project(client: Any, title: str) -> Any | None:
     return None
 
 
-def ensure_project(client: Any, title: str) -> tuple[int, bool]:
-    """Create the project, or bring its config and instructions up to date; ``(id, created)``."""
-    fields: dict[str, Any] = {"label_config": lc.label_config()}
+def ensure_project(client: Any, title: str, label_config: str | None = None) -> tuple[int, bool]:
+    """Create the project, or bring its config and instructions up to date; ``(id, created)``.
+    ``label_config`` defaults to the curated project's (``labelling.config.label_config``)."""
+    fields: dict[str, Any] = {"label_config": label_config or lc.label_config()}
     instructions = _instructions()
     if instructions:
         fields |= {"expert_instruction": instructions, "show_instruction": True}
@@ -394,11 +395,12 @@ def pull(client: Any, project_title: str, out_dir: Path, origin: str = "curated"
     if project is None:
         raise LabelStudioError(f"no Label Studio project titled {project_title!r}")
     tasks = export_tasks(client, int(_get(project, "id")))
-    records, conflicts, invalid, empty = [], [], [], 0
+    records, conflicts, invalid, empty, reviewed = [], [], [], 0, []
     for task in sorted(tasks, key=lambda t: int(t.get("id") or 0)):
         record, notes = task_record(task, origin)
         if record is not None:
             records.append(record)
+            reviewed.append(int(task.get("id") or 0))
         conflicts += [notes["conflict"]] if "conflict" in notes else []
         invalid += [notes["invalid"]] if "invalid" in notes else []
         empty += "empty" in notes
@@ -407,7 +409,7 @@ def pull(client: Any, project_title: str, out_dir: Path, origin: str = "curated"
         log.warning("task %s (%s) left out: %s", item["task"], item["id"], item["error"])
     return {"project": project_title, "origin": origin, "tasks": len(tasks),
             "records": len(records), "path": str(path), "changed": changed,
-            "conflicts": conflicts, "invalid": invalid, "empty": empty}
+            "conflicts": conflicts, "invalid": invalid, "empty": empty, "reviewed_tasks": reviewed}
 
 
 # --- sync state (for the label-sync DAG) ------------------------------------
@@ -415,10 +417,13 @@ def pull(client: Any, project_title: str, out_dir: Path, origin: str = "curated"
 STATE_FILE = "sync_state.json"
 
 
-def record_keys(labels_dir: Path) -> set[str]:
-    """``origin/id@hash`` of every pulled record: a relabelled text counts as a new label."""
+def record_keys(labels_dir: Path, origins: Sequence[str] | None = None) -> set[str]:
+    """``origin/id@hash`` of every pulled record (of ``origins``, default all): a relabelled
+    text counts as a new label."""
     keys = set()
     for path in sorted(Path(labels_dir).glob("*/*.jsonl")):
+        if origins is not None and path.parent.name not in origins:
+            continue
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 obj = json.loads(line)
@@ -443,15 +448,22 @@ def save_state(labels_dir: Path, state: Mapping[str, Any]) -> Path:
     return path
 
 
-def count_new_labels(labels_dir: Path) -> int:
+# Curated relabels retrain through mindlens_pipeline; reviewed feedback through
+# mindlens_retrain (``labelling.feedback``), remembered under a state key of its own.
+PIPELINE_ORIGINS = ("curated",)
+
+
+def count_new_labels(labels_dir: Path, origins: Sequence[str] = PIPELINE_ORIGINS,
+                     state_key: str = "trained_keys") -> int:
     """Labels not yet handed to a training run (since the last ``mark_trained``)."""
     state = load_state(labels_dir)
-    return len(record_keys(labels_dir) - set(state.get("trained_keys", [])))
+    return len(record_keys(labels_dir, origins) - set(state.get(state_key, [])))
 
 
-def mark_trained(labels_dir: Path, when: str) -> dict[str, Any]:
+def mark_trained(labels_dir: Path, when: str, origins: Sequence[str] = PIPELINE_ORIGINS,
+                 state_key: str = "trained_keys", when_key: str = "last_trigger") -> dict[str, Any]:
     """Remember the current labels as handed to training (after the pipeline was triggered)."""
-    keys = sorted(record_keys(labels_dir))
-    state = load_state(labels_dir) | {"trained_keys": keys, "last_trigger": when}
+    keys = sorted(record_keys(labels_dir, origins))
+    state = load_state(labels_dir) | {state_key: keys, when_key: when}
     save_state(labels_dir, state)
-    return {"labels": len(keys), "last_trigger": when}
+    return {"labels": len(keys), when_key: when}

@@ -1,0 +1,288 @@
+"""The feedback review queue: user feedback -> Label Studio -> reviewed labels -> retraining.
+
+``push_feedback`` takes the store's ``new`` feedback and creates one task per text in the
+feedback-review project (``MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT``, default "MindLens
+feedback"), with two kinds of pre-annotation the reviewer starts from: the model's
+prediction at the time (from the prediction log when the feedback's ``request_id``
+joins, else the champion's analysis now, labelled as such) and each user's correction
+of it. Then the feedback is marked ``queued`` with its task id. A text already in the
+project gets the new user's correction as another prediction on its existing task, so a
+crash between import and marking only leads to a repeat that finds the task and marks it.
+
+``pull_feedback`` exports the project like the curated pull (latest annotation per task,
+offsets and labels validated, one content-hashed snapshot) into
+``<state_dir>/labels/feedback/``, which the ``feedback`` data source reads, and marks the
+feedback behind every reviewed task ``reviewed``. The snapshot is written before the
+store is touched, so a reviewed label is never acknowledged without being on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mindlens import taxonomy
+from mindlens.labelling import config as lc
+from mindlens.labelling import sync
+
+log = logging.getLogger(__name__)
+
+PROJECT_ENV = "MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT"
+DEFAULT_PROJECT = "MindLens feedback"
+ORIGIN = "feedback"
+IDS_KEY = "mindlens_feedback_ids"
+RETRAIN_STATE_KEY = "retrain_keys"  # in labels/sync_state.json: feedback handed to a retrain
+
+Span = tuple[int, int, str]
+
+
+def project_from_env(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    return env.get(PROJECT_ENV) or DEFAULT_PROJECT
+
+
+def predictions_path(settings: Any) -> Path:
+    """Where the API writes its prediction log (``serving.prediction_log``)."""
+    return Path(settings.state_dir) / "predictions" / "predictions.jsonl"
+
+
+# --- what the model said, what the user says ----------------------------------------
+
+def logged_prediction(log_path: Path, item: Any) -> dict[str, Any] | None:
+    """The prediction-log entry of this feedback's request and text, if it is logged."""
+    from mindlens.serving.feedback_api import find_predictions
+
+    if not item.request_id:
+        return None
+    for entry in find_predictions(log_path, item.request_id):
+        if entry.get("text_sha256") == item.text_sha256:
+            return entry
+    return None
+
+
+def apply_corrections(model_spans: Iterable[Span], corrections: Sequence[Mapping[str, Any]],
+                      judgement: str | None) -> tuple[list[Span], bool]:
+    """The user's view of the text: the model's spans with their corrections applied
+    (confirm/add keep or add a span, remove drops it, relabel changes its technique) and
+    whether they say it has no technique at all (``not_manipulative`` and nothing kept)."""
+    spans = {(int(s), int(e), t) for s, e, t in model_spans}
+    positive = False
+    for correction in corrections:
+        key = (int(correction["start"]), int(correction["end"]), str(correction["technique"]))
+        action = correction["action"]
+        if action in ("confirm", "add"):
+            spans.add(key)
+            positive = True
+        elif action == "remove":
+            spans.discard(key)
+        elif action == "relabel":
+            spans.discard(key)
+            spans.add((key[0], key[1], str(correction["new_technique"])))
+            positive = True
+    if judgement == "not_manipulative" and not positive:
+        return [], True
+    return sorted(spans), False
+
+
+def _spans_of(entry_or_analysis: Mapping[str, Any]) -> list[Span]:
+    return [(int(s["start"]), int(s["end"]), s["technique"])
+            for s in entry_or_analysis.get("spans", []) if s["technique"] in taxonomy.TECHNIQUE_IDS]
+
+
+def user_prediction(text: str, item: Any, model_spans: Sequence[Span]) -> dict[str, Any]:
+    """One user's correction as a Label Studio prediction (model version ``feedback #id``)."""
+    spans, no_technique = apply_corrections(model_spans, item.corrections, item.judgement)
+    result = [sync._span_result(i, text, s, e, t) for i, (s, e, t) in enumerate(spans)
+              if 0 <= s < e <= len(text)]
+    if no_technique:
+        result.append(sync._choice_result(lc.VERDICT, [lc.NO_TECHNIQUE]))
+    if item.comment:
+        result.append({"id": "note", "from_name": lc.NOTE, "to_name": lc.TEXT, "type": "textarea",
+                       "value": {"text": [item.comment]}})
+    return {"model_version": f"feedback #{item.id}", "score": 1.0, "result": result}
+
+
+def summary(items: Sequence[Any]) -> str:
+    """What the users reported, one line each, for the reviewer."""
+    lines = []
+    for item in items:
+        model = f"{item.model_name} v{item.model_version}" if item.model_name else "model unknown"
+        actions = defaultdict(int)
+        for correction in item.corrections:
+            actions[correction["action"]] += 1
+        done = ", ".join(f"{n} {a}" for a, n in sorted(actions.items())) or "no span corrections"
+        line = f"#{item.id} ({model}): judgement {item.judgement or '-'}; {done}"
+        lines.append(line + (f'; "{item.comment}"' if item.comment else ""))
+    return "\n".join(lines)
+
+
+# --- push ---------------------------------------------------------------------------
+
+def task_ids_by_hash(client: Any, project_id: int) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for task in client.tasks.list(project=project_id, fields="task_only"):
+        data = sync._get(task, "data") or {}
+        if data.get(sync.HASH_KEY):
+            found.setdefault(data[sync.HASH_KEY], int(sync._get(task, "id")))
+    return found
+
+
+def push_feedback(client: Any, project_title: str, store: Any, log_path: Path,
+                  analyzer: Callable[[], tuple[Any, str] | tuple[None, None]] | None = None,
+                  limit: int | None = None) -> dict[str, Any]:
+    """Queue the store's new feedback for review; returns counts for the report.
+
+    ``analyzer`` (called at most once, only when some feedback has no logged prediction)
+    returns ``(analyzer, label)`` of the model to re-analyse with, or ``(None, None)``.
+    """
+    items = store.list(status="new", limit=limit)
+    report = {"project": project_title, "feedback": len(items), "tasks_created": 0,
+              "added_to_existing": 0, "queued": 0, "logged": 0, "re_analysed": 0,
+              "without_model": 0}
+    if not items:
+        return report
+    project_id, created = sync.ensure_project(client, project_title, lc.feedback_label_config())
+    report |= {"project_id": project_id, "created": created}
+    existing = task_ids_by_hash(client, project_id)
+    by_text: dict[str, list[Any]] = defaultdict(list)
+    for item in items:
+        by_text[sync.text_hash(item.text)].append(item)
+    loaded: list[tuple[Any, str] | tuple[None, None]] = []
+
+    def model_spans(item: Any) -> tuple[list[Span], dict[str, Any] | None]:
+        """The model's spans for this item and, when known, its prediction for the task."""
+        entry = logged_prediction(log_path, item)
+        if entry is not None:
+            report["logged"] += 1
+            model = entry.get("model") or {}
+            label = f"{model.get('name')} v{model.get('version')} (prediction log)"
+            return _spans_of(entry), sync.model_prediction(item.text, entry, label)
+        if analyzer is not None and not loaded:
+            loaded.append(analyzer())
+        champion, label = loaded[0] if loaded else (None, None)
+        if champion is None:
+            report["without_model"] += 1
+            return [], None
+        report["re_analysed"] += 1
+        analysis = champion.analyze(item.text)
+        return _spans_of(analysis), sync.model_prediction(item.text, analysis,
+                                                          f"{label} (re-analysed)")
+
+    tasks = []
+    for digest, group in by_text.items():
+        text = group[0].text
+        if digest in existing:  # reported again: one more correction on the same task
+            for item in group:
+                spans, _ = model_spans(item)
+                prediction = user_prediction(text, item, spans)
+                client.predictions.create(task=existing[digest], result=prediction["result"],
+                                          score=prediction["score"],
+                                          model_version=prediction["model_version"])
+                report["added_to_existing"] += 1
+            continue
+        predictions, seen_models = [], set()
+        for item in group:
+            spans, model = model_spans(item)
+            if model is not None and model["model_version"] not in seen_models:
+                seen_models.add(model["model_version"])
+                predictions.append(model)
+            predictions.append(user_prediction(text, item, spans))
+        task = sync._task(text, record_id=f"fb-{digest}", predictions=predictions)
+        task["data"] |= {lc.FEEDBACK: summary(group), IDS_KEY: [item.id for item in group]}
+        tasks.append(task)
+    if tasks:
+        client.projects.import_tasks(id=project_id, request=tasks, return_task_ids=True)
+        report["tasks_created"] = len(tasks)
+        existing = task_ids_by_hash(client, project_id)
+    missing = [digest for digest in by_text if digest not in existing]
+    if missing:
+        raise sync.LabelStudioError(f"{len(missing)} feedback text(s) were not found in project "
+                                    f"{project_title!r} after the import; nothing marked queued")
+    pairs = [(item.id, existing[digest]) for digest, group in by_text.items() for item in group]
+    store.mark_queued(pairs)
+    report["queued"] = len(pairs)
+    log.info("feedback queued for review in %r: %s", project_title, report)
+    return report
+
+
+# --- pull ---------------------------------------------------------------------------
+
+def pull_feedback(client: Any, project_title: str, store: Any, labels_dir: Path) -> dict[str, Any]:
+    """Write the reviewed labels to ``<labels_dir>/feedback/`` and mark their feedback
+    ``reviewed``; nothing to do (and no error) before the project exists."""
+    from mindlens.data.sources import feedback as feedback_source
+
+    if sync.find_project(client, project_title) is None:
+        log.info("no Label Studio project %r yet: no feedback was queued for review", project_title)
+        return {"project": project_title, "records": 0, "newly_reviewed": 0, "conflicts": [],
+                "invalid": [], "path": None, "changed": False}
+    result = sync.pull(client, project_title, labels_dir, ORIGIN)
+    feedback_source.load(folder=Path(labels_dir) / ORIGIN)  # readable exactly as training reads it
+    reviewed_tasks = set(result["reviewed_tasks"])
+    newly = [item.id for item in store.list(status="queued")
+             if item.label_studio_task_id in reviewed_tasks]
+    store.mark_reviewed(newly)
+    log.info("%d reviewed feedback text(s) in %s; %d feedback item(s) newly reviewed",
+             result["records"], result["path"], len(newly))
+    return result | {"newly_reviewed": len(newly)}
+
+
+def count_new_feedback(labels_dir: Path) -> int:
+    """Reviewed feedback texts not yet handed to a retrain."""
+    return sync.count_new_labels(labels_dir, (ORIGIN,), RETRAIN_STATE_KEY)
+
+
+def mark_retrain_triggered(labels_dir: Path, when: str) -> dict[str, Any]:
+    """Remember the current reviewed feedback as handed to a retrain (after the trigger)."""
+    return sync.mark_trained(labels_dir, when, (ORIGIN,), RETRAIN_STATE_KEY, "last_retrain_trigger")
+
+
+# --- the whole step, from the environment and settings (CLI and DAG) ----------------
+
+def open_store(settings: Any) -> Any:
+    from mindlens.feedback.store import FeedbackStore
+
+    return FeedbackStore(str(settings.feedback.database_url))
+
+
+def champion_loader(settings: Any) -> Callable[[], tuple[Any, str] | tuple[None, None]]:
+    """Loads the champion on first call, for feedback whose prediction was not logged."""
+    def load() -> tuple[Any, str] | tuple[None, None]:
+        from mindlens.registry.registry import NoChampionError, load_analyzer
+
+        try:
+            analyzer, ref = load_analyzer(settings)
+        except NoChampionError as err:
+            log.warning("no pre-annotation for unlogged feedback: %s", err)
+            return None, None
+        return analyzer, str(ref["label"])
+
+    return load
+
+
+def push_configured(settings: Any, conn: sync.Connection | None = None,
+                    project: str | None = None, limit: int | None = None) -> dict[str, Any]:
+    conn = conn or sync.connection_from_env()
+    client = sync.connect(conn)
+    store = open_store(settings)
+    try:
+        return push_feedback(client, project or project_from_env(), store,
+                             predictions_path(settings), champion_loader(settings), limit)
+    finally:
+        store.close()
+
+
+def pull_configured(settings: Any, conn: sync.Connection | None = None,
+                    project: str | None = None, labels_dir: Path | None = None) -> dict[str, Any]:
+    conn = conn or sync.connection_from_env()
+    client = sync.connect(conn)
+    store = open_store(settings)
+    try:
+        return pull_feedback(client, project or project_from_env(), store,
+                             labels_dir or Path(settings.state_dir) / "labels")
+    finally:
+        store.close()

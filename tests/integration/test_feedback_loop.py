@@ -1,0 +1,179 @@
+"""The whole feedback loop, for real: serve, send feedback over HTTP, queue it in a real
+Label Studio, review it there as a reviewer would (SDK), sync labels with the
+``mindlens_label_sync`` DAG, retrain with the ``mindlens_retrain`` DAG on a small TF-IDF
+model, and see the running server answer with the new version.
+
+Everything lives in a state folder of its own (registry, feedback store, prediction log,
+labels), so the session's champion is untouched. The gate is configured to tolerate
+this tiny model's drop on the fixed sets (tolerance 1.0) but still requires the
+improvement on the reviewed feedback. Skipped when Label Studio cannot be installed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import ROOT, free_port, needs_ptc, wait_for_http
+
+pytestmark = [needs_ptc, pytest.mark.slow]
+
+ADMIN = "loop-admin-token"
+PROJECT = "Feedback loop"
+INSULT = "They are traitors and cowards, all of them!"
+NOTICE = "The committee meets on Tuesday at noon in the town hall."
+
+
+@pytest.fixture(scope="module")
+def loop(label_studio_connection, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """A champion (v1) trained on a small PTC slice in a fresh state folder, served by
+    ``mindlens serve`` in a subprocess; the environment points this process at the same
+    state, server and Label Studio."""
+    from airflow.utils import db
+
+    from mindlens.config import get_settings, reset_settings_cache
+    from mindlens.data.prepare import prepare_dataset
+    from mindlens.registry import register_if_better
+    from mindlens.training.baseline import train_baseline
+
+    state = tmp_path_factory.mktemp("feedback-loop")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    conn = label_studio_connection
+    env = {"MINDLENS_STATE_DIR": str(state), "MINDLENS_SERVING__ADMIN_TOKEN": ADMIN,
+           "MINDLENS_SERVING__API_URL": base, "MINDLENS_SERVING__RELOAD_INTERVAL_S": "0",
+           "MINDLENS_RETRAIN__GATE__TOLERANCE": "1.0",
+           "MINDLENS_LABEL_STUDIO_URL": conn.url, "MINDLENS_LABEL_STUDIO_TOKEN": conn.token,
+           "MINDLENS_LABEL_STUDIO_PROJECT": "Curated (unused here)",
+           "MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT": PROJECT}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        reset_settings_cache()
+        settings = get_settings()
+        prepare_dataset(settings, max_documents=12, sources=["ptc"])
+        trained = train_baseline(settings, run_name="loop-champion")
+        register_if_better(settings, trained.run_id, trained.model_uri)
+        db.resetdb()
+        with open(state / "server.log", "w") as server_log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "mindlens.cli", "serve", "--host", "127.0.0.1",
+                 "--port", str(port)],
+                env=os.environ.copy(), stdout=server_log, stderr=subprocess.STDOUT, cwd=ROOT)
+            try:
+                wait_for_http(f"{base}/readyz", process=process)
+                yield {"base": base, "state": state, "settings": settings, "conn": conn}
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    reset_settings_cache()
+
+
+def _dag(dag_id: str):  # type: ignore[no-untyped-def]
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags")).get_dag(dag_id)
+
+
+def _states(run) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {ti.task_id: ti.state for ti in run.get_task_instances()}
+
+
+def _store(settings):  # type: ignore[no-untyped-def]
+    from mindlens.feedback.store import FeedbackStore
+
+    return FeedbackStore(str(settings.feedback.database_url))
+
+
+def test_feedback_is_reviewed_and_retrains_the_served_model(loop):
+    from mindlens.labelling import sync
+    from mindlens.registry import champion_info, list_versions
+
+    base, settings = loop["base"], loop["settings"]
+    assert httpx.get(f"{base}/version").json()["model"]["version"] == "1"
+
+    # 1. A user analyses a text and corrects it: everything the model found there is wrong,
+    #    and it missed the name calling. Another user flags a plain notice (no request id).
+    analysed = httpx.post(f"{base}/analyze", json={"text": INSULT}, timeout=30)
+    assert analysed.status_code == 200
+    request_id = analysed.headers["X-Request-ID"]
+    insult_spans = INSULT.index("traitors"), INSULT.index("cowards") + len("cowards")
+    corrections = [{"action": "remove", "start": s["start"], "end": s["end"],
+                    "technique": s["technique"]} for s in analysed.json()["spans"]
+                   if (s["start"], s["end"], s["technique"]) != (*insult_spans, "name_calling")]
+    corrections.append({"action": "add", "start": insult_spans[0], "end": insult_spans[1],
+                        "technique": "name_calling"})
+    first = httpx.post(f"{base}/feedback", timeout=30, json={
+        "client_id": str(uuid.uuid4()), "request_id": request_id, "text": INSULT,
+        "corrections": corrections, "judgement": "manipulative", "comment": "insults"})
+    assert first.status_code == 201, first.text
+    assert first.json()["model"] == {"name": settings.mlflow.registered_model, "version": "1"}
+    second = httpx.post(f"{base}/feedback", timeout=30, json={
+        "client_id": str(uuid.uuid4()), "text": NOTICE, "judgement": "not_manipulative"})
+    assert second.status_code == 201, second.text
+    ids = [first.json()["id"], second.json()["id"]]
+
+    # 2. Label sync queues both for review (nothing reviewed yet: no retrain).
+    label_sync = _dag("mindlens_label_sync")
+    run = label_sync.test()
+    states = _states(run)
+    assert run.state == "success" and states["push_feedback"] == "success", states
+    assert states["trigger_retrain"] == "skipped", states
+    store = _store(settings)
+    queued = {f.id: f for f in store.list()}
+    assert {queued[i].status for i in ids} == {"queued"}
+
+    # 3. In Label Studio each task carries the model's prediction (from the prediction log
+    #    when the request id joins, else re-analysed by the champion) and the user's.
+    client = sync.connect(loop["conn"])
+    project = sync.find_project(client, PROJECT)
+    tasks = {t.data["text"]: t for t in client.tasks.list(project=project.id, fields="all")}
+    assert set(tasks) == {INSULT, NOTICE}
+    assert tasks[INSULT].id == queued[ids[0]].label_studio_task_id
+    predictions = {p.model_version: p for p in client.predictions.list(task=tasks[INSULT].id)}
+    assert set(predictions) == {f"{settings.mlflow.registered_model} v1 (prediction log)",
+                                f"feedback #{ids[0]}"}
+    user = predictions[f"feedback #{ids[0]}"].result
+    assert [(r["value"]["start"], r["value"]["end"], r["value"]["labels"]) for r in user
+            if r["from_name"] == "technique"] == [(*insult_spans, ["name_calling"])]
+    notice_versions = {p.model_version for p in client.predictions.list(task=tasks[NOTICE].id)}
+    assert notice_versions == {f"{settings.mlflow.registered_model} v1 (re-analysed)",
+                               f"feedback #{ids[1]}"}
+    assert "judgement not_manipulative" in tasks[NOTICE].data["feedback"]
+
+    # 4. The reviewer accepts both users' corrections.
+    for text, feedback_id in ((INSULT, ids[0]), (NOTICE, ids[1])):
+        accepted = [p for p in client.predictions.list(task=tasks[text].id)
+                    if p.model_version == f"feedback #{feedback_id}"][0]
+        client.annotations.create(id=tasks[text].id, result=accepted.result)
+
+    # 5. Label sync pulls the reviewed labels into the feedback source and triggers a retrain.
+    run = label_sync.test()
+    states = _states(run)
+    assert run.state == "success" and states["trigger_retrain"] == "success", states
+    assert {f.status for f in store.list()} == {"reviewed"}
+    from mindlens.data.sources import feedback as feedback_source
+
+    reviewed = feedback_source.load()
+    assert {d.text for d in reviewed.documents} == {INSULT, NOTICE}
+    assert [(s.start, s.end, s.technique) for s in reviewed.spans] == [(*insult_spans, "name_calling")]
+    store.close()
+
+    # 6. The retrain DAG: a new version, challenger, promoted through the gate, reloaded.
+    run = _dag("mindlens_retrain").test(run_conf={"max_documents": 12, "reason": "label_sync"})
+    assert run.state == "success", _states(run)
+    rows = {r["version"]: r for r in list_versions(settings)}
+    assert set(rows) == {"1", "2"}
+    assert rows["2"]["aliases"] == ["challenger", "champion"] and rows["2"]["semver"] == "1.1.0"
+    assert champion_info(settings).version == "2"
+    served = httpx.get(f"{base}/version").json()
+    assert served["model"]["version"] == "2" and served["semver"] == "1.1.0"
