@@ -459,7 +459,7 @@ def _feedback_section(state: gr.State, pending: gr.State, text: gr.Textbox, min_
                 fragment = span["text"] if len(span["text"]) <= 120 else span["text"][:117] + "…"
                 verdict = gr.Dropdown(
                     verdict_choices(span["technique"]), value=choices["verdicts"].get(key),
-                    label=f"{i + 1}. {span['name']} ({span['confidence']:.2f}): “{fragment}”",
+                    label=f"{i + 1}. {span['name']} ({span['confidence']:.2f}): “{fragment}” Right?",
                     key=f"verdict-{choices['client_id']}-{key}", elem_id=f"ml-verdict-{i}",
                     elem_classes="ml-verdict", filterable=False)
                 verdict.input(lambda a, p, v, key=key: set_verdict(a, p, v, key),
@@ -467,9 +467,9 @@ def _feedback_section(state: gr.State, pending: gr.State, text: gr.Textbox, min_
                               api_name=False, show_progress="hidden")
 
         with gr.Row(elem_classes="ml-span"):
-            add_start = gr.Number(label="Missed fragment: start", precision=0, minimum=0,
+            add_start = gr.Number(None, label="Missed fragment: start", precision=0, minimum=0,
                                   elem_id="ml-add-start")
-            add_end = gr.Number(label="end", precision=0, minimum=0, elem_id="ml-add-end")
+            add_end = gr.Number(None, label="end", precision=0, minimum=0, elem_id="ml-add-end")
             add_technique = gr.Dropdown(TECHNIQUE_CHOICES, value=None, label="Technique",
                                         elem_id="ml-add-technique")
             add_button = gr.Button("Add fragment", elem_id="ml-add")
