@@ -220,6 +220,16 @@ def verdict_choices(technique_id: str) -> list[tuple[str, str]]:
                if t.id != technique_id])
 
 
+def utf16_to_index(text: str, units: int) -> int:
+    """The code-point offset in ``text`` of a browser's UTF-16 offset (emoji count twice there)."""
+    count = 0
+    for index, char in enumerate(text):
+        if count >= units:
+            return index
+        count += 2 if ord(char) > 0xFFFF else 1
+    return len(text)
+
+
 def new_pending() -> dict[str, Any]:
     """Choices not sent yet; ``client_id`` makes a repeated send of the same feedback safe."""
     return {"client_id": uuid.uuid4().hex, "verdicts": {}, "added": [], "sent": None}
@@ -316,11 +326,12 @@ def build_demo(analyze: AnalyzeFn, model_label: Callable[[], str], *,
         pending = {**pending, "verdicts": {**pending["verdicts"], key: verdict}}
         return pending, pending_view(state, pending)
 
-    def select_fragment(evt: gr.SelectData) -> tuple[Any, Any]:
+    def select_fragment(current: str, evt: gr.SelectData) -> tuple[Any, Any]:
         index = evt.index if isinstance(evt.index, (list, tuple)) and len(evt.index) == 2 else None
         if index is None or index[0] == index[1]:
             return gr.skip(), gr.skip()
-        return int(index[0]), int(index[1])
+        # The browser counts UTF-16 units; offsets here (and in /analyze) count code points.
+        return utf16_to_index(current or "", int(index[0])), utf16_to_index(current or "", int(index[1]))
 
     def add_fragment(state: dict[str, Any] | None, pending: dict[str, Any], start: float | None,
                      end: float | None, technique: str | None) -> tuple[dict[str, Any], str]:
@@ -479,7 +490,8 @@ def _feedback_section(state: gr.State, pending: gr.State, text: gr.Textbox, min_
         send = gr.Button("Send feedback", variant="primary", elem_id="ml-send")
         ack = gr.Markdown("", elem_id="ml-feedback-ack", padding=True)
 
-    text.select(select_fragment, outputs=[add_start, add_end], api_name=False, show_progress="hidden")
+    text.select(select_fragment, inputs=text, outputs=[add_start, add_end], api_name=False,
+                show_progress="hidden")
     add_button.click(add_fragment, inputs=[state, pending, add_start, add_end, add_technique],
                      outputs=[pending, pending_md], api_name="add_fragment")
     send.click(send_feedback, inputs=[state, pending, judgement, comment], outputs=[ack, pending],

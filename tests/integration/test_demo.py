@@ -244,3 +244,11 @@ def test_feedback_payload_from_verdicts_and_added_fragments() -> None:
     values = [value for _, value in verdict_choices("doubt")]
     assert values[:2] == ["confirm", "remove"] and "relabel:doubt" not in values
     assert new_pending()["client_id"] != pending["client_id"]
+
+
+def test_browser_offsets_become_code_points() -> None:
+    from mindlens_demo.app import utf16_to_index
+
+    text = "Wow 😡 they lie"  # the emoji is one code point, two UTF-16 units
+    assert [utf16_to_index(text, n) for n in (0, 4, 6, 7, 16)] == [0, 4, 5, 6, len(text)]
+    assert text[utf16_to_index(text, 7):utf16_to_index(text, 11)] == "they"

@@ -55,8 +55,8 @@ class Correction(BaseModel):
 
     action: Action = Field(..., description="confirm: the fragment is right; add: a fragment "
                            "the model missed; remove: not a technique; relabel: another technique.")
-    start: int = Field(..., ge=0, strict=True,
-                       description="Character offset in the text (inclusive).")
+    start: int = Field(..., ge=0, strict=True, description="Character offset in the text "
+                       "(inclusive; Unicode code points, as /analyze reports them).")
     end: int = Field(..., ge=1, strict=True,
                      description="Character offset in the text (exclusive).")
     technique: str = Field(..., description="Taxonomy id of the fragment's technique (for add: "
@@ -137,6 +137,15 @@ class FeedbackIn(BaseModel):
                     "offset_out_of_text",
                     "corrections.{i}: end ({end}) is past the end of the text ({length} characters)",
                     {"i": i, "end": correction.end, "length": length})
+        seen: dict[tuple[int, int, str], int] = {}
+        for i, correction in enumerate(self.corrections):
+            key = (correction.start, correction.end, correction.technique)
+            if key in seen:
+                raise PydanticCustomError(
+                    "duplicate_correction", "corrections.{i} and corrections.{j} both concern "
+                    "[{start}, {end}) {technique}; send one correction per fragment and technique",
+                    {"i": seen[key], "j": i, "start": key[0], "end": key[1], "technique": key[2]})
+            seen[key] = i
         if not self.corrections and self.judgement is None and self.comment is None:
             raise PydanticCustomError("empty_feedback", "feedback is empty: send corrections, "
                                       "a judgement or a comment")
