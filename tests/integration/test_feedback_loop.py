@@ -30,26 +30,35 @@ INSULT = "They are traitors and cowards, all of them!"
 NOTICE = "The committee meets on Tuesday at noon in the town hall."
 
 
-@pytest.fixture(scope="module")
-def loop(label_studio_connection, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """A champion (v1) trained on a small PTC slice in a fresh state folder, served by
-    ``mindlens serve`` in a subprocess; the environment points this process at the same
-    state, server and Label Studio."""
-    from airflow.utils import db
-
-    from mindlens.config import get_settings, reset_settings_cache
+def _champion(settings) -> None:  # type: ignore[no-untyped-def]
     from mindlens.data.prepare import prepare_dataset
     from mindlens.registry import register_if_better
     from mindlens.training.baseline import train_baseline
 
+    prepare_dataset(settings, max_documents=12, sources=["ptc"])
+    trained = train_baseline(settings, run_name="loop-champion")
+    register_if_better(settings, trained.run_id, trained.model_uri)
+
+
+@pytest.fixture(scope="module")
+def loop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[dict]:
+    """A champion (v1) trained on a small PTC slice in a fresh state folder, served by
+    ``mindlens serve`` in a subprocess; the environment points this process at the same
+    state, server and Label Studio. The server boots, the champion trains and Label Studio
+    starts at the same time (each takes tens of seconds on two cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from airflow.utils import db
+
+    from mindlens.config import get_settings, reset_settings_cache
+
     state = tmp_path_factory.mktemp("feedback-loop")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    conn = label_studio_connection
     env = {"MINDLENS_STATE_DIR": str(state), "MINDLENS_SERVING__ADMIN_TOKEN": ADMIN,
            "MINDLENS_SERVING__API_URL": base, "MINDLENS_SERVING__RELOAD_INTERVAL_S": "0",
            "MINDLENS_RETRAIN__GATE__TOLERANCE": "1.0",
-           "MINDLENS_LABEL_STUDIO_URL": conn.url, "MINDLENS_LABEL_STUDIO_TOKEN": conn.token,
            "MINDLENS_LABEL_STUDIO_PROJECT": "Curated (unused here)",
            "MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT": PROJECT}
     with pytest.MonkeyPatch.context() as patch:
@@ -57,17 +66,22 @@ def loop(label_studio_connection, tmp_path_factory: pytest.TempPathFactory) -> I
             patch.setenv(key, value)
         reset_settings_cache()
         settings = get_settings()
-        prepare_dataset(settings, max_documents=12, sources=["ptc"])
-        trained = train_baseline(settings, run_name="loop-champion")
-        register_if_better(settings, trained.run_id, trained.model_uri)
         db.resetdb()
-        with open(state / "server.log", "w") as server_log:
+        with open(state / "server.log", "w") as server_log, ThreadPoolExecutor(1) as pool:
             process = subprocess.Popen(
                 [sys.executable, "-m", "mindlens.cli", "serve", "--host", "127.0.0.1",
                  "--port", str(port)],
                 env=os.environ.copy(), stdout=server_log, stderr=subprocess.STDOUT, cwd=ROOT)
             try:
-                wait_for_http(f"{base}/readyz", process=process)
+                champion = pool.submit(_champion, settings)
+                conn = request.getfixturevalue("label_studio_connection")
+                champion.result()
+                patch.setenv("MINDLENS_LABEL_STUDIO_URL", conn.url)
+                patch.setenv("MINDLENS_LABEL_STUDIO_TOKEN", conn.token)
+                wait_for_http(f"{base}/healthz", process=process)
+                reload = httpx.post(f"{base}/admin/reload", headers={"X-API-Key": ADMIN},
+                                    timeout=60)
+                assert reload.status_code == 200 and reload.json()["version"] == "1", reload.text
                 yield {"base": base, "state": state, "settings": settings, "conn": conn}
             finally:
                 process.terminate()
@@ -167,6 +181,16 @@ def test_feedback_is_reviewed_and_retrains_the_served_model(loop):
     assert {d.text for d in reviewed.documents} == {INSULT, NOTICE}
     assert [(s.start, s.end, s.technique) for s in reviewed.spans] == [(*insult_spans, "name_calling")]
     store.close()
+
+    # Pulling again (here through the CLI) changes nothing: same snapshot, nobody new.
+    from typer.testing import CliRunner
+
+    from mindlens.cli import app
+
+    again = CliRunner().invoke(app, ["labels", "pull-feedback"])
+    assert again.exit_code == 0, again.output
+    assert '"records": 2' in again.output and '"newly_reviewed": 0' in again.output
+    assert '"changed": false' in again.output
 
     # 6. The retrain DAG: a new version, challenger, promoted through the gate, reloaded.
     run = _dag("mindlens_retrain").test(run_conf={"max_documents": 12, "reason": "label_sync"})
