@@ -44,8 +44,6 @@ from mindlens.models.transformer import (
 FP32, INT8 = "model.fp32.onnx", "model.int8.onnx"
 TOKENIZER = "tokenizer.json"
 ENCODER_CONFIG = "encoder_config.json"
-INPUTS = ("input_ids", "attention_mask")  # + token_type_ids for context models
-OUTPUTS = ("token_logits", "sentence_logits")  # a V1 (span) model's; see output_names()
 PER_TOKEN = ("token_logits", "tc_token_logits")
 VARIANTS = {"fp32": FP32, "int8": INT8}
 TOLERANCE = 1e-4

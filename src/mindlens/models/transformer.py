@@ -360,14 +360,6 @@ class Inference:
     outputs: dict[str, list[np.ndarray]]  # output name -> per window ([tokens, ...] or [...])
     _windows_by_text: dict[int, list[tuple[int, np.ndarray]]] | None = field(default=None, repr=False)
 
-    @property
-    def token_probs(self) -> list[np.ndarray]:
-        return [sigmoid(x) for x in self.outputs.get("token_logits", [])]
-
-    @property
-    def sentence_probs(self) -> list[np.ndarray]:
-        return [sigmoid(x) for x in self.outputs.get("sentence_logits", [])]
-
     def _by_text(self) -> dict[int, list[tuple[int, np.ndarray]]]:
         """Window indices and offset arrays per text (built once per inference)."""
         if self._windows_by_text is None:
