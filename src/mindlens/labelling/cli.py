@@ -104,7 +104,7 @@ def push_cmd(
 
 @labels_app.command("pull")
 def pull_cmd(
-    origin: Annotated[str, typer.Option(help="curated (relabelled examples) or feedback (user reports).")] = "curated",
+    origin: Annotated[str, typer.Option(help="curated (relabelled examples); reviewed feedback: `labels pull-feedback`.")] = "curated",
     project: Annotated[str | None, typer.Option(help="Project title (default $MINDLENS_LABEL_STUDIO_PROJECT).")] = None,
     out: Annotated[Path | None, typer.Option(help="Labels folder (default <state_dir>/labels).")] = None,
 ) -> None:
@@ -114,6 +114,9 @@ def pull_cmd(
 
     if origin not in ORIGINS:
         _fail(f"--origin must be one of {', '.join(ORIGINS)}")
+    if origin == "feedback":  # its snapshot would replace the feedback-review project's
+        _fail("the feedback folder is written by `mindlens labels pull-feedback` "
+              "(the feedback-review project)")
     conn = sync.connection_from_env()
     client = _guarded(lambda: sync.connect(conn))
     result = _guarded(lambda: sync.pull(client, project or conn.project,
