@@ -522,6 +522,10 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--out", type=Path, required=True)
     train.add_argument("--manifest", type=Path, help="processed dataset manifest (default: the state dir's)")
     train.add_argument("--source", action="append", dest="sources", help="span-labelled source (repeatable)")
+    train.add_argument("--half-encoder", action="store_true",
+                       help="store OUT/best's encoder in fp16 (half the bytes to carry back; loads as fp32)")
+    train.add_argument("--record-backbone", help="backbone name to record in tagger.json (e.g. minilm when "
+                                                 "--backbone is a carried copy of it)")
     for item in dataclasses.fields(TaggerTrainConfig):
         if item.name in ("sources", "extra"):
             continue
@@ -536,11 +540,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "compact-backbone":
         print(compact_backbone(args.backbone, args.out))
         return 0
-    options = {k: v for k, v in vars(args).items() if k not in ("command", "out", "manifest")}
+    options = {k: v for k, v in vars(args).items()
+               if k not in ("command", "out", "manifest", "half_encoder", "record_backbone")}
     config = TaggerTrainConfig(**options)
     settings = get_settings()
     manifest = Manifest.read(args.manifest or settings.processed_dir / MANIFEST)
-    _, metrics = train_tagger(settings, manifest, config, args.out)
+    tagger, metrics = train_tagger(settings, manifest, config, args.out)
+    if args.half_encoder:
+        tagger.network.encoder.half().save_pretrained(args.out / "best" / "encoder")
+    if args.record_backbone:
+        tagger.config.backbone = args.record_backbone
+        tagger.config.save(args.out / "best")
     (args.out / "metrics.json").write_text(json.dumps({k: float(v) for k, v in metrics.items()}, indent=2))
     json.dump({k: round(float(v), 4) for k, v in metrics.items()}, sys.stdout, indent=2)
     print()
