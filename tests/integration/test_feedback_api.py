@@ -240,6 +240,14 @@ def test_database_outage_is_503_and_recovers(state_dir: Path, tmp_path: Path) ->
         detail = _clean_error(response, 503, "feedback store is unavailable", "nothing was stored")
         assert "psycopg2" not in detail and "127.0.0.1" not in detail
         assert response.headers["retry-after"] == "30"
+        _clean_error(client.post("/feedback", json=_body("o-1")), 503)  # within the back-off
+        service = app.state.feedback
+        service._failed_at -= 60  # back-off over: the next request tries to open again
+        _clean_error(client.post("/feedback", json=_body("o-1")), 503)
+        assert service._failed_at is not None and service._store is None
+        service.settings.feedback.database_url = f"sqlite:///{tmp_path / 'late.db'}"
+        service._failed_at -= 60  # the database is back: feedback works without a restart
+        assert client.post("/feedback", json=_body("o-1")).status_code == 201
 
     fresh = f"sqlite:///{tmp_path / 'feedback.db'}"
     app = create_app(_settings(state_dir, feedback={"database_url": fresh}), with_demo=False)

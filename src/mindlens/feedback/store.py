@@ -136,7 +136,11 @@ class FeedbackStore:
         except (SQLAlchemyError, ValueError, ImportError) as err:
             raise FeedbackUnavailableError(f"invalid feedback database URL {redact(url)}: {err}") from err
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.migrate()
+        try:
+            self.migrate()
+        except BaseException:
+            self.engine.dispose()  # a failed open leaves no pool behind (callers retry)
+            raise
 
     def __repr__(self) -> str:
         return f"FeedbackStore({redact(self.url)!r})"

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE = "the feedback store is unavailable right now; nothing was stored, please try again later"
 PREDICTION_LOG_SCAN_BYTES = 64 * 1024 * 1024  # how far back a request id is looked up
+REOPEN_AFTER_S = 5.0  # after a failed open, answer 503 at once for this long (no thread pile-up)
 
 
 class FeedbackTooLargeError(ValueError):
@@ -97,17 +98,27 @@ class FeedbackService:
         self.metrics = metrics
         self.prediction_log_path = prediction_log_path
         self._store: FeedbackStore | None = None
+        self._failed_at: float | None = None
         self._lock = threading.Lock()
 
     def store(self) -> FeedbackStore:
-        """The open store; raises FeedbackUnavailableError (and retries on the next call)."""
+        """The open store; raises FeedbackUnavailableError, and tries again once
+        ``REOPEN_AFTER_S`` has passed (so an outage does not tie up a thread per request)."""
         store = self._store
         if store is not None:
             return store
         with self._lock:
-            if self._store is None:
+            if self._store is not None:
+                return self._store
+            if self._failed_at is not None and time.monotonic() - self._failed_at < REOPEN_AFTER_S:
+                raise FeedbackUnavailableError("the feedback database failed to open moments ago")
+            try:
                 self._store = FeedbackStore(str(self.settings.feedback.database_url))
-                log.info("feedback store open: %r", self._store)
+            except FeedbackUnavailableError:
+                self._failed_at = time.monotonic()
+                raise
+            self._failed_at = None
+            log.info("feedback store open: %r", self._store)
             return self._store
 
     def close(self) -> None:
