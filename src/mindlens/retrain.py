@@ -240,8 +240,8 @@ def gate(candidate: Mapping[str, float], champion: Mapping[str, float] | None,
     Fails when a gate metric drops by more than ``tolerance`` (absolute; for a
     lower-is-better metric, a rise), when the candidate lacks a metric the champion has,
     or, with ``require_feedback_improvement``, when there is no reviewed feedback or the
-    candidate does not agree with it strictly more often than the champion. Passes
-    without comparison when there is no champion.
+    candidate does not agree with it strictly more often than the champion (unless both
+    agree on all of it). Passes without comparison when there is no champion.
     """
     if champion is None:
         return GateDecision(True, ["no champion yet: nothing to compare with"])
@@ -268,19 +268,24 @@ def gate(candidate: Mapping[str, float], champion: Mapping[str, float] | None,
         checks.append(Check(metric, not config.require_feedback_improvement, new, old,
                             f"{metric}: no reviewed feedback examples to measure it on"))
     else:
-        improved = old is None or new > old
+        # Nothing is left to improve where the champion already agrees on every example
+        # (e.g. it was itself retrained on them): matching it counts.
+        perfect = old is not None and old >= 1.0 and new >= 1.0
+        improved = old is None or new > old or perfect
         text = (f"{metric}: {old:.4f} -> {new:.4f}" if old is not None else f"{metric}: {new:.4f}")
         ok = improved or not config.require_feedback_improvement
-        note = "improved" if improved else "no improvement on the feedback examples"
-        if not config.require_feedback_improvement and not improved:
-            note += " (not required)"
+        if perfect:
+            note = "both agree on every example"
+        elif improved:
+            note = "improved"
+        else:
+            note = "no improvement on the feedback examples"
+            note += "" if config.require_feedback_improvement else " (not required)"
         checks.append(Check(metric, ok, new, old, f"{text} ({note})"))
     failed = [c.reason for c in checks if not c.ok]
     if failed:
         return GateDecision(False, failed, checks)
-    return GateDecision(True, ["every gate metric within tolerance"
-                               + (" and feedback agreement improved"
-                                  if config.require_feedback_improvement else "")], checks)
+    return GateDecision(True, ["every gate metric within tolerance", checks[-1].reason], checks)
 
 
 def decide(evaluation: dict[str, Any], registration: dict[str, Any],

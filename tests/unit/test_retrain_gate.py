@@ -22,7 +22,8 @@ def test_passes_within_tolerance_with_feedback_improvement():
                  "feedback_agreement": 0.75}
     decision = gate(candidate, CHAMPION, GATE)
     assert decision.passed and _failed(decision) == []
-    assert "feedback agreement improved" in decision.reasons[0]
+    assert decision.reasons == ["every gate metric within tolerance",
+                                "feedback_agreement: 0.4000 -> 0.7500 (improved)"]
     assert [c.metric for c in decision.checks] == ["val_micro_f1", "val_flc_f1", "val_ece",
                                                    "feedback_agreement"]
 
@@ -51,6 +52,13 @@ def test_fails_without_feedback_improvement():
     decision = gate(candidate, CHAMPION, GATE)
     assert not decision.passed and _failed(decision) == ["feedback_agreement"]
     assert "no improvement on the feedback examples" in decision.reasons[0]
+
+
+def test_matching_a_champion_that_already_agrees_on_all_feedback_passes():
+    champion = CHAMPION | {"feedback_agreement": 1.0}
+    decision = gate(champion | {"feedback_agreement": 1.0}, champion, GATE)
+    assert decision.passed and "both agree on every example" in decision.checks[-1].reason
+    assert not gate(champion | {"feedback_agreement": 0.9}, champion, GATE).passed
 
 
 def test_fails_without_any_reviewed_feedback_when_improvement_is_required():
