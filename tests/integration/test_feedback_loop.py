@@ -201,3 +201,44 @@ def test_feedback_is_reviewed_and_retrains_the_served_model(loop):
     assert champion_info(settings).version == "2"
     served = httpx.get(f"{base}/version").json()
     assert served["model"]["version"] == "2" and served["semver"] == "1.1.0"
+
+
+def test_reviewed_feedback_survives_a_lost_task(label_studio_connection, tmp_path):
+    """Acknowledged feedback is never lost with a Label Studio task: a reviewed label stays
+    in the snapshot, and queued feedback whose task vanished is queued again."""
+    from mindlens.feedback.schemas import FeedbackIn
+    from mindlens.feedback.store import FeedbackStore
+    from mindlens.labelling import feedback, sync
+
+    client = sync.connect(label_studio_connection)
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.db'}")
+    project, labels = "Lost tasks", tmp_path / "labels"
+    no_log = tmp_path / "predictions.jsonl"
+    first, _ = store.add(FeedbackIn(client_id="a", text=INSULT, judgement="manipulative",
+                                    corrections=[{"action": "add", "start": 9, "end": 17,
+                                                  "technique": "name_calling"}]))
+    pushed = feedback.push_feedback(client, project, store, no_log)
+    assert pushed["queued"] == 1 and pushed["without_model"] == 1
+    task_id = store.get(first.id).label_studio_task_id
+    user = client.predictions.list(task=task_id)[0]
+    assert user.model_version == f"feedback #{first.id}"
+    client.annotations.create(id=task_id, result=user.result)
+    pulled = feedback.pull_feedback(client, project, store, labels)
+    assert pulled["records"] == 1 and pulled["newly_reviewed"] == 1
+    assert store.get(first.id).status == "reviewed"
+
+    client.tasks.delete(id=task_id)  # the reviewed task disappears from Label Studio
+    again = feedback.pull_feedback(client, project, store, labels)
+    assert again["kept"] == 1 and again["records"] == 1 and not again["changed"]
+
+    second, _ = store.add(FeedbackIn(client_id="b", text=NOTICE, judgement="not_manipulative"))
+    assert feedback.push_feedback(client, project, store, no_log)["queued"] == 1
+    lost_task = store.get(second.id).label_studio_task_id
+    client.tasks.delete(id=lost_task)  # queued, but its task is gone
+    requeued = feedback.push_feedback(client, project, store, no_log)
+    assert requeued["requeued"] == 1 and requeued["tasks_created"] == 1
+    assert store.get(second.id).status == "queued"
+    task = client.tasks.get(id=store.get(second.id).label_studio_task_id)  # (ids may be reused)
+    assert task.data["text"] == NOTICE and task.data["mindlens_feedback_ids"] == [second.id]
+    assert feedback.push_feedback(client, project, store, no_log)["queued"] == 0  # settled
+    store.close()

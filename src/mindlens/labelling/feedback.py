@@ -7,13 +7,15 @@ prediction at the time (from the prediction log when the feedback's ``request_id
 joins, else the champion's analysis now, labelled as such) and each user's correction
 of it. Then the feedback is marked ``queued`` with its task id. A text already in the
 project gets the new user's correction as another prediction on its existing task, so a
-crash between import and marking only leads to a repeat that finds the task and marks it.
+crash between import and marking only leads to a repeat that finds the task and marks it;
+queued feedback whose task is gone (deleted, a lost project) is queued again.
 
 ``pull_feedback`` exports the project like the curated pull (latest annotation per task,
 offsets and labels validated, one content-hashed snapshot) into
 ``<state_dir>/labels/feedback/``, which the ``feedback`` data source reads, and marks the
 feedback behind every reviewed task ``reviewed``. The snapshot is written before the
-store is touched, so a reviewed label is never acknowledged without being on disk.
+store is touched, so a reviewed label is never acknowledged without being on disk, and
+it keeps reviewed records whose task has since disappeared from Label Studio.
 """
 
 from __future__ import annotations
@@ -140,14 +142,26 @@ def push_feedback(client: Any, project_title: str, store: Any, log_path: Path,
     returns ``(analyzer, label)`` of the model to re-analyse with, or ``(None, None)``.
     """
     items = store.list(status="new", limit=limit)
+    queued = store.list(status="queued")
     report = {"project": project_title, "feedback": len(items), "tasks_created": 0,
-              "added_to_existing": 0, "queued": 0, "logged": 0, "re_analysed": 0,
-              "without_model": 0}
-    if not items:
+              "added_to_existing": 0, "queued": 0, "requeued": 0, "logged": 0,
+              "re_analysed": 0, "without_model": 0}
+    if not items and not queued:
         return report
     project_id, created = sync.ensure_project(client, project_title, lc.feedback_label_config())
     report |= {"project_id": project_id, "created": created}
     existing = task_ids_by_hash(client, project_id)
+    # Feedback waiting on a task that is gone (deleted, a lost project): queue it again.
+    # Compared by text too: Label Studio may give a new task the id of a deleted one.
+    lost = [item for item in queued
+            if existing.get(sync.text_hash(item.text)) != item.label_studio_task_id]
+    if lost:
+        log.warning("%d queued feedback item(s) lost their Label Studio task; queuing them again",
+                    len(lost))
+        items += lost
+        report["requeued"] = len(lost)
+    if not items:
+        return report
     by_text: dict[str, list[Any]] = defaultdict(list)
     for item in items:
         by_text[sync.text_hash(item.text)].append(item)
@@ -220,11 +234,11 @@ def pull_feedback(client: Any, project_title: str, store: Any, labels_dir: Path)
         log.info("no Label Studio project %r yet: no feedback was queued for review", project_title)
         return {"project": project_title, "records": 0, "newly_reviewed": 0, "conflicts": [],
                 "invalid": [], "path": None, "changed": False}
-    result = sync.pull(client, project_title, labels_dir, ORIGIN)
+    result = sync.pull(client, project_title, labels_dir, ORIGIN, keep_previous=True)
     feedback_source.load(folder=Path(labels_dir) / ORIGIN)  # readable exactly as training reads it
-    reviewed_tasks = set(result["reviewed_tasks"])
+    reviewed = result["reviewed_tasks"]  # task id -> record id ("fb-<text hash>")
     newly = [item.id for item in store.list(status="queued")
-             if item.label_studio_task_id in reviewed_tasks]
+             if reviewed.get(item.label_studio_task_id) == f"fb-{sync.text_hash(item.text)}"]
     store.mark_reviewed(newly)
     log.info("%d reviewed feedback text(s) in %s; %d feedback item(s) newly reviewed",
              result["records"], result["path"], len(newly))

@@ -383,10 +383,23 @@ def write_snapshot(folder: Path, records: Sequence[Mapping[str, Any]]) -> tuple[
     return path, changed
 
 
-def pull(client: Any, project_title: str, out_dir: Path, origin: str = "curated") -> dict[str, Any]:
+def previous_records(folder: Path) -> list[dict[str, Any]]:
+    """The records of the snapshot(s) in ``folder`` as written (none if absent)."""
+    records = []
+    for path in sorted(Path(folder).glob("*.jsonl")) if Path(folder).is_dir() else []:
+        if _SNAPSHOT.match(path.name):
+            records += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+                        if line.strip()]
+    return records
+
+
+def pull(client: Any, project_title: str, out_dir: Path, origin: str = "curated",
+         keep_previous: bool = False) -> dict[str, Any]:
     """Export the project, keep the latest annotation per task, validate and write
     ``<out_dir>/<origin>/<content hash>.jsonl``. Invalid annotations are reported and left
-    out (one bad region must not block everyone else's labels); conflicts are reported."""
+    out (one bad region must not block everyone else's labels); conflicts are reported.
+    With ``keep_previous``, records of the previous snapshot that the export no longer has
+    (a deleted task, a lost project) are kept, so acknowledged labels never vanish."""
     from mindlens.data.sources.label_studio import ORIGINS
 
     if origin not in ORIGINS:
@@ -395,21 +408,30 @@ def pull(client: Any, project_title: str, out_dir: Path, origin: str = "curated"
     if project is None:
         raise LabelStudioError(f"no Label Studio project titled {project_title!r}")
     tasks = export_tasks(client, int(_get(project, "id")))
-    records, conflicts, invalid, empty, reviewed = [], [], [], 0, []
+    records, conflicts, invalid, empty, reviewed = [], [], [], 0, {}
     for task in sorted(tasks, key=lambda t: int(t.get("id") or 0)):
         record, notes = task_record(task, origin)
         if record is not None:
             records.append(record)
-            reviewed.append(int(task.get("id") or 0))
+            reviewed[int(task.get("id") or 0)] = record["id"]
         conflicts += [notes["conflict"]] if "conflict" in notes else []
         invalid += [notes["invalid"]] if "invalid" in notes else []
         empty += "empty" in notes
-    path, changed = write_snapshot(Path(out_dir) / origin, records)
+    kept = []
+    if keep_previous:
+        exported = {r["id"] for r in records}
+        kept = [r for r in previous_records(Path(out_dir) / origin) if r.get("id") not in exported]
+        if kept:
+            log.warning("%d reviewed record(s) no longer in %r kept from the previous snapshot: %s",
+                        len(kept), project_title, [r.get("id") for r in kept][:10])
+    path, changed = write_snapshot(Path(out_dir) / origin,
+                                   records + sorted(kept, key=lambda r: str(r.get("id"))))
     for item in invalid:
         log.warning("task %s (%s) left out: %s", item["task"], item["id"], item["error"])
     return {"project": project_title, "origin": origin, "tasks": len(tasks),
-            "records": len(records), "path": str(path), "changed": changed,
-            "conflicts": conflicts, "invalid": invalid, "empty": empty, "reviewed_tasks": reviewed}
+            "records": len(records) + len(kept), "kept": len(kept), "path": str(path),
+            "changed": changed, "conflicts": conflicts, "invalid": invalid, "empty": empty,
+            "reviewed_tasks": reviewed}
 
 
 # --- sync state (for the label-sync DAG) ------------------------------------
