@@ -292,13 +292,16 @@ def registry_build_release(
     out: Annotated[Path, typer.Option(help="Release folder to write (e.g. models/v1).")],
     version: Annotated[str, typer.Option(help="Semantic version of the release.")] = "1.0.0",
     changelog: Annotated[str, typer.Option(help="One-line changelog.")] = "First production model",
+    training_command: Annotated[Optional[str], typer.Option(help="The command that trained the tagger (model card).")] = None,
+    hardware: Annotated[Optional[str], typer.Option(help="Where it was trained, e.g. '1x H100' (model card).")] = None,
 ) -> None:
     """Export a trained tagger (ONNX int8) with the document and clickbait models as a release."""
     from mindlens.release import build_release
 
     if not tagger.is_dir():
         _fail(f"no such folder: {tagger}", code=2)
-    release = build_release(_settings(), tagger, out, version=version, changelog=changelog)
+    release = build_release(_settings(), tagger, out, version=version, changelog=changelog,
+                            training_command=training_command, hardware=hardware)
     typer.echo(f"wrote {out}: {len(release['files'])} files, metrics: "
                + ", ".join(f"{k}={v:.3f}" for k, v in sorted(release["metrics"].items())
                            if k in ("val_micro_f1", "val_flc_f1", "val_si_f1", "val_tc_micro_f1")))

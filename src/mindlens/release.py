@@ -84,7 +84,8 @@ def read_release(folder: Path) -> dict[str, Any]:
 
 
 def build_release(settings: Settings, tagger_folder: Path, out: Path, *, version: str = "1.0.0",
-                  changelog: str = "First production model") -> dict[str, Any]:
+                  changelog: str = "First production model", training_command: str | None = None,
+                  hardware: str | None = None) -> dict[str, Any]:
     """Export the trained tagger to ONNX (int8), add the TF-IDF document model (and the
     TF-IDF sentence or clickbait model where the tagger lacks that head), evaluate the
     whole analyzer on validation, and write the release folder."""
@@ -118,6 +119,9 @@ def build_release(settings: Settings, tagger_folder: Path, out: Path, *, version
         analyzer.save(out, compact=True)
     write_release(out, version=version, changelog=changelog, metrics=evaluation.metrics,
                   extra={"backbone": config.backbone, "heads": config.heads,
+                         "training": {"command": training_command, "hardware": hardware,
+                                      "best_epoch": config.metrics.get("best_epoch"),
+                                      "wall_seconds": config.metrics.get("train_wall_seconds")},
                          "data_content_hash": manifest.content_hash,
                          "per_technique_f1": {k: v["f1"] for k, v in
                                               evaluation.reports["sentences"]["per_label"].items()}})

@@ -61,6 +61,9 @@ class Fragment(BaseModel):
     name: str = Field(..., examples=["Loaded language"])
     trait: str = Field(..., examples=["emotional_language"])
     confidence: float = Field(..., ge=0.0, le=1.0)
+    tc_confidence: float | None = Field(None, ge=0.0, le=1.0, description=(
+        "Second opinion: the technique classifier's probability for this technique, reading the "
+        "fragment in its sentence (null when the model has no TC head)."))
     sentence: int = Field(..., description="Index of the sentence holding the fragment.")
     evidence: list[dict] = Field(default_factory=list, description=(
         "Heuristic cues for this technique with trigger words inside the fragment."))

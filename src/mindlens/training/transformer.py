@@ -376,6 +376,7 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
 
     from mindlens.models.transformer import output_names
 
+    wall_started = time.perf_counter()
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
@@ -504,7 +505,9 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
     for key, value in thresholds.items():
         setattr(tagger.config, key, value)
     final = evaluate_heads(tagger, val, manifest, headlines["val"])
-    tagger.config.metrics = final
+    # provenance the release and its model card report (wall time includes validation)
+    tagger.config.metrics = final | {"best_epoch": best_epoch + 1,
+                                     "train_wall_seconds": time.perf_counter() - wall_started}
     tagger.save(checkpoint)
     tagger.network.cpu()
     return tagger, final | {"best_epoch": best_epoch + 1, **thresholds,
