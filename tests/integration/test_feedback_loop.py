@@ -241,4 +241,19 @@ def test_reviewed_feedback_survives_a_lost_task(label_studio_connection, tmp_pat
     task = client.tasks.get(id=store.get(second.id).label_studio_task_id)  # (ids may be reused)
     assert task.data["text"] == NOTICE and task.data["mindlens_feedback_ids"] == [second.id]
     assert feedback.push_feedback(client, project, store, no_log)["queued"] == 0  # settled
+
+    # Another user reports the same text: their correction joins its task, once.
+    third, _ = store.add(FeedbackIn(client_id="c", text=NOTICE, comment="just a notice"))
+    same = feedback.push_feedback(client, project, store, no_log)
+    assert same["added_to_existing"] == 1 and same["tasks_created"] == 0
+    task_id = store.get(third.id).label_studio_task_id
+    assert task_id == store.get(second.id).label_studio_task_id
+    task = client.tasks.get(id=task_id)
+    assert task.data["mindlens_feedback_ids"] == [second.id, third.id]
+    assert '"just a notice"' in task.data["feedback"].splitlines()[-1]
+    versions = [p.model_version for p in client.predictions.list(task=task_id)]
+    assert versions.count(f"feedback #{third.id}") == 1
+    feedback.add_to_task(client, task_id, NOTICE, [store.get(third.id)],
+                         lambda item: ([], None))  # a repeat adds nothing
+    assert len(client.predictions.list(task=task_id)) == len(versions)
     store.close()

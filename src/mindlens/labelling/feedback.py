@@ -6,7 +6,7 @@ feedback"), with two kinds of pre-annotation the reviewer starts from: the model
 prediction at the time (from the prediction log when the feedback's ``request_id``
 joins, else the champion's analysis now, labelled as such) and each user's correction
 of it. Then the feedback is marked ``queued`` with its task id. A text already in the
-project gets the new user's correction as another prediction on its existing task, so a
+project gets the new user's correction (once) and report on its existing task, so a
 crash between import and marking only leads to a repeat that finds the task and marks it;
 queued feedback whose task is gone (deleted, a lost project) is queued again.
 
@@ -133,6 +133,26 @@ def task_ids_by_hash(client: Any, project_id: int) -> dict[str, int]:
     return found
 
 
+def add_to_task(client: Any, task_id: int, text: str, items: Sequence[Any],
+                model_spans: Callable[[Any], tuple[list[Span], dict[str, Any] | None]]) -> None:
+    """Add these users' corrections (and reports) to the text's existing task; a correction
+    already there (a repeat after a crash) is not added twice."""
+    have = {sync._get(p, "model_version") for p in client.predictions.list(task=task_id)}
+    fresh = [item for item in items if f"feedback #{item.id}" not in have]
+    if not fresh:
+        return
+    for item in fresh:
+        prediction = user_prediction(text, item, model_spans(item)[0])
+        client.predictions.create(task=task_id, result=prediction["result"],
+                                  score=prediction["score"],
+                                  model_version=prediction["model_version"])
+    data = dict(sync._get(client.tasks.get(id=task_id), "data") or {})
+    ids = list(data.get(IDS_KEY) or [])
+    data[IDS_KEY] = ids + [item.id for item in fresh if item.id not in ids]
+    data[lc.FEEDBACK] = "\n".join(filter(None, [data.get(lc.FEEDBACK), summary(fresh)]))
+    client.tasks.update(id=str(task_id), data=data)
+
+
 def push_feedback(client: Any, project_title: str, store: Any, log_path: Path,
                   analyzer: Callable[[], tuple[Any, str] | tuple[None, None]] | None = None,
                   limit: int | None = None) -> dict[str, Any]:
@@ -190,13 +210,8 @@ def push_feedback(client: Any, project_title: str, store: Any, log_path: Path,
     for digest, group in by_text.items():
         text = group[0].text
         if digest in existing:  # reported again: one more correction on the same task
-            for item in group:
-                spans, _ = model_spans(item)
-                prediction = user_prediction(text, item, spans)
-                client.predictions.create(task=existing[digest], result=prediction["result"],
-                                          score=prediction["score"],
-                                          model_version=prediction["model_version"])
-                report["added_to_existing"] += 1
+            add_to_task(client, existing[digest], text, group, model_spans)
+            report["added_to_existing"] += len(group)
             continue
         predictions, seen_models = [], set()
         for item in group:
