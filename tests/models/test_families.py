@@ -63,7 +63,10 @@ def test_family_trains_its_heads(small, tmp_path: Path, family: str, metric: str
     assert metric in metrics and 0.0 <= metrics[metric] <= 1.0
     saved = TorchTagger.load(tmp_path / family / "best")
     assert saved.heads == tagger.heads
-    assert saved.config.metrics == {k: v for k, v in metrics.items() if k.startswith("val_")}
+    assert {k: v for k, v in saved.config.metrics.items() if k.startswith("val_")} == {
+        k: v for k, v in metrics.items() if k.startswith("val_")}
+    assert saved.config.metrics["best_epoch"] == metrics["best_epoch"]  # provenance for the release
+    assert saved.config.metrics["train_wall_seconds"] > 0
 
 
 def test_multitask_with_context_exports_and_serves(small, tmp_path: Path) -> None:
@@ -136,17 +139,19 @@ def test_unknown_family_and_device_are_refused() -> None:
     assert TaggerTrainConfig(family="tagger").family == "span"
 
 
-def test_shipped_v1_still_loads_and_analyzes() -> None:
+def test_shipped_v1_serves_every_head() -> None:
+    """The shipped V1 is the multitask model: fragments with TC second opinions, and the
+    title scored by its own clickbait head (the bundle carries no TF-IDF clickbait model)."""
     from mindlens.models.analyzer import Analyzer
-    from mindlens.models.transformer import FORMAT_V1, TaggerConfig
+    from mindlens.models.transformer import HEADS, TaggerConfig
 
     folder = ROOT / "models" / "v1"
-    assert TaggerConfig.load(folder / "span_model").format == FORMAT_V1
+    assert TaggerConfig.load(folder / "span_model").heads == list(HEADS)
     analyzer = Analyzer.load(folder)
-    assert analyzer.span_model.heads == ["token", "sentence"] and not analyzer.has_tc_head
+    assert analyzer.has_tc_head and analyzer.clickbait_model is None
     out = analyzer.analyze(TEXT)
-    assert out["spans"] and all("tc_confidence" not in s for s in out["spans"])
-    assert out["title"]["clickbait"] is not None  # from the TF-IDF clickbait model
+    assert out["spans"] and all(s["tc_confidence"] is not None for s in out["spans"])
+    assert out["title"]["clickbait"] is not None
     probs, _ = analyzer.tag_sentences(["They are traitors."])
     assert probs.shape == (1, len(analyzer.sentence_labels)) and np.isfinite(probs).all()
 

@@ -290,3 +290,21 @@ def test_torch_save_load_keeps_only_trained_heads(tmp_path: Path) -> None:
     assert loaded.heads == ["tc", "clickbait"] and not hasattr(loaded.network, "token_head")
     a, b = tagger.tag(SENTENCES[:2]), loaded.tag(SENTENCES[:2])
     assert [x.clickbait for x in a] == pytest.approx([x.clickbait for x in b], abs=1e-6)
+
+
+def test_tidy_spans_snaps_joins_and_drops() -> None:
+    """Fragments end on word boundaries, close pieces of one technique become one fragment
+    (not across a sentence break), lone short words go."""
+    from mindlens.models.transformer import FoundSpan, tidy_spans
+
+    text = "The expats are evil, corrupt traitors. Its the end; the end of it."
+    at = text.index
+    pieces = [FoundSpan(at("expats"), at("expats") + 2, "name_calling", 0.9),           # "ex": inside a word
+              FoundSpan(at("evil"), at("evil") + 4, "loaded_language", 0.8),
+              FoundSpan(at("traitors"), at("traitors") + 8, "loaded_language", 0.95),  # joins "evil"
+              FoundSpan(at("Its"), at("Its") + 3, "doubt", 0.9),                        # too short
+              FoundSpan(at("the end;"), at("the end;") + 7, "slogans", 0.7),
+              FoundSpan(at("the end of"), at("the end of") + 10, "slogans", 0.6)]     # ";" between
+    got = {(text[s.start:s.end], s.technique, s.confidence) for s in tidy_spans(text, pieces)}
+    assert got == {("expats", "name_calling", 0.9), ("evil, corrupt traitors", "loaded_language", 0.95),
+                   ("the end", "slogans", 0.7), ("the end of", "slogans", 0.6)}
