@@ -1,7 +1,7 @@
 """The demo in a real browser: headless Chromium driven by Playwright against ``live_server``.
 
 Uses Debian's ``/usr/bin/chromium`` (or ``MINDLENS_CHROMIUM``); never downloads a
-browser. Saves a screenshot into tmp, or to docs/demo.png with MINDLENS_UPDATE_SCREENSHOT=1.
+browser. Saves its screenshots into tmp (the README's comes from test_v1_demo_browser.py).
 """
 
 from __future__ import annotations
@@ -88,8 +88,7 @@ def test_demo_in_chromium(live_server: str, browser_context: Any, tmp_path: Path
     page.get_by_role("option", name="Opinion column").click()
     page.wait_for_selector("#ml-summary:has-text('disaster in disguise')", timeout=TIMEOUT_MS)
     _set_slider(page, 0.3)
-    out_dir = ROOT / "docs" if os.environ.get("MINDLENS_UPDATE_SCREENSHOT") == "1" else tmp_path
-    out_dir.mkdir(exist_ok=True)
+    out_dir = tmp_path  # the README's screenshot shows V1 (test_v1_demo_browser.py)
     page.screenshot(path=str(out_dir / "demo.png"), full_page=True)
 
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
