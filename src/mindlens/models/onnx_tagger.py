@@ -36,6 +36,7 @@ from mindlens.models.transformer import (
     TaggerConfig,
     input_names,
     output_names,
+    pad_windows,
     pair_windows,
     rust_tokenizer,
     set_window_truncation,
@@ -117,16 +118,7 @@ def _sample_batch(tagger: Any) -> dict[str, np.ndarray]:
     """Windows of texts of different lengths, padded: exercises the attention mask (and,
     for context models, both segments)."""
     contexts = [(_SAMPLE[1], _SAMPLE[2]), ("", _SAMPLE[0]), ("", "")] if tagger.config.context_sentences else None
-    windows = tagger._windows(_SAMPLE, contexts)
-    width = max(len(w["input_ids"]) for w in windows)
-    batch = {name: np.zeros((len(windows), width), dtype=np.int64) for name in input_names(tagger.config)}
-    for row, w in enumerate(windows):
-        n = len(w["input_ids"])
-        batch["input_ids"][row, :n] = w["input_ids"]
-        batch["attention_mask"][row, :n] = 1
-        if "token_type_ids" in batch:
-            batch["token_type_ids"][row, :n] = w["type_ids"]
-    return batch
+    return pad_windows(tagger._windows(_SAMPLE, contexts), bool(tagger.config.context_sentences))
 
 
 def _save_tokenizer(hf_tokenizer: Any, path: Path) -> None:

@@ -211,6 +211,21 @@ def tidy_spans(text: str, spans: Sequence[FoundSpan]) -> list[FoundSpan]:
     return sorted(kept, key=lambda s: (s.start, s.end, s.technique))
 
 
+def pad_windows(windows: Sequence[dict[str, Any]], with_types: bool) -> dict[str, np.ndarray]:
+    """Network inputs for a batch of windows, zero-padded to the longest (``token_type_ids``
+    only for context models, whose windows carry ``type_ids``)."""
+    width = max(len(w["input_ids"]) for w in windows)
+    names = ("input_ids", "attention_mask", "token_type_ids") if with_types else ("input_ids", "attention_mask")
+    batch = {name: np.zeros((len(windows), width), dtype=np.int64) for name in names}
+    for row, w in enumerate(windows):
+        n = len(w["input_ids"])
+        batch["input_ids"][row, :n] = w["input_ids"]
+        batch["attention_mask"][row, :n] = 1
+        if with_types:
+            batch["token_type_ids"][row, :n] = w["type_ids"]
+    return batch
+
+
 def merge_spans(spans: Sequence[FoundSpan]) -> list[FoundSpan]:
     """Join overlapping spans of one technique (from overlapping windows); keep the best confidence."""
     merged: list[FoundSpan] = []
@@ -301,18 +316,7 @@ class TaggerBase:
                                                 for name in output_names(self.heads)}
         for begin in range(0, len(order), batch_size):
             batch = [windows[i] for i in order[begin:begin + batch_size]]
-            width = max(len(w["input_ids"]) for w in batch)
-            inputs = {"input_ids": np.zeros((len(batch), width), dtype=np.int64),
-                      "attention_mask": np.zeros((len(batch), width), dtype=np.int64)}
-            if self.config.context_sentences:
-                inputs["token_type_ids"] = np.zeros((len(batch), width), dtype=np.int64)
-            for row, w in enumerate(batch):
-                n = len(w["input_ids"])
-                inputs["input_ids"][row, :n] = w["input_ids"]
-                inputs["attention_mask"][row, :n] = 1
-                if "token_type_ids" in inputs:
-                    inputs["token_type_ids"][row, :n] = w["type_ids"]
-            result = self._run(inputs)
+            result = self._run(pad_windows(batch, bool(self.config.context_sentences)))
             for row, index in enumerate(order[begin:begin + batch_size]):
                 n = len(windows[index]["input_ids"])
                 for name, values in result.items():
