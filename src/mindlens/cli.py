@@ -123,7 +123,8 @@ def data_stats(
 @app.command()
 def train(
     max_documents: Annotated[Optional[int], typer.Option(min=2, help="Prepare data from a sample of N documents per source and split first.")] = None,
-    notebook: Annotated[bool, typer.Option(help="Train through the papermill notebook (writes a report).")] = True,
+    notebook: Annotated[bool, typer.Option(help="Train through the papermill notebook (writes a report); "
+                                                "tfidf only: the neural families always run theirs.")] = True,
     register_model: Annotated[bool, typer.Option("--register/--no-register", help="Register the result (champion if better).")] = False,
     param: Annotated[Optional[list[str]], typer.Option(help="Baseline hyper-parameter override KEY=VALUE (repeatable), e.g. C=1.0.")] = None,
     model: Annotated[str, typer.Option(help="Model family: tfidf (baseline), or a transformer family: span (token + sentence heads; alias tagger), sentence, tc, clickbait, multitask (all four heads).")] = "tfidf",
@@ -177,7 +178,8 @@ def train(
         result = pipeline.train_candidate({"name": name or "tfidf", "family": "tfidf", "params": overrides},
                                           manifest["manifest_path"], settings)
     else:
-        trained = train_baseline(settings, Path(manifest["manifest_path"]), overrides=overrides)
+        trained = train_baseline(settings, Path(manifest["manifest_path"]), overrides=overrides,
+                                 run_name=name)
         result = {"run_id": trained.run_id, "model_uri": trained.model_uri, "metrics": trained.metrics}
     if register_model:
         result["registration"] = pipeline.register(result["run_id"], result["model_uri"], settings)
