@@ -23,6 +23,7 @@ def _row(run, label: str, split: str) -> dict[str, object]:  # type: ignore[no-u
         row[name] = metrics.get(f"{split}_{name}")
     for name in CURATED_METRICS:
         row[name] = metrics.get(name)
+    row["train_seconds"] = metrics.get("train_seconds")  # wall time where the run trained (CPU)
     return row
 
 
@@ -58,7 +59,7 @@ def compare_runs(settings: Settings, run_ids: list[str] | None = None, *, regist
     if frame.empty:
         return frame
     keep = [c for c in frame.columns
-            if c not in MAIN_METRICS + CURATED_METRICS or frame[c].notna().any()]
+            if c not in [*MAIN_METRICS, *CURATED_METRICS, "train_seconds"] or frame[c].notna().any()]
     return frame[keep]
 
 
@@ -78,7 +79,8 @@ def to_markdown(frame: pd.DataFrame, split: str = "val") -> str:
     for column in frame.columns:
         if column in ("model", "run"):
             continue
-        cells = [_cell(round(v) if isinstance(v, float) and column.endswith("_ms") and v == v else v)
+        whole = column.endswith(("_ms", "_seconds"))
+        cells = [_cell(round(v) if isinstance(v, float) and whole and v == v else v)
                  for v in frame[column]]
         lines.append(f"| {column} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
