@@ -39,7 +39,7 @@ def _what(release: dict[str, Any]) -> str:
     if training.get("command"):
         trained = (f" Trained with `{training['command']}`"
                    + (f" ({training['hardware']}, {training['wall_seconds'] / 60:.1f} min including "
-                      f"validation each epoch; best epoch {training.get('best_epoch', '?')})"
+                      f"validation each epoch; best epoch {int(training['best_epoch']) if training.get('best_epoch') else '?'})"
                       if training.get("wall_seconds") else "") + ".")
     return (f"one fine-tuned MiniLM-L6 encoder ({release.get('backbone')}) shared by "
             f"{listed}, exported to ONNX and quantized to int8 (one forward pass serves every head); "
