@@ -7,6 +7,7 @@ state folder (MLflow on SQLite, Airflow home), the DAGs folder, offline flags.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,6 +99,23 @@ def wait_for_http(url: str, timeout: float = 90.0, process: subprocess.Popen | N
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
+def start_server(port: int, env: dict[str, str], log: Any) -> subprocess.Popen:
+    """``mindlens serve`` on 127.0.0.1:``port`` in a subprocess: the real server tests talk to."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "mindlens.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """TERM, then KILL after 15 s: a test never leaves a server behind."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 @pytest.fixture(scope="session")
 def live_server(champion_settings: Settings) -> Iterator[str]:
     """``mindlens serve`` in a subprocess on a free loopback port; yields its base URL."""
@@ -104,20 +123,13 @@ def live_server(champion_settings: Settings) -> Iterator[str]:
     env = os.environ | {"MINDLENS_SERVING__MAX_TEXT_CHARS": "5000",
                         "MINDLENS_SERVING__ADMIN_TOKEN": "test-admin-token"}
     log = open(_STATE / "server.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mindlens.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-    )
+    process = start_server(port, env, log)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(f"{base}/healthz", process=process)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         log.close()
 
 
@@ -129,3 +141,27 @@ def label_studio_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
     with running_label_studio(tmp_path_factory.mktemp("label-studio")) as connection:
         yield connection
+
+
+# --- browser tests (tests/e2e): Debian's Chromium driven by Playwright, never a downloaded browser
+CHROMIUM = os.environ.get("MINDLENS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser_context(tmp_path: Path) -> Iterator[Any]:
+    """A fresh Chromium profile (the persistent context is Playwright's --user-data-dir)."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="pip package playwright is not installed")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium "
+                    "(or set MINDLENS_CHROMIUM)")
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
+            viewport={"width": 1200, "height": 900})
+        try:
+            yield context
+        finally:
+            context.close()

@@ -6,10 +6,7 @@ browser. Saves its screenshots into tmp (the README's comes from test_v1_demo_br
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,30 +15,9 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("MINDLENS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         "--disable-component-update", "--disable-sync"]
 TEXT = ("Every true patriot will stand with us on this. "
         "The committee will publish its report on Tuesday. Make our streets safe again!")
 TIMEOUT_MS = 30_000
-
-
-@pytest.fixture
-def browser_context(tmp_path: Path) -> Iterator[Any]:
-    """A fresh Chromium profile (the persistent context is Playwright's --user-data-dir)."""
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="pip package playwright is not installed")
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium "
-                    "(or set MINDLENS_CHROMIUM)")
-    with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
-            viewport={"width": 1200, "height": 900})
-        try:
-            yield context
-        finally:
-            context.close()
 
 
 def _fragment_count(page: Any) -> int:

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import ROOT, data_dir, free_port, wait_for_http
-from test_demo_browser import TIMEOUT_MS, _fragment_count, _set_slider, browser_context  # noqa: F401
+from conftest import ROOT, data_dir, free_port, start_server, stop_process, wait_for_http
+from test_demo_browser import TIMEOUT_MS, _fragment_count, _set_slider
 
 pytestmark = pytest.mark.slow
 
@@ -48,19 +48,13 @@ def v1_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                    check=True, capture_output=True, timeout=300)
     port = free_port()
     with open(state / "server.log", "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mindlens.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        process = start_server(port, env, log)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_for_http(f"{base}/readyz", process=process)
             yield base
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process)
 
 
 def test_v1_answers_with_every_head(v1_server: str) -> None:

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -295,19 +294,17 @@ def test_openapi_documents_feedback(client: TestClient) -> None:
 
 # --- crash safety -------------------------------------------------------------------------
 def _start_server(state_dir: Path, port: int, log_file: Path) -> subprocess.Popen:
-    from conftest import ROOT
+    from conftest import start_server
 
     env = os.environ | {"MINDLENS_STATE_DIR": str(state_dir), "MINDLENS_SERVING__RELOAD_INTERVAL_S": "0"}
     env.pop("MINDLENS_FEEDBACK__DATABASE_URL", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "mindlens.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=open(log_file, "a"), stderr=subprocess.STDOUT, cwd=ROOT)
+    return start_server(port, env, open(log_file, "a"))
 
 
 @pytest.mark.slow
 def test_acknowledged_feedback_survives_kill_9(state_dir: Path, tmp_path: Path) -> None:
     """201 means committed: SIGKILL right after the answer loses nothing."""
-    from conftest import free_port, wait_for_http
+    from conftest import free_port, stop_process, wait_for_http
 
     port, log_file = free_port(), tmp_path / "server.log"
     base = f"http://127.0.0.1:{port}"
@@ -329,12 +326,7 @@ def test_acknowledged_feedback_survives_kill_9(state_dir: Path, tmp_path: Path) 
             replay = httpx.post(f"{base}/feedback", json=_body(f"crash-{i}"), timeout=30)
             assert replay.status_code == 200 and replay.json()["id"] == ack["id"]
     finally:
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop_process(server)
     store = FeedbackStore(f"sqlite:///{state_dir / 'feedback.db'}")
     stored = [r.client_id for r in store.list() if r.client_id.startswith("crash-")]
     assert stored == [f"crash-{i}" for i in range(5)]

@@ -12,15 +12,12 @@ improvement on the reviewed feedback. Skipped when Label Studio cannot be instal
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, free_port, needs_ptc, wait_for_http
+from conftest import ROOT, free_port, needs_ptc, start_server, stop_process, wait_for_http
 
 pytestmark = [needs_ptc, pytest.mark.slow]
 
@@ -68,10 +65,7 @@ def loop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         settings = get_settings()
         db.resetdb()
         with open(state / "server.log", "w") as server_log, ThreadPoolExecutor(1) as pool:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "mindlens.cli", "serve", "--host", "127.0.0.1",
-                 "--port", str(port)],
-                env=os.environ.copy(), stdout=server_log, stderr=subprocess.STDOUT, cwd=ROOT)
+            process = start_server(port, os.environ.copy(), server_log)
             try:
                 champion = pool.submit(_champion, settings)
                 conn = request.getfixturevalue("label_studio_connection")
@@ -84,11 +78,7 @@ def loop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                 assert reload.status_code == 200 and reload.json()["version"] == "1", reload.text
                 yield {"base": base, "state": state, "settings": settings, "conn": conn}
             finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+                stop_process(process)
     reset_settings_cache()
 
 

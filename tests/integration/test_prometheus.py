@@ -23,7 +23,7 @@ import httpx
 import pytest
 import yaml
 
-from conftest import ROOT, free_port, wait_for_http
+from conftest import ROOT, free_port, stop_process, wait_for_http
 
 pytestmark = pytest.mark.slow
 
@@ -107,11 +107,7 @@ def prometheus(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> It
         wait_for_http(f"{base}/-/ready", timeout=60, process=process)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
         log.close()
 
 

@@ -2,12 +2,10 @@
 a restart; a rollback brings the old one back."""
 
 import os
-import subprocess
-import sys
 
 import httpx
 import pytest
-from conftest import ROOT, free_port, needs_ptc, wait_for_http
+from conftest import free_port, needs_ptc, start_server, stop_process, wait_for_http
 
 pytestmark = [needs_ptc, pytest.mark.slow]
 TOKEN = "redeploy-token"
@@ -30,8 +28,7 @@ def test_promote_and_rollback_reach_the_running_server(tmp_path, monkeypatch):
     env = os.environ | {"MINDLENS_STATE_DIR": str(tmp_path), "MINDLENS_SERVING__ADMIN_TOKEN": TOKEN,
                         "MINDLENS_SERVING__RELOAD_INTERVAL_S": "0"}
     log = open(tmp_path / "server.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "mindlens.cli", "serve", "--port", str(port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    server = start_server(port, env, log)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(f"{base}/healthz", process=server)
@@ -54,6 +51,5 @@ def test_promote_and_rollback_reach_the_running_server(tmp_path, monkeypatch):
         assert httpx.get(f"{base}/version").json()["model"]["version"] == "1"
         assert server.poll() is None and server.pid == pid  # the same process all along
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        stop_process(server)
         log.close()
