@@ -133,17 +133,8 @@ class Analyzer:
                   for label, p in zip(labels, row) if p >= threshold]
                  for text, row in zip(texts, probs)]
         if inference is not None and self._span_head("tc"):
-            spans = [self._with_tc(found, inference.tc_probs(i, [(s.start, s.end) for s in found]))
-                     for i, found in enumerate(spans)]
+            spans = [inference.with_tc(i, found, self.span_model.labels) for i, found in enumerate(spans)]
         return probs, spans
-
-    def _with_tc(self, spans: list[FoundSpan], probs: list[np.ndarray | None]) -> list[FoundSpan]:
-        from dataclasses import replace
-
-        labels = self.span_model.labels
-        return [span if p is None or span.technique not in labels else replace(
-            span, tc_confidence=float(p[labels.index(span.technique)]), tc_technique=labels[int(p.argmax())])
-            for span, p in zip(spans, probs)]
 
     def classify_spans(self, items: list[tuple[str, int, int]],
                        contexts: list[Context] | None = None) -> tuple[list[str], np.ndarray]:

@@ -322,7 +322,7 @@ class TaggerBase:
                 for name, values in result.items():
                     per_token = name in ("token_logits", "tc_token_logits")
                     outputs[name][index] = values[row, :n] if per_token else values[row]
-        return Inference(len(texts), windows, outputs, list(texts))
+        return Inference(list(texts), windows, outputs)
 
     def decode(self, inference: "Inference", token_threshold: float | None = None) -> list[TaggedText]:
         """Spans and sentence scores from network outputs (cheap: thresholds can be tuned
@@ -344,15 +344,8 @@ class TaggerBase:
                 p = float(sigmoid(out["clickbait_logits"][k][0]))
                 results[i].clickbait = p if results[i].clickbait is None else max(results[i].clickbait, p)
         for i, spans in found.items():
-            merged = merge_spans(spans)
-            if inference.texts is not None:
-                merged = tidy_spans(inference.texts[i], merged)
-            if "tc_token_logits" in out:
-                probs = inference.tc_probs(i, [(s.start, s.end) for s in merged])
-                merged = [s if p is None else replace(
-                    s, tc_confidence=float(p[self.labels.index(s.technique)]),
-                    tc_technique=self.labels[int(p.argmax())]) for s, p in zip(merged, probs)]
-            results[i].spans = merged
+            merged = tidy_spans(inference.texts[i], merge_spans(spans))
+            results[i].spans = inference.with_tc(i, merged, self.labels) if "tc_token_logits" in out else merged
         return results
 
     def tag(self, texts: Sequence[str], *, batch_size: int = 32, token_threshold: float | None = None,
@@ -397,11 +390,23 @@ class TaggerBase:
 class Inference:
     """Raw network outputs per window, kept so decoding can be repeated cheaply."""
 
-    n_texts: int
+    texts: list[str]  # the texts themselves (fragment clean-up reads them)
     windows: list[dict[str, Any]]
     outputs: dict[str, list[np.ndarray]]  # output name -> per window ([tokens, ...] or [...])
-    texts: list[str] | None = None  # the texts themselves (fragment clean-up needs them)
     _windows_by_text: dict[int, list[tuple[int, np.ndarray]]] | None = field(default=None, repr=False)
+
+    @property
+    def n_texts(self) -> int:
+        return len(self.texts)
+
+    def with_tc(self, text_index: int, spans: Sequence[FoundSpan], labels: Sequence[str]) -> list[FoundSpan]:
+        """The spans of one text, each with the TC head's second opinion (its probability for
+        the span's technique and its own best guess); spans it has no opinion on, or whose
+        technique it does not know, stay as they are."""
+        probs = self.tc_probs(text_index, [(s.start, s.end) for s in spans])
+        return [s if p is None or s.technique not in labels else replace(
+            s, tc_confidence=float(p[labels.index(s.technique)]), tc_technique=labels[int(p.argmax())])
+            for s, p in zip(spans, probs)]
 
     def _by_text(self) -> dict[int, list[tuple[int, np.ndarray]]]:
         """Window indices and offset arrays per text (built once per inference)."""
