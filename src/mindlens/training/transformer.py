@@ -41,7 +41,14 @@ from mindlens.data.dataset import Manifest
 from mindlens.evaluation.metrics import indicator, multilabel_report
 from mindlens.evaluation.predictions import sentence_contexts, span_sentences, tc_span_items
 from mindlens.evaluation.spans import flc_scores, tc_scores
-from mindlens.models.transformer import Context, TorchTagger, family_heads, family_name, span_tokens
+from mindlens.models.transformer import (
+    Context,
+    TorchTagger,
+    family_heads,
+    family_name,
+    pad_windows,
+    span_tokens,
+)
 
 log = logging.getLogger(__name__)
 
@@ -182,40 +189,31 @@ def _collate(examples: list[dict[str, Any]], ids: list[int], n_labels: int, with
     """Padded tensors of one batch (all examples of one kind)."""
     import torch
 
-    width = max(len(examples[i]["input_ids"]) for i in ids)
-    batch: dict[str, Any] = {"input_ids": torch.zeros((len(ids), width), dtype=torch.long),
-                             "attention_mask": torch.zeros((len(ids), width), dtype=torch.long)}
-    if with_types:
-        batch["token_type_ids"] = torch.zeros((len(ids), width), dtype=torch.long)
-    kind = examples[ids[0]]["kind"]
-    if kind == "clickbait":
+    batch: dict[str, Any] = {name: torch.from_numpy(values)  # the same padding as inference
+                             for name, values in pad_windows([examples[i] for i in ids], with_types).items()}
+    width = batch["input_ids"].shape[1]
+    if examples[ids[0]]["kind"] == "clickbait":
         batch["clickbait"] = torch.tensor([examples[i]["clickbait"] for i in ids], dtype=torch.float32)
-    else:
-        batch["token_labels"] = torch.zeros((len(ids), width, n_labels))
-        batch["valid"] = torch.zeros((len(ids), width), dtype=torch.bool)
-        batch["sentence_labels"] = torch.zeros((len(ids), n_labels))
-        rows, masks, targets = [], [], []
+        return batch
+    batch["token_labels"] = torch.zeros((len(ids), width, n_labels))
+    batch["valid"] = torch.zeros((len(ids), width), dtype=torch.bool)
+    batch["sentence_labels"] = torch.zeros((len(ids), n_labels))
+    rows, masks, targets = [], [], []
     for row, i in enumerate(ids):
         ex = examples[i]
         n = len(ex["input_ids"])
-        batch["input_ids"][row, :n] = torch.tensor(ex["input_ids"])
-        batch["attention_mask"][row, :n] = 1
-        if with_types:
-            batch["token_type_ids"][row, :n] = torch.tensor(ex["type_ids"])
-        if kind == "text":
-            batch["token_labels"][row, :n] = torch.from_numpy(ex["token_labels"])
-            batch["valid"][row, :n] = torch.from_numpy(ex["valid"])
-            batch["sentence_labels"][row] = torch.from_numpy(ex["sentence_labels"])
-            for tokens, j in ex["tc"]:
-                mask = torch.zeros(width)
-                mask[torch.from_numpy(tokens)] = 1.0
-                rows.append(row)
-                masks.append(mask)
-                targets.append(j)
-    if kind == "text":
-        batch["tc_rows"] = torch.tensor(rows, dtype=torch.long)
-        batch["tc_masks"] = torch.stack(masks) if masks else torch.zeros((0, width))
-        batch["tc_targets"] = torch.tensor(targets, dtype=torch.long)
+        batch["token_labels"][row, :n] = torch.from_numpy(ex["token_labels"])
+        batch["valid"][row, :n] = torch.from_numpy(ex["valid"])
+        batch["sentence_labels"][row] = torch.from_numpy(ex["sentence_labels"])
+        for tokens, j in ex["tc"]:
+            mask = torch.zeros(width)
+            mask[torch.from_numpy(tokens)] = 1.0
+            rows.append(row)
+            masks.append(mask)
+            targets.append(j)
+    batch["tc_rows"] = torch.tensor(rows, dtype=torch.long)
+    batch["tc_masks"] = torch.stack(masks) if masks else torch.zeros((0, width))
+    batch["tc_targets"] = torch.tensor(targets, dtype=torch.long)
     return batch
 
 
