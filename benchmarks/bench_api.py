@@ -20,9 +20,11 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-TEXT = ("The so-called experts, those globalist puppets, got it wrong again. If we do nothing, "
-        "our children will grow up in a country ruled by criminals. Every true patriot will stand "
-        "with us on this. The committee will publish its report on Tuesday. Make our streets safe again!")
+TEXT = (
+    "The so-called experts, those globalist puppets, got it wrong again. If we do nothing, "
+    "our children will grow up in a country ruled by criminals. Every true patriot will stand "
+    "with us on this. The committee will publish its report on Tuesday. Make our streets safe again!"
+)
 
 
 def _rss_mb(pid: int) -> float:
@@ -41,9 +43,13 @@ def main() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "mindlens.cli", "serve", "--port", str(port)],
-                              cwd=ROOT, env=os.environ | {"MINDLENS_SERVING__PREDICTION_LOG": "false"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mindlens.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=os.environ | {"MINDLENS_SERVING__PREDICTION_LOG": "false"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -68,11 +74,17 @@ def main() -> None:
         with ThreadPoolExecutor(args.concurrency) as pool:
             latencies = sorted(pool.map(one, range(args.requests)))
         wall = time.perf_counter() - started
-        result = {"model": model, "requests": args.requests, "concurrency": args.concurrency,
-                  "requests_per_s": args.requests / wall,
-                  "p50_ms": statistics.median(latencies),
-                  "p95_ms": latencies[int(0.95 * (len(latencies) - 1))],
-                  "rss_idle_mb": idle, "rss_after_mb": _rss_mb(server.pid), "cpus": os.cpu_count()}
+        result = {
+            "model": model,
+            "requests": args.requests,
+            "concurrency": args.concurrency,
+            "requests_per_s": args.requests / wall,
+            "p50_ms": statistics.median(latencies),
+            "p95_ms": latencies[int(0.95 * (len(latencies) - 1))],
+            "rss_idle_mb": idle,
+            "rss_after_mb": _rss_mb(server.pid),
+            "cpus": os.cpu_count(),
+        }
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -48,8 +48,10 @@ BUILTIN: list[tuple[str, list[str]]] = [
     ("But what about the crimes the other side committed last year?", ["whataboutism_strawman_red_herring"]),
     ("Unemployment rose because immigrants took all the jobs.", ["causal_oversimplification"]),
     ("Shares closed slightly higher on Tuesday after a quiet session.", []),
-    ("Freedom, freedom, freedom: they will never take our freedom, our sacred freedom!",
-     ["repetition", "loaded_language"]),
+    (
+        "Freedom, freedom, freedom: they will never take our freedom, our sacred freedom!",
+        ["repetition", "loaded_language"],
+    ),
 ]
 
 
@@ -82,14 +84,15 @@ def _percentiles(seconds: Sequence[float]) -> dict[str, float]:
     return {"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95))}
 
 
-def measure(name: str, tagger: TaggerBase, texts: list[str], batch_size: int,
-            single: int) -> tuple[dict[str, Any], np.ndarray]:
+def measure(
+    name: str, tagger: TaggerBase, texts: list[str], batch_size: int, single: int
+) -> tuple[dict[str, Any], np.ndarray]:
     """Throughput and per-batch latency over all texts, then per-text latency on ``single`` texts."""
     tagger.tag(texts[:batch_size], batch_size=batch_size)  # warm-up: allocators, thread pools
     batch_times, probs = [], []
     for begin in tqdm(range(0, len(texts), batch_size), desc=f"{name} batches", leave=False):
         start = time.perf_counter()
-        tagged = tagger.tag(texts[begin:begin + batch_size], batch_size=batch_size)
+        tagged = tagger.tag(texts[begin : begin + batch_size], batch_size=batch_size)
         batch_times.append(time.perf_counter() - start)
         probs += [t.sentence_probs for t in tagged]
     single_times = []
@@ -98,8 +101,15 @@ def measure(name: str, tagger: TaggerBase, texts: list[str], batch_size: int,
         tagger.tag([text], batch_size=1)
         single_times.append(time.perf_counter() - start)
     total = sum(batch_times)
-    return ({"texts_per_s": len(texts) / total, "seconds": total, "batch": _percentiles(batch_times),
-             "single": _percentiles(single_times) if single_times else {}}, np.vstack(probs))
+    return (
+        {
+            "texts_per_s": len(texts) / total,
+            "seconds": total,
+            "batch": _percentiles(batch_times),
+            "single": _percentiles(single_times) if single_times else {},
+        },
+        np.vstack(probs),
+    )
 
 
 def matmul_peak(size: int = 2048, repeats: int = 5, threads: int | None = None) -> float:
@@ -109,6 +119,7 @@ def matmul_peak(size: int = 2048, repeats: int = 5, threads: int | None = None) 
 
     try:
         from threadpoolctl import threadpool_limits
+
         limit: Any = threadpool_limits(threads) if threads else nullcontext()
     except ImportError:
         limit = nullcontext()
@@ -117,7 +128,7 @@ def matmul_peak(size: int = 2048, repeats: int = 5, threads: int | None = None) 
     with limit:
         a @ b  # warm-up
         best = min(_timed(lambda: a @ b) for _ in range(repeats))
-    return 2 * size ** 3 / best / 1e9
+    return 2 * size**3 / best / 1e9
 
 
 def _timed(fn: Callable[[], Any]) -> float:
@@ -138,12 +149,16 @@ def model_flops(encoder: dict[str, Any], n_labels: int, window_lengths: Sequence
     matmul_params = layers * (4 * h * h + 2 * h * inter) + 2 * h * n_labels
     lengths = np.asarray(window_lengths, dtype=np.float64)
     dense = 2.0 * matmul_params * lengths.sum()
-    attention = 4.0 * layers * h * float((lengths ** 2).sum())
-    return {"matmul_params": matmul_params, "tokens": int(lengths.sum()),
-            "flops_per_token_dense": 2 * matmul_params, "total_flops": dense + attention,
-            "method": "2*matmul_params per real token (per layer 4H^2+2HI, plus heads) "
-                      "+ 4*layers*H*n^2 attention per window of n tokens; padding excluded; "
-                      "time includes tokenisation and decoding"}
+    attention = 4.0 * layers * h * float((lengths**2).sum())
+    return {
+        "matmul_params": matmul_params,
+        "tokens": int(lengths.sum()),
+        "flops_per_token_dense": 2 * matmul_params,
+        "total_flops": dense + attention,
+        "method": "2*matmul_params per real token (per layer 4H^2+2HI, plus heads) "
+        "+ 4*layers*H*n^2 attention per window of n tokens; padding excluded; "
+        "time includes tokenisation and decoding",
+    }
 
 
 def resolve_layout(model: Path) -> tuple[Path | None, Path]:
@@ -154,8 +169,15 @@ def resolve_layout(model: Path) -> tuple[Path | None, Path]:
     return torch_dir, model / "onnx"
 
 
-def run(model: Path, n_texts: int = 256, batch_size: int = 32, single: int = 64, threads: int | None = None,
-        builtin: bool = False, peak_size: int = 2048) -> dict[str, Any]:
+def run(
+    model: Path,
+    n_texts: int = 256,
+    batch_size: int = 32,
+    single: int = 64,
+    threads: int | None = None,
+    builtin: bool = False,
+    peak_size: int = 2048,
+) -> dict[str, Any]:
     """Everything measured, as a JSON-ready dict."""
     torch_dir, onnx_dir = resolve_layout(Path(model))
     if not (onnx_dir / FP32).is_file():
@@ -172,6 +194,7 @@ def run(model: Path, n_texts: int = 256, batch_size: int = 32, single: int = 64,
 
     taggers: dict[str, Callable[[], TaggerBase]] = {}
     if torch_dir is not None:
+
         def _torch() -> TaggerBase:
             import torch
 
@@ -180,6 +203,7 @@ def run(model: Path, n_texts: int = 256, batch_size: int = 32, single: int = 64,
             if threads:
                 torch.set_num_threads(threads)
             return TorchTagger.load(torch_dir)
+
         taggers["torch"] = _torch
     taggers["onnx-fp32"] = lambda: OnnxTagger.load(onnx_dir, "fp32", threads)
     if (onnx_dir / INT8).is_file():
@@ -206,18 +230,28 @@ def run(model: Path, n_texts: int = 256, batch_size: int = 32, single: int = 64,
     lengths = [len(w["input_ids"]) for w in OnnxTagger.load(onnx_dir, "fp32")._windows(texts)]
     flops = model_flops(encoder, len(config.labels), lengths)
     peak = matmul_peak(peak_size, threads=threads)
-    for name, r in results.items():
+    for r in results.values():
         r["gflops"] = flops["total_flops"] / r["seconds"] / 1e9
         r["pct_of_peak"] = 100 * r["gflops"] / peak
     best = max(results, key=lambda k: results[k]["texts_per_s"])
     out: dict[str, Any] = {
-        "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                    "threads": threads, "matmul_peak_gflops": peak,
-                    "peak_method": f"numpy float32 {peak_size}x{peak_size} matmul, best of 5, 2n^3 FLOPs, "
-                                   f"threads={threads or 'default'}"},
-        "model": str(model), "texts": len(texts), "text_source": source, "batch_size": batch_size,
-        "labels": len(config.labels), "gold_positive_labels": int(y_true.sum()),
-        "flops": flops, "paths": results, "best_path": best,
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "threads": threads,
+            "matmul_peak_gflops": peak,
+            "peak_method": f"numpy float32 {peak_size}x{peak_size} matmul, best of 5, 2n^3 FLOPs, "
+            f"threads={threads or 'default'}",
+        },
+        "model": str(model),
+        "texts": len(texts),
+        "text_source": source,
+        "batch_size": batch_size,
+        "labels": len(config.labels),
+        "gold_positive_labels": int(y_true.sum()),
+        "flops": flops,
+        "paths": results,
+        "best_path": best,
     }
     if "onnx-int8" in results:
         delta = 100 * float(results["onnx-int8"]["micro_f1"] - results["onnx-fp32"]["micro_f1"])
@@ -228,22 +262,37 @@ def run(model: Path, n_texts: int = 256, batch_size: int = 32, single: int = 64,
 
 def markdown(result: dict[str, Any]) -> str:
     """The side-by-side table plus the notes that make it readable."""
-    lines = [("| path | texts/s | batch p50 ms | batch p95 ms | single p50 ms | single p95 ms "
-             "| micro-F1 | max Δprob vs fp32 | decisions changed vs fp32 | GFLOP/s | % of matmul peak |"),
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        (
+            "| path | texts/s | batch p50 ms | batch p95 ms | single p50 ms | single p95 ms "
+            "| micro-F1 | max Δprob vs fp32 | decisions changed vs fp32 | GFLOP/s | % of matmul peak |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, r in result["paths"].items():
         single = r["single"] or {"p50_ms": float("nan"), "p95_ms": float("nan")}
-        lines.append(f"| {name} | {r['texts_per_s']:.1f} | {r['batch']['p50_ms']:.1f} | {r['batch']['p95_ms']:.1f} "
-                     f"| {single['p50_ms']:.1f} | {single['p95_ms']:.1f} | {r['micro_f1']:.4f} "
-                     f"| {r['max_prob_diff_vs_fp32']:.1e} | {r['decisions_changed_vs_fp32']} | {r['gflops']:.1f} | {r['pct_of_peak']:.1f} |")
+        lines.append(
+            f"| {name} | {r['texts_per_s']:.1f} | {r['batch']['p50_ms']:.1f} | {r['batch']['p95_ms']:.1f} "
+            f"| {single['p50_ms']:.1f} | {single['p95_ms']:.1f} | {r['micro_f1']:.4f} "
+            f"| {r['max_prob_diff_vs_fp32']:.1e} | {r['decisions_changed_vs_fp32']} | {r['gflops']:.1f} | {r['pct_of_peak']:.1f} |"
+        )
     m = result["machine"]
-    lines += ["", (f"texts: {result['texts']} ({result['text_source']}), batch size {result['batch_size']}, "
-                  f"{result['gold_positive_labels']} gold labels"),
-              f"matmul peak: {m['matmul_peak_gflops']:.1f} GFLOP/s ({m['peak_method']})",
-              (f"model FLOPs: {result['flops']['total_flops'] / 1e9:.2f} GFLOP over {result['flops']['tokens']} "
-              f"tokens; method: {result['flops']['method']}"),
-              (f"best path: {result['best_path']} at {result['paths'][result['best_path']]['pct_of_peak']:.1f} % "
-              "of the fp32 matmul peak (int8 is counted in the same FLOPs)")]
+    lines += [
+        "",
+        (
+            f"texts: {result['texts']} ({result['text_source']}), batch size {result['batch_size']}, "
+            f"{result['gold_positive_labels']} gold labels"
+        ),
+        f"matmul peak: {m['matmul_peak_gflops']:.1f} GFLOP/s ({m['peak_method']})",
+        (
+            f"model FLOPs: {result['flops']['total_flops'] / 1e9:.2f} GFLOP over {result['flops']['tokens']} "
+            f"tokens; method: {result['flops']['method']}"
+        ),
+        (
+            f"best path: {result['best_path']} at {result['paths'][result['best_path']]['pct_of_peak']:.1f} % "
+            "of the fp32 matmul peak (int8 is counted in the same FLOPs)"
+        ),
+    ]
     if "int8_minus_fp32_f1_points" in result:
         flag = "  ** FLAG: more than 1 point **" if result["int8_f1_flag"] else ""
         lines.append(f"int8 - fp32 micro-F1: {result['int8_minus_fp32_f1_points']:+.2f} points{flag}")
@@ -261,7 +310,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--peak-size", type=int, default=2048)
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = parser.parse_args(argv)
-    result = run(args.model, args.texts, args.batch_size, args.single, args.threads, args.builtin, args.peak_size)
+    result = run(
+        args.model, args.texts, args.batch_size, args.single, args.threads, args.builtin, args.peak_size
+    )
     print(markdown(result))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

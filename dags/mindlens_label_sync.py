@@ -36,9 +36,12 @@ log = logging.getLogger(__name__)
     max_active_runs=1,
     tags=["mindlens", "labelling"],
     params={
-        "min_new_labels": Param(50, type="integer", minimum=1,
-                                description="Trigger mindlens_pipeline once this many labels "
-                                            "are new since the last trigger"),
+        "min_new_labels": Param(
+            50,
+            type="integer",
+            minimum=1,
+            description="Trigger mindlens_pipeline once this many labels are new since the last trigger",
+        ),
     },
     doc_md=__doc__,
 )
@@ -50,20 +53,26 @@ def mindlens_label_sync() -> None:
 
         conn = sync.connection_from_env()
         if not conn.configured:
-            log.info("Label Studio is not configured (MINDLENS_LABEL_STUDIO_TOKEN unset): "
-                     "nothing to sync")
+            log.info("Label Studio is not configured (MINDLENS_LABEL_STUDIO_TOKEN unset): nothing to sync")
             return {"configured": False}
         client = sync.connect(conn)
         if sync.find_project(client, conn.project) is None:
-            log.info("no Label Studio project %r yet (`mindlens labels push` creates it): "
-                     "nothing to sync", conn.project)
+            log.info(
+                "no Label Studio project %r yet (`mindlens labels push` creates it): nothing to sync",
+                conn.project,
+            )
             return {"configured": False}
         # The feedback folder belongs to the feedback-review project (pull_feedback).
         result = sync.pull(client, conn.project, default_labels_dir(), "curated")
         for conflict in result["conflicts"]:
             log.warning("annotators disagree on task %s (%s)", conflict["task"], conflict["id"])
-        return {"configured": True, "records": result["records"], "path": result["path"],
-                "conflicts": len(result["conflicts"]), "invalid": len(result["invalid"])}
+        return {
+            "configured": True,
+            "records": result["records"],
+            "path": result["path"],
+            "conflicts": len(result["conflicts"]),
+            "invalid": len(result["invalid"]),
+        }
 
     @task
     def validate_labels(pulled: dict) -> dict:
@@ -122,10 +131,14 @@ def mindlens_label_sync() -> None:
 
         result = feedback.pull_configured(get_settings())
         for conflict in result["conflicts"]:
-            log.warning("reviewers disagree on feedback task %s (%s)", conflict["task"],
-                        conflict["id"])
-        return {"configured": True, "records": result["records"], "path": result["path"],
-                "newly_reviewed": result["newly_reviewed"], "invalid": len(result["invalid"])}
+            log.warning("reviewers disagree on feedback task %s (%s)", conflict["task"], conflict["id"])
+        return {
+            "configured": True,
+            "records": result["records"],
+            "path": result["path"],
+            "newly_reviewed": result["newly_reviewed"],
+            "invalid": len(result["invalid"]),
+        }
 
     @task
     def count_new_feedback(pulled: dict) -> int:
@@ -144,11 +157,13 @@ def mindlens_label_sync() -> None:
 
         config = get_settings().retrain
         if not config.trigger_on_feedback:
-            log.info("retrain.trigger_on_feedback is off: %d new reviewed feedback text(s) wait "
-                     "for the next retrain", new)
+            log.info(
+                "retrain.trigger_on_feedback is off: %d new reviewed feedback text(s) wait "
+                "for the next retrain",
+                new,
+            )
             return False
-        log.info("%d new reviewed feedback text(s), %d needed to retrain", new,
-                 config.min_new_feedback)
+        log.info("%d new reviewed feedback text(s), %d needed to retrain", new, config.min_new_feedback)
         return new >= config.min_new_feedback
 
     @task
@@ -156,16 +171,20 @@ def mindlens_label_sync() -> None:
         from mindlens.data.sources.label_studio import default_labels_dir
         from mindlens.labelling import feedback
 
-        return feedback.mark_retrain_triggered(default_labels_dir(),
-                                               datetime.now().astimezone().isoformat())
+        return feedback.mark_retrain_triggered(default_labels_dir(), datetime.now().astimezone().isoformat())
 
-    trigger = TriggerDagRunOperator(task_id="trigger_pipeline", trigger_dag_id="mindlens_pipeline",
-                                    conf={}, skip_when_already_exists=True)
+    trigger = TriggerDagRunOperator(
+        task_id="trigger_pipeline", trigger_dag_id="mindlens_pipeline", conf={}, skip_when_already_exists=True
+    )
     enough_new_labels(count_new_labels(validate_labels(pull_annotations()))) >> trigger
     trigger >> mark_trained()
 
-    retrain = TriggerDagRunOperator(task_id="trigger_retrain", trigger_dag_id="mindlens_retrain",
-                                    conf={"reason": "label_sync"}, skip_when_already_exists=True)
+    retrain = TriggerDagRunOperator(
+        task_id="trigger_retrain",
+        trigger_dag_id="mindlens_retrain",
+        conf={"reason": "label_sync"},
+        skip_when_already_exists=True,
+    )
     enough_new_feedback(count_new_feedback(pull_feedback(push_feedback()))) >> retrain
     retrain >> mark_retrain_triggered()
 

@@ -29,10 +29,12 @@ log = logging.getLogger(__name__)
     max_active_runs=1,
     tags=["mindlens", "monitoring"],
     params={
-        "predictions_path": Param(None, type=["null", "string"],
-                                  description="A prediction log (JSON lines); empty = the API's"),
-        "reference_path": Param(None, type=["null", "string"],
-                                description="A drift_reference.json; empty = the champion's"),
+        "predictions_path": Param(
+            None, type=["null", "string"], description="A prediction log (JSON lines); empty = the API's"
+        ),
+        "reference_path": Param(
+            None, type=["null", "string"], description="A drift_reference.json; empty = the champion's"
+        ),
     },
     doc_md=__doc__,
 )
@@ -50,8 +52,11 @@ def mindlens_monitoring() -> None:
             log.info("no retraining needed: %s", report.get("reason"))
             return False
         if not report["trigger_retrain"]:
-            log.warning("retraining is due (%s); monitoring.trigger_retrain is off, so %s is not "
-                        "triggered", report["reason"], report["retrain_dag_id"])
+            log.warning(
+                "retraining is due (%s); monitoring.trigger_retrain is off, so %s is not triggered",
+                report["reason"],
+                report["retrain_dag_id"],
+            )
             return False
         log.info("retraining is due (%s): triggering %s", report["reason"], report["retrain_dag_id"])
         return True
@@ -61,7 +66,8 @@ def mindlens_monitoring() -> None:
         task_id="trigger_retrain",
         trigger_dag_id="{{ ti.xcom_pull(task_ids='drift_report')['retrain_dag_id'] }}",
         conf={"reason": "drift"},  # mindlens_retrain's param; the drift run id is in this DAG's log
-        skip_when_already_exists=True)
+        skip_when_already_exists=True,
+    )
     retrain_due(report) >> trigger
 
 

@@ -26,12 +26,18 @@ from airflow.sdk import Param, dag, get_current_context, task
     catchup=False,
     tags=["mindlens", "training"],
     params={
-        "max_documents": Param(None, type=["null", "integer"], minimum=2,
-                               description="Seeded sample of N documents per source and split "
-                                           "(quick runs); empty = all"),
-        "candidates": Param([], type="array",
-                            description='Candidates to train, e.g. [{"name": "tfidf", "family": "tfidf"}]; '
-                                        "empty = train.candidates from the config"),
+        "max_documents": Param(
+            None,
+            type=["null", "integer"],
+            minimum=2,
+            description="Seeded sample of N documents per source and split (quick runs); empty = all",
+        ),
+        "candidates": Param(
+            [],
+            type="array",
+            description='Candidates to train, e.g. [{"name": "tfidf", "family": "tfidf"}]; '
+            "empty = train.candidates from the config",
+        ),
     },
     doc_md=__doc__,
 )
@@ -53,7 +59,8 @@ def mindlens_pipeline() -> None:
         from mindlens import pipeline
 
         return pipeline.validate_data(manifest["manifest_path"]) | {
-            "manifest_path": manifest["manifest_path"]}
+            "manifest_path": manifest["manifest_path"]
+        }
 
     @task
     def profile_data(validated: dict) -> dict:

@@ -30,18 +30,29 @@ from airflow.sdk import Param, dag, get_current_context, task
     max_active_runs=1,
     tags=["mindlens", "training", "feedback"],
     params={
-        "max_documents": Param(None, type=["null", "integer"], minimum=2,
-                               description="Seeded sample of N documents per source and split "
-                                           "(quick runs); empty = all"),
-        "candidates": Param([], type="array",
-                            description='Candidates to train, e.g. [{"name": "retrain-tfidf", '
-                                        '"family": "tfidf"}]; empty = retrain.candidates'),
-        "reason": Param("manual", type="string",
-                        description="Why this retrain runs (label_sync, drift, manual); "
-                                    "recorded with the decision"),
-        "promote": Param(True, type="boolean",
-                         description="Promote the new version if it passes the gate "
-                                     "(false: register it as challenger only)"),
+        "max_documents": Param(
+            None,
+            type=["null", "integer"],
+            minimum=2,
+            description="Seeded sample of N documents per source and split (quick runs); empty = all",
+        ),
+        "candidates": Param(
+            [],
+            type="array",
+            description='Candidates to train, e.g. [{"name": "retrain-tfidf", '
+            '"family": "tfidf"}]; empty = retrain.candidates',
+        ),
+        "reason": Param(
+            "manual",
+            type="string",
+            description="Why this retrain runs (label_sync, drift, manual); recorded with the decision",
+        ),
+        "promote": Param(
+            True,
+            type="boolean",
+            description="Promote the new version if it passes the gate "
+            "(false: register it as challenger only)",
+        ),
     },
     doc_md=__doc__,
 )
@@ -74,8 +85,7 @@ def mindlens_retrain() -> None:
     def evaluate(best: dict, dataset: dict) -> dict:
         from mindlens import retrain
 
-        return retrain.evaluate(best, dataset["manifest_path"],
-                                get_current_context()["params"]["reason"])
+        return retrain.evaluate(best, dataset["manifest_path"], get_current_context()["params"]["reason"])
 
     @task
     def register(evaluation: dict) -> dict:

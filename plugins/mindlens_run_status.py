@@ -23,7 +23,7 @@ def _record(dag_run: Any, state: str) -> None:
 
         end = dag_run.end_date.timestamp() if getattr(dag_run, "end_date", None) else None
         record_run(status_path(get_settings()), dag_run.dag_id, state, dag_run.run_id, end)
-    except Exception:  # noqa: BLE001 - monitoring must never fail a DAG run
+    except Exception:
         log.exception("could not record the state of %s", dag_run.dag_id)
 
 

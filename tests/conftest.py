@@ -34,7 +34,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
 
-from mindlens.config import Settings, get_settings, reset_settings_cache  # noqa: E402
+from mindlens.config import Settings, get_settings, reset_settings_cache
 
 SMALL_SLICE = 24  # PTC articles used by tests that train
 
@@ -103,7 +103,11 @@ def start_server(port: int, env: dict[str, str], log: Any) -> subprocess.Popen:
     """``mindlens serve`` on 127.0.0.1:``port`` in a subprocess: the real server tests talk to."""
     return subprocess.Popen(
         [sys.executable, "-m", "mindlens.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
 
 
 def stop_process(process: subprocess.Popen) -> None:
@@ -120,8 +124,10 @@ def stop_process(process: subprocess.Popen) -> None:
 def live_server(champion_settings: Settings) -> Iterator[str]:
     """``mindlens serve`` in a subprocess on a free loopback port; yields its base URL."""
     port = free_port()
-    env = os.environ | {"MINDLENS_SERVING__MAX_TEXT_CHARS": "5000",
-                        "MINDLENS_SERVING__ADMIN_TOKEN": "test-admin-token"}
+    env = os.environ | {
+        "MINDLENS_SERVING__MAX_TEXT_CHARS": "5000",
+        "MINDLENS_SERVING__ADMIN_TOKEN": "test-admin-token",
+    }
     log = open(_STATE / "server.log", "w")
     process = start_server(port, env, log)
     base = f"http://127.0.0.1:{port}"
@@ -145,22 +151,30 @@ def label_studio_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 # --- browser tests (tests/e2e): Debian's Chromium driven by Playwright, never a downloaded browser
 CHROMIUM = os.environ.get("MINDLENS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
 def browser_context(tmp_path: Path) -> Iterator[Any]:
     """A fresh Chromium profile (the persistent context is Playwright's --user-data-dir)."""
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="pip package playwright is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip package playwright is not installed")
     if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium "
-                    "(or set MINDLENS_CHROMIUM)")
+        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set MINDLENS_CHROMIUM)")
     with sync_api.sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
-            viewport={"width": 1200, "height": 900})
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1200, "height": 900},
+        )
         try:
             yield context
         finally:

@@ -26,9 +26,16 @@ from mindlens.labelling.server import (
     stop_label_studio,
 )
 
-OFFLINE_MARKERS = ("NewConnectionError", "ConnectTimeout", "Network is unreachable", "ProxyError",
-                   "Temporary failure in name resolution", "No matching distribution found",
-                   "Max retries exceeded", "Could not fetch URL")
+OFFLINE_MARKERS = (
+    "NewConnectionError",
+    "ConnectTimeout",
+    "Network is unreachable",
+    "ProxyError",
+    "Temporary failure in name resolution",
+    "No matching distribution found",
+    "Max retries exceeded",
+    "Could not fetch URL",
+)
 
 
 @contextmanager
@@ -42,8 +49,7 @@ def running_label_studio(data_dir: Path, project: str = "MindLens") -> Iterator[
             pytest.skip(f"cannot install Label Studio (PyPI unreachable?): {str(err)[-300:]}")
         raise
     port, token = free_port(), secrets.token_hex(20)
-    process = start_label_studio(venv, data_dir, port, "admin@example.com", "admin-Passw0rd",
-                                 token)
+    process = start_label_studio(venv, data_dir, port, "admin@example.com", "admin-Passw0rd", token)
     try:
         yield sync.Connection(f"http://127.0.0.1:{port}", token, project)
     finally:

@@ -13,8 +13,9 @@ from contextlib import contextmanager
 
 import pytest
 
-ADMIN_URL = os.environ.get("MINDLENS_TEST_POSTGRES_URL",
-                           "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "MINDLENS_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @contextmanager
@@ -30,8 +31,10 @@ def temporary_database(prefix: str = "mindlens_test") -> Iterator[str]:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as err:
         admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {admin.url.render_as_string(hide_password=True)} "
-                    f"(set MINDLENS_TEST_POSTGRES_URL): {str(err.orig).strip().splitlines()[0]}")
+        pytest.skip(
+            f"PostgreSQL not reachable at {admin.url.render_as_string(hide_password=True)} "
+            f"(set MINDLENS_TEST_POSTGRES_URL): {str(err.orig).strip().splitlines()[0]}"
+        )
     try:
         yield admin.url.set(database=name).render_as_string(hide_password=False)
     finally:

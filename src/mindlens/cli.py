@@ -6,14 +6,17 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 from mindlens.config import get_settings
 
-app = typer.Typer(help="MindLens: find where a text tries to manipulate its reader.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="MindLens: find where a text tries to manipulate its reader.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -36,20 +39,21 @@ def _print_json(data: Any) -> None:
 
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     for noisy in ("alembic", "mlflow.store", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-data_app = typer.Typer(help="Fetch, prepare, validate and describe the datasets.",
-                       no_args_is_help=True)
+data_app = typer.Typer(help="Fetch, prepare, validate and describe the datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 
 @data_app.command("fetch")
 def data_fetch(
-    source: Annotated[Optional[list[str]], typer.Option(help="Only this source (repeatable).")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
     force: Annotated[bool, typer.Option(help="Replace local files whose checksum differs.")] = False,
 ) -> None:
     """Download the public sources (pinned, checksummed) into MINDLENS_DATA_DIR; offline,
@@ -66,7 +70,9 @@ def data_fetch(
 
 @data_app.command("prepare")
 def data_prepare(
-    max_documents: Annotated[Optional[int], typer.Option(min=2, help="A seeded sample of N documents per source and split.")] = None,
+    max_documents: Annotated[
+        int | None, typer.Option(min=2, help="A seeded sample of N documents per source and split.")
+    ] = None,
 ) -> None:
     """Build the processed dataset (Parquet tables + manifest) from every configured source."""
     from mindlens.data.sources.base import DataNotFoundError
@@ -80,8 +86,9 @@ def data_prepare(
     for source_split, n in manifest["rows"]["documents"].items():
         typer.echo(f"  {source_split:<28} {n:>6} documents")
     if manifest["near_duplicates"]:
-        typer.echo(f"  {manifest['near_duplicates']} texts appear in more than one split "
-                   "(near_duplicates.csv)")
+        typer.echo(
+            f"  {manifest['near_duplicates']} texts appear in more than one split (near_duplicates.csv)"
+        )
 
 
 def _manifest():  # type: ignore[no-untyped-def]
@@ -108,7 +115,7 @@ def data_validate() -> None:
 
 @data_app.command("stats")
 def data_stats(
-    chart: Annotated[Optional[Path], typer.Option(help="Where to write the bar chart PNG.")] = None,
+    chart: Annotated[Path | None, typer.Option(help="Where to write the bar chart PNG.")] = None,
 ) -> None:
     """Documents per source and split, labels per technique and source, and a bar chart."""
     from mindlens.data.stats import document_counts, label_chart, label_counts
@@ -122,23 +129,69 @@ def data_stats(
 
 @app.command()
 def train(
-    max_documents: Annotated[Optional[int], typer.Option(min=2, help="Prepare data from a sample of N documents per source and split first.")] = None,
-    notebook: Annotated[bool, typer.Option(help="Train through the papermill notebook (writes a report); "
-                                                "tfidf only: the neural families always run theirs.")] = True,
-    register_model: Annotated[bool, typer.Option("--register/--no-register", help="Register the result (champion if better).")] = False,
-    param: Annotated[Optional[list[str]], typer.Option(help="Baseline hyper-parameter override KEY=VALUE (repeatable), e.g. C=1.0.")] = None,
-    model: Annotated[str, typer.Option(help="Model family: tfidf (baseline), or a transformer family: span (token + sentence heads; alias tagger), sentence, tc, clickbait, multitask (all four heads).")] = "tfidf",
-    backbone: Annotated[str, typer.Option(help="transformer: encoder alias (minilm), local folder or hub id (needs a fast tokenizer).")] = "minilm",
-    epochs: Annotated[int, typer.Option(min=1, help="transformer: maximum epochs (early stopping on the family's val metric).")] = 3,
-    max_train_sentences: Annotated[Optional[int], typer.Option(min=8, help="transformer: sample of training sentences.")] = None,
-    name: Annotated[Optional[str], typer.Option(help="Run name (default: the family).")] = None,
-    source: Annotated[Optional[list[str]], typer.Option(help="Span-labelled source to train on (repeatable; default: config), e.g. ptc and curated.")] = None,
-    device: Annotated[str, typer.Option(help="transformer: auto (cuda when available), cpu or cuda.")] = "auto",
-    bf16: Annotated[bool, typer.Option("--bf16/--no-bf16", help="transformer: bf16 autocast on cuda.")] = False,
+    max_documents: Annotated[
+        int | None,
+        typer.Option(min=2, help="Prepare data from a sample of N documents per source and split first."),
+    ] = None,
+    notebook: Annotated[
+        bool,
+        typer.Option(
+            help="Train through the papermill notebook (writes a report); "
+            "tfidf only: the neural families always run theirs."
+        ),
+    ] = True,
+    register_model: Annotated[
+        bool, typer.Option("--register/--no-register", help="Register the result (champion if better).")
+    ] = False,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(help="Baseline hyper-parameter override KEY=VALUE (repeatable), e.g. C=1.0."),
+    ] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            help="Model family: tfidf (baseline), or a transformer family: span (token + sentence heads; alias tagger), sentence, tc, clickbait, multitask (all four heads)."
+        ),
+    ] = "tfidf",
+    backbone: Annotated[
+        str,
+        typer.Option(
+            help="transformer: encoder alias (minilm), local folder or hub id (needs a fast tokenizer)."
+        ),
+    ] = "minilm",
+    epochs: Annotated[
+        int,
+        typer.Option(min=1, help="transformer: maximum epochs (early stopping on the family's val metric)."),
+    ] = 3,
+    max_train_sentences: Annotated[
+        int | None, typer.Option(min=8, help="transformer: sample of training sentences.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Run name (default: the family).")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Span-labelled source to train on (repeatable; default: config), e.g. ptc and curated."
+        ),
+    ] = None,
+    device: Annotated[
+        str, typer.Option(help="transformer: auto (cuda when available), cpu or cuda.")
+    ] = "auto",
+    bf16: Annotated[
+        bool, typer.Option("--bf16/--no-bf16", help="transformer: bf16 autocast on cuda.")
+    ] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="transformer: sentences per batch.")] = 16,
-    learning_rate: Annotated[float, typer.Option(min=0.0, help="transformer: encoder learning rate (heads: head_learning_rate).")] = 5e-5,
-    context_sentences: Annotated[int, typer.Option(min=0, max=1, help="transformer: 1 reads each sentence with its previous and next sentence.")] = 0,
-    max_clickbait_headlines: Annotated[Optional[int], typer.Option(min=8, help="clickbait/multitask: sample of training headlines.")] = None,
+    learning_rate: Annotated[
+        float, typer.Option(min=0.0, help="transformer: encoder learning rate (heads: head_learning_rate).")
+    ] = 5e-5,
+    context_sentences: Annotated[
+        int,
+        typer.Option(
+            min=0, max=1, help="transformer: 1 reads each sentence with its previous and next sentence."
+        ),
+    ] = 0,
+    max_clickbait_headlines: Annotated[
+        int | None, typer.Option(min=8, help="clickbait/multitask: sample of training headlines.")
+    ] = None,
     max_length: Annotated[int, typer.Option(min=16, help="transformer: tokens per window.")] = 128,
 ) -> None:
     """Train a model family and log it to MLflow (prepares the data first if needed)."""
@@ -159,14 +212,24 @@ def train(
         except DataNotFoundError as err:
             _fail(str(err))
     else:
-        typer.echo(f"using the processed dataset at {manifest_path} (`mindlens data prepare` rebuilds it)",
-                   err=True)
+        typer.echo(
+            f"using the processed dataset at {manifest_path} (`mindlens data prepare` rebuilds it)", err=True
+        )
         manifest = {"manifest_path": str(manifest_path)}
     if model != "tfidf":
-        config = {"backbone": backbone, "epochs": epochs, "max_train_sentences": max_train_sentences,
-                  "sources": source, "device": device, "bf16": bf16, "batch_size": batch_size,
-                  "learning_rate": learning_rate, "context_sentences": context_sentences,
-                  "max_clickbait_headlines": max_clickbait_headlines, "max_length": max_length}
+        config = {
+            "backbone": backbone,
+            "epochs": epochs,
+            "max_train_sentences": max_train_sentences,
+            "sources": source,
+            "device": device,
+            "bf16": bf16,
+            "batch_size": batch_size,
+            "learning_rate": learning_rate,
+            "context_sentences": context_sentences,
+            "max_clickbait_headlines": max_clickbait_headlines,
+            "max_length": max_length,
+        }
         candidate = {"name": name or model, "family": model, "params": config}
         result = pipeline.train_candidate(candidate, manifest["manifest_path"], settings)
         if register_model:
@@ -175,11 +238,15 @@ def train(
         return
     overrides = _overrides(param or []) | ({"sources": source} if source else {})
     if notebook:
-        result = pipeline.train_candidate({"name": name or "tfidf", "family": "tfidf", "params": overrides},
-                                          manifest["manifest_path"], settings)
+        result = pipeline.train_candidate(
+            {"name": name or "tfidf", "family": "tfidf", "params": overrides},
+            manifest["manifest_path"],
+            settings,
+        )
     else:
-        trained = train_baseline(settings, Path(manifest["manifest_path"]), overrides=overrides,
-                                 run_name=name)
+        trained = train_baseline(
+            settings, Path(manifest["manifest_path"]), overrides=overrides, run_name=name
+        )
         result = {"run_id": trained.run_id, "model_uri": trained.model_uri, "metrics": trained.metrics}
     if register_model:
         result["registration"] = pipeline.register(result["run_id"], result["model_uri"], settings)
@@ -220,7 +287,9 @@ app.add_typer(registry_app, name="registry")
 
 @registry_app.command("bootstrap")
 def registry_bootstrap(
-    release: Annotated[Optional[Path], typer.Option(help="Release folder (default: the shipped models/v1).")] = None,
+    release: Annotated[
+        Path | None, typer.Option(help="Release folder (default: the shipped models/v1).")
+    ] = None,
 ) -> None:
     """Register the shipped release as the champion when the registry has none."""
     from mindlens.registry import NoChampionError, champion_info
@@ -251,8 +320,10 @@ def registry_list() -> None:
         aliases = ",".join(row["aliases"]) or "-"
         metric = {k: v for k, v in row.items() if k.startswith("val_")}
         shown = ", ".join(f"{k}={v:.4f}" for k, v in metric.items() if v is not None)
-        typer.echo(f"v{row['version']:<4} {aliases:<12} {row['semver'] or '-':<10} {shown}  "
-                   f"{row['changelog'] or ''}".rstrip())
+        typer.echo(
+            f"v{row['version']:<4} {aliases:<12} {row['semver'] or '-':<10} {shown}  "
+            f"{row['changelog'] or ''}".rstrip()
+        )
 
 
 def _after_alias_change(result: dict[str, Any]) -> None:
@@ -264,7 +335,7 @@ def _after_alias_change(result: dict[str, Any]) -> None:
 @registry_app.command("promote")
 def registry_promote(
     version: Annotated[str, typer.Argument(help="Registered version number, e.g. 3.")],
-    alias: Annotated[Optional[str], typer.Option(help="Alias to move (default: champion).")] = None,
+    alias: Annotated[str | None, typer.Option(help="Alias to move (default: champion).")] = None,
 ) -> None:
     """Point the champion (or another alias) at a version and tell the running API to reload."""
     from mindlens.registry import promote
@@ -277,7 +348,7 @@ def registry_promote(
 
 @registry_app.command("rollback")
 def registry_rollback(
-    alias: Annotated[Optional[str], typer.Option(help="Alias to roll back (default: champion).")] = None,
+    alias: Annotated[str | None, typer.Option(help="Alias to roll back (default: champion).")] = None,
 ) -> None:
     """Return the champion to the version it replaced, and tell the running API to reload."""
     from mindlens.registry import rollback
@@ -290,28 +361,51 @@ def registry_rollback(
 
 @registry_app.command("build-release")
 def registry_build_release(
-    tagger: Annotated[Path, typer.Option(help="Trained PyTorch tagger folder (`torch/best` of `mindlens train --model span|multitask|...`).")],
+    tagger: Annotated[
+        Path,
+        typer.Option(
+            help="Trained PyTorch tagger folder (`torch/best` of `mindlens train --model span|multitask|...`)."
+        ),
+    ],
     out: Annotated[Path, typer.Option(help="Release folder to write (e.g. models/v1).")],
     version: Annotated[str, typer.Option(help="Semantic version of the release.")] = "1.0.0",
     changelog: Annotated[str, typer.Option(help="One-line changelog.")] = "First production model",
-    training_command: Annotated[Optional[str], typer.Option(help="The command that trained the tagger (model card).")] = None,
-    hardware: Annotated[Optional[str], typer.Option(help="Where it was trained, e.g. '1x H100' (model card).")] = None,
+    training_command: Annotated[
+        str | None, typer.Option(help="The command that trained the tagger (model card).")
+    ] = None,
+    hardware: Annotated[
+        str | None, typer.Option(help="Where it was trained, e.g. '1x H100' (model card).")
+    ] = None,
 ) -> None:
     """Export a trained tagger (ONNX int8) with the document and clickbait models as a release."""
     from mindlens.release import build_release
 
     if not tagger.is_dir():
         _fail(f"no such folder: {tagger}", code=2)
-    release = build_release(_settings(), tagger, out, version=version, changelog=changelog,
-                            training_command=training_command, hardware=hardware)
-    typer.echo(f"wrote {out}: {len(release['files'])} files, metrics: "
-               + ", ".join(f"{k}={v:.3f}" for k, v in sorted(release["metrics"].items())
-                           if k in ("val_micro_f1", "val_flc_f1", "val_si_f1", "val_tc_micro_f1")))
+    release = build_release(
+        _settings(),
+        tagger,
+        out,
+        version=version,
+        changelog=changelog,
+        training_command=training_command,
+        hardware=hardware,
+    )
+    typer.echo(
+        f"wrote {out}: {len(release['files'])} files, metrics: "
+        + ", ".join(
+            f"{k}={v:.3f}"
+            for k, v in sorted(release["metrics"].items())
+            if k in ("val_micro_f1", "val_flc_f1", "val_si_f1", "val_tc_micro_f1")
+        )
+    )
 
 
 @registry_app.command("model-card")
 def registry_model_card(
-    release: Annotated[Optional[Path], typer.Option(help="Release folder (default: the shipped models/v1).")] = None,
+    release: Annotated[
+        Path | None, typer.Option(help="Release folder (default: the shipped models/v1).")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Where to write the card.")] = Path("MODEL_CARD.md"),
 ) -> None:
     """Write the model card of a release from its release.json."""
@@ -349,12 +443,19 @@ def register(run_id: Annotated[str, typer.Argument(help="MLflow run id of a trai
 
 @app.command()
 def evaluate(
-    model_uri: Annotated[Optional[str], typer.Option(help="MLflow model URI (runs:/ID/analyzer, models:/NAME/3); default the champion.")] = None,
+    model_uri: Annotated[
+        str | None,
+        typer.Option(help="MLflow model URI (runs:/ID/analyzer, models:/NAME/3); default the champion."),
+    ] = None,
     split: Annotated[str, typer.Option(help="Split of the processed dataset to score.")] = "val",
-    report: Annotated[bool, typer.Option(help="Also execute the evaluate and error-analysis notebooks.")] = True,
-    task: Annotated[Optional[str], typer.Option(help="Score an official PTC file instead: si, tc or flc.")] = None,
-    gold: Annotated[Optional[Path], typer.Option(help="With --task: gold labels file.")] = None,
-    pred: Annotated[Optional[Path], typer.Option(help="With --task: predictions file.")] = None,
+    report: Annotated[
+        bool, typer.Option(help="Also execute the evaluate and error-analysis notebooks.")
+    ] = True,
+    task: Annotated[
+        str | None, typer.Option(help="Score an official PTC file instead: si, tc or flc.")
+    ] = None,
+    gold: Annotated[Path | None, typer.Option(help="With --task: gold labels file.")] = None,
+    pred: Annotated[Path | None, typer.Option(help="With --task: predictions file.")] = None,
 ) -> None:
     """Score a model on every task of the processed dataset (or score a PTC predictions file)."""
     if task is not None or gold is not None or pred is not None:
@@ -410,8 +511,10 @@ def predict_ptc(
     articles: Annotated[Path, typer.Option(help="Folder of article<ID>.txt files.")],
     task: Annotated[str, typer.Option(help="si, tc or flc.")],
     out: Annotated[Path, typer.Option(help="Where to write the predictions.")],
-    template: Annotated[Optional[Path], typer.Option(help="For tc: the spans to classify (second column ?).")] = None,
-    model_uri: Annotated[Optional[str], typer.Option(help="MLflow model URI; default the champion.")] = None,
+    template: Annotated[
+        Path | None, typer.Option(help="For tc: the spans to classify (second column ?).")
+    ] = None,
+    model_uri: Annotated[str | None, typer.Option(help="MLflow model URI; default the champion.")] = None,
 ) -> None:
     """Predict on PTC-style articles in the official SemEval-2020 Task 11 formats."""
     from mindlens.data.sources.ptc import iter_articles
@@ -444,12 +547,12 @@ def predict_ptc(
 
 @app.command()
 def compare(
-    run: Annotated[Optional[list[str]], typer.Option(help="Run id to include (repeatable).")] = None,
+    run: Annotated[list[str] | None, typer.Option(help="Run id to include (repeatable).")] = None,
     registered: Annotated[bool, typer.Option(help="Compare the registered versions instead.")] = False,
     last: Annotated[int, typer.Option(min=1, help="Without --run: the last N training runs.")] = 10,
     split: Annotated[str, typer.Option()] = "val",
-    markdown: Annotated[Optional[Path], typer.Option(help="Also write the Markdown table here.")] = None,
-    readme: Annotated[Optional[Path], typer.Option(help="Replace the comparison table in this README.")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Also write the Markdown table here.")] = None,
+    readme: Annotated[Path | None, typer.Option(help="Replace the comparison table in this README.")] = None,
 ) -> None:
     """Runs (or registered versions) side by side on the main metrics."""
     from mindlens.evaluation.compare import compare_runs, to_markdown, update_readme
@@ -468,8 +571,8 @@ def compare(
 
 @app.command()
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="Bind address (default from config).")] = None,
-    port: Annotated[Optional[int], typer.Option(min=1, max=65535, help="Port (default from config).")] = None,
+    host: Annotated[str | None, typer.Option(help="Bind address (default from config).")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default from config).")] = None,
 ) -> None:
     """Serve the API with the Gradio demo at /demo (one uvicorn process)."""
     from mindlens.serving.server import serve as run_server
@@ -503,12 +606,16 @@ def _render(result: dict[str, Any]) -> str:
 
 @app.command()
 def analyze(
-    text: Annotated[Optional[str], typer.Argument(help="Text to analyse, a file path, or - for stdin.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a readable summary.")] = False,
-    jsonl: Annotated[Optional[Path], typer.Option(help="Analyse one text per line of this file.")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="With --jsonl: write results here (default stdout).")] = None,
-    min_confidence: Annotated[Optional[float], typer.Option(min=0.0, max=1.0)] = None,
-    model_uri: Annotated[Optional[str], typer.Option(help="MLflow model URI; default the champion.")] = None,
+    text: Annotated[str | None, typer.Argument(help="Text to analyse, a file path, or - for stdin.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of a readable summary.")
+    ] = False,
+    jsonl: Annotated[Path | None, typer.Option(help="Analyse one text per line of this file.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="With --jsonl: write results here (default stdout).")
+    ] = None,
+    min_confidence: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    model_uri: Annotated[str | None, typer.Option(help="MLflow model URI; default the champion.")] = None,
 ) -> None:
     """Analyse text with the registry champion (or any model URI)."""
     from tqdm import tqdm
@@ -546,9 +653,15 @@ def analyze(
 
 @app.command()
 def pipeline(
-    max_documents: Annotated[Optional[int], typer.Option(min=2, help="Use a sample of N documents per source and split.")] = None,
-    if_no_champion: Annotated[bool, typer.Option(help="Skip when the registry already has a champion.")] = False,
-    once: Annotated[bool, typer.Option(help="Skip when the pipeline already succeeded in this state folder.")] = False,
+    max_documents: Annotated[
+        int | None, typer.Option(min=2, help="Use a sample of N documents per source and split.")
+    ] = None,
+    if_no_champion: Annotated[
+        bool, typer.Option(help="Skip when the registry already has a champion.")
+    ] = False,
+    once: Annotated[
+        bool, typer.Option(help="Skip when the pipeline already succeeded in this state folder.")
+    ] = False,
 ) -> None:
     """Run the Airflow DAG mindlens_pipeline once, locally (airflow dags test)."""
     from mindlens.airflow_local import run_dag_once
@@ -581,10 +694,19 @@ def pipeline(
 
 @app.command()
 def retrain(
-    max_documents: Annotated[Optional[int], typer.Option(min=2, help="Use a sample of N documents per source and split.")] = None,
-    reason: Annotated[str, typer.Option(help="Why (recorded with the decision): manual, drift, label_sync...")] = "manual",
+    max_documents: Annotated[
+        int | None, typer.Option(min=2, help="Use a sample of N documents per source and split.")
+    ] = None,
+    reason: Annotated[
+        str, typer.Option(help="Why (recorded with the decision): manual, drift, label_sync...")
+    ] = "manual",
     promote: Annotated[bool, typer.Option(help="Promote the new version if it passes the gate.")] = True,
-    airflow_dag: Annotated[bool, typer.Option("--airflow", help="Run the mindlens_retrain DAG (airflow dags test) instead of in this process.")] = False,
+    airflow_dag: Annotated[
+        bool,
+        typer.Option(
+            "--airflow", help="Run the mindlens_retrain DAG (airflow dags test) instead of in this process."
+        ),
+    ] = False,
 ) -> None:
     """Retrain on the reviewed feedback: rebuild, train retrain.candidates, compare with the
     champion on the same sets, register as challenger, promote if retrain.gate passes, reload."""
@@ -595,7 +717,8 @@ def retrain(
         from mindlens.airflow_local import run_dag_once
 
         conf = {"reason": reason, "promote": promote} | (
-            {"max_documents": max_documents} if max_documents else {})
+            {"max_documents": max_documents} if max_documents else {}
+        )
         code = run_dag_once(settings, "mindlens_retrain", conf)
         if code != 0:
             _fail(f"the retrain DAG failed (exit {code}); see the task logs above", code=code)
@@ -603,14 +726,20 @@ def retrain(
     from mindlens import retrain as retrain_job
 
     try:
-        result = retrain_job.run(max_documents, reason=reason, allow_promotion=promote,
-                                 settings=settings)
+        result = retrain_job.run(max_documents, reason=reason, allow_promotion=promote, settings=settings)
     except DataNotFoundError as err:
         _fail(str(err))
     decision = result["decision"]
-    _print_json({"version": result["registration"], "decision": decision["decision"],
-                 "reasons": decision["reasons"], "promotion": result["promotion"],
-                 "redeploy": result["redeploy"], "retrain_run_id": result["run_id"]})
+    _print_json(
+        {
+            "version": result["registration"],
+            "decision": decision["decision"],
+            "reasons": decision["reasons"],
+            "promotion": result["promotion"],
+            "redeploy": result["redeploy"],
+            "retrain_run_id": result["run_id"],
+        }
+    )
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -622,15 +751,16 @@ def airflow(ctx: typer.Context) -> None:
     raise typer.Exit(run_airflow(_settings(), list(ctx.args)))
 
 
-monitoring_app = typer.Typer(help="Drift references and reports, the Grafana dashboard, plots.",
-                             no_args_is_help=True)
+monitoring_app = typer.Typer(
+    help="Drift references and reports, the Grafana dashboard, plots.", no_args_is_help=True
+)
 app.add_typer(monitoring_app, name="monitoring")
 
 
 @monitoring_app.command("reference")
 def monitoring_reference(
     folder: Annotated[Path, typer.Argument(help="An analyzer bundle folder, e.g. models/v1.")],
-    max_texts: Annotated[Optional[int], typer.Option(help="Validation texts to analyse.")] = None,
+    max_texts: Annotated[int | None, typer.Option(help="Validation texts to analyse.")] = None,
 ) -> None:
     """Write the bundle's drift_reference.json from the prepared validation split (a release
     folder's checksums are refreshed)."""
@@ -645,7 +775,7 @@ def monitoring_reference(
 
 @monitoring_app.command("drift")
 def monitoring_drift(
-    limit: Annotated[Optional[int], typer.Option(help="Latest prediction-log lines to read.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Latest prediction-log lines to read.")] = None,
 ) -> None:
     """PSI of the champion's logged predictions against its reference, and whether
     retraining is due (what the mindlens_monitoring DAG reports)."""
@@ -658,7 +788,9 @@ def monitoring_drift(
 
     settings = _settings()
     reference, info = champion_reference(settings)
-    entries = read_predictions(predictions_path(settings), limit or settings.monitoring.report_max_predictions)
+    entries = read_predictions(
+        predictions_path(settings), limit or settings.monitoring.report_max_predictions
+    )
     report = drift_report(settings, reference, entries, info["version"])
     report.pop("shares")
     _print_json(report | {"model": info})

@@ -42,8 +42,7 @@ class DataSettings(BaseModel):
     seed: int = 13
     val_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     max_documents: int | None = Field(None, ge=2)
-    sources: list[str] = ["ptc", "semeval2021", "clickbait", "logic", "curated", "label_studio",
-                          "feedback"]
+    sources: list[str] = ["ptc", "semeval2021", "clickbait", "logic", "curated", "label_studio", "feedback"]
 
 
 class BaselineSettings(BaseModel):
@@ -88,21 +87,31 @@ class TrainSettings(BaseModel):
 class GateSettings(BaseModel):
     """When a retrained candidate may replace the champion (both scored on the same sets)."""
 
-    tolerance: float = Field(0.01, ge=0)    # largest allowed drop on any gate metric (absolute)
-    metrics: list[str] = ["val_micro_f1", "val_macro_f1", "val_slc_f1", "val_si_f1",
-                          "val_tc_micro_f1", "val_flc_f1", "val_semeval2021_micro_f1",
-                          "val_logic_micro_f1", "val_clickbait_f1", "curated_test_micro_f1"]
+    tolerance: float = Field(0.01, ge=0)  # largest allowed drop on any gate metric (absolute)
+    metrics: list[str] = [
+        "val_micro_f1",
+        "val_macro_f1",
+        "val_slc_f1",
+        "val_si_f1",
+        "val_tc_micro_f1",
+        "val_flc_f1",
+        "val_semeval2021_micro_f1",
+        "val_logic_micro_f1",
+        "val_clickbait_f1",
+        "curated_test_micro_f1",
+    ]
     feedback_metric: str = "feedback_agreement"  # on the reviewed feedback examples
-    require_feedback_improvement: bool = True    # candidate must beat the champion on it
+    require_feedback_improvement: bool = True  # candidate must beat the champion on it
 
 
 class RetrainSettings(BaseModel):
     """The ``mindlens_retrain`` DAG: rebuild with reviewed feedback, retrain, gate, redeploy."""
 
-    candidates: list[Candidate] = [Candidate(name="retrain-tfidf", family="tfidf",
-                                             params={"sources": ["ptc", "curated", "feedback"]})]
+    candidates: list[Candidate] = [
+        Candidate(name="retrain-tfidf", family="tfidf", params={"sources": ["ptc", "curated", "feedback"]})
+    ]
     gate: GateSettings = GateSettings()
-    trigger_on_feedback: bool = True        # mindlens_label_sync triggers a retrain ...
+    trigger_on_feedback: bool = True  # mindlens_label_sync triggers a retrain ...
     min_new_feedback: int = Field(1, ge=1)  # ... once this many reviewed feedback texts are new
 
 
@@ -115,9 +124,9 @@ class ServingSettings(BaseModel):
     max_batch_texts: int = Field(32, ge=1)
     reload_interval_s: float = Field(300, ge=0)
     min_confidence: float = Field(0.5, ge=0, le=1)
-    prediction_log: bool = True                 # JSON lines under <state_dir>/predictions/
+    prediction_log: bool = True  # JSON lines under <state_dir>/predictions/
     log_text: str = Field("hash", pattern=r"^(hash|truncate|full)$")  # what of the input to keep
-    cors_origins: list[str] = []                # browsers from these origins may call the API
+    cors_origins: list[str] = []  # browsers from these origins may call the API
 
     @property
     def url(self) -> str:
@@ -127,13 +136,13 @@ class ServingSettings(BaseModel):
 class MonitoringSettings(BaseModel):
     """Prometheus drift gauges, JSON logs and the drift-report DAG (see README, Monitoring)."""
 
-    drift_window: int = Field(200, ge=1)        # most recent texts the service compares to the reference
-    drift_min_texts: int = Field(30, ge=1)      # no drift gauge until the window holds this many
+    drift_window: int = Field(200, ge=1)  # most recent texts the service compares to the reference
+    drift_min_texts: int = Field(30, ge=1)  # no drift gauge until the window holds this many
     drift_psi_alert: float = Field(0.25, gt=0)  # PSI above this is "drifted" (alert rule and DAG)
     reference_max_texts: int = Field(300, ge=10)  # validation texts a computed reference analyses
     report_max_predictions: int = Field(5000, ge=1)  # prediction-log lines the drift report reads
     retrain_min_predictions: int = Field(100, ge=1)  # no retraining advice on fewer predictions
-    trigger_retrain: bool = False               # the monitoring DAG triggers mindlens_retrain when due
+    trigger_retrain: bool = False  # the monitoring DAG triggers mindlens_retrain when due
     retrain_dag_id: str = "mindlens_retrain"
     log_format: str = Field("json", pattern=r"^(json|text)$")  # `mindlens serve` log lines
 
@@ -141,8 +150,8 @@ class MonitoringSettings(BaseModel):
 class FeedbackSettings(BaseModel):
     """User feedback on predictions (POST /feedback, the demo's confirm/correct controls)."""
 
-    database_url: str | None = None             # default: sqlite:///<state_dir>/feedback.db
-    max_corrections: int = Field(200, ge=1)     # per feedback item (413 above)
+    database_url: str | None = None  # default: sqlite:///<state_dir>/feedback.db
+    max_corrections: int = Field(200, ge=1)  # per feedback item (413 above)
     max_comment_chars: int = Field(2000, ge=1)  # 413 above
     rate_limit_per_minute: int = Field(120, ge=0)  # POST /feedback per client address (429); 0: off
 
@@ -150,9 +159,7 @@ class FeedbackSettings(BaseModel):
 class Settings(BaseSettings):
     """Validated settings; see ``configs/default.yaml`` for the meaning of each key."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="MINDLENS_", env_nested_delimiter="__", extra="forbid"
-    )
+    model_config = SettingsConfigDict(env_prefix="MINDLENS_", env_nested_delimiter="__", extra="forbid")
 
     state_dir: Path = Path(".mindlens")
     data_dir: Path = Path("../shared/datasets")
@@ -183,7 +190,7 @@ class Settings(BaseSettings):
         return value if value.is_absolute() else (PROJECT_ROOT / value).resolve()
 
     @model_validator(mode="after")
-    def _derive(self) -> "Settings":
+    def _derive(self) -> Settings:
         if self.mlflow.tracking_uri is None:
             self.mlflow.tracking_uri = f"sqlite:///{self.state_dir / 'mlflow.db'}"
         if self.mlflow.artifact_root is None:

@@ -7,17 +7,19 @@ from typing import Any
 
 from mindlens import taxonomy
 
-MAIN = [("val_flc_f1", "FLC F1 (fragments with their technique, partial overlap)"),
-        ("val_si_f1", "SI F1 (propaganda fragments, partial overlap)"),
-        ("val_tc_micro_f1", "TC micro-F1 (technique of a given fragment)"),
-        ("val_micro_f1", "sentence techniques, micro-F1"),
-        ("val_macro_f1", "sentence techniques, macro-F1"),
-        ("val_slc_f1", "SLC F1 (sentence uses any technique)"),
-        ("val_semeval2021_micro_f1", "SemEval-2021 task 1 (memes), micro-F1"),
-        ("val_logic_micro_f1", "LOGIC fallacies, micro-F1"),
-        ("val_clickbait_accuracy", "clickbait headlines, accuracy"),
-        ("val_ece", "expected calibration error of sentence confidences (lower is better)"),
-        ("val_latency_p95_ms", "p95 latency of a full analysis per article, ms (2-core CPU)")]
+MAIN = [
+    ("val_flc_f1", "FLC F1 (fragments with their technique, partial overlap)"),
+    ("val_si_f1", "SI F1 (propaganda fragments, partial overlap)"),
+    ("val_tc_micro_f1", "TC micro-F1 (technique of a given fragment)"),
+    ("val_micro_f1", "sentence techniques, micro-F1"),
+    ("val_macro_f1", "sentence techniques, macro-F1"),
+    ("val_slc_f1", "SLC F1 (sentence uses any technique)"),
+    ("val_semeval2021_micro_f1", "SemEval-2021 task 1 (memes), micro-F1"),
+    ("val_logic_micro_f1", "LOGIC fallacies, micro-F1"),
+    ("val_clickbait_accuracy", "clickbait headlines, accuracy"),
+    ("val_ece", "expected calibration error of sentence confidences (lower is better)"),
+    ("val_latency_p95_ms", "p95 latency of a full analysis per article, ms (2-core CPU)"),
+]
 
 
 HEAD_TEXT = {
@@ -33,46 +35,62 @@ def _what(release: dict[str, Any]) -> str:
     heads = release.get("heads") or ["token", "sentence"]
     parts = [HEAD_TEXT[h] for h in heads if h in HEAD_TEXT]
     listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-    tfidf = "whole-text fallacies (memes, LOGIC)" + ("" if "clickbait" in heads else " and headline clickbait")
+    tfidf = "whole-text fallacies (memes, LOGIC)" + (
+        "" if "clickbait" in heads else " and headline clickbait"
+    )
     training = release.get("training") or {}
     trained = ""
     if training.get("command"):
-        trained = (f" Trained with `{training['command']}`"
-                   + (f" ({training['hardware']}, {training['wall_seconds'] / 60:.1f} min including "
-                      f"validation each epoch; best epoch {int(training['best_epoch']) if training.get('best_epoch') else '?'})"
-                      if training.get("wall_seconds") else "") + ".")
-    return (f"one fine-tuned MiniLM-L6 encoder ({release.get('backbone')}) shared by "
-            f"{listed}, exported to ONNX and quantized to int8 (one forward pass serves every head); "
-            f"plus a TF-IDF model for {tfidf}, and heuristic signals (sentiment, emotion lexicons, "
-            f"loaded words, superlatives, passive voice) shown as evidence.{trained}")
+        trained = (
+            f" Trained with `{training['command']}`"
+            + (
+                f" ({training['hardware']}, {training['wall_seconds'] / 60:.1f} min including "
+                f"validation each epoch; best epoch {int(training['best_epoch']) if training.get('best_epoch') else '?'})"
+                if training.get("wall_seconds")
+                else ""
+            )
+            + "."
+        )
+    return (
+        f"one fine-tuned MiniLM-L6 encoder ({release.get('backbone')}) shared by "
+        f"{listed}, exported to ONNX and quantized to int8 (one forward pass serves every head); "
+        f"plus a TF-IDF model for {tfidf}, and heuristic signals (sentiment, emotion lexicons, "
+        f"loaded words, superlatives, passive voice) shown as evidence.{trained}"
+    )
 
 
 def _hard_negatives(metrics: dict[str, float]) -> str:
     rate = metrics.get("curated_test_hard_negative_fp_rate")
     if rate is None:
         return ""
-    return (f"- **Strong but fair language is flagged**: on the curated hard negatives (emotive,\n"
-            f"  opinionated or quoted text that uses no technique) {rate:.0%} get a fragment flagged.\n"
-            f"  Raise the confidence threshold where false alarms cost more than misses.\n")
+    return (
+        f"- **Strong but fair language is flagged**: on the curated hard negatives (emotive,\n"
+        f"  opinionated or quoted text that uses no technique) {rate:.0%} get a fragment flagged.\n"
+        f"  Raise the confidence threshold where false alarms cost more than misses.\n"
+    )
 
 
 def render(release: dict[str, Any], command: str) -> str:
     metrics = release["metrics"]
     per_technique = release.get("per_technique_f1", {})
     weak = sorted((t for t, f in per_technique.items() if f < 0.1), key=lambda t: per_technique[t])
-    rows = "\n".join(f"| {label} | {metrics[key]:.0f} |" if key.endswith("_ms") else
-                     f"| {label} | {metrics[key]:.3f} |" for key, label in MAIN if key in metrics)
+    rows = "\n".join(
+        f"| {label} | {metrics[key]:.0f} |" if key.endswith("_ms") else f"| {label} | {metrics[key]:.3f} |"
+        for key, label in MAIN
+        if key in metrics
+    )
     technique_rows = "\n".join(
         f"| {taxonomy.technique(t).name} | {taxonomy.trait(taxonomy.technique(t).trait).name} | {f:.3f} |"
-        for t, f in sorted(per_technique.items(), key=lambda kv: -kv[1]))
+        for t, f in sorted(per_technique.items(), key=lambda kv: -kv[1])
+    )
     weak_names = ", ".join(taxonomy.technique(t).name for t in weak) or "none"
-    return f"""# Model card: MindLens analyzer {release['version']}
+    return f"""# Model card: MindLens analyzer {release["version"]}
 
 <!-- generated by `{command}` from models/v1/release.json; do not edit by hand -->
 
 **What it is.** A complete analyzer: {_what(release)}
-Changelog: {release['changelog']}. Created {release['created']}; taxonomy
-`{release['taxonomy_version']}`; data `{release.get('data_content_hash', '')[:12]}`.
+Changelog: {release["changelog"]}. Created {release["created"]}; taxonomy
+`{release["taxonomy_version"]}`; data `{release.get("data_content_hash", "")[:12]}`.
 
 **Intended use.** Helping readers, fact-checkers and researchers notice where an English
 news text, post or headline uses a persuasion technique, with the fragment, a confidence

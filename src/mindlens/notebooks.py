@@ -42,8 +42,9 @@ def render_html(notebook: Path) -> Path:
     return html
 
 
-def run_notebook(settings: Settings, name: str, parameters: dict[str, Any] | None = None,
-                 *, log_to_mlflow: bool = True) -> NotebookRun:
+def run_notebook(
+    settings: Settings, name: str, parameters: dict[str, Any] | None = None, *, log_to_mlflow: bool = True
+) -> NotebookRun:
     """Execute ``notebooks/<name>.ipynb`` with parameters into the reports folder."""
     import papermill
 
@@ -58,13 +59,20 @@ def run_notebook(settings: Settings, name: str, parameters: dict[str, Any] | Non
     params = dict(parameters or {}) | {"result_path": str(result_path)}
     log.info("executing %s -> %s", source, executed)
     try:
-        papermill.execute_notebook(str(source), str(executed), parameters=params,
-                                   kernel_name="python3", cwd=str(PROJECT_ROOT),
-                                   progress_bar=False, log_output=False)
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=params,
+            kernel_name="python3",
+            cwd=str(PROJECT_ROOT),
+            progress_bar=False,
+            log_output=False,
+        )
     except papermill.PapermillExecutionError as err:
         render_html(executed)
-        raise NotebookFailed(f"{name} failed in cell {err.cell_index}: {err.ename}: {err.evalue} "
-                             f"(executed copy: {executed})") from None
+        raise NotebookFailed(
+            f"{name} failed in cell {err.cell_index}: {err.ename}: {err.evalue} (executed copy: {executed})"
+        ) from None
     html = render_html(executed)
     result = json.loads(result_path.read_text()) if result_path.is_file() else {}
     if log_to_mlflow and result.get("run_id"):

@@ -15,9 +15,15 @@ from mindlens.config import Settings, get_settings
 log = logging.getLogger(__name__)
 
 # candidate family -> its training notebook (the transformer families share one network class)
-NOTEBOOKS = {"tfidf": "train_baseline", "span": "train_span", "tagger": "train_span",
-             "sentence": "train_sentence", "tc": "train_tc", "clickbait": "train_clickbait",
-             "multitask": "train_multitask"}
+NOTEBOOKS = {
+    "tfidf": "train_baseline",
+    "span": "train_span",
+    "tagger": "train_span",
+    "sentence": "train_sentence",
+    "tc": "train_tc",
+    "clickbait": "train_clickbait",
+    "multitask": "train_multitask",
+}
 FAMILIES = tuple(NOTEBOOKS)
 
 
@@ -39,8 +45,12 @@ def prepare_data(max_documents: int | None = None, settings: Settings | None = N
     from mindlens.data.prepare import prepare_dataset
 
     manifest = prepare_dataset(settings or get_settings(), max_documents=max_documents)
-    log.info("dataset %s hash=%s near-duplicates=%d", manifest.folder, manifest.content_hash,
-             manifest.near_duplicates)
+    log.info(
+        "dataset %s hash=%s near-duplicates=%d",
+        manifest.folder,
+        manifest.content_hash,
+        manifest.near_duplicates,
+    )
     return asdict(manifest) | {"manifest_path": f"{manifest.folder}/{MANIFEST}"}
 
 
@@ -55,8 +65,9 @@ def validate_data(manifest_path: str, settings: Settings | None = None) -> dict[
     return report.summary()
 
 
-def candidates(conf: list[dict[str, Any]] | None = None, settings: Settings | None = None
-               ) -> list[dict[str, Any]]:
+def candidates(
+    conf: list[dict[str, Any]] | None = None, settings: Settings | None = None
+) -> list[dict[str, Any]]:
     """The candidates to train: the run's conf if given, else the config's (validated)."""
     from mindlens.config import Candidate
 
@@ -68,24 +79,33 @@ def candidates(conf: list[dict[str, Any]] | None = None, settings: Settings | No
     return [c.model_dump() for c in chosen]
 
 
-def train_candidate(candidate: dict[str, Any], manifest_path: str,
-                    settings: Settings | None = None) -> dict[str, Any]:
+def train_candidate(
+    candidate: dict[str, Any], manifest_path: str, settings: Settings | None = None
+) -> dict[str, Any]:
     """Train one candidate through its family's notebook (the report is logged to its run)."""
     from mindlens.notebooks import run_notebook
 
     settings = settings or get_settings()
     family, name = candidate["family"], candidate["name"]
     if family not in NOTEBOOKS:
-        raise ValueError(f"candidate {name}: unknown family {family!r} (expected one of {', '.join(FAMILIES)})")
+        raise ValueError(
+            f"candidate {name}: unknown family {family!r} (expected one of {', '.join(FAMILIES)})"
+        )
     parameters = {"manifest_path": manifest_path, "run_name": name}
-    parameters |= ({"overrides": candidate.get("params", {})} if family == "tfidf"
-                   else {"config": candidate.get("params", {}) | {"family": family}})
+    parameters |= (
+        {"overrides": candidate.get("params", {})}
+        if family == "tfidf"
+        else {"config": candidate.get("params", {}) | {"family": family}}
+    )
     run = run_notebook(settings, NOTEBOOKS[family], parameters)
     if not run.result.get("run_id"):
         raise RuntimeError(f"candidate {name}: the notebook reported no MLflow run ({run.notebook})")
     log.info("candidate %s: MLflow run_id=%s report=%s", name, run.result["run_id"], run.html)
-    return run.result | {"candidate": name, "report_notebook": str(run.notebook),
-                         "report_html": str(run.html)}
+    return run.result | {
+        "candidate": name,
+        "report_notebook": str(run.notebook),
+        "report_html": str(run.html),
+    }
 
 
 def select(results: list[dict[str, Any]], settings: Settings | None = None) -> dict[str, Any]:
@@ -97,8 +117,12 @@ def select(results: list[dict[str, Any]], settings: Settings | None = None) -> d
     for result in results:
         latency = result["metrics"].get(f"{split}_latency_p95_ms")
         if rule.max_p95_latency_ms is not None and latency is not None and latency > rule.max_p95_latency_ms:
-            log.info("candidate %s excluded: p95 %.0f ms > %.0f ms", result["candidate"], latency,
-                     rule.max_p95_latency_ms)
+            log.info(
+                "candidate %s excluded: p95 %.0f ms > %.0f ms",
+                result["candidate"],
+                latency,
+                rule.max_p95_latency_ms,
+            )
             continue
         if metric not in result["metrics"]:
             raise ValueError(f"candidate {result['candidate']} has no metric {metric}")
@@ -106,10 +130,19 @@ def select(results: list[dict[str, Any]], settings: Settings | None = None) -> d
     if not qualified:
         raise ValueError(f"no candidate meets the selection rule ({rule.model_dump()})")
     best = max(qualified, key=lambda r: r["metrics"][metric])
-    log.info("selected %s: %s=%.4f among %s", best["candidate"], metric, best["metrics"][metric],
-             [r["candidate"] for r in results])
-    return best | {"selection": {"metric": metric, "candidates": {
-        r["candidate"]: r["metrics"].get(metric) for r in results}}}
+    log.info(
+        "selected %s: %s=%.4f among %s",
+        best["candidate"],
+        metric,
+        best["metrics"][metric],
+        [r["candidate"] for r in results],
+    )
+    return best | {
+        "selection": {
+            "metric": metric,
+            "candidates": {r["candidate"]: r["metrics"].get(metric) for r in results},
+        }
+    }
 
 
 def profile_data(manifest_path: str, settings: Settings | None = None) -> dict[str, Any]:
@@ -121,8 +154,9 @@ def profile_data(manifest_path: str, settings: Settings | None = None) -> dict[s
     return run.result | {"report_notebook": str(run.notebook), "report_html": str(run.html)}
 
 
-def evaluation_reports(model_uri: str | None, split: str = "val", run_id: str | None = None,
-                       settings: Settings | None = None) -> dict[str, dict[str, Any]]:
+def evaluation_reports(
+    model_uri: str | None, split: str = "val", run_id: str | None = None, settings: Settings | None = None
+) -> dict[str, dict[str, Any]]:
     """Execute ``evaluate.ipynb`` and ``error_analysis.ipynb`` for a model; both reports
     (and their figures) are logged to ``run_id`` (the training run) or to runs of their own."""
     from mindlens.notebooks import run_notebook
@@ -141,8 +175,13 @@ def register(run_id: str, model_uri: str, settings: Settings | None = None) -> d
     from mindlens.registry import register_if_better
 
     result = register_if_better(settings or get_settings(), run_id, model_uri)
-    log.info("MLflow run_id=%s registered as v%s promoted=%s (%s)",
-             run_id, result.version, result.promoted, result.reason)
+    log.info(
+        "MLflow run_id=%s registered as v%s promoted=%s (%s)",
+        run_id,
+        result.version,
+        result.promoted,
+        result.reason,
+    )
     return result.as_dict()
 
 

@@ -43,12 +43,28 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_release(folder: Path, *, version: str, changelog: str, metrics: dict[str, float],
-                  extra: dict[str, Any] | None = None) -> Path:
-    files = {p.relative_to(folder).as_posix(): _sha256(p)
-             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != RELEASE}
-    release = {"version": version, "changelog": changelog, "taxonomy_version": taxonomy_version(),
-               "created": time.strftime("%Y-%m-%d"), "metrics": metrics, "files": files, **(extra or {})}
+def write_release(
+    folder: Path,
+    *,
+    version: str,
+    changelog: str,
+    metrics: dict[str, float],
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    files = {
+        p.relative_to(folder).as_posix(): _sha256(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != RELEASE
+    }
+    release = {
+        "version": version,
+        "changelog": changelog,
+        "taxonomy_version": taxonomy_version(),
+        "created": time.strftime("%Y-%m-%d"),
+        "metrics": metrics,
+        "files": files,
+        **(extra or {}),
+    }
     path = folder / RELEASE
     path.write_text(json.dumps(release, indent=2, sort_keys=True) + "\n")
     return path
@@ -59,8 +75,11 @@ def refresh_release_files(folder: Path) -> Path:
     keeping version, metrics and everything else as they were."""
     path = folder / RELEASE
     release = json.loads(path.read_text())
-    release["files"] = {p.relative_to(folder).as_posix(): _sha256(p)
-                        for p in sorted(folder.rglob("*")) if p.is_file() and p.name != RELEASE}
+    release["files"] = {
+        p.relative_to(folder).as_posix(): _sha256(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != RELEASE
+    }
     path.write_text(json.dumps(release, indent=2, sort_keys=True) + "\n")
     return path
 
@@ -78,14 +97,25 @@ def read_release(folder: Path) -> dict[str, Any]:
         if _sha256(file) != expected:
             raise ReleaseError(f"{folder}: {name} does not match its sha256 in {RELEASE}")
     if release["taxonomy_version"] != taxonomy_version():
-        log.warning("release %s was built for taxonomy %s, this code has %s", release["version"],
-                    release["taxonomy_version"], taxonomy_version())
+        log.warning(
+            "release %s was built for taxonomy %s, this code has %s",
+            release["version"],
+            release["taxonomy_version"],
+            taxonomy_version(),
+        )
     return release
 
 
-def build_release(settings: Settings, tagger_folder: Path, out: Path, *, version: str = "1.0.0",
-                  changelog: str = "First production model", training_command: str | None = None,
-                  hardware: str | None = None) -> dict[str, Any]:
+def build_release(
+    settings: Settings,
+    tagger_folder: Path,
+    out: Path,
+    *,
+    version: str = "1.0.0",
+    changelog: str = "First production model",
+    training_command: str | None = None,
+    hardware: str | None = None,
+) -> dict[str, Any]:
     """Export the trained tagger to ONNX (int8), add the TF-IDF document model (and the
     TF-IDF sentence or clickbait model where the tagger lacks that head), evaluate the
     whole analyzer on validation, and write the release folder."""
@@ -102,34 +132,53 @@ def build_release(settings: Settings, tagger_folder: Path, out: Path, *, version
     with tempfile.TemporaryDirectory() as tmp:
         export_onnx(torch_tagger, Path(tmp) / "onnx", quantize=True)
         span_model = OnnxTagger.load(Path(tmp) / "onnx", variant="int8")
-        analyzer = Analyzer(None if config.has("sentence") else fit_sentence_model(manifest, settings),
-                            name=f"mindlens-{version}", span_model=span_model,
-                            min_confidence=(config.sentence_threshold if config.has("sentence")
-                                            else settings.serving.min_confidence),
-                            document_model=fit_document_model(manifest, settings, {"max_features": 20000}),
-                            clickbait_model=None if config.has("clickbait") else fit_clickbait_model(manifest, settings),
-                            metadata={"version": version, "backbone": config.backbone, "heads": config.heads,
-                                      "context_sentences": config.context_sentences,
-                                      "data_content_hash": manifest.content_hash})
+        analyzer = Analyzer(
+            None if config.has("sentence") else fit_sentence_model(manifest, settings),
+            name=f"mindlens-{version}",
+            span_model=span_model,
+            min_confidence=(
+                config.sentence_threshold if config.has("sentence") else settings.serving.min_confidence
+            ),
+            document_model=fit_document_model(manifest, settings, {"max_features": 20000}),
+            clickbait_model=None if config.has("clickbait") else fit_clickbait_model(manifest, settings),
+            metadata={
+                "version": version,
+                "backbone": config.backbone,
+                "heads": config.heads,
+                "context_sentences": config.context_sentences,
+                "data_content_hash": manifest.content_hash,
+            },
+        )
         evaluation = evaluate_analyzer(analyzer, manifest, settings, "val")
         out.mkdir(parents=True, exist_ok=True)
         for old in out.rglob("*"):
             if old.is_file():
                 old.unlink()
         analyzer.save(out, compact=True)
-    write_release(out, version=version, changelog=changelog, metrics=evaluation.metrics,
-                  extra={"backbone": config.backbone, "heads": config.heads,
-                         "training": {"command": training_command, "hardware": hardware,
-                                      "best_epoch": config.metrics.get("best_epoch"),
-                                      "wall_seconds": config.metrics.get("train_wall_seconds")},
-                         "data_content_hash": manifest.content_hash,
-                         "per_technique_f1": {k: v["f1"] for k, v in
-                                              evaluation.reports["sentences"]["per_label"].items()}})
+    write_release(
+        out,
+        version=version,
+        changelog=changelog,
+        metrics=evaluation.metrics,
+        extra={
+            "backbone": config.backbone,
+            "heads": config.heads,
+            "training": {
+                "command": training_command,
+                "hardware": hardware,
+                "best_epoch": config.metrics.get("best_epoch"),
+                "wall_seconds": config.metrics.get("train_wall_seconds"),
+            },
+            "data_content_hash": manifest.content_hash,
+            "per_technique_f1": {k: v["f1"] for k, v in evaluation.reports["sentences"]["per_label"].items()},
+        },
+    )
     return read_release(out)
 
 
-def log_release(settings: Settings, folder: Path, tags: dict[str, str] | None = None
-                ) -> tuple[str, str, dict[str, Any]]:
+def log_release(
+    settings: Settings, folder: Path, tags: dict[str, str] | None = None
+) -> tuple[str, str, dict[str, Any]]:
     """An MLflow run holding the release's metrics and its analyzer model: (run id, model URI,
     release). Logs into the active run when there is one (a training notebook's)."""
     import contextlib
@@ -144,16 +193,25 @@ def log_release(settings: Settings, folder: Path, tags: dict[str, str] | None = 
         configure_mlflow(settings)
     pyfunc_code = Path(__file__).resolve().parent / "registry" / "pyfunc_model.py"
     run_tags = {"model_family": "transformer_tagger", "semver": release["version"], **(tags or {})}
-    context = (contextlib.nullcontext(active) if active is not None
-               else mlflow.start_run(run_name=f"release-{release['version']}"))
+    context = (
+        contextlib.nullcontext(active)
+        if active is not None
+        else mlflow.start_run(run_name=f"release-{release['version']}")
+    )
     with context as run:
         mlflow.set_tags(run_tags)
         mlflow.log_metrics({k: float(v) for k, v in release["metrics"].items()})
-        mlflow.log_params({"backbone": release.get("backbone"), "taxonomy_version": release["taxonomy_version"],
-                           "data_content_hash": release.get("data_content_hash")})
+        mlflow.log_params(
+            {
+                "backbone": release.get("backbone"),
+                "taxonomy_version": release["taxonomy_version"],
+                "data_content_hash": release.get("data_content_hash"),
+            }
+        )
         mlflow.log_dict(release, "release.json")
-        info = mlflow.pyfunc.log_model(name="analyzer", python_model=str(pyfunc_code),
-                                       artifacts={"analyzer": str(folder)})
+        info = mlflow.pyfunc.log_model(
+            name="analyzer", python_model=str(pyfunc_code), artifacts={"analyzer": str(folder)}
+        )
         mlflow.set_tag("model_uri", info.model_uri)
     return run.info.run_id, info.model_uri, release
 
@@ -165,8 +223,11 @@ def register_release(settings: Settings, folder: Path = SHIPPED) -> dict[str, An
 
     run_id, model_uri, release = log_release(settings, folder, {"shipped": "true"})
     name = settings.mlflow.registered_model
-    version = mlflow.register_model(model_uri, name, tags={
-        "semver": release["version"], "changelog": release["changelog"], "run_id": run_id})
+    version = mlflow.register_model(
+        model_uri,
+        name,
+        tags={"semver": release["version"], "changelog": release["changelog"], "run_id": run_id},
+    )
     mlflow.MlflowClient().set_registered_model_alias(name, settings.mlflow.champion_alias, version.version)
     log.info("registered shipped release %s as %s v%s (champion)", release["version"], name, version.version)
     return {"name": name, "version": str(version.version), "semver": release["version"], "run_id": run_id}

@@ -48,8 +48,8 @@ def _client(settings: Settings) -> Any:
 
 # --- data and training --------------------------------------------------------------
 
-def rebuild_dataset(max_documents: int | None = None, settings: Settings | None = None
-                    ) -> dict[str, Any]:
+
+def rebuild_dataset(max_documents: int | None = None, settings: Settings | None = None) -> dict[str, Any]:
     """Rebuild the processed dataset from every configured source (reviewed feedback
     included) and run the data tests; a failed test fails the job before any training."""
     from mindlens import pipeline
@@ -60,12 +60,16 @@ def rebuild_dataset(max_documents: int | None = None, settings: Settings | None 
     documents = manifest["rows"]["documents"]
     feedback = sum(n for key, n in documents.items() if key.startswith(f"{FEEDBACK_SOURCE}/"))
     log.info("dataset %s: %d reviewed feedback document(s)", manifest["content_hash"][:12], feedback)
-    return {"manifest_path": manifest["manifest_path"], "content_hash": manifest["content_hash"],
-            "feedback_documents": feedback}
+    return {
+        "manifest_path": manifest["manifest_path"],
+        "content_hash": manifest["content_hash"],
+        "feedback_documents": feedback,
+    }
 
 
-def candidates(conf: list[dict[str, Any]] | None = None, settings: Settings | None = None
-               ) -> list[dict[str, Any]]:
+def candidates(
+    conf: list[dict[str, Any]] | None = None, settings: Settings | None = None
+) -> list[dict[str, Any]]:
     """The candidates to retrain: the run's conf if given, else ``retrain.candidates``."""
     from mindlens import pipeline
 
@@ -74,8 +78,9 @@ def candidates(conf: list[dict[str, Any]] | None = None, settings: Settings | No
     return pipeline.candidates(chosen, settings)
 
 
-def train_candidate(candidate: dict[str, Any], manifest_path: str,
-                    settings: Settings | None = None) -> dict[str, Any]:
+def train_candidate(
+    candidate: dict[str, Any], manifest_path: str, settings: Settings | None = None
+) -> dict[str, Any]:
     """One candidate through its family's notebook, exactly as the pipeline trains it."""
     from mindlens import pipeline
 
@@ -90,6 +95,7 @@ def select(results: list[dict[str, Any]], settings: Settings | None = None) -> d
 
 
 # --- evaluation ---------------------------------------------------------------------
+
 
 def feedback_metrics(analyzer: Any, manifest: Any) -> dict[str, float]:
     """Agreement with the reviewers on the reviewed feedback texts, sentence by sentence.
@@ -112,13 +118,15 @@ def feedback_metrics(analyzer: Any, manifest: Any) -> dict[str, float]:
     labels = analyzer.sentence_labels
     predicted = [{labels[j] for j in np.flatnonzero(row >= threshold)} for row in probs]
     gold = [set(g) for g in sentences["labels"]]
-    tp = sum(len(g & p) for g, p in zip(gold, predicted))
-    fp = sum(len(p - g) for g, p in zip(gold, predicted))
-    fn = sum(len(g - p) for g, p in zip(gold, predicted))
-    return {"feedback_agreement": float(np.mean([g == p for g, p in zip(gold, predicted)])),
-            "feedback_micro_f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
-            "feedback_sentences": float(len(sentences)),
-            "feedback_documents": float(sentences["document_id"].nunique())}
+    tp = sum(len(g & p) for g, p in zip(gold, predicted, strict=False))
+    fp = sum(len(p - g) for g, p in zip(gold, predicted, strict=False))
+    fn = sum(len(g - p) for g, p in zip(gold, predicted, strict=False))
+    return {
+        "feedback_agreement": float(np.mean([g == p for g, p in zip(gold, predicted, strict=False)])),
+        "feedback_micro_f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
+        "feedback_sentences": float(len(sentences)),
+        "feedback_documents": float(sentences["document_id"].nunique()),
+    }
 
 
 def score(analyzer: Any, manifest: Any, settings: Settings) -> dict[str, float]:
@@ -126,11 +134,13 @@ def score(analyzer: Any, manifest: Any, settings: Settings) -> dict[str, float]:
     from mindlens.evaluation.evaluate import evaluate_analyzer
 
     return evaluate_analyzer(analyzer, manifest, settings, "val").metrics | feedback_metrics(
-        analyzer, manifest)
+        analyzer, manifest
+    )
 
 
-def evaluate(best: dict[str, Any], manifest_path: str, reason: str = "manual",
-             settings: Settings | None = None) -> dict[str, Any]:
+def evaluate(
+    best: dict[str, Any], manifest_path: str, reason: str = "manual", settings: Settings | None = None
+) -> dict[str, Any]:
     """Score the selected candidate and the current champion on the same manifest and open
     the ``retrain`` MLflow run that records the comparison (and, later, the decision)."""
     from pathlib import Path
@@ -154,28 +164,43 @@ def evaluate(best: dict[str, Any], manifest_path: str, reason: str = "manual",
     else:
         champion = score(champion_analyzer, manifest, settings)
     configure_mlflow(settings)
-    tags = {JOB_TAG: "retrain", "retrain.reason": reason, "candidate": best["candidate"],
-            "candidate_run_id": best["run_id"], "data_content_hash": manifest.content_hash,
-            "champion_version": info.version if info else "none"}
+    tags = {
+        JOB_TAG: "retrain",
+        "retrain.reason": reason,
+        "candidate": best["candidate"],
+        "candidate_run_id": best["run_id"],
+        "data_content_hash": manifest.content_hash,
+        "champion_version": info.version if info else "none",
+    }
     with mlflow.start_run(run_name=f"retrain ({best['candidate']})", tags=tags) as run:
         mlflow.log_metrics({f"candidate.{k}": v for k, v in candidate.items()})
         if champion is not None:
             mlflow.log_metrics({f"champion.{k}": v for k, v in champion.items()})
         mlflow.log_dict({"candidate": candidate, "champion": champion}, "comparison.json")
-    log.info("candidate %s vs champion %s: %s", best["candidate"],
-             f"v{info.version}" if info else "none",
-             ", ".join(f"{k} {candidate.get(k, float('nan')):.4f}/"
-                       f"{(champion or {}).get(k, float('nan')):.4f}"
-                       for k in [*settings.retrain.gate.metrics, settings.retrain.gate.feedback_metric]))
-    return {"run_id": run.info.run_id, "reason": reason, "candidate": best["candidate"],
-            "candidate_run_id": best["run_id"], "model_uri": best["model_uri"],
-            "data_content_hash": manifest.content_hash,
-            "champion_version": info.version if info else None,
-            "champion_semver": info.semver if info else None,
-            "metrics": {"candidate": candidate, "champion": champion}}
+    log.info(
+        "candidate %s vs champion %s: %s",
+        best["candidate"],
+        f"v{info.version}" if info else "none",
+        ", ".join(
+            f"{k} {candidate.get(k, float('nan')):.4f}/{(champion or {}).get(k, float('nan')):.4f}"
+            for k in [*settings.retrain.gate.metrics, settings.retrain.gate.feedback_metric]
+        ),
+    )
+    return {
+        "run_id": run.info.run_id,
+        "reason": reason,
+        "candidate": best["candidate"],
+        "candidate_run_id": best["run_id"],
+        "model_uri": best["model_uri"],
+        "data_content_hash": manifest.content_hash,
+        "champion_version": info.version if info else None,
+        "champion_semver": info.semver if info else None,
+        "metrics": {"candidate": candidate, "champion": champion},
+    }
 
 
 # --- registration -------------------------------------------------------------------
+
 
 def register(evaluation: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
     """Register the candidate as a new version (next semantic version, changelog line)
@@ -192,9 +217,10 @@ def register(evaluation: dict[str, Any], settings: Settings | None = None) -> di
     metric = settings.train.selection_metric
     value = client.get_run(evaluation["candidate_run_id"]).data.metrics.get(metric)
     feedback = evaluation["metrics"]["candidate"].get("feedback_documents", 0)
-    changelog = (f"{evaluation['candidate']} retrained ({evaluation['reason']}) with "
-                 f"{feedback:.0f} reviewed feedback text(s)"
-                 + (f"; {metric} {value:.4f}" if value is not None else ""))
+    changelog = (
+        f"{evaluation['candidate']} retrained ({evaluation['reason']}) with "
+        f"{feedback:.0f} reviewed feedback text(s)" + (f"; {metric} {value:.4f}" if value is not None else "")
+    )
     tags = {"semver": semver, "changelog": changelog, "retrain_run_id": evaluation["run_id"]}
     if value is not None:
         tags[metric] = str(value)
@@ -204,11 +230,17 @@ def register(evaluation: dict[str, Any], settings: Settings | None = None) -> di
     client.set_tag(evaluation["run_id"], "registered_version", str(version.version))
     client.set_tag(evaluation["run_id"], "registered_semver", semver)
     log.info("registered %s v%s (%s) as %s: %s", name, version.version, semver, CHALLENGER, changelog)
-    return {"name": name, "version": str(version.version), "semver": semver, "alias": CHALLENGER,
-            "changelog": changelog}
+    return {
+        "name": name,
+        "version": str(version.version),
+        "semver": semver,
+        "alias": CHALLENGER,
+        "changelog": changelog,
+    }
 
 
 # --- the gate -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Check:
@@ -233,8 +265,9 @@ def lower_is_better(metric: str) -> bool:
     return any(metric.endswith(suffix) for suffix in _LOWER_IS_BETTER)
 
 
-def gate(candidate: Mapping[str, float], champion: Mapping[str, float] | None,
-         config: GateSettings) -> GateDecision:
+def gate(
+    candidate: Mapping[str, float], champion: Mapping[str, float] | None, config: GateSettings
+) -> GateDecision:
     """Decide whether ``candidate`` may replace ``champion`` (metrics on the same sets).
 
     Fails when a gate metric drops by more than ``tolerance`` (absolute; for a
@@ -249,30 +282,48 @@ def gate(candidate: Mapping[str, float], champion: Mapping[str, float] | None,
     for metric in config.metrics:
         new, old = candidate.get(metric), champion.get(metric)
         if old is None:
-            checks.append(Check(metric, True, new, old, f"{metric}: not measured for the champion "
-                                                        f"on this data (skipped)"))
+            checks.append(
+                Check(
+                    metric, True, new, old, f"{metric}: not measured for the champion on this data (skipped)"
+                )
+            )
             continue
         if new is None:
-            checks.append(Check(metric, False, new, old,
-                                f"{metric}: the candidate has no value (champion {old:.4f})"))
+            checks.append(
+                Check(metric, False, new, old, f"{metric}: the candidate has no value (champion {old:.4f})")
+            )
             continue
         drop = (new - old) if lower_is_better(metric) else (old - new)
         ok = drop <= config.tolerance + 1e-12
         verdict = "within" if ok else "beyond"
-        checks.append(Check(metric, ok, new, old,
-                            f"{metric}: {old:.4f} -> {new:.4f} (drop {max(drop, 0.0):.4f}, "
-                            f"{verdict} tolerance {config.tolerance:g})"))
+        checks.append(
+            Check(
+                metric,
+                ok,
+                new,
+                old,
+                f"{metric}: {old:.4f} -> {new:.4f} (drop {max(drop, 0.0):.4f}, "
+                f"{verdict} tolerance {config.tolerance:g})",
+            )
+        )
     metric = config.feedback_metric
     new, old = candidate.get(metric), champion.get(metric)
     if new is None:
-        checks.append(Check(metric, not config.require_feedback_improvement, new, old,
-                            f"{metric}: no reviewed feedback examples to measure it on"))
+        checks.append(
+            Check(
+                metric,
+                not config.require_feedback_improvement,
+                new,
+                old,
+                f"{metric}: no reviewed feedback examples to measure it on",
+            )
+        )
     else:
         # Nothing is left to improve where the champion already agrees on every example
         # (e.g. it was itself retrained on them): matching it counts.
         perfect = old is not None and old >= 1.0 and new >= 1.0
         improved = old is None or new > old or perfect
-        text = (f"{metric}: {old:.4f} -> {new:.4f}" if old is not None else f"{metric}: {new:.4f}")
+        text = f"{metric}: {old:.4f} -> {new:.4f}" if old is not None else f"{metric}: {new:.4f}"
         ok = improved or not config.require_feedback_improvement
         if perfect:
             note = "both agree on every example"
@@ -288,8 +339,9 @@ def gate(candidate: Mapping[str, float], champion: Mapping[str, float] | None,
     return GateDecision(True, ["every gate metric within tolerance", checks[-1].reason], checks)
 
 
-def decide(evaluation: dict[str, Any], registration: dict[str, Any],
-           settings: Settings | None = None) -> dict[str, Any]:
+def decide(
+    evaluation: dict[str, Any], registration: dict[str, Any], settings: Settings | None = None
+) -> dict[str, Any]:
     """Apply ``retrain.gate``; record the decision and its reasons in the task log, on the
     ``retrain`` MLflow run (tags, params, ``decision.json``) and on the version's tags."""
     settings = settings or get_settings()
@@ -297,19 +349,30 @@ def decide(evaluation: dict[str, Any], registration: dict[str, Any],
     metrics = evaluation["metrics"]
     decision = gate(metrics["candidate"], metrics["champion"], config)
     verdict = "passed" if decision.passed else "failed"
-    log.info("gate %s for v%s (%s) against champion %s:", verdict.upper(), registration["version"],
-             registration["semver"], f"v{evaluation['champion_version']}"
-             if evaluation["champion_version"] else "none")
+    log.info(
+        "gate %s for v%s (%s) against champion %s:",
+        verdict.upper(),
+        registration["version"],
+        registration["semver"],
+        f"v{evaluation['champion_version']}" if evaluation["champion_version"] else "none",
+    )
     for check in decision.checks:
         log.info("  [%s] %s", "ok" if check.ok else "FAIL", check.reason)
     for reason in decision.reasons:
         log.info("  reason: %s", reason)
-    record = {"decision": verdict, "passed": decision.passed, "reasons": decision.reasons,
-              "checks": [asdict(c) for c in decision.checks], "gate": config.model_dump(),
-              "version": registration["version"], "semver": registration["semver"],
-              "champion_version": evaluation["champion_version"],
-              "candidate": evaluation["candidate"], "reason": evaluation["reason"],
-              "run_id": evaluation["run_id"]}
+    record = {
+        "decision": verdict,
+        "passed": decision.passed,
+        "reasons": decision.reasons,
+        "checks": [asdict(c) for c in decision.checks],
+        "gate": config.model_dump(),
+        "version": registration["version"],
+        "semver": registration["semver"],
+        "champion_version": evaluation["champion_version"],
+        "candidate": evaluation["candidate"],
+        "reason": evaluation["reason"],
+        "run_id": evaluation["run_id"],
+    }
     client = _client(settings)
     run_id = evaluation["run_id"]
     client.log_text(run_id, json.dumps(record, indent=2, default=str), "decision.json")
@@ -321,30 +384,44 @@ def decide(evaluation: dict[str, Any], registration: dict[str, Any],
     client.set_tag(run_id, "gate.reasons", "; ".join(decision.reasons)[:5000])
     name = settings.mlflow.registered_model
     client.set_model_version_tag(name, registration["version"], "gate", verdict)
-    client.set_model_version_tag(name, registration["version"], "gate_reasons",
-                                 "; ".join(decision.reasons)[:5000])
+    client.set_model_version_tag(
+        name, registration["version"], "gate_reasons", "; ".join(decision.reasons)[:5000]
+    )
     return record
 
 
-def promote(decision: dict[str, Any], allow: bool = True, settings: Settings | None = None
-            ) -> dict[str, Any]:
+def promote(decision: dict[str, Any], allow: bool = True, settings: Settings | None = None) -> dict[str, Any]:
     """Give the version the ``champion`` alias if the gate passed (and ``allow``)."""
     from mindlens.registry.registry import promote as set_alias
 
     settings = settings or get_settings()
     version = decision["version"]
     if not decision["passed"]:
-        result = {"promoted": False, "version": version,
-                  "reason": "gate failed: " + "; ".join(decision["reasons"])}
+        result = {
+            "promoted": False,
+            "version": version,
+            "reason": "gate failed: " + "; ".join(decision["reasons"]),
+        }
     elif not allow:
-        result = {"promoted": False, "version": version,
-                  "reason": "gate passed but promotion was disabled for this run"}
+        result = {
+            "promoted": False,
+            "version": version,
+            "reason": "gate passed but promotion was disabled for this run",
+        }
     else:
         moved = set_alias(settings, version)
-        result = {"promoted": True, "version": version, "previous": moved["previous"],
-                  "reason": "gate passed"}
-    log.info("v%s %s (%s)", version, "promoted to champion" if result["promoted"]
-             else "stays challenger", result["reason"])
+        result = {
+            "promoted": True,
+            "version": version,
+            "previous": moved["previous"],
+            "reason": "gate passed",
+        }
+    log.info(
+        "v%s %s (%s)",
+        version,
+        "promoted to champion" if result["promoted"] else "stays challenger",
+        result["reason"],
+    )
     run_id = decision.get("run_id")
     if run_id:
         _client(settings).set_tag(run_id, "promoted", str(result["promoted"]).lower())
@@ -362,9 +439,14 @@ def redeploy(promotion: dict[str, Any], settings: Settings | None = None) -> dic
 
 # --- all stages in one process (``mindlens retrain``) --------------------------------
 
-def run(max_documents: int | None = None, conf_candidates: Sequence[dict[str, Any]] | None = None,
-        reason: str = "manual", allow_promotion: bool = True,
-        settings: Settings | None = None) -> dict[str, Any]:
+
+def run(
+    max_documents: int | None = None,
+    conf_candidates: Sequence[dict[str, Any]] | None = None,
+    reason: str = "manual",
+    allow_promotion: bool = True,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
     """Every stage in order, as the DAG runs them; returns what each produced."""
     settings = settings or get_settings()
     dataset = rebuild_dataset(max_documents, settings)
@@ -375,6 +457,12 @@ def run(max_documents: int | None = None, conf_candidates: Sequence[dict[str, An
     registration = register(evaluation, settings)
     decision = decide(evaluation, registration, settings)
     promotion = promote(decision, allow_promotion, settings)
-    return {"dataset": dataset, "candidate": best["candidate"], "run_id": evaluation["run_id"],
-            "registration": registration, "decision": decision, "promotion": promotion,
-            "redeploy": redeploy(promotion, settings)}
+    return {
+        "dataset": dataset,
+        "candidate": best["candidate"],
+        "run_id": evaluation["run_id"],
+        "registration": registration,
+        "decision": decision,
+        "promotion": promotion,
+        "redeploy": redeploy(promotion, settings),
+    }

@@ -27,8 +27,9 @@ def configure_mlflow(settings: Settings) -> str:
     else:
         root = Path(settings.mlflow.artifact_root or settings.state_dir / "mlartifacts")
         root.mkdir(parents=True, exist_ok=True)
-        experiment_id = client.create_experiment(settings.mlflow.experiment,
-                                                  artifact_location=root.resolve().as_uri())
+        experiment_id = client.create_experiment(
+            settings.mlflow.experiment, artifact_location=root.resolve().as_uri()
+        )
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
 
@@ -41,10 +42,16 @@ def git_commit(root: Path | None = None) -> str | None:
 
     cwd = root or PROJECT_ROOT
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
-                                text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return f"{commit}-dirty" if dirty else commit
@@ -74,6 +81,11 @@ def log_run_context(settings: Settings, manifest) -> None:  # type: ignore[no-un
         mlflow.set_tag("mlflow.source.git.commit", commit)
     mlflow.set_tag("data_content_hash", manifest.content_hash)
     mlflow.log_param("data_content_hash", manifest.content_hash)
-    mlflow.log_metrics({f"data_rows.{table}.{key.replace('/', '.')}": n
-                        for table, counts in manifest.rows.items() for key, n in counts.items()})
+    mlflow.log_metrics(
+        {
+            f"data_rows.{table}.{key.replace('/', '.')}": n
+            for table, counts in manifest.rows.items()
+            for key, n in counts.items()
+        }
+    )
     mlflow.log_text(manifest.to_json(), "data/manifest.json")

@@ -21,8 +21,18 @@ def test_no_import_errors(dagbag):
 def test_pipeline_dag_shape(dagbag):
     dag = dagbag.dags.get("mindlens_pipeline")
     assert dag is not None
-    assert {t.task_id for t in dag.tasks} == {"fetch_data", "prepare_data", "validate_data", "profile_data", "candidates",
-                                              "train", "evaluate", "select", "register", "reload_api"}
+    assert {t.task_id for t in dag.tasks} == {
+        "fetch_data",
+        "prepare_data",
+        "validate_data",
+        "profile_data",
+        "candidates",
+        "train",
+        "evaluate",
+        "select",
+        "register",
+        "reload_api",
+    }
     assert dag.get_task("train").upstream_task_ids == {"validate_data", "candidates"}
     assert dag.get_task("profile_data").upstream_task_ids == {"validate_data"}
     assert dag.get_task("validate_data").upstream_task_ids == {"prepare_data"}
@@ -38,8 +48,10 @@ def test_dags_do_no_heavy_imports_at_parse_time():
     import subprocess
     import sys
 
-    code = ("import sys, runpy; runpy.run_path(%r); "
-            "heavy = [m for m in ('mlflow', 'sklearn', 'papermill', 'mindlens.training') if m in sys.modules]; "
-            "print(heavy); sys.exit(1 if heavy else 0)") % str(DAGS / "mindlens_pipeline.py")
+    code = (
+        f"import sys, runpy; runpy.run_path({str(DAGS / 'mindlens_pipeline.py')!r}); "
+        "heavy = [m for m in ('mlflow', 'sklearn', 'papermill', 'mindlens.training') if m in sys.modules]; "
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -7,9 +7,20 @@ from pathlib import Path
 import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-TASKS = {"pull_annotations", "validate_labels", "count_new_labels", "enough_new_labels",
-         "trigger_pipeline", "mark_trained", "push_feedback", "pull_feedback",
-         "count_new_feedback", "enough_new_feedback", "trigger_retrain", "mark_retrain_triggered"}
+TASKS = {
+    "pull_annotations",
+    "validate_labels",
+    "count_new_labels",
+    "enough_new_labels",
+    "trigger_pipeline",
+    "mark_trained",
+    "push_feedback",
+    "pull_feedback",
+    "count_new_feedback",
+    "enough_new_feedback",
+    "trigger_retrain",
+    "mark_retrain_triggered",
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +59,12 @@ def test_no_heavy_imports_at_parse_time():
     import sys
 
     path = str(DAGS / "mindlens_label_sync.py")
-    code = (f"import sys, runpy; runpy.run_path({path!r}); "
-            "heavy = [m for m in ('mlflow', 'sklearn', 'label_studio_sdk', 'mindlens.labelling') "
-            "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
-    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
-                            text=True)
+    code = (
+        f"import sys, runpy; runpy.run_path({path!r}); "
+        "heavy = [m for m in ('mlflow', 'sklearn', 'label_studio_sdk', 'mindlens.labelling') "
+        "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -42,9 +42,11 @@ def test_dag_imports_with_expected_shape(dagbag):
 
 def test_no_heavy_imports_at_parse_time():
     path = str(DAGS / "mindlens_monitoring.py")
-    code = (f"import sys, runpy; runpy.run_path({path!r}); "
-            "heavy = [m for m in ('mlflow', 'sklearn', 'papermill', 'mindlens.monitoring') "
-            "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
+    code = (
+        f"import sys, runpy; runpy.run_path({path!r}); "
+        "heavy = [m for m in ('mlflow', 'sklearn', 'papermill', 'mindlens.monitoring') "
+        "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -53,16 +55,26 @@ def _write_inputs(folder: Path) -> tuple[Path, Path]:
     from mindlens.monitoring.drift import Observation, Reference
 
     reference = Reference.from_observations(
-        [Observation(("loaded_language", "doubt"), 3000)] * 40 + [Observation((), 80)] * 10, source="test")
+        [Observation(("loaded_language", "doubt"), 3000)] * 40 + [Observation((), 80)] * 10, source="test"
+    )
     ref_path = reference.save(folder / "drift_reference.json")
     log = folder / "predictions.jsonl"
     with open(log, "w") as handle:
         for i in range(120):  # short texts, only slogans: both features drift
-            handle.write(json.dumps({"ts": "2026-11-26T10:00:00+0000", "request_id": f"r{i}",
-                                     "endpoint": "/analyze", "model": {"name": "m", "version": "7"},
-                                     "text_sha256": "0" * 64, "text_chars": 40 + i % 20,
-                                     "spans": [{"start": 0, "end": 5, "technique": "slogans",
-                                                "confidence": 0.9}]}) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "ts": "2026-11-26T10:00:00+0000",
+                        "request_id": f"r{i}",
+                        "endpoint": "/analyze",
+                        "model": {"name": "m", "version": "7"},
+                        "text_sha256": "0" * 64,
+                        "text_chars": 40 + i % 20,
+                        "spans": [{"start": 0, "end": 5, "technique": "slogans", "confidence": 0.9}],
+                    }
+                )
+                + "\n"
+            )
     return log, ref_path
 
 
@@ -74,7 +86,8 @@ def test_drift_run_reports_to_mlflow_and_does_not_trigger_by_default(airflow_db,
 
     log, ref_path = _write_inputs(tmp_path)
     run = dagbag.dags["mindlens_monitoring"].test(
-        run_conf={"predictions_path": str(log), "reference_path": str(ref_path)})
+        run_conf={"predictions_path": str(log), "reference_path": str(ref_path)}
+    )
     assert run.state == "success"
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert states == {"drift_report": "success", "retrain_due": "success", "trigger_retrain": "skipped"}
@@ -82,13 +95,19 @@ def test_drift_run_reports_to_mlflow_and_does_not_trigger_by_default(airflow_db,
     settings = get_settings()
     client = mlflow.MlflowClient(settings.mlflow.tracking_uri)
     experiment = client.get_experiment_by_name(settings.mlflow.experiment)
-    [latest] = client.search_runs([experiment.experiment_id], "tags.notebook = 'drift_report'",
-                                  order_by=["attributes.start_time DESC"], max_results=1)
+    [latest] = client.search_runs(
+        [experiment.experiment_id],
+        "tags.notebook = 'drift_report'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
     metrics = latest.data.metrics
     assert metrics["predictions"] == 120 and metrics["retrain_due"] == 1
     assert metrics["psi_techniques"] > settings.monitoring.drift_psi_alert
     assert metrics["psi_input_length"] > settings.monitoring.drift_psi_alert
-    artifacts = {a.path for folder in ("reports", "drift") for a in client.list_artifacts(latest.info.run_id, folder)}
+    artifacts = {
+        a.path for folder in ("reports", "drift") for a in client.list_artifacts(latest.info.run_id, folder)
+    }
     assert {"drift/report.json", "drift/distributions.png"} <= artifacts
     assert any(a.endswith(".html") for a in artifacts) and any(a.endswith(".ipynb") for a in artifacts)
 

@@ -25,8 +25,10 @@ def test_pipeline_runs_end_to_end(airflow_db, tmp_path, monkeypatch):
 
     reset_settings_cache()
     dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("mindlens_pipeline")
-    candidates = [{"name": "tfidf", "family": "tfidf"},
-                  {"name": "tfidf-heuristics", "family": "tfidf", "params": {"use_signals": True}}]
+    candidates = [
+        {"name": "tfidf", "family": "tfidf"},
+        {"name": "tfidf-heuristics", "family": "tfidf", "params": {"use_signals": True}},
+    ]
     run = dag.test(run_conf={"max_documents": 16, "candidates": candidates})
     assert run.state == "success"
 
@@ -42,21 +44,32 @@ def test_pipeline_runs_end_to_end(airflow_db, tmp_path, monkeypatch):
 
     client = mlflow.MlflowClient()
     artifacts = {a.path for a in client.list_artifacts(champion.run_id, "reports")}
-    assert len([p for p in artifacts if p.endswith(".ipynb")]) == 3  # its training, evaluation, error analysis
-    names = {r.info.run_name for r in client.search_runs([client.get_run(champion.run_id).info.experiment_id],
-                                                           "tags.model_family = 'tfidf_ovr'")}
+    assert (
+        len([p for p in artifacts if p.endswith(".ipynb")]) == 3
+    )  # its training, evaluation, error analysis
+    names = {
+        r.info.run_name
+        for r in client.search_runs(
+            [client.get_run(champion.run_id).info.experiment_id], "tags.model_family = 'tfidf_ovr'"
+        )
+    }
     assert names == {"tfidf", "tfidf-heuristics"}
-    candidates_runs = client.search_runs([client.get_run(champion.run_id).info.experiment_id],
-                                         "tags.model_family = 'tfidf_ovr'")
+    candidates_runs = client.search_runs(
+        [client.get_run(champion.run_id).info.experiment_id], "tags.model_family = 'tfidf_ovr'"
+    )
     rule = settings.train.selection
-    eligible = [r for r in candidates_runs
-                if r.data.metrics["val_latency_p95_ms"] <= (rule.max_p95_latency_ms or float("inf"))]
+    eligible = [
+        r
+        for r in candidates_runs
+        if r.data.metrics["val_latency_p95_ms"] <= (rule.max_p95_latency_ms or float("inf"))
+    ]
     best = max(r.data.metrics[rule.metric] for r in eligible)
     assert champion.metric == pytest.approx(best)  # the selection rule picked the champion
     profile = list((tmp_path / "reports" / "data_profile").glob("*.ipynb"))
     assert len(profile) == 1 and profile[0].with_suffix(".html").is_file()
-    profile_runs = mlflow.search_runs(search_all_experiments=True,
-                                      filter_string="tags.notebook = 'data_profile'")
+    profile_runs = mlflow.search_runs(
+        search_all_experiments=True, filter_string="tags.notebook = 'data_profile'"
+    )
     assert len(profile_runs) == 1
     profile_run = profile_runs.iloc[0]["run_id"]
     assert f"reports/{profile[0].name}" in {a.path for a in client.list_artifacts(profile_run, "reports")}
@@ -67,9 +80,18 @@ def test_pipeline_runs_end_to_end(airflow_db, tmp_path, monkeypatch):
     assert run_data.tags["model_family"] == "tfidf_ovr"
     assert run_data.tags["mlflow.source.git.commit"]
     assert run_data.params["config.data.seed"] == "13"
-    for metric in ("val_micro_f1", "val_slc_f1", "val_si_f1", "val_tc_micro_f1", "val_flc_f1",
-                   "val_semeval2021_micro_f1", "val_logic_macro_f1", "val_clickbait_roc_auc",
-                   "val_ece", "train_micro_f1"):
+    for metric in (
+        "val_micro_f1",
+        "val_slc_f1",
+        "val_si_f1",
+        "val_tc_micro_f1",
+        "val_flc_f1",
+        "val_semeval2021_micro_f1",
+        "val_logic_macro_f1",
+        "val_clickbait_roc_auc",
+        "val_ece",
+        "train_micro_f1",
+    ):
         assert metric in run_data.metrics, metric
     evaluation = {a.path for a in client.list_artifacts(champion.run_id, "evaluation")}
     assert "evaluation/val_confusion_matrix.png" in evaluation

@@ -11,13 +11,30 @@ import pytest
 from conftest import needs_ptc
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-TASKS = {"rebuild_dataset", "candidates", "train", "select", "evaluate", "register", "decide",
-         "promote", "redeploy"}
+TASKS = {
+    "rebuild_dataset",
+    "candidates",
+    "train",
+    "select",
+    "evaluate",
+    "register",
+    "decide",
+    "promote",
+    "redeploy",
+}
 FEEDBACK = [
-    {"id": "fb-1", "text": "They are traitors and cowards, all of them!", "origin": "feedback",
-     "spans": [{"start": 9, "end": 28, "technique": "name_calling"}]},
-    {"id": "fb-2", "text": "The committee meets on Tuesday at noon.", "no_technique": True,
-     "origin": "feedback"},
+    {
+        "id": "fb-1",
+        "text": "They are traitors and cowards, all of them!",
+        "origin": "feedback",
+        "spans": [{"start": 9, "end": 28, "technique": "name_calling"}],
+    },
+    {
+        "id": "fb-2",
+        "text": "The committee meets on Tuesday at noon.",
+        "no_technique": True,
+        "origin": "feedback",
+    },
 ]
 
 
@@ -47,11 +64,12 @@ def test_no_heavy_imports_at_parse_time():
     import sys
 
     path = str(DAGS / "mindlens_retrain.py")
-    code = (f"import sys, runpy; runpy.run_path({path!r}); "
-            "heavy = [m for m in ('mlflow', 'sklearn', 'papermill', 'mindlens.retrain', "
-            "'mindlens.training') if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
-    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
-                            text=True)
+    code = (
+        f"import sys, runpy; runpy.run_path({path!r}); "
+        "heavy = [m for m in ('mlflow', 'sklearn', 'papermill', 'mindlens.retrain', "
+        "'mindlens.training') if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

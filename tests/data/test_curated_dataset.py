@@ -19,11 +19,24 @@ from conftest import data_dir
 from mindlens import taxonomy
 from mindlens.data.sources import curated
 
-RARE = ("bandwagon", "black_and_white_fallacy", "thought_terminating_cliche",
-        "whataboutism_strawman_red_herring", "causal_oversimplification",
-        "appeal_to_authority", "slogans")
-GENRES = ("news report", "opinion column", "social post", "advertising", "political speech",
-          "forum comment", "headline")
+RARE = (
+    "bandwagon",
+    "black_and_white_fallacy",
+    "thought_terminating_cliche",
+    "whataboutism_strawman_red_herring",
+    "causal_oversimplification",
+    "appeal_to_authority",
+    "slogans",
+)
+GENRES = (
+    "news report",
+    "opinion column",
+    "social post",
+    "advertising",
+    "political speech",
+    "forum comment",
+    "headline",
+)
 WINDOW = 60  # characters: a shared substring this long counts as copied
 
 
@@ -40,8 +53,12 @@ def records():
 @pytest.fixture(scope="module")
 def raw():
     """Every record as stored, straight from the JSON (independent of the parser)."""
-    return [json.loads(line) for path in sorted(curated.default_folder().rglob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)
+        for path in sorted(curated.default_folder().rglob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def positives(data) -> Counter:
@@ -107,12 +124,12 @@ def test_offsets_are_exact(data, raw):
     for span in data.spans:
         text = texts[span.document_id]
         assert 0 <= span.start < span.end <= len(text)
-        fragment = text[span.start:span.end]
+        fragment = text[span.start : span.end]
         assert fragment == fragment.strip(), (span, fragment)
     for record in raw:
         for span in record.get("spans", []):
             assert "text" in span, record["id"]
-            assert record["text"][span["start"]:span["end"]] == span["text"], record["id"]
+            assert record["text"][span["start"] : span["end"]] == span["text"], record["id"]
 
 
 def test_spans_do_not_overlap_within_a_text(data):
@@ -136,8 +153,9 @@ def test_no_duplicate_texts(records):
 
 def _shared_text_files() -> list[Path]:
     ptc = data_dir() / "ptc-semeval2020-task11" / "datasets"
-    return sorted(p for part in ("train-articles", "test-articles", "dev-articles")
-                  for p in (ptc / part).glob("*.txt"))
+    return sorted(
+        p for part in ("train-articles", "test-articles", "dev-articles") for p in (ptc / part).glob("*.txt")
+    )
 
 
 def test_no_text_is_copied_from_the_ptc_articles(records):
@@ -151,11 +169,14 @@ def test_no_text_is_copied_from_the_ptc_articles(records):
         if len(text) < WINDOW:
             whole[text.strip()] = record.id
         for i in range(len(text) - WINDOW + 1):
-            windows[text[i:i + WINDOW]] = record.id
+            windows[text[i : i + WINDOW]] = record.id
     copied = set()
     for path in files:
         article = _norm(path.read_text(encoding="utf-8", errors="replace"))
-        copied |= {(windows[article[i:i + WINDOW]], path.name)
-                   for i in range(len(article) - WINDOW + 1) if article[i:i + WINDOW] in windows}
+        copied |= {
+            (windows[article[i : i + WINDOW]], path.name)
+            for i in range(len(article) - WINDOW + 1)
+            if article[i : i + WINDOW] in windows
+        }
         copied |= {(rid, path.name) for text, rid in whole.items() if text in article}
     assert not copied, f"curated texts found in PTC articles: {sorted(copied)[:10]}"

@@ -35,14 +35,16 @@ def test_propaganda_spans_cover_technique_spans(corpus):
     for si in corpus.propaganda_spans:
         by_doc.setdefault(si.document_id, []).append(si)
     for span in corpus.spans[:1500]:
-        assert any(overlaps(si.start, si.end, span.start, span.end) for si in by_doc.get(span.document_id, []))
+        assert any(
+            overlaps(si.start, si.end, span.start, span.end) for si in by_doc.get(span.document_id, [])
+        )
 
 
 def test_span_offsets_lie_inside_their_article(corpus):
     texts = {d.id: d.text for d in corpus.documents}
     for span in corpus.spans:
         assert span.end <= len(texts[span.document_id])
-        assert texts[span.document_id][span.start:span.end].strip()
+        assert texts[span.document_id][span.start : span.end].strip()
 
 
 def test_bom_is_kept_so_offsets_stay_true(corpus):
@@ -57,7 +59,7 @@ def test_sentences_round_trip_on_every_article(corpus):
         lines = [line.strip(" \t\ufeff\r") for line in doc.text.split("\n") if line.strip(" \t\ufeff\r")]
         assert [s.text for s in sentences] == lines
         for s in sentences:
-            assert doc.text[s.start:s.end] == s.text
+            assert doc.text[s.start : s.end] == s.text
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +72,7 @@ def test_every_span_labels_the_sentences_it_touches(corpus, tables):
     by_doc = {doc_id: group for doc_id, group in sentences.groupby("document_id")}
     for span in corpus.spans[:2000]:
         rows = by_doc[span.document_id]
-        hit = rows[[overlaps(s, e, span.start, span.end) for s, e in zip(rows.start, rows.end)]]
+        hit = rows[[overlaps(s, e, span.start, span.end) for s, e in zip(rows.start, rows.end, strict=False)]]
         assert len(hit) >= 1
         assert all(span.technique in labels for labels in hit["labels"])
 

@@ -48,7 +48,7 @@ def _check_common(data: SourceData) -> None:
     texts = {d.id: d.text for d in data.documents}
     for span in data.spans:
         assert span.document_id in texts
-        assert texts[span.document_id][span.start:span.end].strip()
+        assert texts[span.document_id][span.start : span.end].strip()
         assert span.technique in taxonomy.TECHNIQUE_IDS
     for label in data.labels:
         assert label.document_id in texts
@@ -80,7 +80,7 @@ def test_semeval_spans_match_their_fragments(semeval: SourceData) -> None:
                 if not lb["text_fragment"].strip():
                     continue
                 fragments[(f"semeval2021:{meme['id']}", lb["text_fragment"])] += 1
-    got = Counter((s.document_id, texts[s.document_id][s.start:s.end]) for s in semeval.spans)
+    got = Counter((s.document_id, texts[s.document_id][s.start : s.end]) for s in semeval.spans)
     assert got == fragments
 
 
@@ -91,8 +91,9 @@ def test_semeval_document_labels_come_from_task1(semeval: SourceData) -> None:
     for stem in ("training_set", "dev_set"):
         for meme in json.loads((root / f"{stem}_task1.txt").read_text("utf-8")):
             raw += len(meme["labels"])
-            expected |= {(f"semeval2021:{meme['id']}", taxonomy.map_label("semeval2021", lb))
-                         for lb in meme["labels"]}
+            expected |= {
+                (f"semeval2021:{meme['id']}", taxonomy.map_label("semeval2021", lb)) for lb in meme["labels"]
+            }
     assert raw == 1184 + 123
     got = [(lb.document_id, lb.technique) for lb in semeval.labels]
     assert len(got) == len(set(got)) and set(got) == expected
@@ -108,7 +109,8 @@ def test_semeval_keeps_the_unlabelled_training_meme(semeval: SourceData) -> None
 def test_semeval_drops_blank_spans_and_counts_them() -> None:
     _need(semeval2021.FOLDER)
     _, spans, dropped = semeval2021.read_task2(
-        data_dir() / semeval2021.FOLDER / "data" / "training_set_task2.txt", "train")
+        data_dir() / semeval2021.FOLDER / "data" / "training_set_task2.txt", "train"
+    )
     assert dropped == 1 and len(spans) == 1498 - 1
 
 
@@ -122,9 +124,16 @@ def test_semeval_realigns_spans_that_are_slightly_off() -> None:
 
 def test_semeval_read_task2_fixes_or_drops_misaligned_spans(tmp_path: Path, caplog) -> None:
     text = "Vote for us. MAKE IT GREAT"
-    memes = [{"id": "1", "text": text, "labels": [
-        {"start": 14, "end": 27, "technique": "Slogans", "text_fragment": "MAKE IT GREAT"},
-        {"start": 0, "end": 4, "technique": "Slogans", "text_fragment": "GREAT AGAIN"}]}]
+    memes = [
+        {
+            "id": "1",
+            "text": text,
+            "labels": [
+                {"start": 14, "end": 27, "technique": "Slogans", "text_fragment": "MAKE IT GREAT"},
+                {"start": 0, "end": 4, "technique": "Slogans", "text_fragment": "GREAT AGAIN"},
+            ],
+        }
+    ]
     path = tmp_path / "t2.txt"
     path.write_text(json.dumps(memes), encoding="utf-8")
     docs, spans, dropped = semeval2021.read_task2(path, "val")
@@ -145,7 +154,9 @@ def test_clickbait_counts_labels_and_ids(headlines: SourceData) -> None:
     assert {d.split for d in headlines.documents} == {"train"}
     assert all(d.text == d.title and d.text == d.text.strip() and d.text for d in headlines.documents)
     assert Counter(clickbait.stratify_key(d) for d in headlines.documents) == {
-        "clickbait": 14329, "not_clickbait": 14362}
+        "clickbait": 14329,
+        "not_clickbait": 14362,
+    }
 
 
 # --- LOGIC -----------------------------------------------------------------------------------
@@ -175,7 +186,9 @@ def test_logic_reads_multiline_quoted_texts(fallacies: SourceData) -> None:
 
 def test_logic_label_cells_split_on_commas() -> None:
     assert logic.parse_labels(" ad hominem ,false dilemma, ad hominem") == [
-        "ad_hominem", "black_and_white_fallacy"]
+        "ad_hominem",
+        "black_and_white_fallacy",
+    ]
     with pytest.raises(taxonomy.UnknownLabelError):
         logic.parse_labels("not a fallacy")
 
@@ -190,7 +203,6 @@ def test_ids_are_unique_across_sources(semeval, headlines, fallacies) -> None:
 
 
 def test_registry_lists_every_source() -> None:
-    assert set(SOURCES) == {"ptc", "semeval2021", "clickbait", "logic", "curated", "label_studio",
-                            "feedback"}
+    assert set(SOURCES) == {"ptc", "semeval2021", "clickbait", "logic", "curated", "label_studio", "feedback"}
     for module in SOURCES.values():
         assert callable(module.load) and isinstance(module.REMOTE, tuple)

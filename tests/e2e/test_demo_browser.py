@@ -15,8 +15,10 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-TEXT = ("Every true patriot will stand with us on this. "
-        "The committee will publish its report on Tuesday. Make our streets safe again!")
+TEXT = (
+    "Every true patriot will stand with us on this. "
+    "The committee will publish its report on Tuesday. Make our streets safe again!"
+)
 TIMEOUT_MS = 30_000
 
 
@@ -38,8 +40,12 @@ def test_demo_in_chromium(live_server: str, browser_context: Any, tmp_path: Path
 
     page = browser_context.new_page()
     external: list[str] = []
-    page.on("request", lambda r: None if r.url.startswith(live_server) or r.url.startswith("data:")
-            else external.append(r.url))
+    page.on(
+        "request",
+        lambda r: (
+            None if r.url.startswith(live_server) or r.url.startswith("data:") else external.append(r.url)
+        ),
+    )
     page.goto(f"{live_server}/demo/")
     page.wait_for_selector("#ml-summary:has-text('sentences flagged')", timeout=TIMEOUT_MS)
 
@@ -100,15 +106,17 @@ def test_demo_feedback_in_chromium(live_server: str, browser_context: Any, tmp_p
     start = TEXT.index("The committee")
     end = TEXT.index("Tuesday.") + len("Tuesday.")
     textarea = page.locator("#ml-text textarea")  # select the missed fragment in the text box
-    textarea.evaluate("(el, [s, e]) => { el.focus(); el.setSelectionRange(s, e); "
-                      "el.dispatchEvent(new Event('select', {bubbles: true})); }", [start, end])
+    textarea.evaluate(
+        "(el, [s, e]) => { el.focus(); el.setSelectionRange(s, e); "
+        "el.dispatchEvent(new Event('select', {bubbles: true})); }",
+        [start, end],
+    )
     expect(page.locator("#ml-add-end input")).to_have_value(str(end), timeout=TIMEOUT_MS)
     assert page.locator("#ml-add-start input").input_value() == str(start)
     page.locator("#ml-add-technique input").click()
     page.get_by_role("option", name="Doubt", exact=True).click()
     page.locator("#ml-add").click()
-    expect(page.locator("#ml-feedback-pending")).to_contain_text("is Doubt (missed)",
-                                                                 timeout=TIMEOUT_MS)
+    expect(page.locator("#ml-feedback-pending")).to_contain_text("is Doubt (missed)", timeout=TIMEOUT_MS)
 
     page.locator("#ml-judgement").get_by_text("Manipulative", exact=True).click()
     page.locator("#ml-comment textarea").fill("checked in Chromium")
@@ -130,4 +138,4 @@ def test_demo_feedback_in_chromium(live_server: str, browser_context: Any, tmp_p
     assert set(actions) == {"confirm", "add"}
     assert actions["add"] == {"action": "add", "start": start, "end": end, "technique": "doubt"}
     confirmed = actions["confirm"]
-    assert TEXT[confirmed["start"]:confirmed["end"]] in label  # the fragment the control named
+    assert TEXT[confirmed["start"] : confirmed["end"]] in label  # the fragment the control named

@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from conftest import ROOT, data_dir, free_port, start_server, stop_process, wait_for_http
 from test_demo_browser import TIMEOUT_MS, _fragment_count, _set_slider
 
@@ -44,8 +43,14 @@ def v1_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server over a fresh registry holding only the bootstrapped V1."""
     state = tmp_path_factory.mktemp("v1-state")
     env = os.environ | {"MINDLENS_STATE_DIR": str(state)}
-    subprocess.run([sys.executable, "-m", "mindlens.cli", "registry", "bootstrap"], env=env, cwd=ROOT,
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "mindlens.cli", "registry", "bootstrap"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     port = free_port()
     with open(state / "server.log", "w") as log:
         process = start_server(port, env, log)
@@ -64,7 +69,7 @@ def test_v1_answers_with_every_head(v1_server: str) -> None:
     body = httpx.post(f"{v1_server}/analyze", json={"text": article}, timeout=60).json()
     assert body["spans"], "V1 found nothing in a news article"
     for span in body["spans"]:
-        assert article[span["start"]:span["end"]] == span["text"]
+        assert article[span["start"] : span["end"]] == span["text"]
         assert span["tc_confidence"] is not None and 0.0 <= span["tc_confidence"] <= 1.0
     assert body["title"]["text"] == article.splitlines()[0].strip()
     assert body["title"]["clickbait"] is not None

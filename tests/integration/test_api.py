@@ -7,9 +7,11 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-TEXT = ("The so-called experts, those globalist puppets, got it wrong again. "
-        "If we do nothing, our children will grow up in a country ruled by criminals.\n\n"
-        "The committee will publish its report on Tuesday. Make our streets safe again!")
+TEXT = (
+    "The so-called experts, those globalist puppets, got it wrong again. "
+    "If we do nothing, our children will grow up in a country ruled by criminals.\n\n"
+    "The committee will publish its report on Tuesday. Make our streets safe again!"
+)
 ADMIN = {"X-API-Key": "test-admin-token"}  # set by the live_server fixture
 
 
@@ -35,7 +37,7 @@ def test_analyze_happy_path(api: httpx.Client) -> None:
     assert body["model"]["version"] and body["model"]["name"]
     assert len(body["sentences"]) >= 4
     for sentence in body["sentences"]:
-        assert TEXT[sentence["start"]:sentence["end"]] == sentence["text"]
+        assert TEXT[sentence["start"] : sentence["end"]] == sentence["text"]
         for hit in sentence["techniques"]:
             assert hit["confidence"] >= 0.1
     assert body["min_confidence"] == 0.1
@@ -43,7 +45,7 @@ def test_analyze_happy_path(api: httpx.Client) -> None:
     assert body["timings_ms"]["total"] >= body["timings_ms"]["model"]
     assert body["spans"], "threshold 0.1 should flag some fragment"
     for span in body["spans"]:
-        assert TEXT[span["start"]:span["end"]] == span["text"]
+        assert TEXT[span["start"] : span["end"]] == span["text"]
         assert span["confidence"] >= 0.1 and span["trait"]
     clickbait = body["title"]["clickbait"]  # null: the test champion has no clickbait model
     assert body["title"]["text"] and (clickbait is None or 0.0 <= clickbait <= 1.0)
@@ -59,19 +61,23 @@ def test_whitespace_text_is_422(api: httpx.Client) -> None:
 
 
 def test_malformed_json_is_422(api: httpx.Client) -> None:
-    response = api.post("/analyze", content=b'{"text": "unterminated',
-                        headers={"Content-Type": "application/json"})
+    response = api.post(
+        "/analyze", content=b'{"text": "unterminated', headers={"Content-Type": "application/json"}
+    )
     _assert_clean_4xx(response, 422, "not valid JSON")
 
 
-@pytest.mark.parametrize("payload,needle", [
-    ({"text": 42}, "text"),
-    ({"text": ["a", "b"]}, "text"),
-    ({"text": "Fine text.", "min_confidence": "high"}, "min_confidence"),
-    ({"text": "Fine text.", "min_confidence": 1.5}, "min_confidence"),
-    ({"message": "wrong field"}, "text"),
-    (["not", "an", "object"], "body"),
-])
+@pytest.mark.parametrize(
+    "payload,needle",
+    [
+        ({"text": 42}, "text"),
+        ({"text": ["a", "b"]}, "text"),
+        ({"text": "Fine text.", "min_confidence": "high"}, "min_confidence"),
+        ({"text": "Fine text.", "min_confidence": 1.5}, "min_confidence"),
+        ({"message": "wrong field"}, "text"),
+        (["not", "an", "object"], "body"),
+    ],
+)
 def test_wrong_types_are_422(api: httpx.Client, payload: object, needle: str) -> None:
     _assert_clean_4xx(api.post("/analyze", json=payload), 422, needle)
 
@@ -95,8 +101,8 @@ def test_metrics_after_requests(api: httpx.Client) -> None:
     assert 'mindlens_requests_total{endpoint="/analyze",method="POST",status="200"}' in text
     assert 'mindlens_requests_total{endpoint="/analyze",method="POST",status="422"}' in text
     assert "mindlens_predicted_techniques_total{technique=" in text
-    assert "mindlens_request_latency_seconds_bucket{endpoint=\"/analyze\"" in text
-    assert 'mindlens_model_info{name=' in text
+    assert 'mindlens_request_latency_seconds_bucket{endpoint="/analyze"' in text
+    assert "mindlens_model_info{name=" in text
     assert 'mindlens_errors_total{type="validation"}' in text
     assert 'status="500"' not in text  # no bad input above turned into a server error
 

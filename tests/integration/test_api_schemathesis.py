@@ -3,7 +3,7 @@
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, given, settings
 
 pytestmark = pytest.mark.slow
 
@@ -17,11 +17,13 @@ def test_no_input_causes_a_server_error(champion_settings):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.path for op in operations} >= {"/analyze", "/analyze/batch", "/techniques", "/version"}
     for operation in operations:
+
         @given(case=operation.as_strategy())
         @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def fuzz(case):  # noqa: ANN001
+        def fuzz(case):
             response = case.call()
             assert response.status_code < 500, (
-                f"{case.method} {case.path}: {response.status_code} {response.text[:300]}")
+                f"{case.method} {case.path}: {response.status_code} {response.text[:300]}"
+            )
 
         fuzz()

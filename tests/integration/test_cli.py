@@ -14,6 +14,7 @@ runner = CliRunner()
 def cli(champion_settings):
     def invoke(*args, input=None):
         return runner.invoke(app, list(args), input=input)
+
     return invoke
 
 
@@ -23,7 +24,9 @@ def test_analyze_text_readable_and_json(cli):
     assert readable.exit_code == 0, readable.output
     assert "mindlens-analyzer v" in readable.output
     result = json.loads(cli("analyze", text, "--json", "--min-confidence", "0").output)
-    assert [text[s["start"]:s["end"]] for s in result["sentences"]] == [s["text"] for s in result["sentences"]]
+    assert [text[s["start"] : s["end"]] for s in result["sentences"]] == [
+        s["text"] for s in result["sentences"]
+    ]
     assert result["model"]["version"]
     assert all(s["techniques"] for s in result["sentences"])  # threshold 0 keeps everything
 
@@ -82,8 +85,11 @@ def ptc_articles(tmp_path):
         name = f"article{article}.txt"
         (folder / name).write_bytes((root / "train-articles" / name).read_bytes())
     for kind in ("flc-tc", "si"):
-        lines = [line for line in (root / f"train-task-{kind}.labels").read_text().splitlines()
-                 if line.split("\t")[0] in ids]
+        lines = [
+            line
+            for line in (root / f"train-task-{kind}.labels").read_text().splitlines()
+            if line.split("\t")[0] in ids
+        ]
         (tmp_path / f"gold-{kind}.labels").write_text("\n".join(lines) + "\n")
     return tmp_path
 
@@ -106,16 +112,31 @@ def test_predict_ptc_writes_official_formats_that_score(cli, ptc_articles):
     # TC: the template names gold spans with "?"; predictions keep its order.
     gold_lines = (ptc_articles / "gold-flc-tc.labels").read_text().splitlines()
     template = ptc_articles / "template.txt"
-    template.write_text("".join(f"{f[0]}\t?\t{f[2]}\t{f[3]}\n" for f in (line.split("\t") for line in gold_lines)))
+    template.write_text(
+        "".join(f"{f[0]}\t?\t{f[2]}\t{f[3]}\n" for f in (line.split("\t") for line in gold_lines))
+    )
     out = ptc_articles / "pred-tc.txt"
-    result = cli("predict-ptc", "--articles", str(folder), "--task", "tc", "--template", str(template),
-                 "--out", str(out))
+    result = cli(
+        "predict-ptc",
+        "--articles",
+        str(folder),
+        "--task",
+        "tc",
+        "--template",
+        str(template),
+        "--out",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     predicted = [line.split("\t") for line in out.read_text().splitlines()]
-    assert [(p[0], p[2], p[3]) for p in predicted] == [(g.split("\t")[0], g.split("\t")[2], g.split("\t")[3])
-                                                       for g in gold_lines]
-    scored = json.loads(cli("evaluate", "--task", "tc", "--gold", str(ptc_articles / "gold-flc-tc.labels"),
-                            "--pred", str(out)).output)
+    assert [(p[0], p[2], p[3]) for p in predicted] == [
+        (g.split("\t")[0], g.split("\t")[2], g.split("\t")[3]) for g in gold_lines
+    ]
+    scored = json.loads(
+        cli(
+            "evaluate", "--task", "tc", "--gold", str(ptc_articles / "gold-flc-tc.labels"), "--pred", str(out)
+        ).output
+    )
     assert 0.0 <= scored["micro_f1"] <= 1.0
 
 

@@ -9,8 +9,10 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-TEXT = ("Every true patriot will stand with us on this. "
-        "The committee will publish its report on Tuesday. Make our streets safe again!")
+TEXT = (
+    "Every true patriot will stand with us on this. "
+    "The committee will publish its report on Tuesday. Make our streets safe again!"
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +46,11 @@ def _rows(table: object) -> list[list]:
 
 def test_demo_predict_highlights_the_text(demo_client) -> None:
     highlighted, details, counts, traits, clickbait, summary = demo_client.predict(
-        TEXT, 0.0, api_name="/analyze")
+        TEXT, 0.0, api_name="/analyze"
+    )
     pieces = _fragments(highlighted)
     assert "".join(token for token, _ in pieces) == TEXT  # the whole text, in order
-    for sentence in ("Every true patriot will stand with us on this.",
-                     "Make our streets safe again!"):
+    for sentence in ("Every true patriot will stand with us on this.", "Make our streets safe again!"):
         assert any(token.strip() == sentence for token, _ in pieces)
     assert any(label for _, label in pieces)  # threshold 0: every sentence gets its top technique
     rows = _rows(details)
@@ -91,11 +93,10 @@ def test_demo_empty_input_is_friendly(demo_client) -> None:
 
 
 def test_filter_result_matches_the_model_at_that_threshold(champion_settings) -> None:
-    from mindlens_demo.app import filter_result
-
     from mindlens.serving.app import analyze_text
     from mindlens.serving.metrics import Metrics
     from mindlens.serving.model_store import ModelStore
+    from mindlens_demo.app import filter_result
 
     store = ModelStore(champion_settings, Metrics())
     store.reload()
@@ -111,18 +112,33 @@ def test_render_lists_every_overlapping_span() -> None:
     from mindlens_demo.app import render
 
     text = "They are corrupt traitors, frankly."
-    span = {"technique": "loaded_language", "name": "Loaded language",
-            "trait": "emotional_language", "sentence": 0}
-    full = {"sentences": [], "document": {"traits": {"emotional_language": 0.9}},
-            "title": {"text": "They", "clickbait": 0.25},
-            "spans": [{**span, "start": 9, "end": 25, "text": text[9:25], "confidence": 0.6,
-                       "evidence": [{"signal": "s", "words": [{"start": 9, "end": 16,
-                                                               "text": "corrupt"}]}]},
-                      {**span, "start": 17, "end": 25, "text": text[17:25], "confidence": 0.3}]}
+    span = {
+        "technique": "loaded_language",
+        "name": "Loaded language",
+        "trait": "emotional_language",
+        "sentence": 0,
+    }
+    full = {
+        "sentences": [],
+        "document": {"traits": {"emotional_language": 0.9}},
+        "title": {"text": "They", "clickbait": 0.25},
+        "spans": [
+            {
+                **span,
+                "start": 9,
+                "end": 25,
+                "text": text[9:25],
+                "confidence": 0.6,
+                "evidence": [{"signal": "s", "words": [{"start": 9, "end": 16, "text": "corrupt"}]}],
+            },
+            {**span, "start": 17, "end": 25, "text": text[17:25], "confidence": 0.3},
+        ],
+    }
     _, details, counts, traits, clickbait, summary = render(text, full, 0.0, "m v1")
     assert details.values.tolist() == [
         [9, 25, "corrupt traitors", "Loaded language", "Emotional language", 0.6, "corrupt"],
-        [17, 25, "traitors", "Loaded language", "Emotional language", 0.3, ""]]
+        [17, 25, "traitors", "Loaded language", "Emotional language", 0.3, ""],
+    ]
     assert counts.values.tolist() == [["Loaded language", "Emotional language", 2, 0.6]]
     assert traits == {"Emotional language": 0.9}
     assert clickbait == {"Clickbait": 0.25, "Not clickbait": 0.75}
@@ -131,7 +147,8 @@ def test_render_lists_every_overlapping_span() -> None:
     assert len(details) == 1
     assert render(text, full, 0.95, "m v1")[3].startswith("No trait")
     assert render(text, {**full, "title": {"text": "x", "clickbait": None}}, 0, "m")[4] == (
-        "No clickbait model")
+        "No clickbait model"
+    )
 
 
 def test_read_upload_warns_on_binary_and_big_files(tmp_path) -> None:
@@ -160,12 +177,18 @@ def test_fragment_highlights_cover_the_text_and_prefer_confident_overlaps() -> N
     from mindlens_demo.app import fragment_highlights
 
     text = "They are corrupt traitors, frankly."
-    spans = [{"start": 9, "end": 25, "confidence": 0.6, "name": "Loaded language"},
-             {"start": 17, "end": 25, "confidence": 0.9, "name": "Name calling / labeling"}]
+    spans = [
+        {"start": 9, "end": 25, "confidence": 0.6, "name": "Loaded language"},
+        {"start": 17, "end": 25, "confidence": 0.9, "name": "Name calling / labeling"},
+    ]
     pieces = fragment_highlights(text, spans)
     assert "".join(p for p, _ in pieces) == text
-    assert pieces == [("They are ", None), ("corrupt ", "Loaded language"),
-                      ("traitors", "Name calling / labeling"), (", frankly.", None)]
+    assert pieces == [
+        ("They are ", None),
+        ("corrupt ", "Loaded language"),
+        ("traitors", "Name calling / labeling"),
+        (", frankly.", None),
+    ]
 
 
 def test_demo_feedback_is_stored_and_joined_to_the_prediction(demo_client) -> None:
@@ -217,25 +240,38 @@ def test_feedback_payload_from_verdicts_and_added_fragments() -> None:
     )
 
     text = "They are corrupt traitors, frankly."
-    spans = [{"start": 9, "end": 25, "technique": "loaded_language", "confidence": 0.6},
-             {"start": 17, "end": 25, "technique": "name_calling", "confidence": 0.9},
-             {"start": 0, "end": 4, "technique": "doubt", "confidence": 0.2}]
+    spans = [
+        {"start": 9, "end": 25, "technique": "loaded_language", "confidence": 0.6},
+        {"start": 17, "end": 25, "technique": "name_calling", "confidence": 0.9},
+        {"start": 0, "end": 4, "technique": "doubt", "confidence": 0.2},
+    ]
     pending = new_pending()
-    pending["verdicts"] = {span_key(spans[0]): "relabel:smears", span_key(spans[1]): "confirm",
-                           span_key(spans[2]): "remove", "1:2:slogans": "confirm"}  # stale key: skipped
+    pending["verdicts"] = {
+        span_key(spans[0]): "relabel:smears",
+        span_key(spans[1]): "confirm",
+        span_key(spans[2]): "remove",
+        "1:2:slogans": "confirm",
+    }  # stale key: skipped
     pending["added"] = [{"action": "add", "start": 27, "end": 34, "technique": "doubt"}]
     corrections = corrections_from(pending, spans)
     assert corrections == [
         {"action": "remove", "start": 0, "end": 4, "technique": "doubt"},
-        {"action": "relabel", "start": 9, "end": 25, "technique": "loaded_language",
-         "new_technique": "smears"},
+        {
+            "action": "relabel",
+            "start": 9,
+            "end": 25,
+            "technique": "loaded_language",
+            "new_technique": "smears",
+        },
         {"action": "confirm", "start": 17, "end": 25, "technique": "name_calling"},
-        {"action": "add", "start": 27, "end": 34, "technique": "doubt"}]
+        {"action": "add", "start": 27, "end": 34, "technique": "doubt"},
+    ]
     summary = pending_summary(text, corrections)
     assert "✗ “They” is not Doubt" in summary and "“frankly” is Doubt (missed)" in summary
     assert "is Smears, not Loaded language" in summary
-    payload = feedback_payload({"text": text, "result": {"spans": spans, "request_id": "r1"}},
-                               pending, "unsure", "  ")
+    payload = feedback_payload(
+        {"text": text, "result": {"spans": spans, "request_id": "r1"}}, pending, "unsure", "  "
+    )
     assert payload["request_id"] == "r1" and payload["comment"] is None
     assert payload["client_id"] == pending["client_id"] and payload["judgement"] == "unsure"
     from mindlens.feedback import FeedbackIn
@@ -251,4 +287,4 @@ def test_browser_offsets_become_code_points() -> None:
 
     text = "Wow 😡 they lie"  # the emoji is one code point, two UTF-16 units
     assert [utf16_to_index(text, n) for n in (0, 4, 6, 7, 16)] == [0, 4, 5, 6, len(text)]
-    assert text[utf16_to_index(text, 7):utf16_to_index(text, 11)] == "they"
+    assert text[utf16_to_index(text, 7) : utf16_to_index(text, 11)] == "they"

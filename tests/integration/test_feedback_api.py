@@ -24,12 +24,23 @@ ADMIN = {"X-API-Key": "feedback-admin"}
 
 
 def _body(client_id: str = "c-1", **changes: Any) -> dict[str, Any]:
-    body = {"client_id": client_id, "text": TEXT, "judgement": "manipulative",
-            "corrections": [{"action": "confirm", "start": 0, "end": 31, "technique": "name_calling"},
-                            {"action": "relabel", "start": 9, "end": 17,
-                             "technique": "loaded_language", "new_technique": "smears"},
-                            {"action": "remove", "start": 32, "end": 55, "technique": "doubt"}],
-            "comment": "Calling people traitors is an attack, not an argument."}
+    body = {
+        "client_id": client_id,
+        "text": TEXT,
+        "judgement": "manipulative",
+        "corrections": [
+            {"action": "confirm", "start": 0, "end": 31, "technique": "name_calling"},
+            {
+                "action": "relabel",
+                "start": 9,
+                "end": 17,
+                "technique": "loaded_language",
+                "new_technique": "smears",
+            },
+            {"action": "remove", "start": 32, "end": 55, "technique": "doubt"},
+        ],
+        "comment": "Calling people traitors is an attack, not an argument.",
+    }
     return {**body, **changes}
 
 
@@ -81,8 +92,12 @@ def test_created_then_replayed_then_conflict(client: TestClient, settings: Setti
     assert ack["created"] is True and ack["status"] == "new" and ack["corrections"] == 3
     replay = client.post("/feedback", json=_body())
     assert replay.status_code == 200 and replay.json() == {**ack, "created": False}
-    _clean_error(client.post("/feedback", json=_body(judgement="unsure")), 409,
-                 "client_id 'c-1' was already used", f"id {ack['id']}")
+    _clean_error(
+        client.post("/feedback", json=_body(judgement="unsure")),
+        409,
+        "client_id 'c-1' was already used",
+        f"id {ack['id']}",
+    )
     store = FeedbackStore(str(settings.feedback.database_url))  # committed before the answer
     record = store.get(ack["id"])
     assert record is not None and record.text == TEXT and record.comment.startswith("Calling")
@@ -95,58 +110,107 @@ def test_feedback_counts_in_metrics(client: TestClient) -> None:
     before = {kind: _feedback_metric(client, kind) for kind in ("corrections", "judgement")}
     assert client.post("/feedback", json=_body("m-1")).status_code == 201
     assert client.post("/feedback", json=_body("m-1")).status_code == 200  # a replay: not counted
-    assert client.post("/feedback", json={"client_id": "m-2", "text": TEXT,
-                                          "judgement": "unsure"}).status_code == 201
+    assert (
+        client.post("/feedback", json={"client_id": "m-2", "text": TEXT, "judgement": "unsure"}).status_code
+        == 201
+    )
     assert _feedback_metric(client, "corrections") == before["corrections"] + 1
     assert _feedback_metric(client, "judgement") == before["judgement"] + 1
 
 
-@pytest.mark.parametrize("changes,needles", [
-    ({"corrections": [{"action": "add", "start": 0, "end": 4, "technique": "lies"}]},
-     ["corrections.0.technique", "unknown technique 'lies'"]),
-    ({"corrections": [{"action": "add", "start": 0, "end": 400, "technique": "doubt"}]},
-     ["corrections.0", "past the end of the text (55 characters)"]),
-    ({"corrections": [{"action": "add", "start": 9, "end": 3, "technique": "doubt"}]},
-     ["start (9) must be less than end (3)"]),
-    ({"corrections": [{"action": "relabel", "start": 0, "end": 4, "technique": "doubt"}]},
-     ["needs new_technique"]),
-    ({"corrections": [{"action": "relabel", "start": 0, "end": 4, "technique": "doubt",
-                       "new_technique": "doubt"}]}, ["equals technique"]),
-    ({"corrections": [{"action": "add", "start": -1, "end": 4, "technique": "doubt"}]},
-     ["corrections.0.start"]),
-    ({"corrections": [{"action": "add", "start": "0", "end": 4, "technique": "doubt"}]},
-     ["corrections.0.start"]),
-    ({"corrections": [{"action": "confirm", "start": 0, "end": 4, "technique": "doubt"},
-                      {"action": "remove", "start": 0, "end": 4, "technique": "doubt"}]},
-     ["corrections.0 and corrections.1 both concern [0, 4) doubt"]),
-    ({"judgement": "propaganda"}, ["judgement"]),
-    ({"text": ""}, ["text", "empty"]),
-    ({"text": "bad\u0000byte", "corrections": []}, ["NUL"]),
-    ({"corrections": [], "judgement": None, "comment": None}, ["feedback is empty"]),
-    ({"client_id": ""}, ["client_id"]),
-    ({"client_id": "a b"}, ["client_id"]),
-    ({"request_id": "not valid!"}, ["request_id"]),
-    ({"extra": 1}, ["extra"]),
-])
-def test_invalid_feedback_is_422_naming_the_problem(client: TestClient, changes: dict,
-                                                    needles: list[str]) -> None:
+@pytest.mark.parametrize(
+    "changes,needles",
+    [
+        (
+            {"corrections": [{"action": "add", "start": 0, "end": 4, "technique": "lies"}]},
+            ["corrections.0.technique", "unknown technique 'lies'"],
+        ),
+        (
+            {"corrections": [{"action": "add", "start": 0, "end": 400, "technique": "doubt"}]},
+            ["corrections.0", "past the end of the text (55 characters)"],
+        ),
+        (
+            {"corrections": [{"action": "add", "start": 9, "end": 3, "technique": "doubt"}]},
+            ["start (9) must be less than end (3)"],
+        ),
+        (
+            {"corrections": [{"action": "relabel", "start": 0, "end": 4, "technique": "doubt"}]},
+            ["needs new_technique"],
+        ),
+        (
+            {
+                "corrections": [
+                    {
+                        "action": "relabel",
+                        "start": 0,
+                        "end": 4,
+                        "technique": "doubt",
+                        "new_technique": "doubt",
+                    }
+                ]
+            },
+            ["equals technique"],
+        ),
+        (
+            {"corrections": [{"action": "add", "start": -1, "end": 4, "technique": "doubt"}]},
+            ["corrections.0.start"],
+        ),
+        (
+            {"corrections": [{"action": "add", "start": "0", "end": 4, "technique": "doubt"}]},
+            ["corrections.0.start"],
+        ),
+        (
+            {
+                "corrections": [
+                    {"action": "confirm", "start": 0, "end": 4, "technique": "doubt"},
+                    {"action": "remove", "start": 0, "end": 4, "technique": "doubt"},
+                ]
+            },
+            ["corrections.0 and corrections.1 both concern [0, 4) doubt"],
+        ),
+        ({"judgement": "propaganda"}, ["judgement"]),
+        ({"text": ""}, ["text", "empty"]),
+        ({"text": "bad\u0000byte", "corrections": []}, ["NUL"]),
+        ({"corrections": [], "judgement": None, "comment": None}, ["feedback is empty"]),
+        ({"client_id": ""}, ["client_id"]),
+        ({"client_id": "a b"}, ["client_id"]),
+        ({"request_id": "not valid!"}, ["request_id"]),
+        ({"extra": 1}, ["extra"]),
+    ],
+)
+def test_invalid_feedback_is_422_naming_the_problem(
+    client: TestClient, changes: dict, needles: list[str]
+) -> None:
     _clean_error(client.post("/feedback", json=_body(**changes)), 422, *needles)
 
 
 def test_missing_fields_and_bad_json_are_422(client: TestClient) -> None:
     _clean_error(client.post("/feedback", json={"text": TEXT, "judgement": "unsure"}), 422, "client_id")
     _clean_error(client.post("/feedback", json={"client_id": "x", "judgement": "unsure"}), 422, "text")
-    response = client.post("/feedback", content=b'{"client_id": "x", "text": ',
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/feedback", content=b'{"client_id": "x", "text": ', headers={"content-type": "application/json"}
+    )
     _clean_error(response, 422, "not valid JSON")
 
 
-@pytest.mark.parametrize("changes,needle", [
-    ({"text": "x" * 201, "corrections": []}, "text is too long: 201 characters received, the limit is 200"),
-    ({"corrections": [{"action": "confirm", "start": i, "end": i + 1, "technique": "doubt"}
-                      for i in range(6)]}, "corrections is too long: 6 corrections received, the limit is 5"),
-    ({"comment": "y" * 101}, "comment is too long: 101 characters received, the limit is 100"),
-])
+@pytest.mark.parametrize(
+    "changes,needle",
+    [
+        (
+            {"text": "x" * 201, "corrections": []},
+            "text is too long: 201 characters received, the limit is 200",
+        ),
+        (
+            {
+                "corrections": [
+                    {"action": "confirm", "start": i, "end": i + 1, "technique": "doubt"} for i in range(6)
+                ]
+            },
+            "corrections is too long: 6 corrections received, the limit is 5",
+        ),
+        ({"comment": "y" * 101}, "comment is too long: 101 characters received, the limit is 100"),
+    ],
+)
 def test_over_the_limits_is_413(client: TestClient, changes: dict, needle: str) -> None:
     _clean_error(client.post("/feedback", json=_body(**changes)), 413, needle)
 
@@ -154,16 +218,22 @@ def test_over_the_limits_is_413(client: TestClient, changes: dict, needle: str) 
 def test_request_id_joins_the_prediction_log(client: TestClient, settings: Settings) -> None:
     log_path = settings.state_dir / "predictions" / "predictions.jsonl"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    entry = {"request_id": "req-42", "endpoint": "/analyze", "text_sha256":
-             hashlib.sha256(TEXT.encode()).hexdigest(), "model": {"name": "mindlens-analyzer",
-                                                                  "version": "7", "run_id": "r"}}
+    entry = {
+        "request_id": "req-42",
+        "endpoint": "/analyze",
+        "text_sha256": hashlib.sha256(TEXT.encode()).hexdigest(),
+        "model": {"name": "mindlens-analyzer", "version": "7", "run_id": "r"},
+    }
     other = {**entry, "request_id": "req-43", "model": {"name": "other", "version": "1"}}
     with open(log_path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry) + "\n" + json.dumps(other) + "\n")
     ok = client.post("/feedback", json=_body("j-1", request_id="req-42"))
     assert ok.status_code == 201 and ok.json()["model"] == {"name": "mindlens-analyzer", "version": "7"}
-    _clean_error(client.post("/feedback", json=_body("j-2", request_id="req-42", text=TEXT + "!")),
-                 422, "does not match the text analysed under request_id 'req-42'")
+    _clean_error(
+        client.post("/feedback", json=_body("j-2", request_id="req-42", text=TEXT + "!")),
+        422,
+        "does not match the text analysed under request_id 'req-42'",
+    )
     unknown = client.post("/feedback", json=_body("j-3", request_id="never-logged"))
     assert unknown.status_code == 201 and unknown.json()["model"] is None
     assert unknown.json()["request_id"] == "never-logged"

@@ -16,8 +16,14 @@ TEXT = "They are traitors, all of them! The meeting is at noon."
 def _fill(url: str) -> None:
     store = FeedbackStore(url)
     store.add(FeedbackIn(client_id="cli-1", text=TEXT, judgement="manipulative"))
-    store.add(FeedbackIn(client_id="cli-2", text="Second text.", comment="fine",
-                         corrections=[{"action": "add", "start": 0, "end": 6, "technique": "doubt"}]))
+    store.add(
+        FeedbackIn(
+            client_id="cli-2",
+            text="Second text.",
+            comment="fine",
+            corrections=[{"action": "add", "start": 0, "end": 6, "technique": "doubt"}],
+        )
+    )
     store.mark_queued([(1, 77)])
     store.close()
 
@@ -42,8 +48,10 @@ def test_migrate_list_export_default_database(tmp_path: Path, monkeypatch) -> No
     assert "queued" in lines[2] and "manipulative" in lines[2]
     queued = runner.invoke(app, ["feedback", "list", "--status", "queued"])
     assert "Second text." not in queued.output and "They are traitors" in queued.output
-    assert "no feedback with status reviewed" in runner.invoke(
-        app, ["feedback", "list", "--status", "reviewed"]).output
+    assert (
+        "no feedback with status reviewed"
+        in runner.invoke(app, ["feedback", "list", "--status", "reviewed"]).output
+    )
 
     out = tmp_path / "export" / "feedback.jsonl"
     exported = runner.invoke(app, ["feedback", "export", "--out", str(out)])
@@ -61,8 +69,9 @@ def test_bad_status_and_unreachable_database_exit_1(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'f.db'}"
     bad = runner.invoke(app, ["feedback", "list", "--status", "done", "--url", url])
     assert bad.exit_code == 1 and "unknown status 'done'" in bad.output
-    down = runner.invoke(app, ["feedback", "migrate", "--url",
-                               "postgresql+psycopg2://nobody@127.0.0.1:1/none"])
+    down = runner.invoke(
+        app, ["feedback", "migrate", "--url", "postgresql+psycopg2://nobody@127.0.0.1:1/none"]
+    )
     assert down.exit_code == 1 and "the feedback database cannot be used" in down.output
     assert "Traceback" not in down.output
 
@@ -77,5 +86,4 @@ def test_migrate_and_export_on_postgresql(tmp_path: Path) -> None:
         assert "***" in migrated.output or "@" in migrated.output
         _fill(url)
         exported = runner.invoke(app, ["feedback", "export", "--url", url])
-        assert [json.loads(line)["client_id"] for line in exported.output.splitlines()] == [
-            "cli-1", "cli-2"]
+        assert [json.loads(line)["client_id"] for line in exported.output.splitlines()] == ["cli-1", "cli-2"]

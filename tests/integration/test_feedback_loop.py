@@ -38,8 +38,7 @@ def _champion(settings) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def loop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-         ) -> Iterator[dict]:
+def loop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """A champion (v1) trained on a small PTC slice in a fresh state folder, served by
     ``mindlens serve`` in a subprocess; the environment points this process at the same
     state, server and Label Studio. The server boots, the champion trains and Label Studio
@@ -53,11 +52,15 @@ def loop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     state = tmp_path_factory.mktemp("feedback-loop")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {"MINDLENS_STATE_DIR": str(state), "MINDLENS_SERVING__ADMIN_TOKEN": ADMIN,
-           "MINDLENS_SERVING__API_URL": base, "MINDLENS_SERVING__RELOAD_INTERVAL_S": "0",
-           "MINDLENS_RETRAIN__GATE__TOLERANCE": "1.0",
-           "MINDLENS_LABEL_STUDIO_PROJECT": "Curated (unused here)",
-           "MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT": PROJECT}
+    env = {
+        "MINDLENS_STATE_DIR": str(state),
+        "MINDLENS_SERVING__ADMIN_TOKEN": ADMIN,
+        "MINDLENS_SERVING__API_URL": base,
+        "MINDLENS_SERVING__RELOAD_INTERVAL_S": "0",
+        "MINDLENS_RETRAIN__GATE__TOLERANCE": "1.0",
+        "MINDLENS_LABEL_STUDIO_PROJECT": "Curated (unused here)",
+        "MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT": PROJECT,
+    }
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
@@ -73,8 +76,7 @@ def loop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                 patch.setenv("MINDLENS_LABEL_STUDIO_URL", conn.url)
                 patch.setenv("MINDLENS_LABEL_STUDIO_TOKEN", conn.token)
                 wait_for_http(f"{base}/healthz", process=process)
-                reload = httpx.post(f"{base}/admin/reload", headers={"X-API-Key": ADMIN},
-                                    timeout=60)
+                reload = httpx.post(f"{base}/admin/reload", headers={"X-API-Key": ADMIN}, timeout=60)
                 assert reload.status_code == 200 and reload.json()["version"] == "1", reload.text
                 yield {"base": base, "state": state, "settings": settings, "conn": conn}
             finally:
@@ -111,18 +113,33 @@ def test_feedback_is_reviewed_and_retrains_the_served_model(loop):
     assert analysed.status_code == 200
     request_id = analysed.headers["X-Request-ID"]
     insult_spans = INSULT.index("traitors"), INSULT.index("cowards") + len("cowards")
-    corrections = [{"action": "remove", "start": s["start"], "end": s["end"],
-                    "technique": s["technique"]} for s in analysed.json()["spans"]
-                   if (s["start"], s["end"], s["technique"]) != (*insult_spans, "name_calling")]
-    corrections.append({"action": "add", "start": insult_spans[0], "end": insult_spans[1],
-                        "technique": "name_calling"})
-    first = httpx.post(f"{base}/feedback", timeout=30, json={
-        "client_id": str(uuid.uuid4()), "request_id": request_id, "text": INSULT,
-        "corrections": corrections, "judgement": "manipulative", "comment": "insults"})
+    corrections = [
+        {"action": "remove", "start": s["start"], "end": s["end"], "technique": s["technique"]}
+        for s in analysed.json()["spans"]
+        if (s["start"], s["end"], s["technique"]) != (*insult_spans, "name_calling")
+    ]
+    corrections.append(
+        {"action": "add", "start": insult_spans[0], "end": insult_spans[1], "technique": "name_calling"}
+    )
+    first = httpx.post(
+        f"{base}/feedback",
+        timeout=30,
+        json={
+            "client_id": str(uuid.uuid4()),
+            "request_id": request_id,
+            "text": INSULT,
+            "corrections": corrections,
+            "judgement": "manipulative",
+            "comment": "insults",
+        },
+    )
     assert first.status_code == 201, first.text
     assert first.json()["model"] == {"name": settings.mlflow.registered_model, "version": "1"}
-    second = httpx.post(f"{base}/feedback", timeout=30, json={
-        "client_id": str(uuid.uuid4()), "text": NOTICE, "judgement": "not_manipulative"})
+    second = httpx.post(
+        f"{base}/feedback",
+        timeout=30,
+        json={"client_id": str(uuid.uuid4()), "text": NOTICE, "judgement": "not_manipulative"},
+    )
     assert second.status_code == 201, second.text
     ids = [first.json()["id"], second.json()["id"]]
 
@@ -144,20 +161,27 @@ def test_feedback_is_reviewed_and_retrains_the_served_model(loop):
     assert set(tasks) == {INSULT, NOTICE}
     assert tasks[INSULT].id == queued[ids[0]].label_studio_task_id
     predictions = {p.model_version: p for p in client.predictions.list(task=tasks[INSULT].id)}
-    assert set(predictions) == {f"{settings.mlflow.registered_model} v1 (prediction log)",
-                                f"feedback #{ids[0]}"}
+    assert set(predictions) == {
+        f"{settings.mlflow.registered_model} v1 (prediction log)",
+        f"feedback #{ids[0]}",
+    }
     user = predictions[f"feedback #{ids[0]}"].result
-    assert [(r["value"]["start"], r["value"]["end"], r["value"]["labels"]) for r in user
-            if r["from_name"] == "technique"] == [(*insult_spans, ["name_calling"])]
+    assert [
+        (r["value"]["start"], r["value"]["end"], r["value"]["labels"])
+        for r in user
+        if r["from_name"] == "technique"
+    ] == [(*insult_spans, ["name_calling"])]
     notice_versions = {p.model_version for p in client.predictions.list(task=tasks[NOTICE].id)}
-    assert notice_versions == {f"{settings.mlflow.registered_model} v1 (re-analysed)",
-                               f"feedback #{ids[1]}"}
+    assert notice_versions == {f"{settings.mlflow.registered_model} v1 (re-analysed)", f"feedback #{ids[1]}"}
     assert "judgement not_manipulative" in tasks[NOTICE].data["feedback"]
 
     # 4. The reviewer accepts both users' corrections.
     for text, feedback_id in ((INSULT, ids[0]), (NOTICE, ids[1])):
-        accepted = [p for p in client.predictions.list(task=tasks[text].id)
-                    if p.model_version == f"feedback #{feedback_id}"][0]
+        accepted = [
+            p
+            for p in client.predictions.list(task=tasks[text].id)
+            if p.model_version == f"feedback #{feedback_id}"
+        ][0]
         client.annotations.create(id=tasks[text].id, result=accepted.result)
 
     # 5. Label sync pulls the reviewed labels into the feedback source and triggers a retrain.
@@ -204,9 +228,14 @@ def test_reviewed_feedback_survives_a_lost_task(label_studio_connection, tmp_pat
     store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.db'}")
     project, labels = "Lost tasks", tmp_path / "labels"
     no_log = tmp_path / "predictions.jsonl"
-    first, _ = store.add(FeedbackIn(client_id="a", text=INSULT, judgement="manipulative",
-                                    corrections=[{"action": "add", "start": 9, "end": 17,
-                                                  "technique": "name_calling"}]))
+    first, _ = store.add(
+        FeedbackIn(
+            client_id="a",
+            text=INSULT,
+            judgement="manipulative",
+            corrections=[{"action": "add", "start": 9, "end": 17, "technique": "name_calling"}],
+        )
+    )
     pushed = feedback.push_feedback(client, project, store, no_log)
     assert pushed["queued"] == 1 and pushed["without_model"] == 1
     task_id = store.get(first.id).label_studio_task_id
@@ -243,7 +272,8 @@ def test_reviewed_feedback_survives_a_lost_task(label_studio_connection, tmp_pat
     assert '"just a notice"' in task.data["feedback"].splitlines()[-1]
     versions = [p.model_version for p in client.predictions.list(task=task_id)]
     assert versions.count(f"feedback #{third.id}") == 1
-    feedback.add_to_task(client, task_id, NOTICE, [store.get(third.id)],
-                         lambda item: ([], None))  # a repeat adds nothing
+    feedback.add_to_task(
+        client, task_id, NOTICE, [store.get(third.id)], lambda item: ([], None)
+    )  # a repeat adds nothing
     assert len(client.predictions.list(task=task_id)) == len(versions)
     store.close()

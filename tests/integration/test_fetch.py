@@ -25,13 +25,16 @@ from mindlens.data.fetch import (
 )
 
 CLICKBAIT = [f.path for f in remote_files("clickbait")]
-PTC_SUBSET = [f.path for f in remote_files("ptc")
-              if f.path.endswith(("train-task-flc-tc.labels", "article111111111.txt"))]
+PTC_SUBSET = [
+    f.path
+    for f in remote_files("ptc")
+    if f.path.endswith(("train-task-flc-tc.labels", "article111111111.txt"))
+]
 SUBSET = set(CLICKBAIT + PTC_SUBSET)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -51,8 +54,7 @@ def mirror(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                 target = root / _served_path(remote.url)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(data_dir() / remote.path, target)
-    server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                 functools.partial(_QuietHandler, directory=str(root)))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -68,10 +70,12 @@ def _no_partials(folder: Path) -> None:
 
 
 def test_manifest_urls_are_pinned_github_raw_urls() -> None:
-    for name, commit in (("ptc", "4e9cb45c33aeb18d063bae8178ac8d0c644f3a59"),
-                         ("semeval2021", "796b32fa76b7a5814a48d1870d163058e81e4ce1"),
-                         ("clickbait", "203d979a81545ae6160ff45ffdac83e74469c97a"),
-                         ("logic", "2a3d09708122c0994279df034d867b80950700ea")):
+    for name, commit in (
+        ("ptc", "4e9cb45c33aeb18d063bae8178ac8d0c644f3a59"),
+        ("semeval2021", "796b32fa76b7a5814a48d1870d163058e81e4ce1"),
+        ("clickbait", "203d979a81545ae6160ff45ffdac83e74469c97a"),
+        ("logic", "2a3d09708122c0994279df034d867b80950700ea"),
+    ):
         files = remote_files(name)
         assert files and all(f.url.startswith("https://raw.githubusercontent.com/") for f in files)
         assert all(f"/{commit}/" in f.url and len(f.sha256) == 64 for f in files)
@@ -83,8 +87,7 @@ def test_manifest_urls_are_pinned_github_raw_urls() -> None:
 def test_fetch_downloads_verifies_then_stays_local(mirror, tmp_path: Path) -> None:
     base, _ = mirror
     target = tmp_path / "data"
-    report = fetch(target, ["clickbait", "ptc"], base_url_override=base, progress=False,
-                   only=SUBSET)
+    report = fetch(target, ["clickbait", "ptc"], base_url_override=base, progress=False, only=SUBSET)
     assert sorted(f.path for f in report.files) == sorted(SUBSET)
     assert {f.status for f in report.files} == {"downloaded"}
     assert all(f.url.startswith(base) for f in report.files)
@@ -95,8 +98,13 @@ def test_fetch_downloads_verifies_then_stays_local(mirror, tmp_path: Path) -> No
     _no_partials(target)
 
     # Second run: everything is local, so even an unreachable mirror is never contacted.
-    again = fetch(target, ["clickbait", "ptc"], base_url_override=f"http://127.0.0.1:{free_port()}",
-                  progress=False, only=SUBSET)
+    again = fetch(
+        target,
+        ["clickbait", "ptc"],
+        base_url_override=f"http://127.0.0.1:{free_port()}",
+        progress=False,
+        only=SUBSET,
+    )
     assert again.all_local and len(again.files) == len(SUBSET)
     assert "2 ok (local)" in again.render()
 
@@ -130,11 +138,16 @@ def test_local_file_with_wrong_checksum_needs_force(mirror, tmp_path: Path) -> N
     local.parent.mkdir(parents=True)
     local.write_bytes(b"stale")
     with pytest.raises(ChecksumError, match="--force"):
-        fetch(tmp_path / "data", ["clickbait"], base_url_override=base, progress=False,
-              only={remote.path})
+        fetch(tmp_path / "data", ["clickbait"], base_url_override=base, progress=False, only={remote.path})
     assert local.read_bytes() == b"stale"
-    report = fetch(tmp_path / "data", ["clickbait"], base_url_override=base, progress=False,
-                   only={remote.path}, force=True)
+    report = fetch(
+        tmp_path / "data",
+        ["clickbait"],
+        base_url_override=base,
+        progress=False,
+        only={remote.path},
+        force=True,
+    )
     assert [f.status for f in report.files] == ["replaced"]
     assert sha256_file(local) == remote.sha256
 
@@ -143,8 +156,7 @@ def test_unreachable_server_raises_fetch_error(tmp_path: Path) -> None:
     remote = remote_files("clickbait")[0]
     base = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(FetchError) as info:
-        fetch(tmp_path / "data", ["clickbait"], base_url_override=base, progress=False,
-              only={remote.path})
+        fetch(tmp_path / "data", ["clickbait"], base_url_override=base, progress=False, only={remote.path})
     message = str(info.value)
     assert remote.path in message and base in message and "MINDLENS_DATA_DIR" in message
     assert not (tmp_path / "data" / remote.path).exists()
@@ -155,16 +167,19 @@ def test_missing_file_on_the_server_raises_fetch_error(mirror, tmp_path: Path) -
     base, _ = mirror
     remote = remote_files("logic")[0]  # not served by the mirror
     with pytest.raises(FetchError, match="HTTP 404"):
-        fetch(tmp_path / "data", ["logic"], base_url_override=base, progress=False,
-              only={remote.path})
+        fetch(tmp_path / "data", ["logic"], base_url_override=base, progress=False, only={remote.path})
     _no_partials(tmp_path / "data")
 
 
 def test_complete_local_copy_checks_out_offline(tmp_path: Path) -> None:
     if not data_dir().is_dir():
         pytest.skip(f"no datasets at MINDLENS_DATA_DIR={data_dir()}")
-    missing = [f.path for name in ("ptc", "semeval2021", "clickbait", "logic")
-               for f in remote_files(name) if not (data_dir() / f.path).is_file()]
+    missing = [
+        f.path
+        for name in ("ptc", "semeval2021", "clickbait", "logic")
+        for f in remote_files(name)
+        if not (data_dir() / f.path).is_file()
+    ]
     if missing:
         pytest.skip(f"incomplete local copy ({len(missing)} files missing)")
     report = fetch(data_dir(), base_url_override=f"http://127.0.0.1:{free_port()}", progress=False)

@@ -17,21 +17,35 @@ from mindlens.labelling import sync
 
 pytestmark = pytest.mark.slow
 
-TEXT = ("«Make our streets safe again!» 🔥 The regime's barbaric crackdown — "
-        "can we really trust this minister?")
+TEXT = (
+    "«Make our streets safe again!» 🔥 The regime's barbaric crackdown — can we really trust this minister?"
+)
 CURATED = [
-    {"id": "lst-001", "title": "You won't believe what they did next",
-     "text": TEXT,
-     "spans": [{"start": 1, "end": 29, "technique": "slogans"},
-               {"start": TEXT.index("barbaric"), "end": TEXT.index("barbaric") + 8,
-                "technique": "loaded_language"}],
-     "labels": ["clickbait", "black_and_white_fallacy"]},
-    {"id": "lst-002", "text": "The council meets on Tuesday at 10 a.m. in the town hall.",
-     "no_technique": True},
+    {
+        "id": "lst-001",
+        "title": "You won't believe what they did next",
+        "text": TEXT,
+        "spans": [
+            {"start": 1, "end": 29, "technique": "slogans"},
+            {
+                "start": TEXT.index("barbaric"),
+                "end": TEXT.index("barbaric") + 8,
+                "technique": "loaded_language",
+            },
+        ],
+        "labels": ["clickbait", "black_and_white_fallacy"],
+    },
+    {
+        "id": "lst-002",
+        "text": "The council meets on Tuesday at 10 a.m. in the town hall.",
+        "no_technique": True,
+    },
 ]
-UNLABELLED = ["Every true patriot will stand with us on this.",
-              "It is what it is, and nothing will change.",
-              "Millions have already switched; don't be left behind!"]
+UNLABELLED = [
+    "Every true patriot will stand with us on this.",
+    "It is what it is, and nothing will change.",
+    "Millions have already switched; don't be left behind!",
+]
 CONFIDENCE = {UNLABELLED[0]: 0.91, UNLABELLED[1]: 0.42, UNLABELLED[2]: 0.67}
 
 
@@ -39,9 +53,10 @@ class FakeAnalyzer:
     """Deterministic stand-in for the champion: one span per text with a known confidence."""
 
     def analyze(self, text: str) -> dict:
-        return {"spans": [{"start": 0, "end": 10, "technique": "flag_waving",
-                           "confidence": CONFIDENCE[text]}],
-                "document": {"score": CONFIDENCE[text]}}
+        return {
+            "spans": [{"start": 0, "end": 10, "technique": "flag_waving", "confidence": CONFIDENCE[text]}],
+            "document": {"score": CONFIDENCE[text]},
+        }
 
 
 def _records() -> list[curated.Record]:
@@ -64,8 +79,12 @@ def _tasks(client, project_id: int) -> list:
 
 
 def _span(start: int, end: int, text: str, technique: str) -> dict:
-    return {"from_name": "technique", "to_name": "text", "type": "labels",
-            "value": {"start": start, "end": end, "text": text[start:end], "labels": [technique]}}
+    return {
+        "from_name": "technique",
+        "to_name": "text",
+        "type": "labels",
+        "value": {"start": start, "end": end, "text": text[start:end], "labels": [technique]},
+    }
 
 
 def test_push_annotate_pull_round_trip(client, tmp_path):
@@ -73,33 +92,50 @@ def test_push_annotate_pull_round_trip(client, tmp_path):
     assert pushed["created"] and pushed["imported"] == 5 and pushed["skipped_existing"] == 0
     tasks = _tasks(client, pushed["project_id"])
     assert [t.data["text"] for t in tasks] == [r["text"] for r in CURATED] + [
-        UNLABELLED[1], UNLABELLED[2], UNLABELLED[0]]  # lowest confidence first
+        UNLABELLED[1],
+        UNLABELLED[2],
+        UNLABELLED[0],
+    ]  # lowest confidence first
     curated_task, clean_task, low_task = tasks[0], tasks[1], tasks[2]
     prediction = client.predictions.list(task=curated_task.id)[0]
     assert prediction.model_version == "curated"
     champion = client.predictions.list(task=low_task.id)[0]
     assert champion.score == pytest.approx(0.42)
-    assert champion.result[0]["value"] == {"start": 0, "end": 10, "text": UNLABELLED[1][:10],
-                                           "labels": ["flag_waving"]}
+    assert champion.result[0]["value"] == {
+        "start": 0,
+        "end": 10,
+        "text": UNLABELLED[1][:10],
+        "labels": ["flag_waving"],
+    }
 
     # An annotator accepts the curated pre-annotation, confirms the clean text, and labels a
     # fresh text (with a note); a second annotator disagrees on that fresh text.
     client.annotations.create(id=curated_task.id, result=prediction.result)
-    client.annotations.create(id=clean_task.id, result=client.predictions.list(
-        task=clean_task.id)[0].result)
+    client.annotations.create(id=clean_task.id, result=client.predictions.list(task=clean_task.id)[0].result)
     low_text = UNLABELLED[1]
-    client.annotations.create(id=low_task.id, result=[
-        _span(0, 16, low_text, "thought_terminating_cliche"),
-        {"from_name": "note", "to_name": "text", "type": "textarea",
-         "value": {"text": ["classic"]}}])
-    other = client.users.create(username="annotator2", email="annotator2@example.com",
-                                password="annotator2-Passw0rd")
-    client.annotations.create(id=low_task.id, completed_by=other.id,
-                              result=[_span(22, 41, low_text, "doubt")])
+    client.annotations.create(
+        id=low_task.id,
+        result=[
+            _span(0, 16, low_text, "thought_terminating_cliche"),
+            {"from_name": "note", "to_name": "text", "type": "textarea", "value": {"text": ["classic"]}},
+        ],
+    )
+    other = client.users.create(
+        username="annotator2", email="annotator2@example.com", password="annotator2-Passw0rd"
+    )
+    client.annotations.create(
+        id=low_task.id, completed_by=other.id, result=[_span(22, 41, low_text, "doubt")]
+    )
     # A region whose quoted text does not match its offsets is reported, not written.
-    client.annotations.create(id=tasks[3].id, result=[
-        {**_span(0, 5, tasks[3].data["text"], "repetition"),
-         "value": {"start": 0, "end": 5, "text": "nope!", "labels": ["repetition"]}}])
+    client.annotations.create(
+        id=tasks[3].id,
+        result=[
+            {
+                **_span(0, 5, tasks[3].data["text"], "repetition"),
+                "value": {"start": 0, "end": 5, "text": "nope!", "labels": ["repetition"]},
+            }
+        ],
+    )
 
     result = sync.pull(client, "Round trip", tmp_path)
     assert result["tasks"] == 5 and result["records"] == 3

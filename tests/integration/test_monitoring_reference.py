@@ -13,11 +13,10 @@ pytestmark = pytest.mark.slow
 
 def test_reference_for_a_release_folder_keeps_its_checksums_valid(champion_settings, tmp_path: Path):
     from mindlens.cli import app
+    from mindlens.models.analyzer import find_bundle
     from mindlens.monitoring.drift import CATEGORIES, REFERENCE_FILE, Reference
     from mindlens.registry.registry import download_champion
     from mindlens.release import read_release, write_release
-
-    from mindlens.models.analyzer import find_bundle
 
     _, downloaded = download_champion(champion_settings, tmp_path / "download")
     folder = find_bundle(downloaded).parent  # the analyzer bundle, as in models/v1

@@ -22,7 +22,6 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-
 from conftest import ROOT, free_port, stop_process, wait_for_http
 
 pytestmark = pytest.mark.slow
@@ -30,7 +29,8 @@ pytestmark = pytest.mark.slow
 PROMETHEUS, PROMTOOL = shutil.which("prometheus"), shutil.which("promtool")
 needs_prometheus = pytest.mark.skipif(
     not (PROMETHEUS and PROMTOOL),
-    reason="prometheus/promtool not installed (Debian package `prometheus`; .ci/run installs it)")
+    reason="prometheus/promtool not installed (Debian package `prometheus`; .ci/run installs it)",
+)
 DEPLOY = ROOT / "deploy" / "prometheus"
 UPDATE_PLOTS = os.environ.get("MINDLENS_UPDATE_MONITORING_PLOTS") == "1"
 ADMIN = {"X-API-Key": "test-admin-token"}  # set by the live_server fixture
@@ -47,8 +47,11 @@ TEXTS = [
 
 @needs_prometheus
 def test_promtool_accepts_config_and_rules_and_the_alert_unit_tests_pass() -> None:
-    for args in (["check", "config", "prometheus.yml"], ["check", "rules", "rules.yml"],
-                 ["test", "rules", "rules_test.yml", "rules_test_late.yml"]):
+    for args in (
+        ["check", "config", "prometheus.yml"],
+        ["check", "rules", "rules.yml"],
+        ["test", "rules", "rules_test.yml", "rules_test_late.yml"],
+    ):
         done = subprocess.run([PROMTOOL, *args], cwd=DEPLOY, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stdout + done.stderr
 
@@ -72,8 +75,9 @@ def _send_traffic(api: httpx.Client, rounds: int) -> str:
     """Analyses (single and batch, enough to fill the drift window), a 422, a 413 and a reload;
     returns the request id sent with the first analysis."""
     request_id = f"promtest-{uuid.uuid4().hex[:12]}"
-    r = api.post("/analyze", json={"text": TEXTS[0], "min_confidence": 0.1},
-                 headers={"X-Request-ID": request_id})
+    r = api.post(
+        "/analyze", json={"text": TEXTS[0], "min_confidence": 0.1}, headers={"X-Request-ID": request_id}
+    )
     assert r.status_code == 200, r.text
     for i in range(rounds):
         batch = [f"{TEXTS[(i + k) % len(TEXTS)]} ({k})" for k in range(20)]
@@ -99,9 +103,16 @@ def prometheus(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> It
     port = free_port()
     log = open(folder / "prometheus.log", "w")
     process = subprocess.Popen(
-        [PROMETHEUS, f"--config.file={folder / 'prometheus.yml'}", f"--storage.tsdb.path={folder / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=1h"],
-        stdout=log, stderr=subprocess.STDOUT)
+        [
+            PROMETHEUS,
+            f"--config.file={folder / 'prometheus.yml'}",
+            f"--storage.tsdb.path={folder / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--storage.tsdb.retention.time=1h",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(f"{base}/-/ready", timeout=60, process=process)
@@ -144,7 +155,9 @@ def test_scrape_target_is_up_and_every_rule_is_healthy(prometheus: str, scraped:
     assert [t["health"] for t in targets] == ["up"], targets
     groups = httpx.get(f"{prometheus}/api/v1/rules").json()["data"]["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
-    assert len(rules) == sum(len(g["rules"]) for g in yaml.safe_load((DEPLOY / "rules.yml").read_text())["groups"])
+    assert len(rules) == sum(
+        len(g["rules"]) for g in yaml.safe_load((DEPLOY / "rules.yml").read_text())["groups"]
+    )
     assert all(rule["health"] == "ok" for rule in rules), [(r["name"], r.get("lastError")) for r in rules]
 
 
@@ -160,8 +173,9 @@ _COMPARISON = re.compile(r"^(?P<lhs>.+?)\s*(?P<op>>|<|==)\s*(?P<rhs>[\d.]+(?:\s*
 
 
 @needs_prometheus
-def test_every_recording_rule_and_alert_signal_returns_data_and_alerts_agree(prometheus: str,
-                                                                             scraped: dict) -> None:
+def test_every_recording_rule_and_alert_signal_returns_data_and_alerts_agree(
+    prometheus: str, scraped: dict
+) -> None:
     """Each recording rule returns data; each alert's signal (the side compared with its
     threshold) returns data, and the alert's own expression returns data exactly where the
     signal crosses the threshold (here: drift on short test texts, a failed and a late DAG)."""
@@ -179,8 +193,11 @@ def test_every_recording_rule_and_alert_signal_returns_data_and_alerts_agree(pro
         for factor in match["rhs"].split("*"):
             threshold *= float(factor)
         compare = {">": float.__gt__, "<": float.__lt__, "==": float.__eq__}[match["op"]]
-        expected = sorted(json.dumps(s["metric"], sort_keys=True) for s in signal
-                          if compare(float(s["value"][1]), threshold))
+        expected = sorted(
+            json.dumps(s["metric"], sort_keys=True)
+            for s in signal
+            if compare(float(s["value"][1]), threshold)
+        )
         fired = sorted(json.dumps(s["metric"], sort_keys=True) for s in _query(prometheus, rule["expr"]))
         assert fired == expected, rule["alert"]
     firing = {r["alert"] for r in rules if "alert" in r and _query(prometheus, r["expr"])}
@@ -202,7 +219,9 @@ def test_access_log_is_json_with_the_request_id_and_no_text(live_server: str, sc
     assert all(e["request_id"] == "-" for e in events if "mindlens API docs" in e["message"])
 
 
-@pytest.mark.skipif(not UPDATE_PLOTS, reason="set MINDLENS_UPDATE_MONITORING_PLOTS=1 to redraw docs/monitoring.png")
+@pytest.mark.skipif(
+    not UPDATE_PLOTS, reason="set MINDLENS_UPDATE_MONITORING_PLOTS=1 to redraw docs/monitoring.png"
+)
 def test_update_readme_plots(prometheus: str, scraped: dict) -> None:
     from mindlens.monitoring.plots import render
 

@@ -25,8 +25,11 @@ def test_promote_and_rollback_reach_the_running_server(tmp_path, monkeypatch):
     register_if_better(settings, first.run_id, first.model_uri)
 
     port = free_port()
-    env = os.environ | {"MINDLENS_STATE_DIR": str(tmp_path), "MINDLENS_SERVING__ADMIN_TOKEN": TOKEN,
-                        "MINDLENS_SERVING__RELOAD_INTERVAL_S": "0"}
+    env = os.environ | {
+        "MINDLENS_STATE_DIR": str(tmp_path),
+        "MINDLENS_SERVING__ADMIN_TOKEN": TOKEN,
+        "MINDLENS_SERVING__RELOAD_INTERVAL_S": "0",
+    }
     log = open(tmp_path / "server.log", "w")
     server = start_server(port, env, log)
     base = f"http://127.0.0.1:{port}"

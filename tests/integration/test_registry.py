@@ -22,8 +22,9 @@ def _fake_run(settings: Settings, metric: float) -> tuple[str, str]:
     with mlflow.start_run() as run, tempfile.TemporaryDirectory() as tmp:
         mlflow.log_metric(settings.train.selection_metric, metric)
         bundle = Analyzer(model).save(Path(tmp) / "analyzer")
-        info = mlflow.pyfunc.log_model(name="analyzer", python_model=str(PYFUNC_CODE),
-                                       artifacts={"analyzer": str(bundle)})
+        info = mlflow.pyfunc.log_model(
+            name="analyzer", python_model=str(PYFUNC_CODE), artifacts={"analyzer": str(bundle)}
+        )
     return run.info.run_id, info.model_uri
 
 
@@ -58,16 +59,20 @@ def test_promote_and_rollback_move_the_champion(tmp_path):
     from mindlens.registry import list_versions, promote, rollback
 
     settings = Settings(state_dir=tmp_path)
-    register_if_better(settings, *_fake_run(settings, 0.30))          # v1 champion
-    register_if_better(settings, *_fake_run(settings, 0.10))          # v2, not promoted
+    register_if_better(settings, *_fake_run(settings, 0.30))  # v1 champion
+    register_if_better(settings, *_fake_run(settings, 0.10))  # v2, not promoted
     assert champion_info(settings).version == "1"
     moved = promote(settings, "2")
     assert moved["previous"] == "1" and champion_info(settings).version == "2"
     rows = {r["version"]: r for r in list_versions(settings)}
     assert rows["2"]["aliases"] == ["challenger", "champion"] and rows["1"]["aliases"] == []
     back = rollback(settings)
-    assert back == {"name": settings.mlflow.registered_model, "alias": "champion", "version": "1",
-                    "rolled_back_from": "2"}
+    assert back == {
+        "name": settings.mlflow.registered_model,
+        "alias": "champion",
+        "version": "1",
+        "rolled_back_from": "2",
+    }
     assert champion_info(settings).version == "1"
     with pytest.raises(LookupError, match="no version 9"):
         promote(settings, "9")
@@ -86,7 +91,9 @@ def test_versions_carry_semver_and_changelog(tmp_path):
     first = register_if_better(settings, *_fake_run(settings, 0.3))
     second = register_if_better(settings, *_fake_run(settings, 0.1))
     client = mlflow.MlflowClient()
-    tags = [client.get_model_version(settings.mlflow.registered_model, v).tags
-            for v in (first.version, second.version)]
+    tags = [
+        client.get_model_version(settings.mlflow.registered_model, v).tags
+        for v in (first.version, second.version)
+    ]
     assert [t["semver"] for t in tags] == ["1.0.0", "1.1.0"]
     assert all(settings.train.selection_metric in t["changelog"] for t in tags)

@@ -51,9 +51,11 @@ def test_bootstrap_registers_v1_as_champion_once(tmp_path, monkeypatch):
     assert version.tags["semver"] == "1.0.0" and version.tags["changelog"]
     analyzer, _ = load_analyzer(settings)
     assert analyzer.span_model is not None
-    text = ("The corrupt, lying elites have betrayed every decent patriot in this country. "
-            "The committee meets on Tuesday.")
+    text = (
+        "The corrupt, lying elites have betrayed every decent patriot in this country. "
+        "The committee meets on Tuesday."
+    )
     result = analyzer.analyze(text)
     assert result["spans"], "V1 finds fragments in an obvious case"
-    assert all(text[s["start"]:s["end"]] == s["text"] for s in result["spans"])
+    assert all(text[s["start"] : s["end"]] == s["text"] for s in result["spans"])
     assert result["spans"][0]["technique"] in {"loaded_language", "name_calling", "flag_waving"}

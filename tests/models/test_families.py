@@ -15,7 +15,9 @@ pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
 
 ROOT = Path(__file__).resolve().parents[2]
-TEXT = "SHOCKING: you won't believe what they did\nThey are corrupt traitors and liars. The meeting is at noon."
+TEXT = (
+    "SHOCKING: you won't believe what they did\nThey are corrupt traitors and liars. The meeting is at noon."
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +38,14 @@ def small(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
         pytest.skip(f"datasets unavailable: {err}")
     backbone = tmp_path_factory.mktemp("tiny-bert")
     tokenizer = AutoTokenizer.from_pretrained(resolve_backbone("minilm"))
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=256)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=256,
+    )
     BertModel(config).save_pretrained(backbone)
     tokenizer.save_pretrained(backbone)
     return settings, manifest, str(backbone)
@@ -47,14 +55,30 @@ def _train(small, family: str, tmp_path: Path, **extra):  # type: ignore[no-unty
     from mindlens.training.transformer import TaggerTrainConfig, train_tagger
 
     settings, manifest, backbone = small
-    config = TaggerTrainConfig(family=family, backbone=backbone, epochs=1, batch_size=16, max_length=48,
-                               max_train_sentences=48, max_val_sentences=32, max_clickbait_headlines=32,
-                               device="cpu", **extra)
+    config = TaggerTrainConfig(
+        family=family,
+        backbone=backbone,
+        epochs=1,
+        batch_size=16,
+        max_length=48,
+        max_train_sentences=48,
+        max_val_sentences=32,
+        max_clickbait_headlines=32,
+        device="cpu",
+        **extra,
+    )
     return train_tagger(settings, manifest, config, tmp_path / family)
 
 
-@pytest.mark.parametrize(("family", "metric"), [("span", "val_flc_f1"), ("sentence", "val_micro_f1"), ("tc", "val_tc_micro_f1"),
-                                                ("clickbait", "val_clickbait_f1")])
+@pytest.mark.parametrize(
+    ("family", "metric"),
+    [
+        ("span", "val_flc_f1"),
+        ("sentence", "val_micro_f1"),
+        ("tc", "val_tc_micro_f1"),
+        ("clickbait", "val_clickbait_f1"),
+    ],
+)
 def test_family_trains_its_heads(small, tmp_path: Path, family: str, metric: str) -> None:
     from mindlens.models.transformer import TorchTagger, family_heads
 
@@ -64,7 +88,8 @@ def test_family_trains_its_heads(small, tmp_path: Path, family: str, metric: str
     saved = TorchTagger.load(tmp_path / family / "best")
     assert saved.heads == tagger.heads
     assert {k: v for k, v in saved.config.metrics.items() if k.startswith("val_")} == {
-        k: v for k, v in metrics.items() if k.startswith("val_")}
+        k: v for k, v in metrics.items() if k.startswith("val_")
+    }
     assert saved.config.metrics["best_epoch"] == metrics["best_epoch"]  # provenance for the release
     assert saved.config.metrics["train_wall_seconds"] > 0
 
@@ -95,7 +120,7 @@ def test_multitask_with_context_exports_and_serves(small, tmp_path: Path) -> Non
     assert out["title"]["clickbait"] == pytest.approx(head, abs=1e-4)  # rounded to 4 places
     assert out["spans"] and all(0.0 <= s["tc_confidence"] <= 1.0 for s in out["spans"])
     for span in out["spans"]:
-        assert TEXT[span["start"]:span["end"]] == span["text"]
+        assert TEXT[span["start"] : span["end"]] == span["text"]
 
     sentences = sentence_predictions(analyzer, manifest, settings, "val").head(40)
     reports = _span_tasks(analyzer, manifest, sentences)
@@ -104,8 +129,10 @@ def test_multitask_with_context_exports_and_serves(small, tmp_path: Path) -> Non
     docs = manifest.table("documents").query("source == 'ptc' and split == 'val'")
     spans = manifest.table("spans").query("source == 'ptc' and split == 'val'").head(20)
     native = {d.document_id: d.document_id.split(":", 1)[-1] for d in docs.itertuples(index=False)}
-    documents = {native[d.document_id]: Document(id=d.document_id, source="ptc", text=d.text, split="val")
-                 for d in docs.itertuples(index=False)}
+    documents = {
+        native[d.document_id]: Document(id=d.document_id, source="ptc", text=d.text, split="val")
+        for d in docs.itertuples(index=False)
+    }
     template = [(native[r.document_id], r.start, r.end, None) for r in spans.itertuples(index=False)]
     predicted = predict_tc(analyzer, documents, template)
     assert [p[:3] for p in predicted] == [t[:3] for t in template]
@@ -126,7 +153,8 @@ def test_tc_family_adds_second_opinion_to_tfidf_sentences(small, tmp_path: Path)
     known = [s for s in out["spans"] if s["technique"] in analyzer.span_model.labels]
     assert known and all(0.0 <= s["tc_confidence"] <= 1.0 for s in known)  # the TC head's opinion
     assert out["title"]["clickbait"] == pytest.approx(
-        float(analyzer.clickbait_model.predict_proba([out["title"]["text"]])[0, 0]), abs=1e-4)
+        float(analyzer.clickbait_model.predict_proba([out["title"]["text"]])[0, 0]), abs=1e-4
+    )
 
 
 def test_unknown_family_and_device_are_refused() -> None:
@@ -160,7 +188,9 @@ def test_training_module_imports_without_mlflow_pandera_airflow() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; import mindlens.training.transformer; "
-            "bad = [m for m in ('mlflow', 'pandera', 'airflow', 'onnxruntime', 'papermill') if m in sys.modules]; "
-            "assert not bad, bad")
+    code = (
+        "import sys; import mindlens.training.transformer; "
+        "bad = [m for m in ('mlflow', 'pandera', 'airflow', 'onnxruntime', 'papermill') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -15,8 +15,14 @@ def tiny_backbone(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("tiny-bert")
     tokenizer = AutoTokenizer.from_pretrained(resolve_backbone("minilm"))
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=256)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=256,
+    )
     BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)
@@ -27,9 +33,17 @@ def test_tagger_candidate_trains_exports_and_serves(champion_settings, tiny_back
     from mindlens.data.dataset import MANIFEST
     from mindlens.registry import load_analyzer
 
-    candidate = {"name": "tiny-tagger", "family": "tagger",
-                 "params": {"backbone": tiny_backbone, "epochs": 2, "max_train_sentences": 96,
-                            "max_val_sentences": 48, "batch_size": 16}}
+    candidate = {
+        "name": "tiny-tagger",
+        "family": "tagger",
+        "params": {
+            "backbone": tiny_backbone,
+            "epochs": 2,
+            "max_train_sentences": 96,
+            "max_val_sentences": 48,
+            "batch_size": 16,
+        },
+    }
     result = pipeline.train_candidate(candidate, str(champion_settings.processed_dir / MANIFEST))
     for metric in ("val_micro_f1", "val_flc_f1", "val_si_f1", "val_tc_micro_f1", "val_latency_p95_ms"):
         assert metric in result["metrics"], metric
@@ -41,9 +55,11 @@ def test_tagger_candidate_trains_exports_and_serves(champion_settings, tiny_back
     out = analyzer.analyze(text, min_confidence=0.0)
     assert out["spans"], "threshold 0 keeps every decoded fragment"
     for span in out["spans"]:
-        assert text[span["start"]:span["end"]] == span["text"]
-    assert [s["text"] for s in out["sentences"]] == ["They are corrupt traitors and liars.",
-                                                      "The meeting is at noon."]
+        assert text[span["start"] : span["end"]] == span["text"]
+    assert [s["text"] for s in out["sentences"]] == [
+        "They are corrupt traitors and liars.",
+        "The meeting is at noon.",
+    ]
 
     import mlflow
 

@@ -6,8 +6,14 @@ import pytest
 from mindlens.models.analyzer import Analyzer
 from mindlens.models.baseline import TfidfOvrClassifier
 
-TEXTS = ["they are traitors and liars", "the traitors lied again", "meeting at noon today",
-         "the weather is mild today", "liars and traitors everywhere", "lunch is served at noon"] * 3
+TEXTS = [
+    "they are traitors and liars",
+    "the traitors lied again",
+    "meeting at noon today",
+    "the weather is mild today",
+    "liars and traitors everywhere",
+    "lunch is served at noon",
+] * 3
 LABELS = [["name_calling"], ["name_calling"], [], [], ["name_calling", "loaded_language"], []] * 3
 TECHNIQUES = ["name_calling", "loaded_language", "slogans"]
 
@@ -48,7 +54,8 @@ def test_analyzer_bundle_round_trip_and_document_scores(tmp_path):
     assert result["sentences"][1]["techniques"] == []
     doc = result["document"]
     assert doc["techniques"]["name_calling"] == max(
-        t["confidence"] for t in result["sentences"][0]["techniques"])
+        t["confidence"] for t in result["sentences"][0]["techniques"]
+    )
     assert doc["traits"]["attacks_on_people"] >= doc["techniques"]["name_calling"]
     assert loaded.analyze("", min_confidence=0.1)["sentences"] == []
 

@@ -57,9 +57,15 @@ def test_reliability_table_bins_and_edges():
     assert np.isnan(table.loc[1, "accuracy"])
 
 
-@pytest.mark.parametrize("probs, outcomes", [
-    ([0.5, 1.2], [0, 1]), ([0.5], [2]), ([0.5, 0.4], [1]), ([], []),
-])
+@pytest.mark.parametrize(
+    "probs, outcomes",
+    [
+        ([0.5, 1.2], [0, 1]),
+        ([0.5], [2]),
+        ([0.5, 0.4], [1]),
+        ([], []),
+    ],
+)
 def test_bad_inputs_raise(probs, outcomes):
     with pytest.raises(ValueError):
         expected_calibration_error(probs, outcomes)

@@ -14,10 +14,17 @@ TEXT = "Make our streets safe again! The so-called experts got it wrong."
 
 def good_records() -> list[dict]:
     return [
-        {"id": "a1", "text": TEXT, "title": "Rally speech", "genre": "speech",
-         "spans": [{"start": 0, "end": 28, "technique": "slogans", "text": TEXT[0:28]},
-                   {"start": 29, "end": 50, "technique": "name_calling"}],
-         "labels": ["loaded_language"]},
+        {
+            "id": "a1",
+            "text": TEXT,
+            "title": "Rally speech",
+            "genre": "speech",
+            "spans": [
+                {"start": 0, "end": 28, "technique": "slogans", "text": TEXT[0:28]},
+                {"start": 29, "end": 50, "technique": "name_calling"},
+            ],
+            "labels": ["loaded_language"],
+        },
         {"id": "a2", "text": "Rain is expected tomorrow afternoon.", "no_technique": True},
         {"id": "a3", "text": "You won't believe what happened next", "labels": ["clickbait"]},
     ]
@@ -36,9 +43,13 @@ def test_good_file_loads_documents_spans_and_labels(tmp_path: Path) -> None:
     assert {d.split for d in data.documents} == {"train"}
     assert data.documents[0].title == "Rally speech" and data.documents[1].title == ""
     assert [(s.document_id, s.start, s.end, s.technique) for s in data.spans] == [
-        ("curated:a1", 0, 28, "slogans"), ("curated:a1", 29, 50, "name_calling")]
+        ("curated:a1", 0, 28, "slogans"),
+        ("curated:a1", 29, 50, "name_calling"),
+    ]
     assert [(lb.document_id, lb.technique) for lb in data.labels] == [
-        ("curated:a1", "loaded_language"), ("curated:a3", "clickbait")]
+        ("curated:a1", "loaded_language"),
+        ("curated:a3", "clickbait"),
+    ]
 
 
 def test_every_jsonl_file_is_read_and_blank_lines_skipped(tmp_path: Path) -> None:
@@ -91,20 +102,26 @@ def test_unknown_technique_fails_loudly(tmp_path: Path) -> None:
 
 
 def test_span_text_must_match_the_offsets(tmp_path: Path) -> None:
-    record = {"id": "x", "text": TEXT,
-              "spans": [{"start": 0, "end": 28, "technique": "slogans", "text": "Make our streets"}]}
+    record = {
+        "id": "x",
+        "text": TEXT,
+        "spans": [{"start": 0, "end": 28, "technique": "slogans", "text": "Make our streets"}],
+    }
     assert "does not match" in _error(tmp_path, record)
 
 
-@pytest.mark.parametrize("record,problem", [
-    ({"text": TEXT, "labels": ["slogans"]}, "'id'"),
-    ({"id": "x", "text": "  ", "labels": ["slogans"]}, "'text'"),
-    ({"id": "x", "text": TEXT}, "no_technique"),
-    ({"id": "x", "text": TEXT, "no_technique": True, "labels": ["slogans"]}, "no_technique"),
-    ({"id": "x", "text": TEXT, "labels": "slogans"}, "lists"),
-    ({"id": "x", "text": TEXT, "lables": ["slogans"]}, "unknown keys"),
-    ({"id": "a2", "text": TEXT, "labels": ["slogans"]}, "duplicate id"),
-])
+@pytest.mark.parametrize(
+    "record,problem",
+    [
+        ({"text": TEXT, "labels": ["slogans"]}, "'id'"),
+        ({"id": "x", "text": "  ", "labels": ["slogans"]}, "'text'"),
+        ({"id": "x", "text": TEXT}, "no_technique"),
+        ({"id": "x", "text": TEXT, "no_technique": True, "labels": ["slogans"]}, "no_technique"),
+        ({"id": "x", "text": TEXT, "labels": "slogans"}, "lists"),
+        ({"id": "x", "text": TEXT, "lables": ["slogans"]}, "unknown keys"),
+        ({"id": "a2", "text": TEXT, "labels": ["slogans"]}, "duplicate id"),
+    ],
+)
 def test_invalid_records_name_the_problem(tmp_path: Path, record: dict, problem: str) -> None:
     assert problem in _error(tmp_path, record)
 
@@ -161,16 +178,20 @@ def test_without_declared_splits_the_pipeline_splits(tmp_path: Path) -> None:
     write(tmp_path, [dict(r, hard_negative=False) for r in good_records()])
     data = curated.load(folder=tmp_path)
     assert not data.native_split and {d.split for d in data.documents} == {"train"}
-    forced = curated.to_source_data("x", [(r.id, r) for r in curated.read_folder(tmp_path)],
-                                    native_split=True)
+    forced = curated.to_source_data(
+        "x", [(r.id, r) for r in curated.read_folder(tmp_path)], native_split=True
+    )
     assert forced.native_split and {d.split for d in forced.documents} == {"train"}
 
 
-@pytest.mark.parametrize("extra,problem", [
-    ({"split": "val"}, "'split'"),
-    ({"split": 1}, "'split'"),
-    ({"hard_negative": "yes"}, "'hard_negative'"),
-])
+@pytest.mark.parametrize(
+    "extra,problem",
+    [
+        ({"split": "val"}, "'split'"),
+        ({"split": 1}, "'split'"),
+        ({"hard_negative": "yes"}, "'hard_negative'"),
+    ],
+)
 def test_bad_split_or_hard_negative_is_rejected(tmp_path: Path, extra: dict, problem: str) -> None:
     record = dict({"id": "x", "text": TEXT, "labels": ["slogans"]}, **extra)
     assert problem in _error(tmp_path, record)

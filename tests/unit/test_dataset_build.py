@@ -16,17 +16,20 @@ from mindlens.data.validation import validate_manifest, validate_tables
 
 
 def _headlines(n=40):
-    docs = [Document(f"clickbait:{i}", "clickbait", f"Headline number {i} is here", split="train")
-            for i in range(n)]
+    docs = [
+        Document(f"clickbait:{i}", "clickbait", f"Headline number {i} is here", split="train")
+        for i in range(n)
+    ]
     labels = [DocumentLabel(d.id, "clickbait") for d in docs[: n // 2]]
-    return SourceData("clickbait", docs, labels=labels, label_space=("clickbait",),
-                      granularity="document")
+    return SourceData("clickbait", docs, labels=labels, label_space=("clickbait",), granularity="document")
 
 
 def _articles():
-    docs = [Document("ptc:1", "ptc", "Title\n\nThey are traitors.\nCalm news.\n"),
-            Document("ptc:2", "ptc", "Other title\n\nNothing to see here.\n"),
-            Document("ptc:3", "ptc", "Test article\n\nUnlabelled text.\n", split="unlabelled")]
+    docs = [
+        Document("ptc:1", "ptc", "Title\n\nThey are traitors.\nCalm news.\n"),
+        Document("ptc:2", "ptc", "Other title\n\nNothing to see here.\n"),
+        Document("ptc:3", "ptc", "Test article\n\nUnlabelled text.\n", split="unlabelled"),
+    ]
     spans = [Span("ptc:1", 16, 24, "name_calling")]
     return SourceData("ptc", docs, spans=spans, label_space=("name_calling",))
 
@@ -64,9 +67,14 @@ def test_cap_samples_per_split():
 
 
 def test_near_duplicates_across_splits_are_found():
-    docs = pd.DataFrame({"document_id": ["a", "b", "c", "d"], "source": ["s"] * 4,
-                         "split": ["train", "val", "train", "train"],
-                         "text": ["The SAME text!", "the same   text", "other", "Other."]})
+    docs = pd.DataFrame(
+        {
+            "document_id": ["a", "b", "c", "d"],
+            "source": ["s"] * 4,
+            "split": ["train", "val", "train", "train"],
+            "text": ["The SAME text!", "the same   text", "other", "Other."],
+        }
+    )
     found = near_duplicates(docs)
     assert set(found["document_id"]) == {"a", "b"}  # c/d are duplicates inside one split only
 
@@ -79,12 +87,15 @@ def test_write_and_validate_round_trip(tmp_path):
     assert report.ok, report.render()
 
 
-@pytest.mark.parametrize("tamper, check", [
-    (lambda t: t["spans"].__setitem__("start", t["spans"]["start"] + 1), "span offsets match text"),
-    (lambda t: t["spans"].__setitem__("technique", "made_up"), "schema: spans"),
-    (lambda t: t["sentences"].__setitem__("split", "val"), "no document in two splits"),
-    (lambda t: t["documents"].__setitem__("text", " "), "schema: documents"),
-])
+@pytest.mark.parametrize(
+    "tamper, check",
+    [
+        (lambda t: t["spans"].__setitem__("start", t["spans"]["start"] + 1), "span offsets match text"),
+        (lambda t: t["spans"].__setitem__("technique", "made_up"), "schema: spans"),
+        (lambda t: t["sentences"].__setitem__("split", "val"), "no document in two splits"),
+        (lambda t: t["documents"].__setitem__("text", " "), "schema: documents"),
+    ],
+)
 def test_validation_names_the_failing_check(tmp_path, tamper, check):
     tables = build_tables([_articles()], 0.5, seed=1)
     manifest = write_dataset(tables, tmp_path)

@@ -11,29 +11,42 @@ from mindlens.evaluation.predictions import prob_columns
 LL, NC, D, S = "loaded_language", "name_calling", "doubt", "slogans"
 LABELS = [LL, NC, D, S]  # traits: LL emotional_language; NC, D attacks_on_people; S slogans_and_repetition
 
-LONG_QUOTE = ('At the rally she said "we will take our country back from the elites" and the crowd, '
-              'waving flags, cheered for minutes on end.')
+LONG_QUOTE = (
+    'At the rally she said "we will take our country back from the elites" and the crowd, '
+    "waving flags, cheered for minutes on end."
+)
 MEDIUM = "Another traitor, he said 'sold out' every single person in this town for cash."
 
 # (source, text, gold, pred, probabilities in LABELS order); a label is predicted at >= 0.5.
 ROWS = [
-    ("ptc", "He is a traitor.", [NC], [LL], (0.80, 0.30, 0.10, 0.05)),            # R0
-    ("ptc", "Nothing to see here.", [], [], (0.10, 0.10, 0.10, 0.10)),           # R1
-    ("ptc", "Can we trust them?", [D, LL], [D], (0.20, 0.10, 0.90, 0.10)),       # R2
-    ("semeval", "Make it great.", [], [S], (0.10, 0.10, 0.10, 0.70)),            # R3
-    ("semeval", LONG_QUOTE, [LL], [LL, NC], (0.95, 0.60, 0.10, 0.10)),           # R4
-    ("ptc", MEDIUM, [NC], [LL], (0.65, 0.45, 0.10, 0.10)),                       # R5
-    ("ptc", "It's the people's choice.", [D], [], (0.10, 0.10, 0.35, 0.10)),     # R6
-    ("semeval", "They lie.", [D], [NC], (0.10, 0.72, 0.25, 0.10)),               # R7
+    ("ptc", "He is a traitor.", [NC], [LL], (0.80, 0.30, 0.10, 0.05)),  # R0
+    ("ptc", "Nothing to see here.", [], [], (0.10, 0.10, 0.10, 0.10)),  # R1
+    ("ptc", "Can we trust them?", [D, LL], [D], (0.20, 0.10, 0.90, 0.10)),  # R2
+    ("semeval", "Make it great.", [], [S], (0.10, 0.10, 0.10, 0.70)),  # R3
+    ("semeval", LONG_QUOTE, [LL], [LL, NC], (0.95, 0.60, 0.10, 0.10)),  # R4
+    ("ptc", MEDIUM, [NC], [LL], (0.65, 0.45, 0.10, 0.10)),  # R5
+    ("ptc", "It's the people's choice.", [D], [], (0.10, 0.10, 0.35, 0.10)),  # R6
+    ("semeval", "They lie.", [D], [NC], (0.10, 0.72, 0.25, 0.10)),  # R7
 ]
 
 
 def make_frame(rows=ROWS, labels=LABELS) -> pd.DataFrame:
     records = []
     for i, (source, text, gold, pred, probs) in enumerate(rows):
-        records.append({"document_id": f"doc{i}", "source": source, "split": "val",
-                        "sentence_index": 0, "start": 0, "end": len(text), "text": text,
-                        "gold": gold, "pred": pred, **dict(zip(prob_columns(labels), probs))})
+        records.append(
+            {
+                "document_id": f"doc{i}",
+                "source": source,
+                "split": "val",
+                "sentence_index": 0,
+                "start": 0,
+                "end": len(text),
+                "text": text,
+                "gold": gold,
+                "pred": pred,
+                **dict(zip(prob_columns(labels), probs, strict=False)),
+            }
+        )
     return pd.DataFrame(records)
 
 
@@ -72,13 +85,15 @@ def test_confusion_matrix_counts_pairs_and_none(frame):
     m = ea.confusion_matrix(frame, LABELS)
     assert list(m.index) == [*LABELS, "none"] and list(m.columns) == [*LABELS, "none"]
     expected = {
-        (NC, LL): 2,          # R0, R5
+        (NC, LL): 2,  # R0, R5
         ("none", "none"): 1,  # R1
-        (D, D): 1, (LL, D): 1,  # R2: every gold x every predicted
-        ("none", S): 1,       # R3: prediction on a sentence without gold
-        (LL, LL): 1, (LL, NC): 1,  # R4
-        (D, "none"): 1,       # R6: gold with no prediction
-        (D, NC): 1,           # R7
+        (D, D): 1,
+        (LL, D): 1,  # R2: every gold x every predicted
+        ("none", S): 1,  # R3: prediction on a sentence without gold
+        (LL, LL): 1,
+        (LL, NC): 1,  # R4
+        (D, "none"): 1,  # R6: gold with no prediction
+        (D, NC): 1,  # R7
     }
     for (g, p), n in expected.items():
         assert m.loc[g, p] == n, (g, p)
@@ -149,25 +164,31 @@ def test_slice_by_unknown_raises(frame):
         ea.slice_report(frame, "colour", LABELS)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("text", [
-    'He called it "a disgrace".',
-    "\u201cWe will never surrender,\u201d she said.",
-    "\u201eNein\u201c, sagte er.",
-    "\u00abNon\u00bb, dit-il.",
-    "He said: 'we will win'.",
-    "She told reporters 'no comment' and left.",
-    "The minister said \u2018enough\u2019.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'He called it "a disgrace".',
+        "\u201cWe will never surrender,\u201d she said.",
+        "\u201eNein\u201c, sagte er.",
+        "\u00abNon\u00bb, dit-il.",
+        "He said: 'we will win'.",
+        "She told reporters 'no comment' and left.",
+        "The minister said \u2018enough\u2019.",
+    ],
+)
 def test_quotation_pattern_finds_quotes(text):
     assert ea.has_quotation(text)
 
 
-@pytest.mark.parametrize("text", [
-    "It's the people's choice.",
-    "He said that the workers' pay would rise.",
-    "They don't care, she said.",
-    "Rock 'n' roll never dies.",  # an opening single quote, but no speech verb before it
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It's the people's choice.",
+        "He said that the workers' pay would rise.",
+        "They don't care, she said.",
+        "Rock 'n' roll never dies.",  # an opening single quote, but no speech verb before it
+    ],
+)
 def test_quotation_pattern_ignores_apostrophes(text):
     assert not ea.has_quotation(text)
 
@@ -176,11 +197,17 @@ def test_confident_errors_order(frame):
     fps, fns = ea.confident_errors(frame, LABELS, n=3)
     # false positives by probability, highest first: R0 LL .80, R7 NC .72, R3 S .70 (R5 .65, R4 .60 cut)
     assert fps[["text", "technique"]].values.tolist() == [
-        ["He is a traitor.", LL], ["They lie.", NC], ["Make it great.", S]]
+        ["He is a traitor.", LL],
+        ["They lie.", NC],
+        ["Make it great.", S],
+    ]
     assert fps["confidence"].tolist() == pytest.approx([0.80, 0.72, 0.70])
     # false negatives by probability, lowest first: R2 LL .20, R7 D .25, R0 NC .30
     assert fns[["text", "technique"]].values.tolist() == [
-        ["Can we trust them?", LL], ["They lie.", D], ["He is a traitor.", NC]]
+        ["Can we trust them?", LL],
+        ["They lie.", D],
+        ["He is a traitor.", NC],
+    ]
     assert fns["confidence"].tolist() == pytest.approx([0.20, 0.25, 0.30])
     all_fps, all_fns = ea.confident_errors(frame, LABELS, n=100)
     assert len(all_fps) == 5 and len(all_fns) == 5
@@ -189,10 +216,8 @@ def test_confident_errors_order(frame):
 def test_data_needs_orders_by_f1_and_names_the_error(frame):
     needs = ea.data_needs(frame, LABELS)
     # slogans: F1 0 (1 fp); emotional: F1 .4 (fn1 fp2); attacks: F1 .5 (fn3 fp1)
-    assert needs["trait"].tolist() == ["slogans_and_repetition", "emotional_language",
-                                       "attacks_on_people"]
-    assert needs["dominant_error"].tolist() == ["false positives", "false positives",
-                                                "false negatives"]
+    assert needs["trait"].tolist() == ["slogans_and_repetition", "emotional_language", "attacks_on_people"]
+    assert needs["dominant_error"].tolist() == ["false positives", "false positives", "false negatives"]
     assert needs[["false_negatives", "false_positives"]].values.tolist() == [[0, 1], [1, 2], [3, 1]]
     # attacks: NC missed twice (R0, R5), D twice (R6, R7); tie keeps label order
     assert needs.loc[2, "focus"] == [NC, D]
@@ -203,12 +228,14 @@ def test_data_needs_orders_by_f1_and_names_the_error(frame):
 
 
 def test_data_needs_puts_error_free_traits_last():
-    rows = [("ptc", "a", [LL], [LL], (0.9, 0.1, 0.1)), ("ptc", "b", [], [], (0.1, 0.1, 0.1)),
-            ("ptc", "c", [D], [], (0.1, 0.1, 0.2))]
+    rows = [
+        ("ptc", "a", [LL], [LL], (0.9, 0.1, 0.1)),
+        ("ptc", "b", [], [], (0.1, 0.1, 0.1)),
+        ("ptc", "c", [D], [], (0.1, 0.1, 0.2)),
+    ]
     # attacks: one miss; slogans: no support, no errors (F1 0); emotional: perfect (F1 1)
     needs = ea.data_needs(make_frame(rows, [LL, S, D]), [LL, S, D])
-    assert needs["trait"].tolist() == ["attacks_on_people", "slogans_and_repetition",
-                                       "emotional_language"]
+    assert needs["trait"].tolist() == ["attacks_on_people", "slogans_and_repetition", "emotional_language"]
     assert needs["dominant_error"].tolist() == ["false negatives", "none", "none"]
     assert needs.loc[1, "recommendation"].startswith("no slogans and repetition in this split")
     assert needs.loc[2, "recommendation"] == "no errors here: no new data needed"

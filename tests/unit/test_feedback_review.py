@@ -3,7 +3,7 @@ to the model's spans), the review project's config, and which labels trigger wha
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mindlens.data.sources import curated
@@ -15,13 +15,22 @@ MODEL = [(0, 4, "loaded_language"), (9, 17, "doubt"), (20, 30, "slogans")]
 
 
 def test_corrections_apply_to_the_model_spans():
-    spans, none = feedback.apply_corrections(MODEL, [
-        {"action": "confirm", "start": 0, "end": 4, "technique": "loaded_language"},
-        {"action": "remove", "start": 9, "end": 17, "technique": "doubt"},
-        {"action": "relabel", "start": 20, "end": 30, "technique": "slogans",
-         "new_technique": "flag_waving"},
-        {"action": "add", "start": 31, "end": 40, "technique": "name_calling"},
-    ], "manipulative")
+    spans, none = feedback.apply_corrections(
+        MODEL,
+        [
+            {"action": "confirm", "start": 0, "end": 4, "technique": "loaded_language"},
+            {"action": "remove", "start": 9, "end": 17, "technique": "doubt"},
+            {
+                "action": "relabel",
+                "start": 20,
+                "end": 30,
+                "technique": "slogans",
+                "new_technique": "flag_waving",
+            },
+            {"action": "add", "start": 31, "end": 40, "technique": "name_calling"},
+        ],
+        "manipulative",
+    )
     assert spans == [(0, 4, "loaded_language"), (20, 30, "flag_waving"), (31, 40, "name_calling")]
     assert not none
 
@@ -39,40 +48,61 @@ def test_not_manipulative_without_anything_kept_means_no_technique():
 
 
 def _record(**fields) -> FeedbackRecord:
-    base = dict(id=7, client_id="c", request_id=None, text="Shameful lies from these people.",
-                text_sha256="x", model_name="mindlens-analyzer", model_version="3",
-                judgement="manipulative", corrections=[], comment=None,
-                created_at=datetime(2026, 1, 1, tzinfo=timezone.utc), status="new",
-                label_studio_task_id=None)
+    base = dict(
+        id=7,
+        client_id="c",
+        request_id=None,
+        text="Shameful lies from these people.",
+        text_sha256="x",
+        model_name="mindlens-analyzer",
+        model_version="3",
+        judgement="manipulative",
+        corrections=[],
+        comment=None,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        status="new",
+        label_studio_task_id=None,
+    )
     return FeedbackRecord(**(base | fields))
 
 
 def test_user_prediction_is_a_label_studio_prediction_with_the_comment_as_note():
-    item = _record(corrections=[{"action": "add", "start": 0, "end": 8,
-                                 "technique": "loaded_language"}], comment="shaming")
+    item = _record(
+        corrections=[{"action": "add", "start": 0, "end": 8, "technique": "loaded_language"}],
+        comment="shaming",
+    )
     prediction = feedback.user_prediction(item.text, item, [])
     assert prediction["model_version"] == "feedback #7"
     spans = [r for r in prediction["result"] if r["from_name"] == lc.TECHNIQUE]
     assert spans[0]["value"] == {"start": 0, "end": 8, "text": "Shameful", "labels": ["loaded_language"]}
-    assert [r["value"] for r in prediction["result"] if r["from_name"] == lc.NOTE] == [
-        {"text": ["shaming"]}]
+    assert [r["value"] for r in prediction["result"] if r["from_name"] == lc.NOTE] == [{"text": ["shaming"]}]
     clean = feedback.user_prediction(item.text, _record(judgement="not_manipulative"), [])
     assert clean["result"] == [sync._choice_result(lc.VERDICT, [lc.NO_TECHNIQUE])]
 
 
 def test_summary_tells_the_reviewer_what_each_user_said():
-    text = feedback.summary([_record(corrections=[{"action": "remove"}, {"action": "remove"}],
-                                     comment="not an insult"), _record(id=8, model_name=None)])
+    text = feedback.summary(
+        [
+            _record(corrections=[{"action": "remove"}, {"action": "remove"}], comment="not an insult"),
+            _record(id=8, model_name=None),
+        ]
+    )
     assert text.splitlines() == [
         '#7 (mindlens-analyzer v3): judgement manipulative; 2 remove; "not an insult"',
-        "#8 (model unknown): judgement manipulative; no span corrections"]
+        "#8 (model unknown): judgement manipulative; no span corrections",
+    ]
 
 
 def test_review_config_is_the_curated_one_plus_the_users_report():
     review = lc.feedback_label_config()
-    assert review.replace(
-        f'  <Header value="What the user reported" size="5"/>\n'
-        f'  <Text name="{lc.FEEDBACK}" value="${lc.FEEDBACK}"/>\n', "") == lc.label_config()
+    assert (
+        review.replace(
+            f'  <Header value="What the user reported" size="5"/>\n'
+            f'  <Text name="{lc.FEEDBACK}" value="${lc.FEEDBACK}"/>\n',
+            "",
+        )
+        == lc.label_config()
+    )
 
 
 def test_feedback_triggers_retrain_and_curated_triggers_the_pipeline(tmp_path: Path):
@@ -85,5 +115,9 @@ def test_feedback_triggers_retrain_and_curated_triggers_the_pipeline(tmp_path: P
     curated.write_jsonl(tmp_path / "curated" / "0123456789abcdef.jsonl", [record])
     assert sync.count_new_labels(tmp_path) == 1 and feedback.count_new_feedback(tmp_path) == 0
     sync.mark_trained(tmp_path, "2026-01-01T00:00:00")
-    assert sync.load_state(tmp_path).keys() >= {"trained_keys", "retrain_keys",
-                                                "last_trigger", "last_retrain_trigger"}
+    assert sync.load_state(tmp_path).keys() >= {
+        "trained_keys",
+        "retrain_keys",
+        "last_trigger",
+        "last_retrain_trigger",
+    }

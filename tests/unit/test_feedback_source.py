@@ -16,19 +16,31 @@ def _write(folder: Path, records: list[dict]) -> Path:
 
 
 def test_reads_the_feedback_folder_as_train_documents(tmp_path: Path) -> None:
-    _write(tmp_path, [
-        {"id": "fb-1", "text": TEXT, "origin": "feedback",
-         "spans": [{"start": 9, "end": 28, "technique": "name_calling", "text": TEXT[9:28]}]},
-        {"id": "fb-2", "text": "The committee meets on Tuesday.", "no_technique": True},
-        {"id": "fb-3", "text": "Everything will change, says the report.", "split": "test",
-         "labels": ["doubt"]},
-    ])
+    _write(
+        tmp_path,
+        [
+            {
+                "id": "fb-1",
+                "text": TEXT,
+                "origin": "feedback",
+                "spans": [{"start": 9, "end": 28, "technique": "name_calling", "text": TEXT[9:28]}],
+            },
+            {"id": "fb-2", "text": "The committee meets on Tuesday.", "no_technique": True},
+            {
+                "id": "fb-3",
+                "text": "Everything will change, says the report.",
+                "split": "test",
+                "labels": ["doubt"],
+            },
+        ],
+    )
     data = feedback.load(folder=tmp_path)
     assert data.name == "feedback" and data.native_split
     assert [d.id for d in data.documents] == ["feedback:fb-1", "feedback:fb-2", "feedback:fb-3"]
     assert [d.split for d in data.documents] == ["train", "train", "test"]
     assert [(s.document_id, s.start, s.end, s.technique) for s in data.spans] == [
-        ("feedback:fb-1", 9, 28, "name_calling")]
+        ("feedback:fb-1", 9, 28, "name_calling")
+    ]
 
 
 def test_missing_folder_reads_as_no_documents(tmp_path: Path) -> None:
@@ -42,9 +54,17 @@ def test_a_record_from_another_origin_is_refused(tmp_path: Path) -> None:
 
 
 def test_offsets_are_validated(tmp_path: Path) -> None:
-    _write(tmp_path, [{"id": "x", "text": TEXT, "origin": "feedback",
-                       "spans": [{"start": 9, "end": 28, "technique": "name_calling",
-                                  "text": "not what is there"}]}])
+    _write(
+        tmp_path,
+        [
+            {
+                "id": "x",
+                "text": TEXT,
+                "origin": "feedback",
+                "spans": [{"start": 9, "end": 28, "technique": "name_calling", "text": "not what is there"}],
+            }
+        ],
+    )
     with pytest.raises(ValueError, match="does not match"):
         feedback.load(folder=tmp_path)
 

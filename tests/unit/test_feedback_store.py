@@ -21,10 +21,21 @@ TEXT = "They are traitors, all of them! The meeting is at noon."
 
 def _item(client_id: str = "c-1", **changes: object) -> FeedbackIn:
     body: dict[str, object] = {
-        "client_id": client_id, "text": TEXT, "judgement": "manipulative", "comment": "harsh",
-        "corrections": [{"action": "confirm", "start": 0, "end": 31, "technique": "name_calling"},
-                        {"action": "relabel", "start": 9, "end": 17, "technique": "loaded_language",
-                         "new_technique": "smears"}]}
+        "client_id": client_id,
+        "text": TEXT,
+        "judgement": "manipulative",
+        "comment": "harsh",
+        "corrections": [
+            {"action": "confirm", "start": 0, "end": 31, "technique": "name_calling"},
+            {
+                "action": "relabel",
+                "start": 9,
+                "end": 17,
+                "technique": "loaded_language",
+                "new_technique": "smears",
+            },
+        ],
+    }
     return FeedbackIn(**{**body, **changes})
 
 
@@ -43,9 +54,21 @@ def test_migration_creates_the_schema(tmp_path: Path) -> None:
     engine = create_engine(url)
     inspector = inspect(engine)
     columns = {c["name"] for c in inspector.get_columns("feedback")}
-    assert columns == {"id", "client_id", "request_id", "text", "text_sha256", "model_name",
-                       "model_version", "judgement", "corrections", "comment", "created_at",
-                       "status", "label_studio_task_id"}
+    assert columns == {
+        "id",
+        "client_id",
+        "request_id",
+        "text",
+        "text_sha256",
+        "model_name",
+        "model_version",
+        "judgement",
+        "corrections",
+        "comment",
+        "created_at",
+        "status",
+        "label_studio_task_id",
+    }
     uniques = inspector.get_unique_constraints("feedback")
     assert any(u["column_names"] == ["client_id"] for u in uniques)
     with engine.connect() as conn:
@@ -71,8 +94,13 @@ def test_add_get_and_replay(store: FeedbackStore) -> None:
     record, created = store.add(_item(), model_name="mindlens-analyzer", model_version="3")
     assert created and record.id >= 1 and record.status == "new"
     assert record.model_version == "3" and record.label_studio_task_id is None
-    assert record.corrections[1] == {"action": "relabel", "start": 9, "end": 17,
-                                     "technique": "loaded_language", "new_technique": "smears"}
+    assert record.corrections[1] == {
+        "action": "relabel",
+        "start": 9,
+        "end": 17,
+        "technique": "loaded_language",
+        "new_technique": "smears",
+    }
     assert "new_technique" not in record.corrections[0]
     assert record.created_at.tzinfo is not None
     assert store.get(record.id) == record
@@ -82,13 +110,16 @@ def test_add_get_and_replay(store: FeedbackStore) -> None:
     assert store.get(record.id + 100) is None
 
 
-@pytest.mark.parametrize("change", [
-    {"comment": "another comment"},
-    {"judgement": "unsure"},
-    {"text": TEXT + " More."},
-    {"corrections": []},
-    {"request_id": "abc123"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"comment": "another comment"},
+        {"judgement": "unsure"},
+        {"text": TEXT + " More."},
+        {"corrections": []},
+        {"request_id": "abc123"},
+    ],
+)
 def test_same_client_id_other_content_is_a_conflict(store: FeedbackStore, change: dict) -> None:
     record, _ = store.add(_item())
     with pytest.raises(FeedbackConflictError, match="client_id 'c-1' was already used") as info:
@@ -135,7 +166,7 @@ def test_concurrent_replays_store_one_row(store: FeedbackStore) -> None:
     def send() -> None:
         try:
             results.append(store.add(_item("race"))[1])
-        except BaseException as err:  # noqa: BLE001
+        except BaseException as err:
             errors.append(err)
 
     threads = [threading.Thread(target=send) for _ in range(6)]
@@ -154,24 +185,47 @@ def test_unreachable_database_is_unavailable_not_a_crash() -> None:
         FeedbackStore("nosuchdialect://x")
 
 
-@pytest.mark.parametrize("change,needle", [
-    ({"corrections": [{"action": "add", "start": 0, "end": 5, "technique": "lying"}]},
-     "unknown technique 'lying'"),
-    ({"corrections": [{"action": "add", "start": 5, "end": 5, "technique": "doubt"}]},
-     "must be less than end"),
-    ({"corrections": [{"action": "add", "start": 0, "end": 500, "technique": "doubt"}]},
-     "past the end of the text"),
-    ({"corrections": [{"action": "relabel", "start": 0, "end": 4, "technique": "doubt"}]},
-     "needs new_technique"),
-    ({"corrections": [{"action": "remove", "start": 0, "end": 4, "technique": "doubt",
-                       "new_technique": "smears"}]}, "only for action relabel"),
-    ({"corrections": [{"action": "delete", "start": 0, "end": 4, "technique": "doubt"}]}, "action"),
-    ({"judgement": "evil"}, "judgement"),
-    ({"text": "   "}, "empty"),
-    ({"text": "a\x00b", "corrections": []}, "NUL"),
-    ({"corrections": [], "judgement": None, "comment": "  "}, "feedback is empty"),
-    ({"client_id": "has space"}, "client_id"),
-])
+@pytest.mark.parametrize(
+    "change,needle",
+    [
+        (
+            {"corrections": [{"action": "add", "start": 0, "end": 5, "technique": "lying"}]},
+            "unknown technique 'lying'",
+        ),
+        (
+            {"corrections": [{"action": "add", "start": 5, "end": 5, "technique": "doubt"}]},
+            "must be less than end",
+        ),
+        (
+            {"corrections": [{"action": "add", "start": 0, "end": 500, "technique": "doubt"}]},
+            "past the end of the text",
+        ),
+        (
+            {"corrections": [{"action": "relabel", "start": 0, "end": 4, "technique": "doubt"}]},
+            "needs new_technique",
+        ),
+        (
+            {
+                "corrections": [
+                    {
+                        "action": "remove",
+                        "start": 0,
+                        "end": 4,
+                        "technique": "doubt",
+                        "new_technique": "smears",
+                    }
+                ]
+            },
+            "only for action relabel",
+        ),
+        ({"corrections": [{"action": "delete", "start": 0, "end": 4, "technique": "doubt"}]}, "action"),
+        ({"judgement": "evil"}, "judgement"),
+        ({"text": "   "}, "empty"),
+        ({"text": "a\x00b", "corrections": []}, "NUL"),
+        ({"corrections": [], "judgement": None, "comment": "  "}, "feedback is empty"),
+        ({"client_id": "has space"}, "client_id"),
+    ],
+)
 def test_validation_names_the_problem(change: dict, needle: str) -> None:
     with pytest.raises(ValidationError, match=needle):
         _item(**change)
@@ -211,7 +265,7 @@ def test_postgresql_concurrent_first_open_migrates_once(postgres_url: str) -> No
     def open_store() -> None:
         try:
             stores.append(FeedbackStore(postgres_url))
-        except BaseException as err:  # noqa: BLE001
+        except BaseException as err:
             errors.append(err)
 
     threads = [threading.Thread(target=open_store) for _ in range(3)]

@@ -32,21 +32,24 @@ def _matched(text: str, name: str) -> list[str]:
 # --- passive voice -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, spans", [
-    ("The bill was passed by the senate.", ["was passed"]),
-    ("The senate passed the bill.", []),
-    ("She has been given a warning", ["been given"]),
-    # Decision: a participial adjective of state is not passive on its own ...
-    ("He is interested in music", []),
-    # ... but it is with a "by" agent.
-    ("He was surprised by the attack.", ["was surprised"]),
-    ("Mistakes were made, and measures are being taken.", ["were made", "are being taken"]),
-    ("They were not even told about it.", ["were not even told"]),
-    ("He got fired on Monday.", ["got fired"]),
-    ("The truth is naked and the flag is red.", []),
-    ("He is gone.", []),
-    ("John's given name is Jack.", []),
-])
+@pytest.mark.parametrize(
+    "text, spans",
+    [
+        ("The bill was passed by the senate.", ["was passed"]),
+        ("The senate passed the bill.", []),
+        ("She has been given a warning", ["been given"]),
+        # Decision: a participial adjective of state is not passive on its own ...
+        ("He is interested in music", []),
+        # ... but it is with a "by" agent.
+        ("He was surprised by the attack.", ["was surprised"]),
+        ("Mistakes were made, and measures are being taken.", ["were made", "are being taken"]),
+        ("They were not even told about it.", ["were not even told"]),
+        ("He got fired on Monday.", ["got fired"]),
+        ("The truth is naked and the flag is red.", []),
+        ("He is gone.", []),
+        ("John's given name is Jack.", []),
+    ],
+)
 def test_passive_voice_detector(text, spans):
     assert _matched(text, "passive_ratio") == spans
 
@@ -59,14 +62,17 @@ def test_passive_ratio_is_passives_per_sentence():
 # --- superlatives and absolutes ------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, hits", [
-    ("the greatest ever", ["greatest"]),
-    ("the best test", []),  # "best" is stop-listed as too idiomatic; "test" is not -est
-    ("an honest interest in the forest", []),
-    ("the most dangerous man alive", ["most dangerous"]),
-    ("most people agree", []),
-    ("the worst and the biggest", ["worst", "biggest"]),
-])
+@pytest.mark.parametrize(
+    "text, hits",
+    [
+        ("the greatest ever", ["greatest"]),
+        ("the best test", []),  # "best" is stop-listed as too idiomatic; "test" is not -est
+        ("an honest interest in the forest", []),
+        ("the most dangerous man alive", ["most dangerous"]),
+        ("most people agree", []),
+        ("the worst and the biggest", ["worst", "biggest"]),
+    ],
+)
 def test_superlatives(text, hits):
     assert _matched(text, "superlatives") == hits
 
@@ -78,8 +84,13 @@ def test_superlative_rate_is_per_word_token():
 
 def test_absolutes_match_words_and_phrases_without_double_counting():
     text = "Everyone knows they always lie. Nobody, without exception, trusts each and every one."
-    assert _matched(text, "absolutes") == ["Everyone", "always", "Nobody", "without exception",
-                                           "each and every"]
+    assert _matched(text, "absolutes") == [
+        "Everyone",
+        "always",
+        "Nobody",
+        "without exception",
+        "each and every",
+    ]
     assert _sig("The committee met on Tuesday.", "absolutes").value == 0.0
 
 
@@ -106,8 +117,10 @@ def test_exclamation_and_question_rates_are_per_sentence():
 def test_clickbait_headline_versus_news_headline():
     bait = compute_signals("You won't believe what happened next!")
     news = compute_signals("Senate passes budget bill")
-    assert [m for _, _, m in bait["clickbait_phrases"].evidence] == ["You won't believe",
-                                                                     "what happened next"]
+    assert [m for _, _, m in bait["clickbait_phrases"].evidence] == [
+        "You won't believe",
+        "what happened next",
+    ]
     assert bait["clickbait_second_person"].value > 0
     assert bait["clickbait_headline_punct"].value == 1.0
     for name in SIGNAL_NAMES:
@@ -163,9 +176,11 @@ def test_loaded_words_with_inflections_and_phrases():
 
 def test_readability():
     simple = compute_signals("The cat sat. The dog ran far.")
-    hard = compute_signals("Notwithstanding considerable institutional opposition, the "
-                           "administration's comprehensive infrastructure legislation "
-                           "ultimately necessitated extraordinary parliamentary negotiation.")
+    hard = compute_signals(
+        "Notwithstanding considerable institutional opposition, the "
+        "administration's comprehensive infrastructure legislation "
+        "ultimately necessitated extraordinary parliamentary negotiation."
+    )
     assert simple["avg_sentence_length"].value == 3.5
     assert simple["flesch_reading_ease"].value > hard["flesch_reading_ease"].value
     assert simple["flesch_kincaid_grade"].value < hard["flesch_kincaid_grade"].value
@@ -174,9 +189,11 @@ def test_readability():
 
 # --- contracts ------------------------------------------------------------------------------
 
-ARTICLE = ("BREAKING: “You won't believe this!” The regime’s barbaric crackdown was approved by "
-           "officials. Everyone knows the most corrupt minister always lies. Is this the greatest "
-           "scandal ever?\nThe US and NATO were not even told. 17 things they hid from you.")
+ARTICLE = (
+    "BREAKING: “You won't believe this!” The regime’s barbaric crackdown was approved by "
+    "officials. Everyone knows the most corrupt minister always lies. Is this the greatest "
+    "scandal ever?\nThe US and NATO were not even told. 17 things they hid from you."
+)
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t", "...", "!!!"])
@@ -196,10 +213,14 @@ def test_evidence_offsets_index_the_original_text():
 
 
 def test_signal_names_order_is_stable():
-    assert SIGNAL_NAMES[:5] == ("sentiment_compound", "sentiment_pos", "sentiment_neg",
-                                "sentiment_neu", "sentiment_intensity")
-    assert SIGNAL_NAMES[-3:] == ("flesch_reading_ease", "flesch_kincaid_grade",
-                                 "avg_sentence_length")
+    assert SIGNAL_NAMES[:5] == (
+        "sentiment_compound",
+        "sentiment_pos",
+        "sentiment_neg",
+        "sentiment_neu",
+        "sentiment_intensity",
+    )
+    assert SIGNAL_NAMES[-3:] == ("flesch_reading_ease", "flesch_kincaid_grade", "avg_sentence_length")
     assert len(set(SIGNAL_NAMES)) == len(SIGNAL_NAMES) == 5 + len(h.EMPATH_CATEGORIES) + 15
     assert list(compute_signals(ARTICLE)) == list(SIGNAL_NAMES)
     vector = signal_vector(ARTICLE)
@@ -250,6 +271,7 @@ def test_analyzers_are_cached_singletons():
 
 def test_runs_offline(monkeypatch):
     """Fresh lexicon loads and a full analysis never open a socket or call nltk.download."""
+
     def no_network(*args, **kwargs):
         raise AssertionError("network access attempted")
 

@@ -36,4 +36,5 @@ def test_config_has_title_verdict_and_note_controls():
 
 def test_checked_in_config_is_the_generated_one():
     assert CONFIG_PATH.read_text(encoding="utf-8") == label_config(), (
-        "label_studio/config.xml is stale: run `mindlens labels config`")
+        "label_studio/config.xml is stale: run `mindlens labels config`"
+    )

@@ -20,16 +20,35 @@ from mindlens.serving.model_store import NO_MODEL_MESSAGE, ModelStore, NoModelEr
 class FakeAnalyzer:
     name = "fake-analyzer"
 
-    def analyze(self, text: str, *, min_confidence: float | None = None,
-                title: str | None = None) -> dict[str, Any]:
-        return {"sentences": [{"index": 0, "start": 0, "end": len(text), "text": text,
-                               "techniques": [{"technique": "slogans", "name": "Slogans",
-                                               "trait": "slogans_and_repetition",
-                                               "confidence": 0.9}]}],
-                "document": {"score": 0.9, "techniques": {"slogans": 0.9},
-                             "traits": {"slogans_and_repetition": 0.9}},
-                "title": {"text": title or text, "clickbait": None},
-                "min_confidence": min_confidence or 0.5, "timings_ms": {"model": 0.1}}
+    def analyze(
+        self, text: str, *, min_confidence: float | None = None, title: str | None = None
+    ) -> dict[str, Any]:
+        return {
+            "sentences": [
+                {
+                    "index": 0,
+                    "start": 0,
+                    "end": len(text),
+                    "text": text,
+                    "techniques": [
+                        {
+                            "technique": "slogans",
+                            "name": "Slogans",
+                            "trait": "slogans_and_repetition",
+                            "confidence": 0.9,
+                        }
+                    ],
+                }
+            ],
+            "document": {
+                "score": 0.9,
+                "techniques": {"slogans": 0.9},
+                "traits": {"slogans_and_repetition": 0.9},
+            },
+            "title": {"text": title or text, "clickbait": None},
+            "min_confidence": min_confidence or 0.5,
+            "timings_ms": {"model": 0.1},
+        }
 
 
 class FakeRegistry:
@@ -72,7 +91,9 @@ def test_reload_swaps_only_on_new_version(settings: Settings, monkeypatch: pytes
     assert _reloads(store.metrics, "changed") == 2 and _reloads(store.metrics, "unchanged") == 1
     gauge = store.metrics.registry.get_sample_value
     assert gauge("mindlens_model_info", {"version": "2", "name": FakeAnalyzer.name}) == 1
-    assert gauge("mindlens_model_info", {"version": "1", "name": FakeAnalyzer.name}) is None  # old one dropped
+    assert (
+        gauge("mindlens_model_info", {"version": "1", "name": FakeAnalyzer.name}) is None
+    )  # old one dropped
 
 
 def test_failed_reload_keeps_old_model(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -144,8 +165,9 @@ def test_polling_thread_starts_and_stops(settings: Settings, monkeypatch: pytest
 
 
 @pytest.mark.slow
-def test_real_champion_loads_and_survives_bad_reload(champion_settings: Settings,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_champion_loads_and_survives_bad_reload(
+    champion_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = ModelStore(champion_settings)
     assert store.reload() is True
     version = store.version
@@ -168,8 +190,9 @@ def test_real_champion_loads_and_survives_bad_reload(champion_settings: Settings
     assert _reloads(store.metrics, "failure") == 1
 
 
-def test_unexpected_error_is_json_500_without_trace(settings: Settings,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unexpected_error_is_json_500_without_trace(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     FakeRegistry(monkeypatch)
     monkeypatch.setattr(FakeAnalyzer, "analyze", lambda self, text, **kw: 1 / 0)
     app = create_app(settings, with_demo=False)

@@ -33,8 +33,10 @@ def test_tokens_and_bio_per_technique_with_overlaps():
     assert tags["name_calling"] == ["O", "O", "O", "B", "O", "O", "O"]
     assert tags["doubt"] == ["O"] * 7
     back = spans_from_bio(tokens, tags, "d")
-    assert {(s.start, s.end, s.technique) for s in back} == {(9, 25, "loaded_language"),
-                                                              (17, 25, "name_calling")}
+    assert {(s.start, s.end, s.technique) for s in back} == {
+        (9, 25, "loaded_language"),
+        (17, 25, "name_calling"),
+    }
 
 
 def test_adjacent_spans_of_one_technique_stay_separate():

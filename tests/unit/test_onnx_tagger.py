@@ -49,12 +49,26 @@ def tiny_tagger(max_length: int = 32, stride: int = 8) -> TorchTagger:
     import torch
 
     torch.manual_seed(0)
-    config = transformers.BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                     intermediate_size=64, vocab_size=len(tokenizer))
+    config = transformers.BertConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        vocab_size=len(tokenizer),
+    )
     network = MultiTaskTagger.create(transformers.BertModel(config), len(LABELS)).eval()
-    return TorchTagger(network, tokenizer, TaggerConfig(labels=LABELS, backbone="tiny-bert",
-                                                        max_length=max_length, stride=stride,
-                                                        token_threshold=0.5, sentence_threshold=0.5))
+    return TorchTagger(
+        network,
+        tokenizer,
+        TaggerConfig(
+            labels=LABELS,
+            backbone="tiny-bert",
+            max_length=max_length,
+            stride=stride,
+            token_threshold=0.5,
+            sentence_threshold=0.5,
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +99,12 @@ def test_fp32_matches_torch(exported: tuple[TorchTagger, Path]) -> None:
         got = onnx.tag(TEXTS, batch_size=batch_size, token_threshold=0.45)
         for e, g in zip(expected, got, strict=True):
             np.testing.assert_allclose(g.sentence_probs, e.sentence_probs, atol=1e-4)
-            assert [(s.start, s.end, s.technique) for s in g.spans] == \
-                [(s.start, s.end, s.technique) for s in e.spans]
-            np.testing.assert_allclose([s.confidence for s in g.spans], [s.confidence for s in e.spans],
-                                       atol=1e-4)
+            assert [(s.start, s.end, s.technique) for s in g.spans] == [
+                (s.start, s.end, s.technique) for s in e.spans
+            ]
+            np.testing.assert_allclose(
+                [s.confidence for s in g.spans], [s.confidence for s in e.spans], atol=1e-4
+            )
     assert any(t.spans for t in expected)
 
 
@@ -96,7 +112,9 @@ def test_int8_runs_close_to_fp32(exported: tuple[TorchTagger, Path]) -> None:
     _, folder = exported
     fp32 = OnnxTagger.load(folder, "fp32").tag(TEXTS)
     int8 = OnnxTagger.load(folder, "int8").tag(TEXTS)
-    diff = max(float(np.abs(a.sentence_probs - b.sentence_probs).max()) for a, b in zip(fp32, int8))
+    diff = max(
+        float(np.abs(a.sentence_probs - b.sentence_probs).max()) for a, b in zip(fp32, int8, strict=False)
+    )
     assert diff < INT8_PROB_TOLERANCE
 
 
@@ -112,9 +130,11 @@ def test_windows_equal_hf_windows(exported: tuple[TorchTagger, Path]) -> None:
 
 
 def test_module_imports_neither_torch_nor_transformers() -> None:
-    code = ("import sys; import mindlens.models.onnx_tagger; "
-            "bad = [m for m in ('torch', 'transformers') if m in sys.modules]; "
-            "assert not bad, bad")
+    code = (
+        "import sys; import mindlens.models.onnx_tagger; "
+        "bad = [m for m in ('torch', 'transformers') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
@@ -128,7 +148,9 @@ def test_load_refuses_folder_without_config(exported: tuple[TorchTagger, Path], 
         OnnxTagger.load(folder, "fp16")
 
 
-def test_export_without_quantize_removes_stale_int8(exported: tuple[TorchTagger, Path], tmp_path: Path) -> None:
+def test_export_without_quantize_removes_stale_int8(
+    exported: tuple[TorchTagger, Path], tmp_path: Path
+) -> None:
     tagger, _ = exported
     (tmp_path / INT8).write_bytes(b"stale")
     paths = export_onnx(tagger, tmp_path, quantize=False)
@@ -138,14 +160,31 @@ def test_export_without_quantize_removes_stale_int8(exported: tuple[TorchTagger,
 
 
 def test_benchmark_smoke(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("bench_inference", ROOT / "benchmarks" / "bench_inference.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_inference", ROOT / "benchmarks" / "bench_inference.py"
+    )
     assert spec and spec.loader
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     tiny_tagger().save(tmp_path / "model" / "torch")
     out = tmp_path / "result.json"
-    result = bench.main(["--model", str(tmp_path / "model"), "--texts", "8", "--batch-size", "4",
-                         "--single", "4", "--builtin", "--peak-size", "256", "--out", str(out)])
+    result = bench.main(
+        [
+            "--model",
+            str(tmp_path / "model"),
+            "--texts",
+            "8",
+            "--batch-size",
+            "4",
+            "--single",
+            "4",
+            "--builtin",
+            "--peak-size",
+            "256",
+            "--out",
+            str(out),
+        ]
+    )
     assert (tmp_path / "model" / "onnx" / FP32).is_file()  # exported on first use
     assert set(result["paths"]) == {"torch", "onnx-fp32", "onnx-int8"}
     assert result["paths"]["torch"]["max_prob_diff_vs_fp32"] < 1e-4
@@ -154,8 +193,8 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
 
 
 # --- the new heads (TC, clickbait), context pairs, formats ------------------------
-from mindlens.models.onnx_tagger import TOLERANCE  # noqa: E402
-from mindlens.models.transformer import (  # noqa: E402
+from mindlens.models.onnx_tagger import TOLERANCE
+from mindlens.models.transformer import (
     FORMAT,
     FORMAT_V1,
     HEADS,
@@ -165,8 +204,12 @@ from mindlens.models.transformer import (  # noqa: E402
     tc_span_logits,
 )
 
-SENTENCES = ["The corrupt elite lies.", "They are traitors, all of them!", "Rain tomorrow.",
-             " ".join(["Everyone knows the corrupt elite lies to you every single day."] * 6)]
+SENTENCES = [
+    "The corrupt elite lies.",
+    "They are traitors, all of them!",
+    "Rain tomorrow.",
+    " ".join(["Everyone knows the corrupt elite lies to you every single day."] * 6),
+]
 
 
 def tiny_multitask(context_sentences: int = 0, heads: tuple[str, ...] = HEADS) -> TorchTagger:
@@ -176,14 +219,21 @@ def tiny_multitask(context_sentences: int = 0, heads: tuple[str, ...] = HEADS) -
 
     torch.manual_seed(1)
     network = MultiTaskTagger.create(tagger.network.encoder, len(LABELS), heads=heads).eval()
-    config = TaggerConfig(labels=LABELS, backbone="tiny-bert", max_length=32, stride=8, heads=list(heads),
-                          context_sentences=context_sentences)
+    config = TaggerConfig(
+        labels=LABELS,
+        backbone="tiny-bert",
+        max_length=32,
+        stride=8,
+        heads=list(heads),
+        context_sentences=context_sentences,
+    )
     return TorchTagger(network, tagger.tokenizer, config)
 
 
 @pytest.fixture(scope="module", params=[0, 1], ids=["single", "context"])
-def exported_multitask(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                       ) -> tuple[TorchTagger, Path]:
+def exported_multitask(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[TorchTagger, Path]:
     tagger = tiny_multitask(request.param)
     folder = tmp_path_factory.mktemp("onnx-multitask")
     export_onnx(tagger, folder, quantize=False)
@@ -204,10 +254,12 @@ def test_every_head_matches_torch(exported_multitask: tuple[TorchTagger, Path]) 
     e_tag, g_tag = tagger.decode(expected, 0.45), onnx.decode(got, 0.45)
     for e, g in zip(e_tag, g_tag, strict=True):
         assert g.clickbait == pytest.approx(e.clickbait, abs=1e-4)
-        assert [(s.start, s.end, s.technique, s.tc_technique) for s in g.spans] == \
-            [(s.start, s.end, s.technique, s.tc_technique) for s in e.spans]
-        np.testing.assert_allclose([s.tc_confidence for s in g.spans], [s.tc_confidence for s in e.spans],
-                                   atol=1e-4)
+        assert [(s.start, s.end, s.technique, s.tc_technique) for s in g.spans] == [
+            (s.start, s.end, s.technique, s.tc_technique) for s in e.spans
+        ]
+        np.testing.assert_allclose(
+            [s.tc_confidence for s in g.spans], [s.tc_confidence for s in e.spans], atol=1e-4
+        )
     assert any(s.tc_confidence is not None for t in e_tag for s in t.spans)
 
 
@@ -220,14 +272,21 @@ def test_tc_pooling_equals_head_on_mean_hidden_state() -> None:
     text, (start, end) = SENTENCES[1], (9, 17)  # "traitors"
     inference = tagger.infer([text])
     window = inference.windows[0]
-    got = tc_span_logits(window["offsets"], inference.outputs["tc_token_logits"][0],
-                         inference.outputs["tc_context_logits"][0], start, end)
+    got = tc_span_logits(
+        window["offsets"],
+        inference.outputs["tc_token_logits"][0],
+        inference.outputs["tc_context_logits"][0],
+        start,
+        end,
+    )
     network = tagger.network
     ids = torch.tensor([window["input_ids"]])
     with torch.inference_mode():
         hidden = network.encoder(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state[0]
         tokens = [k for k, (s, e) in enumerate(window["offsets"]) if e > s and s < end and start < e]
-        direct = network.tc_span_head(hidden[tokens].mean(dim=0)) + network.tc_context_head(hidden.mean(dim=0))
+        direct = network.tc_span_head(hidden[tokens].mean(dim=0)) + network.tc_context_head(
+            hidden.mean(dim=0)
+        )
     np.testing.assert_allclose(got, direct.numpy(), atol=1e-5)
     probs = tagger.classify_spans([text], [[(start, end)]])[0][0]
     np.testing.assert_allclose(probs, np.exp(direct.numpy()) / np.exp(direct.numpy()).sum(), atol=1e-5)
@@ -242,10 +301,12 @@ def test_pair_context_never_yields_spans_in_the_context() -> None:
     for window in windows:
         assert len(window["input_ids"]) <= tagger.config.max_length
         assert 1 in window["type_ids"]  # the context is there ...
-        for (start, end), type_id in zip(window["offsets"], window["type_ids"]):
+        for (start, end), type_id in zip(window["offsets"], window["type_ids"], strict=False):
             assert type_id == 0 or end == start  # ... but none of its tokens can become a span
-    tagged = tagger.tag(texts, token_threshold=0.0, contexts=[long_context, long_context])  # every token "inside"
-    for text, result in zip(texts, tagged):
+    tagged = tagger.tag(
+        texts, token_threshold=0.0, contexts=[long_context, long_context]
+    )  # every token "inside"
+    for text, result in zip(texts, tagged, strict=False):
         assert result.spans and all(0 <= s.start < s.end <= len(text) for s in result.spans)
         assert {(s.start, s.end) for s in result.spans} == {(0, len(text))}
 
@@ -270,7 +331,9 @@ def test_config_formats(tmp_path: Path) -> None:
         family_heads("bert")
 
 
-def test_onnx_refuses_config_naming_heads_it_lacks(exported: tuple[TorchTagger, Path], tmp_path: Path) -> None:
+def test_onnx_refuses_config_naming_heads_it_lacks(
+    exported: tuple[TorchTagger, Path], tmp_path: Path
+) -> None:
     _, folder = exported
     for name in (FP32, TOKENIZER):
         (tmp_path / name).write_bytes((folder / name).read_bytes())
@@ -284,8 +347,11 @@ def test_torch_save_load_keeps_only_trained_heads(tmp_path: Path) -> None:
 
     tagger = tiny_multitask(heads=("tc", "clickbait"))
     tagger.save(tmp_path)
-    assert {k.split(".")[0] for k in load_file(str(tmp_path / "heads.safetensors"))} == \
-        {"tc_span_head", "tc_context_head", "clickbait_head"}
+    assert {k.split(".")[0] for k in load_file(str(tmp_path / "heads.safetensors"))} == {
+        "tc_span_head",
+        "tc_context_head",
+        "clickbait_head",
+    }
     loaded = TorchTagger.load(tmp_path)
     assert loaded.heads == ["tc", "clickbait"] and not hasattr(loaded.network, "token_head")
     a, b = tagger.tag(SENTENCES[:2]), loaded.tag(SENTENCES[:2])
@@ -299,12 +365,18 @@ def test_tidy_spans_snaps_joins_and_drops() -> None:
 
     text = "The expats are evil, corrupt traitors. Its the end; the end of it."
     at = text.index
-    pieces = [FoundSpan(at("expats"), at("expats") + 2, "name_calling", 0.9),           # "ex": inside a word
-              FoundSpan(at("evil"), at("evil") + 4, "loaded_language", 0.8),
-              FoundSpan(at("traitors"), at("traitors") + 8, "loaded_language", 0.95),  # joins "evil"
-              FoundSpan(at("Its"), at("Its") + 3, "doubt", 0.9),                        # too short
-              FoundSpan(at("the end;"), at("the end;") + 7, "slogans", 0.7),
-              FoundSpan(at("the end of"), at("the end of") + 10, "slogans", 0.6)]     # ";" between
-    got = {(text[s.start:s.end], s.technique, s.confidence) for s in tidy_spans(text, pieces)}
-    assert got == {("expats", "name_calling", 0.9), ("evil, corrupt traitors", "loaded_language", 0.95),
-                   ("the end", "slogans", 0.7), ("the end of", "slogans", 0.6)}
+    pieces = [
+        FoundSpan(at("expats"), at("expats") + 2, "name_calling", 0.9),  # "ex": inside a word
+        FoundSpan(at("evil"), at("evil") + 4, "loaded_language", 0.8),
+        FoundSpan(at("traitors"), at("traitors") + 8, "loaded_language", 0.95),  # joins "evil"
+        FoundSpan(at("Its"), at("Its") + 3, "doubt", 0.9),  # too short
+        FoundSpan(at("the end;"), at("the end;") + 7, "slogans", 0.7),
+        FoundSpan(at("the end of"), at("the end of") + 10, "slogans", 0.6),
+    ]  # ";" between
+    got = {(text[s.start : s.end], s.technique, s.confidence) for s in tidy_spans(text, pieces)}
+    assert got == {
+        ("expats", "name_calling", 0.9),
+        ("evil, corrupt traitors", "loaded_language", 0.95),
+        ("the end", "slogans", 0.7),
+        ("the end of", "slogans", 0.6),
+    }

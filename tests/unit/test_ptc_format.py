@@ -17,8 +17,10 @@ from mindlens.evaluation.ptc_format import (
 )
 
 PTC = data_dir() / "ptc-semeval2020-task11" / "datasets"
-needs_labels = pytest.mark.skipif(not (PTC / "train-task-flc-tc.labels").is_file(),
-                                  reason="PTC label files not found under MINDLENS_DATA_DIR")
+needs_labels = pytest.mark.skipif(
+    not (PTC / "train-task-flc-tc.labels").is_file(),
+    reason="PTC label files not found under MINDLENS_DATA_DIR",
+)
 
 
 def test_si_round_trip(tmp_path: Path):
@@ -31,8 +33,9 @@ def test_si_round_trip(tmp_path: Path):
 def test_flc_round_trip_uses_official_names_in_the_file(tmp_path: Path):
     spans = [("111", "name_calling", 0, 10), ("111", "bandwagon", 3, 8)]
     path = write_flc(tmp_path / "flc.labels", spans)
-    assert path.read_text() == ("111\tName_Calling,Labeling\t0\t10\n"
-                                "111\tBandwagon,Reductio_ad_hitlerum\t3\t8\n")
+    assert path.read_text() == (
+        "111\tName_Calling,Labeling\t0\t10\n111\tBandwagon,Reductio_ad_hitlerum\t3\t8\n"
+    )
     assert read_flc(path) == spans
 
 
@@ -48,8 +51,7 @@ def test_tc_template_and_predictions_round_trip(tmp_path: Path):
     path = write_tc(tmp_path / "template.out", [(a, t, s, e) for a, s, e, t in template])
     assert path.read_text().splitlines()[:2] == ["222\tDoubt\t4\t9", "111\t?\t0\t10"]
     assert read_tc_template(path) == template
-    preds = [("111", 0, 10, "loaded_language"), ("111", 0, 10, "repetition"),
-             ("222", 4, 9, "doubt")]
+    preds = [("111", 0, 10, "loaded_language"), ("111", 0, 10, "repetition"), ("222", 4, 9, "doubt")]
     path = write_tc(tmp_path / "pred.txt", [(a, t, s, e) for a, s, e, t in preds])
     assert path.read_text().splitlines()[1] == "111\tRepetition\t0\t10"
     assert read_tc(path) == preds
@@ -57,12 +59,15 @@ def test_tc_template_and_predictions_round_trip(tmp_path: Path):
         read_tc(tmp_path / "template.out")
 
 
-@pytest.mark.parametrize("line, message", [
-    ("111\t0\n", "expected 3"),
-    ("111\tzero\t10\n", "integers"),
-    ("111\t10\t10\n", "start < end"),
-    ("111\t12\t10\n", "start < end"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("111\t0\n", "expected 3"),
+        ("111\tzero\t10\n", "integers"),
+        ("111\t10\t10\n", "start < end"),
+        ("111\t12\t10\n", "start < end"),
+    ],
+)
 def test_malformed_si_lines_name_file_and_line(tmp_path: Path, line: str, message: str):
     path = tmp_path / "bad.labels"
     path.write_text("111\t0\t5\n" + line)
@@ -102,8 +107,10 @@ def test_score_file_on_hand_made_files(tmp_path: Path):
 def test_reads_the_real_train_label_files(tmp_path: Path):
     flc = read_flc(PTC / "train-task-flc-tc.labels")
     si = read_si(PTC / "train-task-si.labels")
-    assert flc[:2] == [("111111111", "appeal_to_authority", 265, 323),
-                       ("111111111", "appeal_to_authority", 1795, 1935)]
+    assert flc[:2] == [
+        ("111111111", "appeal_to_authority", 265, 323),
+        ("111111111", "appeal_to_authority", 1795, 1935),
+    ]
     assert si[0] == ("111111111", 265, 323)
     assert (len(flc), len(si)) == (6128, 5468)  # counts given in shared/datasets/README.md
     # writing back what was read reproduces the official file byte for byte
@@ -111,7 +118,10 @@ def test_reads_the_real_train_label_files(tmp_path: Path):
     assert write_flc(tmp_path / "copy.labels", flc).read_text(encoding="utf-8") == original
     # gold against itself scores 1 with every metric (the SI file has overlapping spans: merged)
     assert score_file("si", PTC / "train-task-si.labels", PTC / "train-task-si.labels")["f1"] == 1.0
-    assert score_file("flc", PTC / "train-task-flc-tc.labels",
-                      PTC / "train-task-flc-tc.labels")["f1"] == pytest.approx(1.0)
-    assert score_file("tc", PTC / "train-task-flc-tc.labels",
-                      PTC / "train-task-flc-tc.labels")["micro_f1"] == 1.0
+    assert score_file("flc", PTC / "train-task-flc-tc.labels", PTC / "train-task-flc-tc.labels")[
+        "f1"
+    ] == pytest.approx(1.0)
+    assert (
+        score_file("tc", PTC / "train-task-flc-tc.labels", PTC / "train-task-flc-tc.labels")["micro_f1"]
+        == 1.0
+    )

@@ -8,8 +8,12 @@ import pytest
 from mindlens.config import GateSettings
 from mindlens.retrain import gate, lower_is_better
 
-GATE = GateSettings(tolerance=0.01, metrics=["val_micro_f1", "val_flc_f1", "val_ece"],
-                    feedback_metric="feedback_agreement", require_feedback_improvement=True)
+GATE = GateSettings(
+    tolerance=0.01,
+    metrics=["val_micro_f1", "val_flc_f1", "val_ece"],
+    feedback_metric="feedback_agreement",
+    require_feedback_improvement=True,
+)
 CHAMPION = {"val_micro_f1": 0.30, "val_flc_f1": 0.12, "val_ece": 0.05, "feedback_agreement": 0.40}
 
 
@@ -18,14 +22,19 @@ def _failed(decision) -> list[str]:
 
 
 def test_passes_within_tolerance_with_feedback_improvement():
-    candidate = {"val_micro_f1": 0.295, "val_flc_f1": 0.13, "val_ece": 0.055,
-                 "feedback_agreement": 0.75}
+    candidate = {"val_micro_f1": 0.295, "val_flc_f1": 0.13, "val_ece": 0.055, "feedback_agreement": 0.75}
     decision = gate(candidate, CHAMPION, GATE)
     assert decision.passed and _failed(decision) == []
-    assert decision.reasons == ["every gate metric within tolerance",
-                                "feedback_agreement: 0.4000 -> 0.7500 (improved)"]
-    assert [c.metric for c in decision.checks] == ["val_micro_f1", "val_flc_f1", "val_ece",
-                                                   "feedback_agreement"]
+    assert decision.reasons == [
+        "every gate metric within tolerance",
+        "feedback_agreement: 0.4000 -> 0.7500 (improved)",
+    ]
+    assert [c.metric for c in decision.checks] == [
+        "val_micro_f1",
+        "val_flc_f1",
+        "val_ece",
+        "feedback_agreement",
+    ]
 
 
 def test_a_drop_at_exactly_the_tolerance_passes():
@@ -76,8 +85,7 @@ def test_feedback_improvement_can_be_made_optional():
 
 
 def test_a_metric_the_candidate_lacks_fails_and_one_the_champion_lacks_is_skipped():
-    candidate = {"val_flc_f1": 0.12, "val_ece": 0.05, "feedback_agreement": 0.9,
-                 "val_extra": 1.0}
+    candidate = {"val_flc_f1": 0.12, "val_ece": 0.05, "feedback_agreement": 0.9, "val_extra": 1.0}
     decision = gate(candidate, CHAMPION, GATE)
     assert _failed(decision) == ["val_micro_f1"]
     config = GATE.model_copy(update={"metrics": ["val_extra"]})

@@ -6,14 +6,13 @@ from mindlens.preprocessing.sentences import split_sentences
 def _roundtrip(text):
     sentences = split_sentences(text)
     for s in sentences:
-        assert text[s.start:s.end] == s.text
+        assert text[s.start : s.end] == s.text
     return [s.text for s in sentences]
 
 
 def test_splits_on_sentence_punctuation_and_keeps_offsets():
     text = "  The vote passed. Critics were furious!  Was it fair?\nNew line here"
-    assert _roundtrip(text) == ["The vote passed.", "Critics were furious!", "Was it fair?",
-                                "New line here"]
+    assert _roundtrip(text) == ["The vote passed.", "Critics were furious!", "Was it fair?", "New line here"]
 
 
 def test_does_not_split_after_abbreviations_or_initials():
@@ -41,7 +40,9 @@ def test_blank_text_gives_no_sentences():
 def test_sentence_labels_take_every_overlapping_span():
     text = "Alpha beta. Gamma delta. Epsilon."
     sentences = split_sentences(text)
-    spans = [Span("d", 6, 16, "loaded_language"),  # crosses sentences 0 and 1
-             Span("d", 25, 32, "doubt"),
-             Span("d", 11, 12, "slogans")]  # the space between sentences 0 and 1 only
+    spans = [
+        Span("d", 6, 16, "loaded_language"),  # crosses sentences 0 and 1
+        Span("d", 25, 32, "doubt"),
+        Span("d", 11, 12, "slogans"),
+    ]  # the space between sentences 0 and 1 only
     assert sentence_labels(sentences, spans) == [{"loaded_language"}, {"loaded_language"}, {"doubt"}]

@@ -100,8 +100,11 @@ def test_flc_partial_overlap_same_technique():
 
 
 def test_flc_merges_per_technique_only():
-    gold = [("a", "loaded_language", 0, 10), ("a", "loaded_language", 5, 15),  # -> LL [0,15)
-            ("a", "name_calling", 5, 15)]                                     # stays separate
+    gold = [
+        ("a", "loaded_language", 0, 10),
+        ("a", "loaded_language", 5, 15),  # -> LL [0,15)
+        ("a", "name_calling", 5, 15),
+    ]  # stays separate
     pred = [("a", "loaded_language", 0, 15)]
     # |T| = 2 (LL [0,15), NC [5,15)), |S| = 1
     # P = 15/15 / 1 = 1; R = (15/15 + 0) / 2 = 0.5; F1 = 2/3

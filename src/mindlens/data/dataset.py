@@ -32,8 +32,17 @@ COLUMNS: dict[str, list[str]] = {
     "spans": ["document_id", "source", "split", "start", "end", "technique", "text"],
     "doc_labels": ["document_id", "source", "split", "technique"],
     "si_spans": ["document_id", "source", "split", "start", "end", "text"],
-    "sentences": ["document_id", "source", "split", "sentence_index", "start", "end", "text",
-                  "labels", "span_labelled"],
+    "sentences": [
+        "document_id",
+        "source",
+        "split",
+        "sentence_index",
+        "start",
+        "end",
+        "text",
+        "labels",
+        "span_labelled",
+    ],
 }
 _INT = {"start", "end", "sentence_index"}
 MANIFEST = "manifest.json"
@@ -42,8 +51,18 @@ MANIFEST = "manifest.json"
 def _typed(name: str, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     """A table with fixed column types, also when it is empty."""
     frame = pd.DataFrame(rows, columns=COLUMNS[name])
-    types = {c: ("int64" if c in _INT else "bool" if c in ("span_labelled", "hard_negative") else
-                 "object" if c == "labels" else "str") for c in COLUMNS[name]}
+    types = {
+        c: (
+            "int64"
+            if c in _INT
+            else "bool"
+            if c in ("span_labelled", "hard_negative")
+            else "object"
+            if c == "labels"
+            else "str"
+        )
+        for c in COLUMNS[name]
+    }
     return frame.astype(types)
 
 
@@ -52,7 +71,7 @@ class Manifest:
     folder: str
     content_hash: str
     tables: dict[str, str]
-    rows: dict[str, dict[str, int]]          # table -> "source/split" -> rows
+    rows: dict[str, dict[str, int]]  # table -> "source/split" -> rows
     label_counts: dict[str, dict[str, int]]  # source -> technique -> spans + document labels
     near_duplicates: int = 0
     max_documents: int | None = None
@@ -63,7 +82,7 @@ class Manifest:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
     @classmethod
-    def read(cls, path: Path) -> "Manifest":
+    def read(cls, path: Path) -> Manifest:
         path = Path(path)
         if path.is_dir():
             path = path / MANIFEST
@@ -113,7 +132,8 @@ def near_duplicates(documents: pd.DataFrame) -> pd.DataFrame:
     """Documents whose texts are equal up to case, punctuation and spacing but sit in
     different splits (leakage a model would exploit)."""
     frame = documents[documents["split"] != "unlabelled"].assign(
-        fingerprint=lambda d: d["text"].map(_fingerprint))
+        fingerprint=lambda d: d["text"].map(_fingerprint)
+    )
     frame = frame[frame["fingerprint"] != ""]
     groups = frame.groupby("fingerprint")["split"].transform("nunique")
     crossing = frame[groups > 1].sort_values(["fingerprint", "split", "document_id"])
@@ -135,44 +155,80 @@ def cap_documents(splits: dict[str, str], max_documents: int | None, seed: int) 
     return kept
 
 
-def build_tables(sources: Sequence[SourceData], val_fraction: float, seed: int,
-                 max_documents: int | None = None) -> dict[str, pd.DataFrame]:
+def build_tables(
+    sources: Sequence[SourceData], val_fraction: float, seed: int, max_documents: int | None = None
+) -> dict[str, pd.DataFrame]:
     rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in TABLES}
     for data in sources:
         splits = cap_documents(assign_splits(data, val_fraction, seed), max_documents, seed)
-        data = SourceData(data.name, [d for d in data.documents if d.id in splits],
-                          [s for s in data.spans if s.document_id in splits],
-                          [lb for lb in data.labels if lb.document_id in splits],
-                          [p for p in data.propaganda_spans if p.document_id in splits],
-                          data.label_space, data.granularity, data.native_split)
+        data = SourceData(
+            data.name,
+            [d for d in data.documents if d.id in splits],
+            [s for s in data.spans if s.document_id in splits],
+            [lb for lb in data.labels if lb.document_id in splits],
+            [p for p in data.propaganda_spans if p.document_id in splits],
+            data.label_space,
+            data.granularity,
+            data.native_split,
+        )
         texts = {doc.id: doc.text for doc in data.documents}
         spans_by_doc = defaultdict(list)
         for span in data.spans:
             if span.document_id not in texts:
                 raise ValueError(f"{data.name}: span for unknown document {span.document_id}")
             spans_by_doc[span.document_id].append(span)
-            rows["spans"].append((span.document_id, data.name, splits[span.document_id], span.start,
-                                  span.end, span.technique, texts[span.document_id][span.start:span.end]))
+            rows["spans"].append(
+                (
+                    span.document_id,
+                    data.name,
+                    splits[span.document_id],
+                    span.start,
+                    span.end,
+                    span.technique,
+                    texts[span.document_id][span.start : span.end],
+                )
+            )
         for si in data.propaganda_spans:
             if si.document_id not in texts:
                 raise ValueError(f"{data.name}: propaganda span for unknown document {si.document_id}")
-            rows["si_spans"].append((si.document_id, data.name, splits[si.document_id], si.start,
-                                     si.end, texts[si.document_id][si.start:si.end]))
+            rows["si_spans"].append(
+                (
+                    si.document_id,
+                    data.name,
+                    splits[si.document_id],
+                    si.start,
+                    si.end,
+                    texts[si.document_id][si.start : si.end],
+                )
+            )
         for label in data.labels:
             if label.document_id not in texts:
                 raise ValueError(f"{data.name}: label for unknown document {label.document_id}")
-            rows["doc_labels"].append((label.document_id, data.name, splits[label.document_id],
-                                       label.technique))
+            rows["doc_labels"].append(
+                (label.document_id, data.name, splits[label.document_id], label.technique)
+            )
         span_labelled = data.granularity == "span"
         for doc in data.documents:
             split = splits[doc.id]
-            rows["documents"].append((doc.id, data.name, split, data.granularity, doc.title, doc.text,
-                                      doc.hard_negative))
+            rows["documents"].append(
+                (doc.id, data.name, split, data.granularity, doc.title, doc.text, doc.hard_negative)
+            )
             sentences = split_sentences(doc.text, one_per_line=data.name == "ptc")
             labels = sentence_labels(sentences, spans_by_doc.get(doc.id, []))
-            for i, (sentence, techniques) in enumerate(zip(sentences, labels)):
-                rows["sentences"].append((doc.id, data.name, split, i, sentence.start, sentence.end,
-                                          sentence.text, sorted(techniques), span_labelled))
+            for i, (sentence, techniques) in enumerate(zip(sentences, labels, strict=False)):
+                rows["sentences"].append(
+                    (
+                        doc.id,
+                        data.name,
+                        split,
+                        i,
+                        sentence.start,
+                        sentence.end,
+                        sentence.text,
+                        sorted(techniques),
+                        span_labelled,
+                    )
+                )
     return {name: _typed(name, rows[name]) for name in TABLES}
 
 
@@ -197,9 +253,13 @@ def _counts(frame: pd.DataFrame) -> dict[str, int]:
     return {k: int(v) for k, v in keys.value_counts().sort_index().items()}
 
 
-def write_dataset(tables: dict[str, pd.DataFrame], out_dir: Path, *,
-                  max_documents: int | None = None,
-                  label_spaces: dict[str, list[str]] | None = None) -> Manifest:
+def write_dataset(
+    tables: dict[str, pd.DataFrame],
+    out_dir: Path,
+    *,
+    max_documents: int | None = None,
+    label_spaces: dict[str, list[str]] | None = None,
+) -> Manifest:
     """Write every table atomically, then the manifest (written last: its presence
     means the whole dataset is complete)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -214,10 +274,12 @@ def write_dataset(tables: dict[str, pd.DataFrame], out_dir: Path, *,
     duplicates.to_csv(out_dir / "near_duplicates.csv", index=False)
     label_counts: dict[str, Counter] = defaultdict(Counter)
     for frame in (tables["spans"], tables["doc_labels"]):
-        for source, technique in zip(frame["source"], frame["technique"]):
+        for source, technique in zip(frame["source"], frame["technique"], strict=False):
             label_counts[source][technique] += 1
     manifest = Manifest(
-        folder=str(out_dir), content_hash=content_hash(tables), tables=paths,
+        folder=str(out_dir),
+        content_hash=content_hash(tables),
+        tables=paths,
         rows={name: _counts(tables[name]) for name in TABLES},
         label_counts={s: dict(sorted(c.items())) for s, c in sorted(label_counts.items())},
         near_duplicates=int(duplicates["fingerprint"].nunique()) if not duplicates.empty else 0,

@@ -35,8 +35,18 @@ MANIFEST_NAME = "remote_files.json"
 OK_LOCAL, DOWNLOADED, REPLACED = "ok (local)", "downloaded", "replaced"
 _CHUNK = 1 << 16
 
-__all__ = ["FetchError", "ChecksumError", "FileResult", "FetchReport", "fetch", "remote_files",
-           "load_manifest", "sha256_file", "build_manifest", "ORIGINS"]
+__all__ = [
+    "FetchError",
+    "ChecksumError",
+    "FileResult",
+    "FetchReport",
+    "fetch",
+    "remote_files",
+    "load_manifest",
+    "sha256_file",
+    "build_manifest",
+    "ORIGINS",
+]
 
 
 class FetchError(RuntimeError):
@@ -48,8 +58,10 @@ class ChecksumError(FetchError):
 
     def __init__(self, path: str, expected: str, actual: str, hint: str = "") -> None:
         self.path, self.expected, self.actual = path, expected, actual
-        super().__init__(f"checksum mismatch for {path}: expected sha256 {expected}, got {actual}"
-                         + (f"; {hint}" if hint else ""))
+        super().__init__(
+            f"checksum mismatch for {path}: expected sha256 {expected}, got {actual}"
+            + (f"; {hint}" if hint else "")
+        )
 
 
 @dataclass(frozen=True)
@@ -65,23 +77,42 @@ class Origin:
 
 # From each dataset folder's SOURCE.txt; only files a loader reads.
 ORIGINS: dict[str, Origin] = {
-    "ptc": Origin("ptc-semeval2020-task11", "davideturco/SemEval2020-Task11",
-                  "4e9cb45c33aeb18d063bae8178ac8d0c644f3a59",
-                  ("datasets/train-articles/article*.txt", "datasets/train-task-flc-tc.labels",
-                   "datasets/train-task-si.labels", "datasets/test-articles/article*.txt")),
-    "semeval2021": Origin("semeval2021-task6", "di-dimitrov/SEMEVAL-2021-task6-corpus",
-                          "796b32fa76b7a5814a48d1870d163058e81e4ce1",
-                          ("data/training_set_task1.txt", "data/training_set_task2.txt",
-                           "data/dev_set_task1.txt", "data/dev_set_task2.txt")),
-    "clickbait": Origin("stop-clickbait", "bhargaviparanjape/clickbait",
-                        "203d979a81545ae6160ff45ffdac83e74469c97a",
-                        ("dataset/clickbait_data.gz", "dataset/non_clickbait_data.gz"),
-                        note="checksums are those of the shared copy, which holds out 10% of "
-                             "each class; the upstream files (16,000 headlines each) differ"),
-    "logic": Origin("logic-fallacy-jin2022", "causalNLP/logical-fallacy",
-                    "2a3d09708122c0994279df034d867b80950700ea",
-                    ("data/edu_train.csv", "data/edu_dev.csv", "data/climate_train.csv",
-                     "data/climate_dev.csv")),
+    "ptc": Origin(
+        "ptc-semeval2020-task11",
+        "davideturco/SemEval2020-Task11",
+        "4e9cb45c33aeb18d063bae8178ac8d0c644f3a59",
+        (
+            "datasets/train-articles/article*.txt",
+            "datasets/train-task-flc-tc.labels",
+            "datasets/train-task-si.labels",
+            "datasets/test-articles/article*.txt",
+        ),
+    ),
+    "semeval2021": Origin(
+        "semeval2021-task6",
+        "di-dimitrov/SEMEVAL-2021-task6-corpus",
+        "796b32fa76b7a5814a48d1870d163058e81e4ce1",
+        (
+            "data/training_set_task1.txt",
+            "data/training_set_task2.txt",
+            "data/dev_set_task1.txt",
+            "data/dev_set_task2.txt",
+        ),
+    ),
+    "clickbait": Origin(
+        "stop-clickbait",
+        "bhargaviparanjape/clickbait",
+        "203d979a81545ae6160ff45ffdac83e74469c97a",
+        ("dataset/clickbait_data.gz", "dataset/non_clickbait_data.gz"),
+        note="checksums are those of the shared copy, which holds out 10% of "
+        "each class; the upstream files (16,000 headlines each) differ",
+    ),
+    "logic": Origin(
+        "logic-fallacy-jin2022",
+        "causalNLP/logical-fallacy",
+        "2a3d09708122c0994279df034d867b80950700ea",
+        ("data/edu_train.csv", "data/edu_dev.csv", "data/climate_train.csv", "data/climate_dev.csv"),
+    ),
 }
 
 
@@ -143,7 +174,7 @@ def sha256_file(path: Path) -> str:
 def resolve_url(url: str, base_url: str | None) -> str:
     """``url`` with the GitHub raw prefix replaced by ``base_url`` (a mirror), if given."""
     if base_url and url.startswith(GITHUB_RAW):
-        return base_url.rstrip("/") + url[len(GITHUB_RAW):]
+        return base_url.rstrip("/") + url[len(GITHUB_RAW) :]
     return url
 
 
@@ -159,24 +190,36 @@ def _download(client: Any, url: str, dest: Path, remote: RemoteFile, progress: b
         digest = hashlib.sha256()
         with os.fdopen(fd, "wb") as out, client.stream("GET", url) as response:
             if response.status_code != 200:
-                raise FetchError(f"could not download {remote.path} from {url}: HTTP "
-                                 f"{response.status_code}; set MINDLENS_DATA_DIR to an existing "
-                                 f"copy of the datasets or check {ENV_BASE_URL}")
+                raise FetchError(
+                    f"could not download {remote.path} from {url}: HTTP "
+                    f"{response.status_code}; set MINDLENS_DATA_DIR to an existing "
+                    f"copy of the datasets or check {ENV_BASE_URL}"
+                )
             total = int(response.headers.get("content-length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=remote.path, file=sys.stderr,
-                      disable=not progress, leave=False) as bar:
+            with tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                desc=remote.path,
+                file=sys.stderr,
+                disable=not progress,
+                leave=False,
+            ) as bar:
                 for chunk in response.iter_bytes(_CHUNK):
                     out.write(chunk)
                     digest.update(chunk)
                     bar.update(len(chunk))
         actual = digest.hexdigest()
         if actual != remote.sha256:
-            raise ChecksumError(remote.path, remote.sha256, actual,
-                                f"downloaded from {url}; nothing was written")
+            raise ChecksumError(
+                remote.path, remote.sha256, actual, f"downloaded from {url}; nothing was written"
+            )
         os.replace(tmp, dest)
     except httpx.HTTPError as err:
-        raise FetchError(f"could not download {remote.path} from {url}: {err!r}; without network "
-                         f"access, set MINDLENS_DATA_DIR to an existing copy of the datasets") from err
+        raise FetchError(
+            f"could not download {remote.path} from {url}: {err!r}; without network "
+            f"access, set MINDLENS_DATA_DIR to an existing copy of the datasets"
+        ) from err
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -193,8 +236,15 @@ def _select(sources: list[str] | None) -> tuple[list[str], list[str]]:
     return [n for n in names if n in pinned], [n for n in names if n not in pinned]
 
 
-def fetch(data_dir: Path, sources: list[str] | None = None, *, base_url_override: str | None = None,
-          force: bool = False, progress: bool = True, only: set[str] | None = None) -> FetchReport:
+def fetch(
+    data_dir: Path,
+    sources: list[str] | None = None,
+    *,
+    base_url_override: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+    only: set[str] | None = None,
+) -> FetchReport:
     """Make ``data_dir`` hold every pinned file of ``sources`` (all by default).
 
     ``only`` restricts to these relative paths (tests, partial mirrors). A local file
@@ -219,15 +269,17 @@ def fetch(data_dir: Path, sources: list[str] | None = None, *, base_url_override
                         report.files.append(FileResult(name, remote.path, OK_LOCAL, url))
                         continue
                     if not force:
-                        raise ChecksumError(str(dest), remote.sha256, actual,
-                                            "the local copy differs from the pinned file; "
-                                            "rerun with --force to replace it")
+                        raise ChecksumError(
+                            str(dest),
+                            remote.sha256,
+                            actual,
+                            "the local copy differs from the pinned file; rerun with --force to replace it",
+                        )
                     status = REPLACED
                 if client is None:
                     import httpx
 
-                    client = httpx.Client(follow_redirects=True,
-                                          timeout=httpx.Timeout(60.0, connect=10.0))
+                    client = httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=10.0))
                 _download(client, url, dest, remote, progress)
                 report.files.append(FileResult(name, remote.path, status, url))
     finally:
@@ -240,8 +292,7 @@ def fetch(data_dir: Path, sources: list[str] | None = None, *, base_url_override
 def build_manifest(data_dir: Path) -> dict[str, Any]:
     """Manifest of a verified local copy laid out as ``<folder>/<original path>``."""
     data_dir = Path(data_dir)
-    out: dict[str, Any] = {"generated_by": "python -m mindlens.data.fetch --write-manifest",
-                           "sources": {}}
+    out: dict[str, Any] = {"generated_by": "python -m mindlens.data.fetch --write-manifest", "sources": {}}
     for name, origin in ORIGINS.items():
         root = data_dir / origin.folder
         files = []
@@ -251,11 +302,19 @@ def build_manifest(data_dir: Path) -> dict[str, Any]:
                 raise FileNotFoundError(f"{name}: nothing matches {root / pattern}")
             for path in matches:
                 original = path.relative_to(root).as_posix()
-                files.append({"path": f"{origin.folder}/{original}",
-                              "url": f"{GITHUB_RAW}/{origin.repo}/{origin.commit}/{original}",
-                              "sha256": sha256_file(path)})
-        entry: dict[str, Any] = {"repo": origin.repo, "commit": origin.commit,
-                                 "folder": origin.folder, "files": files}
+                files.append(
+                    {
+                        "path": f"{origin.folder}/{original}",
+                        "url": f"{GITHUB_RAW}/{origin.repo}/{origin.commit}/{original}",
+                        "sha256": sha256_file(path),
+                    }
+                )
+        entry: dict[str, Any] = {
+            "repo": origin.repo,
+            "commit": origin.commit,
+            "folder": origin.folder,
+            "files": files,
+        }
         if origin.note:
             entry["note"] = origin.note
         out["sources"][name] = entry
@@ -264,8 +323,13 @@ def build_manifest(data_dir: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--write-manifest", metavar="DATA_DIR", type=Path, required=True,
-                        help="regenerate the pinned manifest from this local copy")
+    parser.add_argument(
+        "--write-manifest",
+        metavar="DATA_DIR",
+        type=Path,
+        required=True,
+        help="regenerate the pinned manifest from this local copy",
+    )
     args = parser.parse_args(argv)
     target = Path(__file__).parent / "sources" / MANIFEST_NAME
     manifest = build_manifest(args.write_manifest)

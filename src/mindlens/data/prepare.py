@@ -19,17 +19,27 @@ def load_sources(settings: Settings, names: Sequence[str] | None = None) -> list
     loaded = []
     for name in tqdm(names or settings.data.sources, desc="reading sources", unit="source"):
         data = get_source(name).load(settings.data_dir)
-        log.info("%s: %d documents, %d spans, %d document labels", name, len(data.documents),
-                 len(data.spans), len(data.labels))
+        log.info(
+            "%s: %d documents, %d spans, %d document labels",
+            name,
+            len(data.documents),
+            len(data.spans),
+            len(data.labels),
+        )
         loaded.append(data)
     return loaded
 
 
-def prepare_dataset(settings: Settings, max_documents: int | None = None,
-                    sources: Sequence[str] | None = None) -> Manifest:
+def prepare_dataset(
+    settings: Settings, max_documents: int | None = None, sources: Sequence[str] | None = None
+) -> Manifest:
     """Read the sources, split by document, write ``<state_dir>/data/*.parquet``."""
     cap = max_documents if max_documents is not None else settings.data.max_documents
     loaded = load_sources(settings, sources)
     tables = build_tables(loaded, settings.data.val_fraction, settings.data.seed, max_documents=cap)
-    return write_dataset(tables, settings.processed_dir, max_documents=cap,
-                         label_spaces={d.name: list(d.label_space) for d in loaded})
+    return write_dataset(
+        tables,
+        settings.processed_dir,
+        max_documents=cap,
+        label_spaces={d.name: list(d.label_space) for d in loaded},
+    )

@@ -13,8 +13,9 @@ from mindlens.data.dataset import Manifest
 def document_counts(manifest: Manifest) -> pd.DataFrame:
     """Documents per source (rows) and split (columns)."""
     docs = manifest.table("documents")
-    return docs.pivot_table(index="source", columns="split", values="document_id",
-                            aggfunc="count", fill_value=0)
+    return docs.pivot_table(
+        index="source", columns="split", values="document_id", aggfunc="count", fill_value=0
+    )
 
 
 def label_counts(manifest: Manifest) -> pd.DataFrame:

@@ -23,8 +23,8 @@ TECHNIQUES = list(taxonomy.TECHNIQUE_IDS)
 # Expected sizes of the full public sources as given here (datasets README and
 # SOURCE.txt: the test splits are held out), with a small tolerance.
 EXPECTED_DOCUMENTS = {
-    "ptc": 371 + 90,                  # train articles + unlabelled test articles
-    "semeval2021": 688 + 63,          # training_set + dev_set
+    "ptc": 371 + 90,  # train articles + unlabelled test articles
+    "semeval2021": 688 + 63,  # training_set + dev_set
     "clickbait": 14329 + 14362,
     "logic": 1849 + 300 + 855 + 277,  # edu train/dev + climate train/dev
 }
@@ -67,8 +67,10 @@ class ValidationReport:
         lines = [f"data validation of {self.manifest}"]
         lines += [f"  {marks[c.status]}  {c.name.ljust(width)}  {c.detail}".rstrip() for c in self.checks]
         failed = sum(c.status == "fail" for c in self.checks)
-        lines.append(f"{'OK' if self.ok else 'FAILED'}: {len(self.checks)} checks, {failed} failed, "
-                     f"{sum(c.status == 'warn' for c in self.checks)} warnings")
+        lines.append(
+            f"{'OK' if self.ok else 'FAILED'}: {len(self.checks)} checks, {failed} failed, "
+            f"{sum(c.status == 'warn' for c in self.checks)} warnings"
+        )
         return "\n".join(lines)
 
     def summary(self) -> dict[str, Any]:
@@ -80,43 +82,72 @@ def _nonblank(series: pd.Series) -> pd.Series:
 
 
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
-    "documents": pa.DataFrameSchema({
-        "document_id": pa.Column(str, unique=True),
-        "source": pa.Column(str),
-        "split": pa.Column(str, pa.Check.isin(SPLITS)),
-        "granularity": pa.Column(str, pa.Check.isin(["span", "document"])),
-        "title": pa.Column(str),
-        "text": pa.Column(str, pa.Check(_nonblank, error="empty text")),
-        "hard_negative": pa.Column(bool),
-    }, strict=True),
-    "spans": pa.DataFrameSchema({
-        "document_id": pa.Column(str), "source": pa.Column(str),
-        "split": pa.Column(str, pa.Check.isin(SPLITS)),
-        "start": pa.Column(int, pa.Check.ge(0)), "end": pa.Column(int, pa.Check.gt(0)),
-        "technique": pa.Column(str, pa.Check.isin(TECHNIQUES)),
-        "text": pa.Column(str, pa.Check(_nonblank, error="empty span text")),
-    }, checks=pa.Check(lambda d: d["end"] > d["start"], error="end <= start"), strict=True),
-    "doc_labels": pa.DataFrameSchema({
-        "document_id": pa.Column(str), "source": pa.Column(str),
-        "split": pa.Column(str, pa.Check.isin(SPLITS)),
-        "technique": pa.Column(str, pa.Check.isin(TECHNIQUES)),
-    }, strict=True),
-    "si_spans": pa.DataFrameSchema({
-        "document_id": pa.Column(str), "source": pa.Column(str),
-        "split": pa.Column(str, pa.Check.isin(SPLITS)),
-        "start": pa.Column(int, pa.Check.ge(0)), "end": pa.Column(int, pa.Check.gt(0)),
-        "text": pa.Column(str, pa.Check(_nonblank, error="empty span text")),
-    }, checks=pa.Check(lambda d: d["end"] > d["start"], error="end <= start"), strict=True),
-    "sentences": pa.DataFrameSchema({
-        "document_id": pa.Column(str), "source": pa.Column(str),
-        "split": pa.Column(str, pa.Check.isin(SPLITS)),
-        "sentence_index": pa.Column(int, pa.Check.ge(0)),
-        "start": pa.Column(int, pa.Check.ge(0)), "end": pa.Column(int),
-        "text": pa.Column(str, pa.Check(_nonblank, error="empty sentence")),
-        "labels": pa.Column(object, pa.Check(lambda s: s.map(lambda v: set(v) <= set(TECHNIQUES)),
-                                             error="unknown technique in labels")),
-        "span_labelled": pa.Column(bool),
-    }, checks=pa.Check(lambda d: d["end"] > d["start"], error="end <= start"), strict=True),
+    "documents": pa.DataFrameSchema(
+        {
+            "document_id": pa.Column(str, unique=True),
+            "source": pa.Column(str),
+            "split": pa.Column(str, pa.Check.isin(SPLITS)),
+            "granularity": pa.Column(str, pa.Check.isin(["span", "document"])),
+            "title": pa.Column(str),
+            "text": pa.Column(str, pa.Check(_nonblank, error="empty text")),
+            "hard_negative": pa.Column(bool),
+        },
+        strict=True,
+    ),
+    "spans": pa.DataFrameSchema(
+        {
+            "document_id": pa.Column(str),
+            "source": pa.Column(str),
+            "split": pa.Column(str, pa.Check.isin(SPLITS)),
+            "start": pa.Column(int, pa.Check.ge(0)),
+            "end": pa.Column(int, pa.Check.gt(0)),
+            "technique": pa.Column(str, pa.Check.isin(TECHNIQUES)),
+            "text": pa.Column(str, pa.Check(_nonblank, error="empty span text")),
+        },
+        checks=pa.Check(lambda d: d["end"] > d["start"], error="end <= start"),
+        strict=True,
+    ),
+    "doc_labels": pa.DataFrameSchema(
+        {
+            "document_id": pa.Column(str),
+            "source": pa.Column(str),
+            "split": pa.Column(str, pa.Check.isin(SPLITS)),
+            "technique": pa.Column(str, pa.Check.isin(TECHNIQUES)),
+        },
+        strict=True,
+    ),
+    "si_spans": pa.DataFrameSchema(
+        {
+            "document_id": pa.Column(str),
+            "source": pa.Column(str),
+            "split": pa.Column(str, pa.Check.isin(SPLITS)),
+            "start": pa.Column(int, pa.Check.ge(0)),
+            "end": pa.Column(int, pa.Check.gt(0)),
+            "text": pa.Column(str, pa.Check(_nonblank, error="empty span text")),
+        },
+        checks=pa.Check(lambda d: d["end"] > d["start"], error="end <= start"),
+        strict=True,
+    ),
+    "sentences": pa.DataFrameSchema(
+        {
+            "document_id": pa.Column(str),
+            "source": pa.Column(str),
+            "split": pa.Column(str, pa.Check.isin(SPLITS)),
+            "sentence_index": pa.Column(int, pa.Check.ge(0)),
+            "start": pa.Column(int, pa.Check.ge(0)),
+            "end": pa.Column(int),
+            "text": pa.Column(str, pa.Check(_nonblank, error="empty sentence")),
+            "labels": pa.Column(
+                object,
+                pa.Check(
+                    lambda s: s.map(lambda v: set(v) <= set(TECHNIQUES)), error="unknown technique in labels"
+                ),
+            ),
+            "span_labelled": pa.Column(bool),
+        },
+        checks=pa.Check(lambda d: d["end"] > d["start"], error="end <= start"),
+        strict=True,
+    ),
 }
 
 
@@ -125,8 +156,10 @@ def _schema_problems(name: str, frame: pd.DataFrame) -> list[str]:
         SCHEMAS[name].validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
-        return [f"{row.column or 'table'}: {row.check} (e.g. {str(row.failure_case)[:60]!r})"
-                for row in cases.drop_duplicates(["column", "check"]).itertuples()]
+        return [
+            f"{row.column or 'table'}: {row.check} (e.g. {str(row.failure_case)[:60]!r})"
+            for row in cases.drop_duplicates(["column", "check"]).itertuples()
+        ]
     return []
 
 
@@ -136,15 +169,17 @@ def _offset_problems(frame: pd.DataFrame, texts: dict[str, str], what: str) -> l
         text = texts.get(row.document_id)
         if text is None:
             problems.append(f"{what} of unknown document {row.document_id}")
-        elif row.end > len(text) or text[row.start:row.end] != row.text:
+        elif row.end > len(text) or text[row.start : row.end] != row.text:
             problems.append(f"{what} {row.document_id}[{row.start}:{row.end}] does not match its text")
     return problems
 
 
 def _split_problems(frame: pd.DataFrame, splits: dict[str, str], what: str) -> list[str]:
     wrong = frame[frame["document_id"].map(splits) != frame["split"]]
-    return [f"{what} of {doc} in split {split}, its document in {splits.get(doc)}"
-            for doc, split in zip(wrong["document_id"], wrong["split"])]
+    return [
+        f"{what} of {doc} in split {split}, its document in {splits.get(doc)}"
+        for doc, split in zip(wrong["document_id"], wrong["split"], strict=False)
+    ]
 
 
 def _count_problems(manifest: Manifest, tables: dict[str, pd.DataFrame]) -> list[str]:
@@ -179,27 +214,44 @@ def _count_problems(manifest: Manifest, tables: dict[str, pd.DataFrame]) -> list
 def validate_tables(tables: dict[str, pd.DataFrame], manifest: Manifest) -> ValidationReport:
     report = ValidationReport(manifest.folder)
     for name in TABLES:
-        report.add(f"schema: {name}", _schema_problems(name, tables[name]),
-                   ok_detail=f"{len(tables[name])} rows")
+        report.add(
+            f"schema: {name}", _schema_problems(name, tables[name]), ok_detail=f"{len(tables[name])} rows"
+        )
     docs = tables["documents"]
-    texts = dict(zip(docs["document_id"], docs["text"]))
+    texts = dict(zip(docs["document_id"], docs["text"], strict=False))
     report.add("span offsets match text", _offset_problems(tables["spans"], texts, "span"))
     report.add("propaganda span offsets match text", _offset_problems(tables["si_spans"], texts, "span"))
     report.add("sentence offsets match text", _offset_problems(tables["sentences"], texts, "sentence"))
-    splits = dict(zip(docs["document_id"], docs["split"]))
-    report.add("no document in two splits",
-               [p for name in ("spans", "doc_labels", "sentences")
-                for p in _split_problems(tables[name], splits, name)]
-               + [f"duplicate document id {d}" for d in docs["document_id"][docs["document_id"].duplicated()]])
-    report.add("near-duplicate texts across splits",
-               [f"{manifest.near_duplicates} texts appear in more than one split "
-                f"(see {Path(manifest.folder) / 'near_duplicates.csv'})"] if manifest.near_duplicates else [],
-               warn_only=True)
+    splits = dict(zip(docs["document_id"], docs["split"], strict=False))
+    report.add(
+        "no document in two splits",
+        [
+            p
+            for name in ("spans", "doc_labels", "sentences")
+            for p in _split_problems(tables[name], splits, name)
+        ]
+        + [f"duplicate document id {d}" for d in docs["document_id"][docs["document_id"].duplicated()]],
+    )
+    report.add(
+        "near-duplicate texts across splits",
+        [
+            f"{manifest.near_duplicates} texts appear in more than one split "
+            f"(see {Path(manifest.folder) / 'near_duplicates.csv'})"
+        ]
+        if manifest.near_duplicates
+        else [],
+        warn_only=True,
+    )
     if manifest.max_documents is None:
         report.add("counts within expected ranges", _count_problems(manifest, tables))
     else:
-        report.checks.append(Check("counts within expected ranges", "pass",
-                                   f"skipped: a sample of {manifest.max_documents} per split"))
+        report.checks.append(
+            Check(
+                "counts within expected ranges",
+                "pass",
+                f"skipped: a sample of {manifest.max_documents} per split",
+            )
+        )
     return report
 
 

@@ -48,10 +48,15 @@ def reliability_table(probs: ArrayLike, outcomes: ArrayLike, n_bins: int = 10) -
         mean_conf = np.where(count > 0, conf_sum / count, np.nan)
         accuracy = np.where(count > 0, pos_sum / count, np.nan)
     edges = np.arange(n_bins + 1) / n_bins
-    return pd.DataFrame({
-        "bin_lower": edges[:-1], "bin_upper": edges[1:], "count": count.astype(int),
-        "mean_confidence": mean_conf, "accuracy": accuracy,
-    })
+    return pd.DataFrame(
+        {
+            "bin_lower": edges[:-1],
+            "bin_upper": edges[1:],
+            "count": count.astype(int),
+            "mean_confidence": mean_conf,
+            "accuracy": accuracy,
+        }
+    )
 
 
 def expected_calibration_error(probs: ArrayLike, outcomes: ArrayLike, n_bins: int = 10) -> float:
@@ -62,8 +67,9 @@ def expected_calibration_error(probs: ArrayLike, outcomes: ArrayLike, n_bins: in
     return float((weights * (filled["accuracy"] - filled["mean_confidence"]).abs()).sum())
 
 
-def reliability_diagram(probs: ArrayLike, outcomes: ArrayLike, path: Path, n_bins: int = 10,
-                        title: str = "") -> Path:
+def reliability_diagram(
+    probs: ArrayLike, outcomes: ArrayLike, path: Path, n_bins: int = 10, title: str = ""
+) -> Path:
     """Save a reliability diagram PNG (accuracy bars, diagonal, counts below); returns path."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -78,8 +84,14 @@ def reliability_diagram(probs: ArrayLike, outcomes: ArrayLike, path: Path, n_bin
     FigureCanvasAgg(fig)
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     filled = table["count"] > 0  # an empty bin has no accuracy; leave it blank, not at 0
-    top.bar(centers[filled], table["accuracy"][filled], width=width, edgecolor="black",
-            alpha=0.8, label="observed frequency")
+    top.bar(
+        centers[filled],
+        table["accuracy"][filled],
+        width=width,
+        edgecolor="black",
+        alpha=0.8,
+        label="observed frequency",
+    )
     top.plot([0, 1], [0, 1], linestyle="--", color="gray", label="perfect calibration")
     top.set_ylim(0, 1)
     top.set_ylabel("observed frequency")

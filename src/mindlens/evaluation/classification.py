@@ -35,11 +35,16 @@ def binary_report(y_true: ArrayLike, scores: ArrayLike, threshold: float = 0.5) 
     if not np.isin(y, (0, 1)).all():
         raise ValueError("y_true must be 0 or 1")
     pred = (s >= threshold).astype(int)
-    p, r, f, _ = precision_recall_fscore_support(y, pred, average="binary", pos_label=1,
-                                                 zero_division=0)
+    p, r, f, _ = precision_recall_fscore_support(y, pred, average="binary", pos_label=1, zero_division=0)
     auc = float(roc_auc_score(y, s)) if len(np.unique(y)) == 2 else None
-    return {"accuracy": float(accuracy_score(y, pred)), "precision": float(p),
-            "recall": float(r), "f1": float(f), "roc_auc": auc, "n": int(y.size)}
+    return {
+        "accuracy": float(accuracy_score(y, pred)),
+        "precision": float(p),
+        "recall": float(r),
+        "f1": float(f),
+        "roc_auc": auc,
+        "n": int(y.size),
+    }
 
 
 def _indicator(label_sets: Sequence[set[str]], labels: Sequence[str], side: str) -> np.ndarray:
@@ -53,16 +58,22 @@ def _indicator(label_sets: Sequence[set[str]], labels: Sequence[str], side: str)
     return matrix
 
 
-def multilabel_micro_macro(y_true_sets: Sequence[set[str]], y_pred_sets: Sequence[set[str]],
-                           labels: Sequence[str]) -> dict[str, Any]:
+def multilabel_micro_macro(
+    y_true_sets: Sequence[set[str]], y_pred_sets: Sequence[set[str]], labels: Sequence[str]
+) -> dict[str, Any]:
     """Micro/macro F1 and per-label scores from label sets (via ``multilabel_report``).
 
     A label outside ``labels`` raises rather than being silently dropped.
     """
     if len(y_true_sets) != len(y_pred_sets):
         raise ValueError(f"{len(y_true_sets)} gold rows but {len(y_pred_sets)} predicted rows")
-    report = multilabel_report(_indicator(y_true_sets, labels, "gold"),
-                               _indicator(y_pred_sets, labels, "predicted"), labels)
-    return {"micro_f1": report["micro_f1"], "macro_f1": report["macro_f1"],
-            "micro_precision": report["micro_precision"], "micro_recall": report["micro_recall"],
-            "per_label": report["per_label"]}
+    report = multilabel_report(
+        _indicator(y_true_sets, labels, "gold"), _indicator(y_pred_sets, labels, "predicted"), labels
+    )
+    return {
+        "micro_f1": report["micro_f1"],
+        "macro_f1": report["macro_f1"],
+        "micro_precision": report["micro_precision"],
+        "micro_recall": report["micro_recall"],
+        "per_label": report["per_label"],
+    }

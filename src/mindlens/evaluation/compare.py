@@ -17,8 +17,11 @@ START, END = "<!-- mindlens-compare:start -->", "<!-- mindlens-compare:end -->"
 
 def _row(run, label: str, split: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
     metrics = run.data.metrics
-    row: dict[str, object] = {"model": label, "run": run.info.run_id[:8],
-                              "family": run.data.tags.get("model_family", "")}
+    row: dict[str, object] = {
+        "model": label,
+        "run": run.info.run_id[:8],
+        "family": run.data.tags.get("model_family", ""),
+    }
     for name in MAIN_METRICS:
         row[name] = metrics.get(f"{split}_{name}")
     for name in CURATED_METRICS:
@@ -27,8 +30,14 @@ def _row(run, label: str, split: str) -> dict[str, object]:  # type: ignore[no-u
     return row
 
 
-def compare_runs(settings: Settings, run_ids: list[str] | None = None, *, registered: bool = False,
-                 last: int = 10, split: str = "val") -> pd.DataFrame:
+def compare_runs(
+    settings: Settings,
+    run_ids: list[str] | None = None,
+    *,
+    registered: bool = False,
+    last: int = 10,
+    split: str = "val",
+) -> pd.DataFrame:
     """One row per run (given ids, the registered versions, or the last N training runs)."""
     import mlflow
 
@@ -48,18 +57,27 @@ def compare_runs(settings: Settings, run_ids: list[str] | None = None, *, regist
                 mark = f" ({settings.mlflow.champion_alias})" if version.version == champion else ""
                 rows.append(_row(client.get_run(version.run_id), f"v{version.version}{mark}", split))
     elif run_ids:
-        rows = [_row(client.get_run(run_id), client.get_run(run_id).info.run_name or run_id[:8], split)
-                for run_id in run_ids]
+        rows = [
+            _row(client.get_run(run_id), client.get_run(run_id).info.run_name or run_id[:8], split)
+            for run_id in run_ids
+        ]
     else:
         experiment = client.get_experiment_by_name(settings.mlflow.experiment)
-        runs = client.search_runs([experiment.experiment_id], "tags.model_family != ''",
-                                  order_by=["attributes.start_time DESC"], max_results=last)
+        runs = client.search_runs(
+            [experiment.experiment_id],
+            "tags.model_family != ''",
+            order_by=["attributes.start_time DESC"],
+            max_results=last,
+        )
         rows = [_row(run, run.info.run_name or run.info.run_id[:8], split) for run in runs]
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    keep = [c for c in frame.columns
-            if c not in [*MAIN_METRICS, *CURATED_METRICS, "train_seconds"] or frame[c].notna().any()]
+    keep = [
+        c
+        for c in frame.columns
+        if c not in [*MAIN_METRICS, *CURATED_METRICS, "train_seconds"] or frame[c].notna().any()
+    ]
     return frame[keep]
 
 
@@ -74,14 +92,13 @@ def to_markdown(frame: pd.DataFrame, split: str = "val") -> str:
     "–" where a model lacks a metric), which stays readable with many metrics."""
     if frame.empty:
         return "_no runs to compare_"
-    models = [f"{m} `{r}`" for m, r in zip(frame["model"], frame["run"])]
+    models = [f"{m} `{r}`" for m, r in zip(frame["model"], frame["run"], strict=False)]
     lines = ["| metric (" + split + ") | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
     for column in frame.columns:
         if column in ("model", "run"):
             continue
         whole = column.endswith(("_ms", "_seconds"))
-        cells = [_cell(round(v) if isinstance(v, float) and whole and v == v else v)
-                 for v in frame[column]]
+        cells = [_cell(round(v) if isinstance(v, float) and whole and v == v else v) for v in frame[column]]
         lines.append(f"| {column} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -35,15 +35,18 @@ QUOTATION_PATTERN = re.compile(
     re.IGNORECASE,
 )
 # (bucket, exclusive upper bound in characters), shortest first.
-LENGTH_BUCKETS: tuple[tuple[str, float], ...] = (("<60", 60), ("60-119", 120), ("120-199", 200),
-                                                 (">=200", float("inf")))
+LENGTH_BUCKETS: tuple[tuple[str, float], ...] = (
+    ("<60", 60),
+    ("60-119", 120),
+    ("120-199", 200),
+    (">=200", float("inf")),
+)
 FREQUENCY_GROUPS = ("rare", "medium", "frequent")
 _SCORES = ["precision", "recall", "f1"]
 
 
 def _report(frame: pd.DataFrame, labels: Sequence[str]) -> dict[str, Any]:
-    return multilabel_report(indicator(frame["gold"], labels), indicator(frame["pred"], labels),
-                             labels)
+    return multilabel_report(indicator(frame["gold"], labels), indicator(frame["pred"], labels), labels)
 
 
 def _traits(techniques: Iterable[str]) -> list[str]:
@@ -69,9 +72,10 @@ def per_trait(frame: pd.DataFrame) -> pd.DataFrame:
     pred = [_traits(p) for p in frame["pred"]]
     seen = set().union(*gold, *pred) if len(frame) else set()
     traits = [t.id for t in taxonomy.TRAITS if t.id in seen]
-    per = pd.DataFrame(multilabel_report(indicator(gold, traits), indicator(pred, traits),
-                                         traits)["per_label"],
-                       columns=traits).T.reindex(columns=_SCORES + ["support"])
+    per = pd.DataFrame(
+        multilabel_report(indicator(gold, traits), indicator(pred, traits), traits)["per_label"],
+        columns=traits,
+    ).T.reindex(columns=_SCORES + ["support"])
     per = per.astype({c: float for c in _SCORES} | {"support": int})
     per.index.name = "trait"
     return per
@@ -95,12 +99,13 @@ def confusion_matrix(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame
     extra = sorted({g for gold in frame["gold"] for g in gold} - set(labels))
     rows, cols = [*labels, *extra, NONE], [*labels, NONE]
     counts: Counter[tuple[str, str]] = Counter()
-    for gold, pred in zip(frame["gold"], frame["pred"]):
+    for gold, pred in zip(frame["gold"], frame["pred"], strict=False):
         for g in gold or [NONE]:
             for p in pred or [NONE]:
                 counts[g, p] += 1
-    matrix = pd.DataFrame(0, index=pd.Index(rows, name="gold"),
-                          columns=pd.Index(cols, name="predicted"), dtype=int)
+    matrix = pd.DataFrame(
+        0, index=pd.Index(rows, name="gold"), columns=pd.Index(cols, name="predicted"), dtype=int
+    )
     for (g, p), n in counts.items():
         matrix.loc[g, p] = n
     return matrix
@@ -125,14 +130,22 @@ def confusion_figure(matrix: pd.DataFrame, path: Path) -> Path:
     # log colour: the (none, none) cell and frequent techniques would hide the rest
     values = matrix.to_numpy()
     image = ax.imshow(np.log1p(values), cmap="Blues", aspect="auto")
-    ax.set_xticks(range(len(matrix.columns)), [_display(c) for c in matrix.columns],
-                  rotation=60, ha="right", fontsize=8)
+    ax.set_xticks(
+        range(len(matrix.columns)), [_display(c) for c in matrix.columns], rotation=60, ha="right", fontsize=8
+    )
     ax.set_yticks(range(len(matrix.index)), [_display(r) for r in matrix.index], fontsize=8)
     middle = (image.norm.vmax or 1) / 2
     for (i, j), n in np.ndenumerate(values):
         if n:
-            ax.text(j, i, str(n), ha="center", va="center", fontsize=7,
-                    color="white" if np.log1p(n) > middle else "black")
+            ax.text(
+                j,
+                i,
+                str(n),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if np.log1p(n) > middle else "black",
+            )
     ax.set_xlabel("predicted")
     ax.set_ylabel("gold")
     ax.set_title("confusion matrix (sentences)")
@@ -150,7 +163,7 @@ def top_confusions(frame: pd.DataFrame, k: int = 10, examples: int = 3) -> pd.Da
     """
     counts: Counter[tuple[str, str]] = Counter()
     texts: dict[tuple[str, str], list[str]] = {}
-    for text, gold, pred in zip(frame["text"], frame["gold"], frame["pred"]):
+    for text, gold, pred in zip(frame["text"], frame["gold"], frame["pred"], strict=False):
         missed = [g for g in gold if g not in pred]
         spurious = [p for p in pred if p not in gold]
         for g in missed:
@@ -160,9 +173,10 @@ def top_confusions(frame: pd.DataFrame, k: int = 10, examples: int = 3) -> pd.Da
                 if len(kept) < examples:
                     kept.append(text)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:k]
-    return pd.DataFrame([{"gold": g, "predicted": p, "count": n, "examples": texts[g, p]}
-                         for (g, p), n in ranked],
-                        columns=["gold", "predicted", "count", "examples"])
+    return pd.DataFrame(
+        [{"gold": g, "predicted": p, "count": n, "examples": texts[g, p]} for (g, p), n in ranked],
+        columns=["gold", "predicted", "count", "examples"],
+    )
 
 
 def length_bucket(text: str) -> str:
@@ -176,8 +190,12 @@ def has_quotation(text: str) -> bool:
 
 
 def _row(report: dict[str, Any], n: int) -> dict[str, Any]:
-    return {"precision": report["micro_precision"], "recall": report["micro_recall"],
-            "f1": report["micro_f1"], "n": n}
+    return {
+        "precision": report["micro_precision"],
+        "recall": report["micro_recall"],
+        "f1": report["micro_f1"],
+        "n": n,
+    }
 
 
 def _frequency_groups(frame: pd.DataFrame, labels: Sequence[str]) -> dict[str, list[str]]:
@@ -185,7 +203,7 @@ def _frequency_groups(frame: pd.DataFrame, labels: Sequence[str]) -> dict[str, l
     support = indicator(frame["gold"], labels).sum(axis=0)
     order = [labels[j] for j in np.argsort(support, kind="stable")]
     parts = np.array_split(np.array(order, dtype=object), len(FREQUENCY_GROUPS))
-    return {name: list(part) for name, part in zip(FREQUENCY_GROUPS, parts) if len(part)}
+    return {name: list(part) for name, part in zip(FREQUENCY_GROUPS, parts, strict=False) if len(part)}
 
 
 def slice_report(frame: pd.DataFrame, by: SliceBy, labels: Sequence[str]) -> pd.DataFrame:
@@ -203,7 +221,8 @@ def slice_report(frame: pd.DataFrame, by: SliceBy, labels: Sequence[str]) -> pd.
             report = _report(frame, group)
             rows[name] = _row(report, len(frame)) | {
                 "support": sum(v["support"] for v in report["per_label"].values()),
-                "techniques": group}
+                "techniques": group,
+            }
         return pd.DataFrame.from_dict(rows, orient="index").rename_axis("frequency")
     if by == "length":
         keys = frame["text"].map(length_bucket)
@@ -216,13 +235,17 @@ def slice_report(frame: pd.DataFrame, by: SliceBy, labels: Sequence[str]) -> pd.
         order = [True, False]
     else:
         raise ValueError(f"unknown slice {by!r}; use one of length, source, quotation, frequency")
-    rows = {key: _row(_report(frame[keys == key], labels), int((keys == key).sum()))
-            for key in order if (keys == key).any()}
+    rows = {
+        key: _row(_report(frame[keys == key], labels), int((keys == key).sum()))
+        for key in order
+        if (keys == key).any()
+    }
     return pd.DataFrame.from_dict(rows, orient="index", columns=_SCORES + ["n"]).rename_axis(by)
 
 
-def confident_errors(frame: pd.DataFrame, labels: Sequence[str],
-                     n: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+def confident_errors(
+    frame: pd.DataFrame, labels: Sequence[str], n: int = 10
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``n`` most confident false positives and the ``n`` least confident false negatives.
 
     A false positive is a predicted label not in gold, ranked by its
@@ -234,14 +257,25 @@ def confident_errors(frame: pd.DataFrame, labels: Sequence[str],
     for record in frame.to_dict("records"):
         gold, pred = set(record["gold"]), set(record["pred"])
         for label in labels:
-            errors = (fps if label in pred and label not in gold
-                      else fns if label in gold and label not in pred else None)
+            errors = (
+                fps
+                if label in pred and label not in gold
+                else fns
+                if label in gold and label not in pred
+                else None
+            )
             if errors is not None:
-                errors.append({"document_id": record.get("document_id"),
-                               "sentence_index": record.get("sentence_index"),
-                               "text": record["text"], "technique": label,
-                               "confidence": float(record[f"{PROB_PREFIX}{label}"]),
-                               "gold": list(record["gold"]), "pred": list(record["pred"])})
+                errors.append(
+                    {
+                        "document_id": record.get("document_id"),
+                        "sentence_index": record.get("sentence_index"),
+                        "text": record["text"],
+                        "technique": label,
+                        "confidence": float(record[f"{PROB_PREFIX}{label}"]),
+                        "gold": list(record["gold"]),
+                        "pred": list(record["pred"]),
+                    }
+                )
     columns = ["document_id", "sentence_index", "text", "technique", "confidence", "gold", "pred"]
     fp = pd.DataFrame(fps, columns=columns).sort_values("confidence", ascending=False, kind="stable")
     fn = pd.DataFrame(fns, columns=columns).sort_values("confidence", ascending=True, kind="stable")
@@ -263,7 +297,7 @@ def data_needs(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
     y_true, y_pred = indicator(gold, traits), indicator(pred, traits)
     report = multilabel_report(y_true, y_pred, traits)["per_label"]
     fn_by, fp_by = Counter[str](), Counter[str]()
-    for g, p in zip(frame["gold"], frame["pred"]):
+    for g, p in zip(frame["gold"], frame["pred"], strict=False):
         fn_by.update(t for t in g if t in labels and t not in p)
         fp_by.update(t for t in p if t in labels and t not in g)
     rows = []
@@ -284,12 +318,30 @@ def data_needs(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
             advice = f"no {name.lower()} in this split: add labelled examples to measure it"
         else:
             advice = "no errors here: no new data needed"
-        rows.append({"trait": trait_id, "name": name, "f1": report[trait_id]["f1"],
-                     "support": report[trait_id]["support"], "false_negatives": fn,
-                     "false_positives": fp, "dominant_error": dominant, "focus": focus,
-                     "recommendation": advice})
-    columns = ["trait", "name", "f1", "support", "false_negatives", "false_positives",
-               "dominant_error", "focus", "recommendation"]
+        rows.append(
+            {
+                "trait": trait_id,
+                "name": name,
+                "f1": report[trait_id]["f1"],
+                "support": report[trait_id]["support"],
+                "false_negatives": fn,
+                "false_positives": fp,
+                "dominant_error": dominant,
+                "focus": focus,
+                "recommendation": advice,
+            }
+        )
+    columns = [
+        "trait",
+        "name",
+        "f1",
+        "support",
+        "false_negatives",
+        "false_positives",
+        "dominant_error",
+        "focus",
+        "recommendation",
+    ]
     needs = pd.DataFrame(rows, columns=columns)
     errors = needs["false_negatives"] + needs["false_positives"]
     order = np.lexsort((-errors.to_numpy(), needs["f1"].to_numpy(), (errors == 0).to_numpy()))

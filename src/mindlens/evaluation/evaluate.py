@@ -35,19 +35,32 @@ from mindlens.evaluation.predictions import (
 from mindlens.evaluation.spans import flc_scores, si_scores, tc_scores
 from mindlens.models.analyzer import Analyzer
 
-MAIN_METRICS = ("micro_f1", "macro_f1", "slc_f1", "si_f1", "tc_micro_f1", "flc_f1",
-                "semeval2021_micro_f1", "semeval2021_macro_f1", "logic_micro_f1",
-                "logic_macro_f1", "clickbait_accuracy", "clickbait_f1", "clickbait_roc_auc", "ece",
-                "latency_p95_ms")
+MAIN_METRICS = (
+    "micro_f1",
+    "macro_f1",
+    "slc_f1",
+    "si_f1",
+    "tc_micro_f1",
+    "flc_f1",
+    "semeval2021_micro_f1",
+    "semeval2021_macro_f1",
+    "logic_micro_f1",
+    "logic_macro_f1",
+    "clickbait_accuracy",
+    "clickbait_f1",
+    "clickbait_roc_auc",
+    "ece",
+    "latency_p95_ms",
+)
 CURATED_METRICS = ("curated_test_micro_f1", "curated_test_hard_negative_fp_rate")
 
 
 @dataclass
 class Evaluation:
     split: str
-    metrics: dict[str, float]                       # flat, "<split>_<metric>", for MLflow
+    metrics: dict[str, float]  # flat, "<split>_<metric>", for MLflow
     reports: dict[str, Any] = field(default_factory=dict)  # per task, with per-class detail
-    sentences: pd.DataFrame | None = None            # sentence predictions (error analysis)
+    sentences: pd.DataFrame | None = None  # sentence predictions (error analysis)
     figures: dict[str, Path] = field(default_factory=dict)
 
 
@@ -64,17 +77,23 @@ def _span_tasks(analyzer: Analyzer, manifest: Manifest, sentences: pd.DataFrame)
     it, else the sentence scorer classifies the span's text.
     """
     documents = set(sentences["document_id"])
-    pred_flc = [(d, t, s, e) for d, found in zip(sentences["document_id"], sentences["fragments"])
-                for s, e, t, _ in found]
+    pred_flc = [
+        (d, t, s, e)
+        for d, found in zip(sentences["document_id"], sentences["fragments"], strict=False)
+        for s, e, t, _ in found
+    ]
     pred_si = [(d, s, e) for d, _, s, e in pred_flc]
     si_gold = _ptc_gold(manifest, "si_spans", documents)
     spans = _ptc_gold(manifest, "spans", documents)
     reports: dict[str, Any] = {}
     if len(si_gold):
-        reports["si"] = si_scores(list(si_gold[["document_id", "start", "end"]].itertuples(index=False, name=None)),
-                                  pred_si)
+        reports["si"] = si_scores(
+            list(si_gold[["document_id", "start", "end"]].itertuples(index=False, name=None)), pred_si
+        )
     if len(spans):
-        gold_flc = list(spans[["document_id", "technique", "start", "end"]].itertuples(index=False, name=None))
+        gold_flc = list(
+            spans[["document_id", "technique", "start", "end"]].itertuples(index=False, name=None)
+        )
         reports["flc"] = flc_scores(gold_flc, pred_flc)
         if analyzer.has_tc_head:
             labels = analyzer.span_model.labels
@@ -87,7 +106,7 @@ def _span_tasks(analyzer: Analyzer, manifest: Manifest, sentences: pd.DataFrame)
             probs, _ = analyzer.tag_sentences(known["text"].tolist())
         predicted = [labels[j] for j in probs.argmax(axis=1)] if len(known) else []
         gold_tc = list(known[["document_id", "start", "end", "technique"]].itertuples(index=False, name=None))
-        pred_tc = [(d, s, e, t) for (d, s, e, _), t in zip(gold_tc, predicted)]
+        pred_tc = [(d, s, e, t) for (d, s, e, _), t in zip(gold_tc, predicted, strict=False)]
         reports["tc"] = tc_scores(gold_tc, pred_tc)
     return reports
 
@@ -133,18 +152,25 @@ def _curated_task(analyzer: Analyzer, manifest: Manifest) -> dict[str, Any] | No
     labels = analyzer.sentence_labels
     gold = analyzer.binarize([list(g) for g in sentences["labels"]])
     report = multilabel_report(gold, (probs >= threshold).astype(int), labels)
-    flagged = pd.Series((probs >= threshold).any(axis=1), index=sentences.index).groupby(
-        sentences["document_id"]).any()
+    flagged = (
+        pd.Series((probs >= threshold).any(axis=1), index=sentences.index)
+        .groupby(sentences["document_id"])
+        .any()
+    )
     docs = manifest.table("documents")
     hard = docs[(docs["source"] == "curated") & (docs["split"] == "test") & docs["hard_negative"]]
     hard_flagged = flagged.reindex(hard["document_id"]).fillna(False)
-    return {"micro_f1": report["micro_f1"], "macro_f1": report["macro_f1"],
-            "hard_negatives": int(len(hard)),
-            "hard_negative_fp_rate": float(hard_flagged.mean()) if len(hard) else float("nan")}
+    return {
+        "micro_f1": report["micro_f1"],
+        "macro_f1": report["macro_f1"],
+        "hard_negatives": int(len(hard)),
+        "hard_negative_fp_rate": float(hard_flagged.mean()) if len(hard) else float("nan"),
+    }
 
 
-def _latency(analyzer: Analyzer, manifest: Manifest, sources: list[str], split: str,
-             n: int = 30) -> dict[str, float] | None:
+def _latency(
+    analyzer: Analyzer, manifest: Manifest, sources: list[str], split: str, n: int = 30
+) -> dict[str, float] | None:
     """Wall time of a full ``analyze`` per document on a fixed sample (what the API pays)."""
     import time
 
@@ -157,20 +183,30 @@ def _latency(analyzer: Analyzer, manifest: Manifest, sources: list[str], split: 
         started = time.perf_counter()
         analyzer.analyze(text)
         timings.append((time.perf_counter() - started) * 1000)
-    return {"latency_p50_ms": float(np.percentile(timings, 50)),
-            "latency_p95_ms": float(np.percentile(timings, 95))}
+    return {
+        "latency_p50_ms": float(np.percentile(timings, 50)),
+        "latency_p95_ms": float(np.percentile(timings, 95)),
+    }
 
 
-def evaluate_analyzer(analyzer: Analyzer, manifest: Manifest, settings: Settings, split: str = "val",
-                      figures_dir: Path | None = None) -> Evaluation:
+def evaluate_analyzer(
+    analyzer: Analyzer,
+    manifest: Manifest,
+    settings: Settings,
+    split: str = "val",
+    figures_dir: Path | None = None,
+) -> Evaluation:
     """Every available task on ``split``; figures (reliability diagram) go to ``figures_dir``."""
     result = Evaluation(split=split, metrics={})
     sentences = sentence_predictions(analyzer, manifest, settings, split)
     result.sentences = sentences
     labels = analyzer.sentence_labels
     if len(sentences):
-        report = multilabel_report(analyzer.binarize(sentences["gold"].tolist()),
-                                   analyzer.binarize(sentences["pred"].tolist()), labels)
+        report = multilabel_report(
+            analyzer.binarize(sentences["gold"].tolist()),
+            analyzer.binarize(sentences["pred"].tolist()),
+            labels,
+        )
         result.reports["sentences"] = report
         for key in ("micro_f1", "macro_f1", "micro_precision", "micro_recall"):
             result.metrics[key] = report[key]
@@ -180,8 +216,11 @@ def evaluate_analyzer(analyzer: Analyzer, manifest: Manifest, settings: Settings
         result.metrics["ece"] = expected_calibration_error(probs.ravel(), outcomes.ravel())
         if figures_dir is not None:
             result.figures["reliability"] = reliability_diagram(
-                probs.ravel(), outcomes.ravel(), Path(figures_dir) / f"reliability_{split}.png",
-                title=f"sentence confidences ({split})")
+                probs.ravel(),
+                outcomes.ravel(),
+                Path(figures_dir) / f"reliability_{split}.png",
+                title=f"sentence confidences ({split})",
+            )
         spans = _span_tasks(analyzer, manifest, sentences)
         result.reports.update(spans)
         for task in ("si", "flc"):
@@ -203,14 +242,22 @@ def evaluate_analyzer(analyzer: Analyzer, manifest: Manifest, settings: Settings
         for key in ("accuracy", "f1", "roc_auc"):
             if clickbait.get(key) is not None:
                 result.metrics[f"clickbait_{key}"] = clickbait[key]
-    latency = None if split == "train" else _latency(analyzer, manifest, settings.train.baseline.sources, split)
+    latency = (
+        None if split == "train" else _latency(analyzer, manifest, settings.train.baseline.sources, split)
+    )
     if latency:
         result.metrics.update(latency)
-    result.metrics = {f"{split}_{k}": float(v) for k, v in result.metrics.items()
-                      if v is not None and np.isfinite(v)}
+    result.metrics = {
+        f"{split}_{k}": float(v) for k, v in result.metrics.items() if v is not None and np.isfinite(v)
+    }
     curated = None if split == "train" else _curated_task(analyzer, manifest)
     if curated is not None:  # the curated test part, whatever split is evaluated
         result.reports["curated_test"] = curated
-        result.metrics.update({f"curated_test_{k}": float(v) for k, v in curated.items()
-                               if k != "hard_negatives" and np.isfinite(v)})
+        result.metrics.update(
+            {
+                f"curated_test_{k}": float(v)
+                for k, v in curated.items()
+                if k != "hard_negatives" and np.isfinite(v)
+            }
+        )
     return result

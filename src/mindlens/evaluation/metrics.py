@@ -28,8 +28,7 @@ def _prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def multilabel_report(y_true: np.ndarray, y_pred: np.ndarray,
-                      labels: Sequence[str]) -> dict[str, Any]:
+def multilabel_report(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
     """Micro and macro P/R/F1, per-label P/R/F1/support, and the binary
     "any technique" F1 (NLP4IF-2019 sentence-level style)."""
     y_true = np.asarray(y_true, dtype=bool)
@@ -47,10 +46,15 @@ def multilabel_report(y_true: np.ndarray, y_pred: np.ndarray,
     present = [label for label in labels if per_label[label]["support"] > 0]
     macro_f = float(np.mean([per_label[label]["f1"] for label in present])) if present else 0.0
     any_true, any_pred = y_true.any(axis=1), y_pred.any(axis=1)
-    _, _, any_f = _prf((any_true & any_pred).sum(), (~any_true & any_pred).sum(),
-                       (any_true & ~any_pred).sum())
+    _, _, any_f = _prf(
+        (any_true & any_pred).sum(), (~any_true & any_pred).sum(), (any_true & ~any_pred).sum()
+    )
     return {
-        "micro_precision": micro_p, "micro_recall": micro_r, "micro_f1": micro_f,
-        "macro_f1": macro_f, "propaganda_f1": any_f,
-        "n_sentences": int(len(y_true)), "per_label": per_label,
+        "micro_precision": micro_p,
+        "micro_recall": micro_r,
+        "micro_f1": micro_f,
+        "macro_f1": macro_f,
+        "propaganda_f1": any_f,
+        "n_sentences": int(len(y_true)),
+        "per_label": per_label,
     }

@@ -39,13 +39,18 @@ def sentence_contexts(manifest: Manifest, frame: pd.DataFrame) -> list[Context]:
     table (a context model reads a sentence with its neighbours, labelled or not)."""
     table = manifest.table("sentences")
     table = table[table["document_id"].isin(set(frame["document_id"]))]
-    text = dict(zip(zip(table["document_id"], table["sentence_index"]), table["text"]))
-    return [(text.get((d, i - 1), ""), text.get((d, i + 1), ""))
-            for d, i in zip(frame["document_id"], frame["sentence_index"])]
+    text = dict(
+        zip(zip(table["document_id"], table["sentence_index"], strict=False), table["text"], strict=False)
+    )
+    return [
+        (text.get((d, i - 1), ""), text.get((d, i + 1), ""))
+        for d, i in zip(frame["document_id"], frame["sentence_index"], strict=False)
+    ]
 
 
-def span_in_sentences(text: str, bounds: Sequence[tuple[int, int]], start: int, end: int
-                      ) -> tuple[tuple[str, int, int], Context]:
+def span_in_sentences(
+    text: str, bounds: Sequence[tuple[int, int]], start: int, end: int
+) -> tuple[tuple[str, int, int], Context]:
     """A span in its context for TC: the text of the sentences holding it (``bounds``:
     sorted sentence offsets into ``text``), the span's offsets in that text, and the
     sentences around them."""
@@ -59,14 +64,18 @@ def span_in_sentences(text: str, bounds: Sequence[tuple[int, int]], start: int, 
     return (text[lo:hi], start - lo, end - lo), (prev, nxt)
 
 
-def tc_span_items(manifest: Manifest, spans: pd.DataFrame) -> tuple[list[tuple[str, int, int]], list[Context]]:
+def tc_span_items(
+    manifest: Manifest, spans: pd.DataFrame
+) -> tuple[list[tuple[str, int, int]], list[Context]]:
     """Each gold span (rows of the spans table) in the sentences that hold it, for TC."""
     docs = manifest.table("documents")
-    texts = dict(zip(docs["document_id"], docs["text"]))
+    texts = dict(zip(docs["document_id"], docs["text"], strict=False))
     sentences = manifest.table("sentences")
     sentences = sentences[sentences["document_id"].isin(set(spans["document_id"]))]
-    bounds = {doc: list(zip(group["start"], group["end"]))
-              for doc, group in sentences.sort_values(["document_id", "start"]).groupby("document_id")}
+    bounds = {
+        doc: list(zip(group["start"], group["end"], strict=False))
+        for doc, group in sentences.sort_values(["document_id", "start"]).groupby("document_id")
+    }
     items, contexts = [], []
     for doc, start, end in spans[["document_id", "start", "end"]].itertuples(index=False):
         item, context = span_in_sentences(texts[doc], bounds.get(doc, []), int(start), int(end))
@@ -75,8 +84,13 @@ def tc_span_items(manifest: Manifest, spans: pd.DataFrame) -> tuple[list[tuple[s
     return items, contexts
 
 
-def sentence_predictions(analyzer: Analyzer, manifest: Manifest, settings: Settings,
-                         split: str = "val", threshold: float | None = None) -> pd.DataFrame:
+def sentence_predictions(
+    analyzer: Analyzer,
+    manifest: Manifest,
+    settings: Settings,
+    split: str = "val",
+    threshold: float | None = None,
+) -> pd.DataFrame:
     """Gold vs predicted techniques for every span-labelled sentence of ``split``, with the
     fragments found in it (``fragments``: (start, end, technique, confidence) in document
     offsets)."""
@@ -89,15 +103,21 @@ def sentence_predictions(analyzer: Analyzer, manifest: Manifest, settings: Setti
     out = frame[["document_id", "source", "split", "sentence_index", "start", "end", "text"]].copy()
     out["gold"] = [[t for t in gold if t in known] for gold in frame["labels"]]
     out["pred"] = [[labels[j] for j in np.flatnonzero(row >= threshold)] for row in probs]
-    out["fragments"] = [[(base + f.start, base + f.end, f.technique, f.confidence) for f in found
-                         if f.confidence >= threshold]
-                        for base, found in zip(frame["start"], fragments)]
+    out["fragments"] = [
+        [
+            (base + f.start, base + f.end, f.technique, f.confidence)
+            for f in found
+            if f.confidence >= threshold
+        ]
+        for base, found in zip(frame["start"], fragments, strict=False)
+    ]
     probs_frame = pd.DataFrame(probs, columns=prob_columns(labels), index=out.index)
     return pd.concat([out, probs_frame], axis=1)
 
 
-def document_predictions(analyzer: Analyzer, manifest: Manifest, sources: Sequence[str],
-                         split: str = "val") -> pd.DataFrame:
+def document_predictions(
+    analyzer: Analyzer, manifest: Manifest, sources: Sequence[str], split: str = "val"
+) -> pd.DataFrame:
     """Whole-document gold labels vs the analyzer's document scores for ``sources``."""
     docs = manifest.table("documents")
     docs = docs[docs["source"].isin(sources) & (docs["split"] == split)].reset_index(drop=True)
@@ -106,6 +126,13 @@ def document_predictions(analyzer: Analyzer, manifest: Manifest, sources: Sequen
     rows = []
     for doc in docs.itertuples(index=False):
         scores = analyzer.document_scores(doc.text)
-        rows.append({"document_id": doc.document_id, "source": doc.source, "text": doc.text,
-                     "gold": sorted(gold.get(doc.document_id, [])), "scores": scores})
+        rows.append(
+            {
+                "document_id": doc.document_id,
+                "source": doc.source,
+                "text": doc.text,
+                "gold": sorted(gold.get(doc.document_id, [])),
+                "scores": scores,
+            }
+        )
     return pd.DataFrame(rows, columns=["document_id", "source", "text", "gold", "scores"])

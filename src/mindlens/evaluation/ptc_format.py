@@ -33,11 +33,13 @@ def ptc_name(technique: str) -> str:
     try:
         return _PTC_NAME_BY_ID[technique]
     except KeyError:
-        raise ValueError(f"technique {technique!r} has no PTC name; PTC has: "
-                         f"{', '.join(sorted(_PTC_NAME_BY_ID))}") from None
+        raise ValueError(
+            f"technique {technique!r} has no PTC name; PTC has: {', '.join(sorted(_PTC_NAME_BY_ID))}"
+        ) from None
 
 
 # ---------------------------------------------------------------- writing
+
 
 def _write_lines(path: PathLike, rows: Iterable[tuple[Any, ...]]) -> Path:
     path = Path(path)
@@ -65,12 +67,17 @@ def write_tc(path: PathLike, rows: Iterable[tuple[str, str | None, int, int]]) -
     technique of None (or ``?``) is written as ``?``, so this also writes templates.
     Note the readers return ``(id, start, end, technique)``, the ``tc_scores`` layout.
     """
-    return _write_lines(path, (
-        (a, _TEMPLATE_MARK if t in (None, _TEMPLATE_MARK) else ptc_name(t), int(s), int(e))
-        for a, t, s, e in rows))
+    return _write_lines(
+        path,
+        (
+            (a, _TEMPLATE_MARK if t in (None, _TEMPLATE_MARK) else ptc_name(t), int(s), int(e))
+            for a, t, s, e in rows
+        ),
+    )
 
 
 # ---------------------------------------------------------------- reading
+
 
 def _rows(path: PathLike, n_fields: int) -> Iterator[tuple[str, list[str]]]:
     """Yield (``file:line`` location, stripped fields); blank lines are skipped."""
@@ -83,8 +90,9 @@ def _rows(path: PathLike, n_fields: int) -> Iterator[tuple[str, list[str]]]:
             where = f"{path}:{number}"
             fields = [x.strip() for x in line.split("\t")]
             if len(fields) != n_fields:
-                raise ValueError(f"{where}: expected {n_fields} TAB-separated fields, "
-                                 f"found {len(fields)}: {line!r}")
+                raise ValueError(
+                    f"{where}: expected {n_fields} TAB-separated fields, found {len(fields)}: {line!r}"
+                )
             yield where, fields
 
 
@@ -117,9 +125,10 @@ def read_flc(path: PathLike) -> list[tuple[str, str, int, int]]:
 
 def read_tc_template(path: PathLike) -> list[tuple[str, int, int, str | None]]:
     """Read a TC template into ``(id, start, end, technique_id or None)``; ``?`` is None."""
-    return [(f[0], *_offsets(w, f[2], f[3]),
-             None if f[1] == _TEMPLATE_MARK else _technique(w, f[1]))
-            for w, f in _rows(path, 4)]
+    return [
+        (f[0], *_offsets(w, f[2], f[3]), None if f[1] == _TEMPLATE_MARK else _technique(w, f[1]))
+        for w, f in _rows(path, 4)
+    ]
 
 
 def read_tc(path: PathLike) -> list[tuple[str, int, int, str]]:
@@ -132,8 +141,7 @@ def read_tc(path: PathLike) -> list[tuple[str, int, int, str]]:
     return rows
 
 
-def score_file(task: Literal["si", "tc", "flc"], gold_path: PathLike,
-               pred_path: PathLike) -> dict[str, Any]:
+def score_file(task: Literal["si", "tc", "flc"], gold_path: PathLike, pred_path: PathLike) -> dict[str, Any]:
     """Score a predictions file against a gold file with the official metric of ``task``."""
     if task == "si":
         return si_scores(read_si(gold_path), read_si(pred_path))

@@ -19,8 +19,9 @@ from mindlens.preprocessing.sentences import split_sentences
 PTC_TECHNIQUES = set(taxonomy.SOURCE_LABELS["ptc"].values())
 
 
-def predict_flc(analyzer: Analyzer, documents: Iterable[Document],
-                threshold: float | None = None) -> list[tuple[str, str, int, int]]:
+def predict_flc(
+    analyzer: Analyzer, documents: Iterable[Document], threshold: float | None = None
+) -> list[tuple[str, str, int, int]]:
     """(article id, technique id, start, end) for every fragment of a PTC technique at or
     above the threshold (whole sentences for a sentence-level analyzer)."""
     threshold = analyzer.min_confidence if threshold is None else threshold
@@ -29,21 +30,28 @@ def predict_flc(analyzer: Analyzer, documents: Iterable[Document],
         sentences = split_sentences(doc.text, one_per_line=True)
         texts = [s.text for s in sentences]
         _, fragments = analyzer.tag_sentences(texts, threshold, neighbours(texts))
-        for sentence, found in zip(sentences, fragments):
-            out += [(doc.native_id, f.technique, sentence.start + f.start, sentence.start + f.end)
-                    for f in found if f.confidence >= threshold and f.technique in PTC_TECHNIQUES]
+        for sentence, found in zip(sentences, fragments, strict=False):
+            out += [
+                (doc.native_id, f.technique, sentence.start + f.start, sentence.start + f.end)
+                for f in found
+                if f.confidence >= threshold and f.technique in PTC_TECHNIQUES
+            ]
     return out
 
 
-def predict_si(analyzer: Analyzer, documents: Iterable[Document],
-               threshold: float | None = None) -> list[tuple[str, int, int]]:
+def predict_si(
+    analyzer: Analyzer, documents: Iterable[Document], threshold: float | None = None
+) -> list[tuple[str, int, int]]:
     """(article id, start, end) of every sentence with any technique."""
-    return sorted({(a, s, e) for a, _, s, e in predict_flc(analyzer, documents, threshold)},
-                  key=lambda row: (row[0], row[1]))
+    return sorted(
+        {(a, s, e) for a, _, s, e in predict_flc(analyzer, documents, threshold)},
+        key=lambda row: (row[0], row[1]),
+    )
 
 
-def predict_tc(analyzer: Analyzer, documents: dict[str, Document],
-               template: Sequence[tuple[str, int, int, str | None]]) -> list[tuple[str, int, int, str]]:
+def predict_tc(
+    analyzer: Analyzer, documents: dict[str, Document], template: Sequence[tuple[str, int, int, str | None]]
+) -> list[tuple[str, int, int, str]]:
     """The template's spans, in its order, each with its most likely PTC technique."""
     if analyzer.has_tc_head:
         return _predict_tc_head(analyzer, documents, template)
@@ -58,14 +66,15 @@ def predict_tc(analyzer: Analyzer, documents: dict[str, Document],
         texts.append(documents[article].text[start:end])
     probs, _ = analyzer.tag_sentences(texts)
     out = []
-    for (article, start, end, _), row in zip(template, probs):
+    for (article, start, end, _), row in zip(template, probs, strict=False):
         best = max(allowed, key=lambda j: row[j])
         out.append((article, start, end, labels[best]))
     return out
 
 
-def _predict_tc_head(analyzer: Analyzer, documents: dict[str, Document],
-                     template: Sequence[tuple[str, int, int, str | None]]) -> list[tuple[str, int, int, str]]:
+def _predict_tc_head(
+    analyzer: Analyzer, documents: dict[str, Document], template: Sequence[tuple[str, int, int, str | None]]
+) -> list[tuple[str, int, int, str]]:
     """TC with the span model's TC head: each span pooled in the sentences holding it."""
     labels = analyzer.span_model.labels
     allowed = [j for j, label in enumerate(labels) if label in PTC_TECHNIQUES]
@@ -83,5 +92,7 @@ def _predict_tc_head(analyzer: Analyzer, documents: dict[str, Document],
         items.append(item)
         contexts.append(context)
     _, probs = analyzer.classify_spans(items, contexts if analyzer.reads_context else None)
-    return [(article, start, end, labels[max(allowed, key=lambda j: row[j])])
-            for (article, start, end, _), row in zip(template, probs)]
+    return [
+        (article, start, end, labels[max(allowed, key=lambda j: row[j])])
+        for (article, start, end, _), row in zip(template, probs, strict=False)
+    ]

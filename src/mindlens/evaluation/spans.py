@@ -69,8 +69,7 @@ def _prf(prec_num: float, n_pred: int, rec_num: float, n_gold: int) -> tuple[flo
     return p, r, f1
 
 
-def si_scores(gold: Iterable[tuple[str, int, int]],
-              pred: Iterable[tuple[str, int, int]]) -> dict[str, Any]:
+def si_scores(gold: Iterable[tuple[str, int, int]], pred: Iterable[tuple[str, int, int]]) -> dict[str, Any]:
     """Span identification P/R/F1 with partial credit (SemEval-2020 Task 11 SI).
 
     ``n_gold`` and ``n_pred`` are the span counts after merging, i.e. the
@@ -90,8 +89,9 @@ def si_scores(gold: Iterable[tuple[str, int, int]],
     return {"precision": precision, "recall": recall, "f1": f1, "n_gold": n_gold, "n_pred": n_pred}
 
 
-def flc_scores(gold: Iterable[tuple[str, str, int, int]],
-               pred: Iterable[tuple[str, str, int, int]]) -> dict[str, Any]:
+def flc_scores(
+    gold: Iterable[tuple[str, str, int, int]], pred: Iterable[tuple[str, str, int, int]]
+) -> dict[str, Any]:
     """Fragment-level classification P/R/F1 (NLP4IF-2019 FLC, SemEval-2020 scorer).
 
     Like :func:`si_scores`, but overlap only earns credit when the techniques
@@ -113,18 +113,23 @@ def flc_scores(gold: Iterable[tuple[str, str, int, int]],
         rec_by[technique] += dr
     per_technique: dict[str, dict[str, float]] = {}
     for technique in sorted(set(n_gold_by) | set(n_pred_by)):
-        tp, tr, tf = _prf(prec_by[technique], n_pred_by[technique],
-                          rec_by[technique], n_gold_by[technique])
-        per_technique[technique] = {"precision": tp, "recall": tr, "f1": tf,
-                                    "support": n_gold_by[technique]}
+        tp, tr, tf = _prf(prec_by[technique], n_pred_by[technique], rec_by[technique], n_gold_by[technique])
+        per_technique[technique] = {"precision": tp, "recall": tr, "f1": tf, "support": n_gold_by[technique]}
     n_gold, n_pred = sum(n_gold_by.values()), sum(n_pred_by.values())
     precision, recall, f1 = _prf(sum(prec_by.values()), n_pred, sum(rec_by.values()), n_gold)
-    return {"precision": precision, "recall": recall, "f1": f1, "n_gold": n_gold,
-            "n_pred": n_pred, "per_technique": per_technique}
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "n_gold": n_gold,
+        "n_pred": n_pred,
+        "per_technique": per_technique,
+    }
 
 
-def tc_scores(gold: Sequence[tuple[str, int, int, str]],
-              pred: Sequence[tuple[str, int, int, str]]) -> dict[str, Any]:
+def tc_scores(
+    gold: Sequence[tuple[str, int, int, str]], pred: Sequence[tuple[str, int, int, str]]
+) -> dict[str, Any]:
     """Technique classification over given spans (SemEval-2020 Task 11 TC).
 
     Labels are compared per (article, start, end) as multisets, so a span with
@@ -159,9 +164,12 @@ def tc_scores(gold: Sequence[tuple[str, int, int, str]],
     precision, recall, micro_f1 = _prf(correct, n_pred, correct, n_gold)
     present = [v["f1"] for v in per_class.values() if v["support"] > 0]
     return {
-        "micro_f1": micro_f1, "precision": precision, "recall": recall,
+        "micro_f1": micro_f1,
+        "precision": precision,
+        "recall": recall,
         "accuracy": correct / n_gold if n_gold else 0.0,
         "per_class": per_class,
         "macro_f1": sum(present) / len(present) if present else 0.0,
-        "n_gold": n_gold, "n_pred": n_pred,
+        "n_gold": n_gold,
+        "n_pred": n_pred,
     }

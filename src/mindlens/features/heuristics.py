@@ -76,9 +76,25 @@ class Signal:
 
 
 EMPATH_CATEGORIES: tuple[str, ...] = (
-    "anger", "fear", "hate", "violence", "negative_emotion", "positive_emotion", "aggression",
-    "shame", "war", "terrorism", "crime", "power", "pride", "nervousness", "heroic",
-    "independence", "deception", "ridicule", "disgust",
+    "anger",
+    "fear",
+    "hate",
+    "violence",
+    "negative_emotion",
+    "positive_emotion",
+    "aggression",
+    "shame",
+    "war",
+    "terrorism",
+    "crime",
+    "power",
+    "pride",
+    "nervousness",
+    "heroic",
+    "independence",
+    "deception",
+    "ridicule",
+    "disgust",
 )
 
 # (name, range, description) in the stable feature order.
@@ -91,10 +107,14 @@ _SPECS: tuple[tuple[str, str, str], ...] = (
     *((f"empath_{c}", "[0, 1]", f"Empath '{c}' lexicon words per token.") for c in EMPATH_CATEGORIES),
     ("loaded_words", "[0, 1]", "Emotionally loaded words per token."),
     ("clickbait_hyperbolic", "[0, 1]", "Hyperbolic words (amazing, shocking, ...) per token."),
-    ("clickbait_phrases", "[0, inf)", "Clickbait phrases (\"you won't believe\", \"17 things\") per sentence."),
+    ("clickbait_phrases", "[0, inf)", 'Clickbait phrases ("you won\'t believe", "17 things") per sentence.'),
     ("clickbait_second_person", "[0, 1]", "Direct address to the reader (you, your, ...) per token."),
-    ("clickbait_headline_punct", "{0, 1}", "1 if the first sentence ends with a question or exclamation mark."),
-    ("clickbait_starts_with_number", "{0, 1}", "1 if the text opens with a number (\"17 things ...\")."),
+    (
+        "clickbait_headline_punct",
+        "{0, 1}",
+        "1 if the first sentence ends with a question or exclamation mark.",
+    ),
+    ("clickbait_starts_with_number", "{0, 1}", '1 if the text opens with a number ("17 things ...").'),
     ("passive_ratio", "[0, inf)", "Passive-voice clauses per sentence (can hide who acted)."),
     ("superlatives", "[0, 1]", "Superlatives (greatest, most dangerous, worst) per token."),
     ("absolutes", "[0, 1]", "All-or-nothing words (always, never, everyone) per token."),
@@ -110,28 +130,51 @@ _DESCRIPTIONS: dict[str, str] = {name: desc for name, _, desc in _SPECS}
 
 # Which signals lend support to which technique (only techniques with a heuristic cue).
 TECHNIQUE_SIGNALS: dict[str, tuple[str, ...]] = {
-    "loaded_language": ("loaded_words", "sentiment_neg", "empath_negative_emotion", "empath_anger",
-                        "empath_hate", "empath_disgust"),
+    "loaded_language": (
+        "loaded_words",
+        "sentiment_neg",
+        "empath_negative_emotion",
+        "empath_anger",
+        "empath_hate",
+        "empath_disgust",
+    ),
     "name_calling": ("loaded_words", "empath_ridicule", "empath_hate"),
     "exaggeration_minimisation": ("superlatives", "absolutes", "clickbait_hyperbolic"),
     "doubt": ("question_rate", "empath_deception"),
-    "appeal_to_fear": ("empath_fear", "empath_violence", "empath_terrorism", "empath_crime",
-                       "empath_war", "empath_nervousness"),
+    "appeal_to_fear": (
+        "empath_fear",
+        "empath_violence",
+        "empath_terrorism",
+        "empath_crime",
+        "empath_war",
+        "empath_nervousness",
+    ),
     "flag_waving": ("empath_pride", "empath_heroic", "empath_independence", "empath_power"),
     "causal_oversimplification": ("absolutes",),
     "slogans": ("exclamation_rate", "all_caps_rate"),
     "black_and_white_fallacy": ("absolutes",),
     "whataboutism_strawman_red_herring": ("question_rate",),
     "bandwagon": ("absolutes", "clickbait_second_person"),
-    "appeal_to_emotion": ("sentiment_intensity", "empath_negative_emotion",
-                          "empath_positive_emotion", "empath_shame", "exclamation_rate"),
+    "appeal_to_emotion": (
+        "sentiment_intensity",
+        "empath_negative_emotion",
+        "empath_positive_emotion",
+        "empath_shame",
+        "exclamation_rate",
+    ),
     "glittering_generalities": ("sentiment_pos", "empath_positive_emotion", "empath_pride"),
     "smears": ("loaded_words", "empath_crime", "empath_deception", "empath_shame"),
     "ad_hominem": ("loaded_words", "empath_ridicule", "clickbait_second_person"),
     "faulty_generalization": ("absolutes",),
     "obfuscation": ("passive_ratio",),
-    "clickbait": ("clickbait_phrases", "clickbait_hyperbolic", "clickbait_second_person",
-                  "clickbait_headline_punct", "clickbait_starts_with_number", "exclamation_rate"),
+    "clickbait": (
+        "clickbait_phrases",
+        "clickbait_hyperbolic",
+        "clickbait_second_person",
+        "clickbait_headline_punct",
+        "clickbait_starts_with_number",
+        "exclamation_rate",
+    ),
 }
 
 
@@ -226,8 +269,9 @@ def _phrase_regex(lexicon: frozenset[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
-def _match_lexicon(text: str, words: Sequence[Token], lexicon: frozenset[str],
-                   inflect: bool = True) -> Evidence:
+def _match_lexicon(
+    text: str, words: Sequence[Token], lexicon: frozenset[str], inflect: bool = True
+) -> Evidence:
     """Spans of lexicon entries: phrases by regex, single words per token."""
     hits: Evidence = []
     regex = _phrase_regex(lexicon)
@@ -285,8 +329,11 @@ _CLICKBAIT = re.compile("|".join(f"(?:{p})" for p in lx.CLICKBAIT_PATTERNS), re.
 _NUMBER = re.compile(r"^\d[\d,.]*$")
 
 
-def _clickbait(text: str, words: Sequence[Token], sentences: Sequence[Any],
-               ) -> dict[str, tuple[float, Evidence]]:
+def _clickbait(
+    text: str,
+    words: Sequence[Token],
+    sentences: Sequence[Any],
+) -> dict[str, tuple[float, Evidence]]:
     phrases = [(m.start(), m.end(), m.group()) for m in _CLICKBAIT.finditer(text)]
     you = [(t.start, t.end, t.text) for t in words if _norm(t.text) in lx.SECOND_PERSON]
     headline: Evidence = []
@@ -301,7 +348,9 @@ def _clickbait(text: str, words: Sequence[Token], sentences: Sequence[Any],
         opener = [(words[0].start, words[0].end, words[0].text)]
     return {
         "clickbait_hyperbolic": (
-            _rate(len(ev := _match_lexicon(text, words, lx.HYPERBOLIC_WORDS)), len(words)), ev),
+            _rate(len(ev := _match_lexicon(text, words, lx.HYPERBOLIC_WORDS)), len(words)),
+            ev,
+        ),
         "clickbait_phrases": (_rate(len(phrases), len(sentences)), phrases),
         "clickbait_second_person": (_rate(len(you), len(words)), you),
         "clickbait_headline_punct": (float(bool(headline)), headline),
@@ -319,8 +368,7 @@ def _is_participle(tokens: Sequence[Token], j: int) -> bool:
         return j + 1 < len(tokens) and _norm(tokens[j + 1].text) == "by"
     if word in lx.IRREGULAR_PARTICIPLES:
         return True
-    return (word.endswith("ed") and len(word) >= 4 and word.isalpha()
-            and word not in lx.NOT_PARTICIPLES)
+    return word.endswith("ed") and len(word) >= 4 and word.isalpha() and word not in lx.NOT_PARTICIPLES
 
 
 _AUXILIARIES = lx.BE_FORMS | lx.GET_FORMS
@@ -348,10 +396,39 @@ def passive_spans(text: str, tokens: Sequence[Token] | None = None) -> Evidence:
     return spans
 
 
-_ADJ_SUFFIXES = ("ous", "ful", "ive", "able", "ible", "al", "ic", "ent", "ant", "less", "ing",
-                 "ed", "ish", "ly")
-_PLAIN_ADJECTIVES = frozenset({"popular", "common", "similar", "familiar", "clear", "corrupt",
-                               "evil", "extreme", "intense", "severe", "secure", "wanted", "hated"})
+_ADJ_SUFFIXES = (
+    "ous",
+    "ful",
+    "ive",
+    "able",
+    "ible",
+    "al",
+    "ic",
+    "ent",
+    "ant",
+    "less",
+    "ing",
+    "ed",
+    "ish",
+    "ly",
+)
+_PLAIN_ADJECTIVES = frozenset(
+    {
+        "popular",
+        "common",
+        "similar",
+        "familiar",
+        "clear",
+        "corrupt",
+        "evil",
+        "extreme",
+        "intense",
+        "severe",
+        "secure",
+        "wanted",
+        "hated",
+    }
+)
 
 
 def superlative_spans(text: str, words: Sequence[Token]) -> Evidence:
@@ -361,33 +438,38 @@ def superlative_spans(text: str, words: Sequence[Token]) -> Evidence:
         if w in ("most", "least") and k + 1 < len(words):
             nxt = words[k + 1]
             n = _norm(nxt.text)
-            adjacent = not text[tok.end:nxt.start].strip()
+            adjacent = not text[tok.end : nxt.start].strip()
             if adjacent and n.isalpha() and (n in _PLAIN_ADJECTIVES or n.endswith(_ADJ_SUFFIXES)):
-                spans.append((tok.start, nxt.end, text[tok.start:nxt.end]))
+                spans.append((tok.start, nxt.end, text[tok.start : nxt.end]))
         elif w in lx.IRREGULAR_SUPERLATIVES or (
-                len(w) >= 5 and w.endswith("est") and w.isalpha() and w not in lx.NOT_SUPERLATIVES):
+            len(w) >= 5 and w.endswith("est") and w.isalpha() and w not in lx.NOT_SUPERLATIVES
+        ):
             spans.append((tok.start, tok.end, tok.text))
     return spans
 
 
 def _all_caps(words: Sequence[Token]) -> Evidence:
-    return [(t.start, t.end, t.text) for t in words
-            if t.text.isupper() and sum(c.isalpha() for c in t.text) >= 2
-            and t.text.upper() not in lx.ACRONYMS]
+    return [
+        (t.start, t.end, t.text)
+        for t in words
+        if t.text.isupper() and sum(c.isalpha() for c in t.text) >= 2 and t.text.upper() not in lx.ACRONYMS
+    ]
 
 
 def _readability(words: Sequence[Token], n_sentences: int) -> dict[str, tuple[float, Evidence]]:
     if not words or not n_sentences:
-        return {n: (0.0, []) for n in ("flesch_reading_ease", "flesch_kincaid_grade",
-                                        "avg_sentence_length")}
+        return {n: (0.0, []) for n in ("flesch_reading_ease", "flesch_kincaid_grade", "avg_sentence_length")}
     _, cfg = _readability_tools()
     syllables = sum(_syllables(_norm(t.text)) for t in words)
     wps = len(words) / n_sentences
     spw = syllables / len(words)
     fre = cfg["fre_base"] - cfg["fre_sentence_length"] * wps - cfg["fre_syll_per_word"] * spw
     fk = 0.39 * wps + 11.8 * spw - 15.59
-    return {"flesch_reading_ease": (fre, []), "flesch_kincaid_grade": (fk, []),
-            "avg_sentence_length": (wps, [])}
+    return {
+        "flesch_reading_ease": (fre, []),
+        "flesch_kincaid_grade": (fk, []),
+        "avg_sentence_length": (wps, []),
+    }
 
 
 @lru_cache(maxsize=65536)
@@ -432,8 +514,10 @@ def compute_signals(text: str) -> dict[str, Signal]:
     raw["all_caps_rate"] = (_rate(len(caps), n_words), caps)
     raw.update(_readability(words, n_sent))
 
-    return {name: Signal(name, float(raw[name][0]), _DESCRIPTIONS[name], list(raw[name][1]))
-            for name in SIGNAL_NAMES}
+    return {
+        name: Signal(name, float(raw[name][0]), _DESCRIPTIONS[name], list(raw[name][1]))
+        for name in SIGNAL_NAMES
+    }
 
 
 def signal_vector(text: str) -> dict[str, float]:
@@ -459,10 +543,12 @@ def evidence_for(technique_id: str, signals: Mapping[str, Signal]) -> list[dict[
         signal = signals.get(name)
         if signal is None or signal.value <= 0:
             continue
-        out.append({
-            "signal": name,
-            "value": signal.value,
-            "description": signal.description,
-            "evidence": [{"start": s, "end": e, "text": t} for s, e, t in signal.evidence],
-        })
+        out.append(
+            {
+                "signal": name,
+                "value": signal.value,
+                "description": signal.description,
+                "evidence": [{"start": s, "end": e, "text": t} for s, e, t in signal.evidence],
+            }
+        )
     return out

@@ -9,5 +9,12 @@ from mindlens.feedback.store import (
     FeedbackUnavailableError,
 )
 
-__all__ = ["Correction", "FeedbackConflictError", "FeedbackError", "FeedbackIn", "FeedbackRecord",
-           "FeedbackStore", "FeedbackUnavailableError"]
+__all__ = [
+    "Correction",
+    "FeedbackConflictError",
+    "FeedbackError",
+    "FeedbackIn",
+    "FeedbackRecord",
+    "FeedbackStore",
+    "FeedbackUnavailableError",
+]

@@ -11,15 +11,18 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 
-feedback_app = typer.Typer(help="User feedback: migrate the database, list and export it.",
-                           no_args_is_help=True)
+feedback_app = typer.Typer(
+    help="User feedback: migrate the database, list and export it.", no_args_is_help=True
+)
 T = TypeVar("T")
-UrlOption = Annotated[Optional[str], typer.Option(
-    "--url", help="SQLAlchemy URL (default: feedback.database_url from the config).")]
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--url", help="SQLAlchemy URL (default: feedback.database_url from the config)."),
+]
 
 
 def _fail(message: str) -> None:
@@ -54,13 +57,15 @@ def migrate(url: UrlOption = None) -> None:
 
     store = _open(url)
     count = _run(store.count)
-    typer.echo(f"feedback database {redact(store.url)} is at the latest migration "
-               f"({count} feedback item{'' if count == 1 else 's'})")
+    typer.echo(
+        f"feedback database {redact(store.url)} is at the latest migration "
+        f"({count} feedback item{'' if count == 1 else 's'})"
+    )
 
 
 @feedback_app.command("list")
 def list_feedback(
-    status: Annotated[Optional[str], typer.Option(help="new, queued or reviewed.")] = None,
+    status: Annotated[str | None, typer.Option(help="new, queued or reviewed.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 20,
     url: UrlOption = None,
 ) -> None:
@@ -73,15 +78,18 @@ def list_feedback(
     typer.echo(f"{'id':>6}  {'created (UTC)':19}  {'status':8}  {'judgement':16}  {'fixes':>5}  text")
     for r in records:
         snippet = " ".join(r.text.split())[:50]
-        typer.echo(f"{r.id:>6}  {r.created_at:%Y-%m-%d %H:%M:%S}  {r.status:8}  "
-                   f"{r.judgement or '-':16}  {len(r.corrections):>5}  {snippet}")
+        typer.echo(
+            f"{r.id:>6}  {r.created_at:%Y-%m-%d %H:%M:%S}  {r.status:8}  "
+            f"{r.judgement or '-':16}  {len(r.corrections):>5}  {snippet}"
+        )
 
 
 @feedback_app.command("export")
 def export(
-    out: Annotated[Optional[Path], typer.Option(
-        "--out", "-o", help="JSON-lines file (default: stdout).")] = None,
-    status: Annotated[Optional[str], typer.Option(help="new, queued or reviewed.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="JSON-lines file (default: stdout).")
+    ] = None,
+    status: Annotated[str | None, typer.Option(help="new, queued or reviewed.")] = None,
     url: UrlOption = None,
 ) -> None:
     """Every feedback item as one JSON object per line (oldest first), text included."""

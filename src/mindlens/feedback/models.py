@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Integer, String, Text, UniqueConstraint
@@ -13,7 +13,7 @@ STATUSES: tuple[str, ...] = ("new", "queued", "reviewed")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -35,16 +35,16 @@ class Feedback(Base):
     judgement: Mapped[str | None] = mapped_column(String(32), nullable=True)
     corrections: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
-                                                 default=utcnow)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="new",
-                                        server_default="new")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="new", server_default="new")
     label_studio_task_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("client_id", name="uq_feedback_client_id"),
         CheckConstraint("status IN ('new', 'queued', 'reviewed')", name="ck_feedback_status"),
-        CheckConstraint("judgement IS NULL OR judgement IN ('manipulative', 'not_manipulative', "
-                        "'unsure')", name="ck_feedback_judgement"),
+        CheckConstraint(
+            "judgement IS NULL OR judgement IN ('manipulative', 'not_manipulative', 'unsure')",
+            name="ck_feedback_judgement",
+        ),
         Index("ix_feedback_status_id", "status", "id"),
     )

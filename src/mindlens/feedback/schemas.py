@@ -26,8 +26,13 @@ EXAMPLE = {
     "text": EXAMPLE_TEXT,
     "corrections": [
         {"action": "confirm", "start": 42, "end": 70, "technique": "slogans"},
-        {"action": "relabel", "start": 4, "end": 21, "technique": "loaded_language",
-         "new_technique": "name_calling"},
+        {
+            "action": "relabel",
+            "start": 4,
+            "end": 21,
+            "technique": "loaded_language",
+            "new_technique": "name_calling",
+        },
         {"action": "add", "start": 22, "end": 40, "technique": "doubt"},
     ],
     "judgement": "manipulative",
@@ -38,13 +43,13 @@ EXAMPLE = {
 def _no_bad_characters(value: str, field: str) -> str:
     """NUL and lone surrogates cannot be stored (PostgreSQL text, UTF-8): reject them as 422."""
     if "\x00" in value:
-        raise PydanticCustomError("bad_character", "{field} contains a NUL character",
-                                  {"field": field})
+        raise PydanticCustomError("bad_character", "{field} contains a NUL character", {"field": field})
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise PydanticCustomError("bad_character", "{field} contains an unpaired surrogate "
-                                  "(invalid Unicode)", {"field": field}) from None
+        raise PydanticCustomError(
+            "bad_character", "{field} contains an unpaired surrogate (invalid Unicode)", {"field": field}
+        ) from None
     return value
 
 
@@ -53,42 +58,59 @@ class Correction(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    action: Action = Field(..., description="confirm: the fragment is right; add: a fragment "
-                           "the model missed; remove: not a technique; relabel: another technique.")
-    start: int = Field(..., ge=0, strict=True, description="Character offset in the text "
-                       "(inclusive; Unicode code points, as /analyze reports them).")
-    end: int = Field(..., ge=1, strict=True,
-                     description="Character offset in the text (exclusive).")
-    technique: str = Field(..., description="Taxonomy id of the fragment's technique (for add: "
-                           "the technique it uses; otherwise: the one the model gave).",
-                           examples=["loaded_language"])
-    new_technique: str | None = Field(None, description="relabel only: the right taxonomy id.",
-                                      examples=["name_calling"])
+    action: Action = Field(
+        ...,
+        description="confirm: the fragment is right; add: a fragment "
+        "the model missed; remove: not a technique; relabel: another technique.",
+    )
+    start: int = Field(
+        ...,
+        ge=0,
+        strict=True,
+        description="Character offset in the text "
+        "(inclusive; Unicode code points, as /analyze reports them).",
+    )
+    end: int = Field(..., ge=1, strict=True, description="Character offset in the text (exclusive).")
+    technique: str = Field(
+        ...,
+        description="Taxonomy id of the fragment's technique (for add: "
+        "the technique it uses; otherwise: the one the model gave).",
+        examples=["loaded_language"],
+    )
+    new_technique: str | None = Field(
+        None, description="relabel only: the right taxonomy id.", examples=["name_calling"]
+    )
 
     @field_validator("technique", "new_technique")
     @classmethod
     def _known(cls, value: str | None) -> str | None:
         if value is not None and value not in taxonomy.TECHNIQUE_IDS:
             raise PydanticCustomError(
-                "unknown_technique", "unknown technique '{value}'; known: {known}",
-                {"value": value[:60], "known": ", ".join(taxonomy.TECHNIQUE_IDS)})
+                "unknown_technique",
+                "unknown technique '{value}'; known: {known}",
+                {"value": value[:60], "known": ", ".join(taxonomy.TECHNIQUE_IDS)},
+            )
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Correction":
+    def _consistent(self) -> Correction:
         if self.start >= self.end:
-            raise PydanticCustomError("bad_offsets", "start ({start}) must be less than end ({end})",
-                                      {"start": self.start, "end": self.end})
+            raise PydanticCustomError(
+                "bad_offsets",
+                "start ({start}) must be less than end ({end})",
+                {"start": self.start, "end": self.end},
+            )
         if self.action == "relabel":
             if self.new_technique is None:
-                raise PydanticCustomError("missing_new_technique",
-                                          "a relabel needs new_technique (a taxonomy id)")
+                raise PydanticCustomError(
+                    "missing_new_technique", "a relabel needs new_technique (a taxonomy id)"
+                )
             if self.new_technique == self.technique:
-                raise PydanticCustomError("same_technique",
-                                          "new_technique equals technique; use action confirm")
+                raise PydanticCustomError(
+                    "same_technique", "new_technique equals technique; use action confirm"
+                )
         elif self.new_technique is not None:
-            raise PydanticCustomError("unexpected_new_technique",
-                                      "new_technique is only for action relabel")
+            raise PydanticCustomError("unexpected_new_technique", "new_technique is only for action relabel")
         return self
 
 
@@ -100,16 +122,28 @@ class FeedbackIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
 
-    client_id: str = Field(..., min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$",
-                           description="Idempotency key made by the client (e.g. a UUID); "
-                                       "resending the same feedback with it is safe.")
-    request_id: str | None = Field(None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$",
-                                   description="X-Request-ID of the /analyze call this feedback is "
-                                               "about; joins it to the prediction log and model.")
-    text: str = Field(..., strict=True, description="The text the feedback is about "
-                      "(limit: serving.max_text_chars).")
-    corrections: list[Correction] = Field(default_factory=list, description=(
-        "Span corrections (limit: feedback.max_corrections)."))
+    client_id: str = Field(
+        ...,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Idempotency key made by the client (e.g. a UUID); "
+        "resending the same feedback with it is safe.",
+    )
+    request_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="X-Request-ID of the /analyze call this feedback is "
+        "about; joins it to the prediction log and model.",
+    )
+    text: str = Field(
+        ..., strict=True, description="The text the feedback is about (limit: serving.max_text_chars)."
+    )
+    corrections: list[Correction] = Field(
+        default_factory=list, description=("Span corrections (limit: feedback.max_corrections).")
+    )
     judgement: Judgement | None = Field(None, description="Whole-text judgement.")
     comment: str | None = Field(None, description="Free text (limit: feedback.max_comment_chars).")
 
@@ -129,50 +163,71 @@ class FeedbackIn(BaseModel):
         return _no_bad_characters(value, "comment") if value else None
 
     @model_validator(mode="after")
-    def _within_text(self) -> "FeedbackIn":
+    def _within_text(self) -> FeedbackIn:
         length = len(self.text)
         for i, correction in enumerate(self.corrections):
             if correction.end > length:
                 raise PydanticCustomError(
                     "offset_out_of_text",
                     "corrections.{i}: end ({end}) is past the end of the text ({length} characters)",
-                    {"i": i, "end": correction.end, "length": length})
+                    {"i": i, "end": correction.end, "length": length},
+                )
         seen: dict[tuple[int, int, str], int] = {}
         for i, correction in enumerate(self.corrections):
             key = (correction.start, correction.end, correction.technique)
             if key in seen:
                 raise PydanticCustomError(
-                    "duplicate_correction", "corrections.{i} and corrections.{j} both concern "
+                    "duplicate_correction",
+                    "corrections.{i} and corrections.{j} both concern "
                     "[{start}, {end}) {technique}; send one correction per fragment and technique",
-                    {"i": seen[key], "j": i, "start": key[0], "end": key[1], "technique": key[2]})
+                    {"i": seen[key], "j": i, "start": key[0], "end": key[1], "technique": key[2]},
+                )
             seen[key] = i
         if not self.corrections and self.judgement is None and self.comment is None:
-            raise PydanticCustomError("empty_feedback", "feedback is empty: send corrections, "
-                                      "a judgement or a comment")
+            raise PydanticCustomError(
+                "empty_feedback", "feedback is empty: send corrections, a judgement or a comment"
+            )
         return self
 
     def content(self) -> dict[str, Any]:
         """What the user said, as stored (client_id excluded): equal content means a replay."""
-        return {"request_id": self.request_id, "text": self.text, "judgement": self.judgement,
-                "comment": self.comment,
-                "corrections": [c.model_dump(exclude_none=True) for c in self.corrections]}
+        return {
+            "request_id": self.request_id,
+            "text": self.text,
+            "judgement": self.judgement,
+            "comment": self.comment,
+            "corrections": [c.model_dump(exclude_none=True) for c in self.corrections],
+        }
 
 
 class FeedbackAck(BaseModel):
     """The acknowledgement: sent only once the feedback is committed to the database."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": 42, "client_id": EXAMPLE["client_id"], "created": True, "status": "new",
-        "request_id": EXAMPLE["request_id"], "model": {"name": "mindlens-analyzer", "version": "3"},
-        "created_at": "2026-11-26T10:48:31Z", "corrections": 3}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 42,
+                    "client_id": EXAMPLE["client_id"],
+                    "created": True,
+                    "status": "new",
+                    "request_id": EXAMPLE["request_id"],
+                    "model": {"name": "mindlens-analyzer", "version": "3"},
+                    "created_at": "2026-11-26T10:48:31Z",
+                    "corrections": 3,
+                }
+            ]
+        }
+    )
 
     id: int = Field(..., description="Feedback id (GET /feedback/{id}).")
     client_id: str
     created: bool = Field(..., description="False when this is a replay of stored feedback.")
     status: str = Field(..., examples=["new"])
     request_id: str | None = None
-    model: dict[str, str] | None = Field(None, description="The model whose prediction this is "
-                                                           "about, when request_id was found.")
+    model: dict[str, str] | None = Field(
+        None, description="The model whose prediction this is about, when request_id was found."
+    )
     created_at: str
     corrections: int = Field(..., description="Number of span corrections stored.")
 

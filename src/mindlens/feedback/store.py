@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +43,10 @@ class FeedbackConflictError(FeedbackError):
     """The ``client_id`` is already stored with different content."""
 
     def __init__(self, client_id: str, existing_id: int) -> None:
-        super().__init__(f"client_id {client_id!r} was already used for different feedback "
-                         f"(id {existing_id}); send a new client_id for new feedback")
+        super().__init__(
+            f"client_id {client_id!r} was already used for different feedback "
+            f"(id {existing_id}); send a new client_id for new feedback"
+        )
         self.client_id = client_id
         self.existing_id = existing_id
 
@@ -73,8 +75,13 @@ class FeedbackRecord:
 
     def content(self) -> dict[str, Any]:
         """The user's content, comparable with ``FeedbackIn.content()``."""
-        return {"request_id": self.request_id, "text": self.text, "judgement": self.judgement,
-                "comment": self.comment, "corrections": self.corrections}
+        return {
+            "request_id": self.request_id,
+            "text": self.text,
+            "judgement": self.judgement,
+            "comment": self.comment,
+            "corrections": self.corrections,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -90,12 +97,22 @@ def text_sha256(text: str) -> str:
 def _record(row: Feedback) -> FeedbackRecord:
     created = row.created_at
     if created.tzinfo is None:  # SQLite keeps no zone; every value was written in UTC
-        created = created.replace(tzinfo=timezone.utc)
+        created = created.replace(tzinfo=UTC)
     return FeedbackRecord(
-        id=row.id, client_id=row.client_id, request_id=row.request_id, text=row.text,
-        text_sha256=row.text_sha256, model_name=row.model_name, model_version=row.model_version,
-        judgement=row.judgement, corrections=list(row.corrections or []), comment=row.comment,
-        created_at=created, status=row.status, label_studio_task_id=row.label_studio_task_id)
+        id=row.id,
+        client_id=row.client_id,
+        request_id=row.request_id,
+        text=row.text,
+        text_sha256=row.text_sha256,
+        model_name=row.model_name,
+        model_version=row.model_version,
+        judgement=row.judgement,
+        corrections=list(row.corrections or []),
+        comment=row.comment,
+        created_at=created,
+        status=row.status,
+        label_studio_task_id=row.label_studio_task_id,
+    )
 
 
 def _make_engine(url: str) -> Engine:
@@ -122,7 +139,7 @@ def redact(url: str) -> str:
     """The URL without its password, for logs and messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a malformed URL is reported elsewhere
+    except Exception:
         return "<unparseable url>"
 
 
@@ -163,8 +180,9 @@ class FeedbackStore:
         self.engine.dispose()
 
     # --- writes -----------------------------------------------------------------------
-    def add(self, item: FeedbackIn, *, model_name: str | None = None,
-            model_version: str | None = None) -> tuple[FeedbackRecord, bool]:
+    def add(
+        self, item: FeedbackIn, *, model_name: str | None = None, model_version: str | None = None
+    ) -> tuple[FeedbackRecord, bool]:
         """Store ``item`` once per ``client_id``; returns (record, created).
 
         A replay (same client_id, same content) returns the stored record and
@@ -176,11 +194,19 @@ class FeedbackStore:
             existing = self._by_client_id(session, item.client_id)
             if existing is not None:
                 return self._replay(existing, content), False
-            row = Feedback(client_id=item.client_id, request_id=item.request_id, text=item.text,
-                           text_sha256=text_sha256(item.text), model_name=model_name,
-                           model_version=model_version, judgement=item.judgement,
-                           corrections=content["corrections"], comment=item.comment,
-                           created_at=utcnow(), status="new")
+            row = Feedback(
+                client_id=item.client_id,
+                request_id=item.request_id,
+                text=item.text,
+                text_sha256=text_sha256(item.text),
+                model_name=model_name,
+                model_version=model_version,
+                judgement=item.judgement,
+                corrections=content["corrections"],
+                comment=item.comment,
+                created_at=utcnow(),
+                status="new",
+            )
             session.add(row)
             try:
                 session.commit()
@@ -199,8 +225,11 @@ class FeedbackStore:
         with self._db("mark_queued"), self._sessions() as session, session.begin():
             self._require(session, [fid for fid, _ in pairs])
             for feedback_id, task_id in pairs:
-                session.execute(update(Feedback).where(Feedback.id == feedback_id)
-                                .values(status="queued", label_studio_task_id=int(task_id)))
+                session.execute(
+                    update(Feedback)
+                    .where(Feedback.id == feedback_id)
+                    .values(status="queued", label_studio_task_id=int(task_id))
+                )
 
     def mark_reviewed(self, ids: builtins.list[int]) -> None:
         """Mark feedback as reviewed (its Label Studio annotation was pulled)."""
@@ -208,8 +237,7 @@ class FeedbackStore:
             return
         with self._db("mark_reviewed"), self._sessions() as session, session.begin():
             self._require(session, ids)
-            session.execute(update(Feedback).where(Feedback.id.in_(list(ids)))
-                            .values(status="reviewed"))
+            session.execute(update(Feedback).where(Feedback.id.in_(list(ids))).values(status="reviewed"))
 
     # --- reads ------------------------------------------------------------------------
     def get(self, feedback_id: int) -> FeedbackRecord | None:
@@ -264,4 +292,5 @@ class FeedbackStore:
             log.error("feedback store %s failed on %s: %s", operation, redact(self.url), err)
             raise FeedbackUnavailableError(
                 f"the feedback database is unavailable ({type(err).__name__} during {operation}); "
-                "nothing was stored, try again later") from err
+                "nothing was stored, try again later"
+            ) from err

@@ -17,8 +17,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-labels_app = typer.Typer(help="Label Studio: labelling config, push examples, pull annotations, review feedback.",
-                         no_args_is_help=True)
+labels_app = typer.Typer(
+    help="Label Studio: labelling config, push examples, pull annotations, review feedback.",
+    no_args_is_help=True,
+)
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -52,7 +54,9 @@ def _print(data: Any) -> None:
 
 @labels_app.command("config")
 def config_cmd(
-    path: Annotated[Path | None, typer.Option(help="Where to write (default label_studio/config.xml).")] = None,
+    path: Annotated[
+        Path | None, typer.Option(help="Where to write (default label_studio/config.xml).")
+    ] = None,
     check: Annotated[bool, typer.Option(help="Only check the file is up to date (exit 1 if not).")] = False,
 ) -> None:
     """Write the Label Studio labelling XML generated from the taxonomy."""
@@ -81,10 +85,18 @@ def _champion() -> tuple[Any, str] | tuple[None, None]:
 
 @labels_app.command("push")
 def push_cmd(
-    texts: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="Unlabelled texts, one per line.")] = None,
-    curated_dir: Annotated[Path | None, typer.Option(help="Curated JSONL folder (default data/curated).")] = None,
-    project: Annotated[str | None, typer.Option(help="Project title (default $MINDLENS_LABEL_STUDIO_PROJECT).")] = None,
-    predictions: Annotated[bool, typer.Option(help="Pre-annotate the texts with the champion, if any.")] = True,
+    texts: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Unlabelled texts, one per line.")
+    ] = None,
+    curated_dir: Annotated[
+        Path | None, typer.Option(help="Curated JSONL folder (default data/curated).")
+    ] = None,
+    project: Annotated[
+        str | None, typer.Option(help="Project title (default $MINDLENS_LABEL_STUDIO_PROJECT).")
+    ] = None,
+    predictions: Annotated[
+        bool, typer.Option(help="Pre-annotate the texts with the champion, if any.")
+    ] = True,
 ) -> None:
     """Create/update the project; import curated examples and unlabelled texts (pre-annotated)."""
     from mindlens.data.sources import curated
@@ -98,14 +110,23 @@ def push_cmd(
     lines = texts.read_text(encoding="utf-8").splitlines() if texts else []
     client = _guarded(lambda: sync.connect(conn))
     analyzer, version = _champion() if lines and predictions else (None, None)
-    _print(_guarded(lambda: sync.push(client, project or conn.project, records, lines, analyzer,
-                                      model_version=version or "champion")))
+    _print(
+        _guarded(
+            lambda: sync.push(
+                client, project or conn.project, records, lines, analyzer, model_version=version or "champion"
+            )
+        )
+    )
 
 
 @labels_app.command("pull")
 def pull_cmd(
-    origin: Annotated[str, typer.Option(help="curated (relabelled examples); reviewed feedback: `labels pull-feedback`.")] = "curated",
-    project: Annotated[str | None, typer.Option(help="Project title (default $MINDLENS_LABEL_STUDIO_PROJECT).")] = None,
+    origin: Annotated[
+        str, typer.Option(help="curated (relabelled examples); reviewed feedback: `labels pull-feedback`.")
+    ] = "curated",
+    project: Annotated[
+        str | None, typer.Option(help="Project title (default $MINDLENS_LABEL_STUDIO_PROJECT).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Labels folder (default <state_dir>/labels).")] = None,
 ) -> None:
     """Export reviewed annotations into <state_dir>/labels/<origin>/<content hash>.jsonl."""
@@ -115,21 +136,27 @@ def pull_cmd(
     if origin not in ORIGINS:
         _fail(f"--origin must be one of {', '.join(ORIGINS)}")
     if origin == "feedback":  # its snapshot would replace the feedback-review project's
-        _fail("the feedback folder is written by `mindlens labels pull-feedback` "
-              "(the feedback-review project)")
+        _fail(
+            "the feedback folder is written by `mindlens labels pull-feedback` (the feedback-review project)"
+        )
     conn = sync.connection_from_env()
     client = _guarded(lambda: sync.connect(conn))
-    result = _guarded(lambda: sync.pull(client, project or conn.project,
-                                        out or default_labels_dir(), origin))
+    result = _guarded(lambda: sync.pull(client, project or conn.project, out or default_labels_dir(), origin))
     _print(result)
     if result["conflicts"]:
-        typer.echo(f"{len(result['conflicts'])} task(s) where annotators disagree "
-                   f"(latest annotation kept)", err=True)
+        typer.echo(
+            f"{len(result['conflicts'])} task(s) where annotators disagree (latest annotation kept)", err=True
+        )
 
 
 @labels_app.command("push-feedback")
 def push_feedback_cmd(
-    project: Annotated[str | None, typer.Option(help="Feedback-review project title (default $MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT or 'MindLens feedback').")] = None,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            help="Feedback-review project title (default $MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT or 'MindLens feedback')."
+        ),
+    ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many feedback items.")] = None,
 ) -> None:
     """Queue new user feedback for review: one task per text, pre-annotated with the model's
@@ -139,8 +166,7 @@ def push_feedback_cmd(
     from mindlens.labelling import feedback
 
     try:
-        result = _guarded(lambda: feedback.push_configured(get_settings(), project=project,
-                                                           limit=limit))
+        result = _guarded(lambda: feedback.push_configured(get_settings(), project=project, limit=limit))
     except FeedbackUnavailableError as err:
         _fail(str(err))
     _print(result)
@@ -148,7 +174,12 @@ def push_feedback_cmd(
 
 @labels_app.command("pull-feedback")
 def pull_feedback_cmd(
-    project: Annotated[str | None, typer.Option(help="Feedback-review project title (default $MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT or 'MindLens feedback').")] = None,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            help="Feedback-review project title (default $MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT or 'MindLens feedback')."
+        ),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Labels folder (default <state_dir>/labels).")] = None,
 ) -> None:
     """Export reviewed feedback into <state_dir>/labels/feedback/<content hash>.jsonl (the
@@ -158,12 +189,12 @@ def pull_feedback_cmd(
     from mindlens.labelling import feedback
 
     try:
-        result = _guarded(lambda: feedback.pull_configured(get_settings(), project=project,
-                                                           labels_dir=out))
+        result = _guarded(lambda: feedback.pull_configured(get_settings(), project=project, labels_dir=out))
     except FeedbackUnavailableError as err:
         _fail(str(err))
     result.pop("reviewed_tasks", None)
     _print(result)
     if result["conflicts"]:
-        typer.echo(f"{len(result['conflicts'])} task(s) where reviewers disagree "
-                   f"(latest annotation kept)", err=True)
+        typer.echo(
+            f"{len(result['conflicts'])} task(s) where reviewers disagree (latest annotation kept)", err=True
+        )

@@ -18,12 +18,12 @@ CONFIG_PATH = PROJECT_ROOT / "label_studio" / "config.xml"
 
 # Control tag names, shared with ``sync`` (pushed predictions and pulled annotations).
 TEXT = "text"
-TECHNIQUE = "technique"      # span labels: one per technique id
-DOCUMENT = "document"        # whole-text techniques (no single span carries them)
-CLICKBAIT = "clickbait"      # the title's verdict
-VERDICT = "verdict"          # an explicit "nothing here", so a clean text is a real negative
+TECHNIQUE = "technique"  # span labels: one per technique id
+DOCUMENT = "document"  # whole-text techniques (no single span carries them)
+CLICKBAIT = "clickbait"  # the title's verdict
+VERDICT = "verdict"  # an explicit "nothing here", so a clean text is a real negative
 NOTE = "note"
-FEEDBACK = "feedback"        # feedback review: what the user said (read-only text)
+FEEDBACK = "feedback"  # feedback review: what the user said (read-only text)
 CLICKBAIT_YES, CLICKBAIT_NO = "clickbait", "not clickbait"
 NO_TECHNIQUE = "no technique"
 # Whole-text choices exclude clickbait: that one has its own title control.
@@ -37,11 +37,12 @@ def _hint(t: taxonomy.Technique) -> str:
 def label_config() -> str:
     """The labelling XML (deterministic, so the checked-in copy can be compared)."""
     labels = "\n".join(
-        f"    <Label value={quoteattr(t.id)} background={quoteattr(t.color)} "
-        f"hint={quoteattr(_hint(t))}/>" for t in taxonomy.TECHNIQUES)
+        f"    <Label value={quoteattr(t.id)} background={quoteattr(t.color)} hint={quoteattr(_hint(t))}/>"
+        for t in taxonomy.TECHNIQUES
+    )
     documents = "\n".join(
-        f"      <Choice value={quoteattr(t.id)} hint={quoteattr(_hint(t))}/>"
-        for t in DOCUMENT_TECHNIQUES)
+        f"      <Choice value={quoteattr(t.id)} hint={quoteattr(_hint(t))}/>" for t in DOCUMENT_TECHNIQUES
+    )
     return f"""<View>
   <!-- Generated from mindlens.taxonomy by `mindlens labels config`; do not edit by hand. -->
   <Header value="$title"/>
@@ -81,8 +82,10 @@ def feedback_label_config() -> str:
     """The feedback-review project's XML: the same labels, plus what the user reported
     (judgement, corrections, comment) shown above the note. Its two pre-annotations are
     the model's prediction at the time and the user's correction of it."""
-    shown = (f'  <Header value="What the user reported" size="5"/>\n'
-             f'  <Text name="{FEEDBACK}" value="${FEEDBACK}"/>\n')
+    shown = (
+        f'  <Header value="What the user reported" size="5"/>\n'
+        f'  <Text name="{FEEDBACK}" value="${FEEDBACK}"/>\n'
+    )
     config = label_config()
     if config.count(_NOTE_HEADER) != 1:
         raise RuntimeError("label_config() changed: place the feedback view anew")

@@ -54,6 +54,7 @@ def predictions_path(settings: Any) -> Path:
 
 # --- what the model said, what the user says ----------------------------------------
 
+
 def logged_prediction(log_path: Path, item: Any) -> dict[str, Any] | None:
     """The prediction-log entry of this feedback's request and text, if it is logged."""
     from mindlens.serving.feedback_api import find_predictions
@@ -66,8 +67,9 @@ def logged_prediction(log_path: Path, item: Any) -> dict[str, Any] | None:
     return None
 
 
-def apply_corrections(model_spans: Iterable[Span], corrections: Sequence[Mapping[str, Any]],
-                      judgement: str | None) -> tuple[list[Span], bool]:
+def apply_corrections(
+    model_spans: Iterable[Span], corrections: Sequence[Mapping[str, Any]], judgement: str | None
+) -> tuple[list[Span], bool]:
     """The user's view of the text: the model's spans with their corrections applied
     (confirm/add keep or add a span, remove drops it, relabel changes its technique) and
     whether they say it has no technique at all (``not_manipulative`` and nothing kept)."""
@@ -91,20 +93,31 @@ def apply_corrections(model_spans: Iterable[Span], corrections: Sequence[Mapping
 
 
 def _spans_of(entry_or_analysis: Mapping[str, Any]) -> list[Span]:
-    return [(int(s["start"]), int(s["end"]), s["technique"])
-            for s in entry_or_analysis.get("spans", []) if s["technique"] in taxonomy.TECHNIQUE_IDS]
+    return [
+        (int(s["start"]), int(s["end"]), s["technique"])
+        for s in entry_or_analysis.get("spans", [])
+        if s["technique"] in taxonomy.TECHNIQUE_IDS
+    ]
 
 
 def user_prediction(text: str, item: Any, model_spans: Sequence[Span]) -> dict[str, Any]:
     """One user's correction as a Label Studio prediction (model version ``feedback #id``)."""
     spans, no_technique = apply_corrections(model_spans, item.corrections, item.judgement)
-    result = [sync._span_result(i, text, s, e, t) for i, (s, e, t) in enumerate(spans)
-              if 0 <= s < e <= len(text)]
+    result = [
+        sync._span_result(i, text, s, e, t) for i, (s, e, t) in enumerate(spans) if 0 <= s < e <= len(text)
+    ]
     if no_technique:
         result.append(sync._choice_result(lc.VERDICT, [lc.NO_TECHNIQUE]))
     if item.comment:
-        result.append({"id": "note", "from_name": lc.NOTE, "to_name": lc.TEXT, "type": "textarea",
-                       "value": {"text": [item.comment]}})
+        result.append(
+            {
+                "id": "note",
+                "from_name": lc.NOTE,
+                "to_name": lc.TEXT,
+                "type": "textarea",
+                "value": {"text": [item.comment]},
+            }
+        )
     return {"model_version": f"feedback #{item.id}", "score": 1.0, "result": result}
 
 
@@ -124,6 +137,7 @@ def summary(items: Sequence[Any]) -> str:
 
 # --- push ---------------------------------------------------------------------------
 
+
 def task_ids_by_hash(client: Any, project_id: int) -> dict[str, int]:
     found: dict[str, int] = {}
     for task in client.tasks.list(project=project_id, fields="task_only"):
@@ -133,8 +147,13 @@ def task_ids_by_hash(client: Any, project_id: int) -> dict[str, int]:
     return found
 
 
-def add_to_task(client: Any, task_id: int, text: str, items: Sequence[Any],
-                model_spans: Callable[[Any], tuple[list[Span], dict[str, Any] | None]]) -> None:
+def add_to_task(
+    client: Any,
+    task_id: int,
+    text: str,
+    items: Sequence[Any],
+    model_spans: Callable[[Any], tuple[list[Span], dict[str, Any] | None]],
+) -> None:
     """Add these users' corrections (and reports) to the text's existing task; a correction
     already there (a repeat after a crash) is not added twice."""
     have = {sync._get(p, "model_version") for p in client.predictions.list(task=task_id)}
@@ -143,9 +162,12 @@ def add_to_task(client: Any, task_id: int, text: str, items: Sequence[Any],
         return
     for item in fresh:
         prediction = user_prediction(text, item, model_spans(item)[0])
-        client.predictions.create(task=task_id, result=prediction["result"],
-                                  score=prediction["score"],
-                                  model_version=prediction["model_version"])
+        client.predictions.create(
+            task=task_id,
+            result=prediction["result"],
+            score=prediction["score"],
+            model_version=prediction["model_version"],
+        )
     data = dict(sync._get(client.tasks.get(id=task_id), "data") or {})
     ids = list(data.get(IDS_KEY) or [])
     data[IDS_KEY] = ids + [item.id for item in fresh if item.id not in ids]
@@ -153,9 +175,14 @@ def add_to_task(client: Any, task_id: int, text: str, items: Sequence[Any],
     client.tasks.update(id=str(task_id), data=data)
 
 
-def push_feedback(client: Any, project_title: str, store: Any, log_path: Path,
-                  analyzer: Callable[[], tuple[Any, str] | tuple[None, None]] | None = None,
-                  limit: int | None = None) -> dict[str, Any]:
+def push_feedback(
+    client: Any,
+    project_title: str,
+    store: Any,
+    log_path: Path,
+    analyzer: Callable[[], tuple[Any, str] | tuple[None, None]] | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
     """Queue the store's new feedback for review; returns counts for the report.
 
     ``analyzer`` (called at most once, only when some feedback has no logged prediction)
@@ -163,9 +190,17 @@ def push_feedback(client: Any, project_title: str, store: Any, log_path: Path,
     """
     items = store.list(status="new", limit=limit)
     queued = store.list(status="queued")
-    report = {"project": project_title, "feedback": len(items), "tasks_created": 0,
-              "added_to_existing": 0, "queued": 0, "requeued": 0, "logged": 0,
-              "re_analysed": 0, "without_model": 0}
+    report = {
+        "project": project_title,
+        "feedback": len(items),
+        "tasks_created": 0,
+        "added_to_existing": 0,
+        "queued": 0,
+        "requeued": 0,
+        "logged": 0,
+        "re_analysed": 0,
+        "without_model": 0,
+    }
     if not items and not queued:
         return report
     project_id, created = sync.ensure_project(client, project_title, lc.feedback_label_config())
@@ -173,11 +208,9 @@ def push_feedback(client: Any, project_title: str, store: Any, log_path: Path,
     existing = task_ids_by_hash(client, project_id)
     # Feedback waiting on a task that is gone (deleted, a lost project): queue it again.
     # Compared by text too: Label Studio may give a new task the id of a deleted one.
-    lost = [item for item in queued
-            if existing.get(sync.text_hash(item.text)) != item.label_studio_task_id]
+    lost = [item for item in queued if existing.get(sync.text_hash(item.text)) != item.label_studio_task_id]
     if lost:
-        log.warning("%d queued feedback item(s) lost their Label Studio task; queuing them again",
-                    len(lost))
+        log.warning("%d queued feedback item(s) lost their Label Studio task; queuing them again", len(lost))
         items += lost
         report["requeued"] = len(lost)
     if not items:
@@ -203,8 +236,7 @@ def push_feedback(client: Any, project_title: str, store: Any, log_path: Path,
             return [], None
         report["re_analysed"] += 1
         analysis = champion.analyze(item.text)
-        return _spans_of(analysis), sync.model_prediction(item.text, analysis,
-                                                          f"{label} (re-analysed)")
+        return _spans_of(analysis), sync.model_prediction(item.text, analysis, f"{label} (re-analysed)")
 
     tasks = []
     for digest, group in by_text.items():
@@ -229,8 +261,10 @@ def push_feedback(client: Any, project_title: str, store: Any, log_path: Path,
         existing = task_ids_by_hash(client, project_id)
     missing = [digest for digest in by_text if digest not in existing]
     if missing:
-        raise sync.LabelStudioError(f"{len(missing)} feedback text(s) were not found in project "
-                                    f"{project_title!r} after the import; nothing marked queued")
+        raise sync.LabelStudioError(
+            f"{len(missing)} feedback text(s) were not found in project "
+            f"{project_title!r} after the import; nothing marked queued"
+        )
     pairs = [(item.id, existing[digest]) for digest, group in by_text.items() for item in group]
     store.mark_queued(pairs)
     report["queued"] = len(pairs)
@@ -240,6 +274,7 @@ def push_feedback(client: Any, project_title: str, store: Any, log_path: Path,
 
 # --- pull ---------------------------------------------------------------------------
 
+
 def pull_feedback(client: Any, project_title: str, store: Any, labels_dir: Path) -> dict[str, Any]:
     """Write the reviewed labels to ``<labels_dir>/feedback/`` and mark their feedback
     ``reviewed``; nothing to do (and no error) before the project exists."""
@@ -247,16 +282,30 @@ def pull_feedback(client: Any, project_title: str, store: Any, labels_dir: Path)
 
     if sync.find_project(client, project_title) is None:
         log.info("no Label Studio project %r yet: no feedback was queued for review", project_title)
-        return {"project": project_title, "records": 0, "newly_reviewed": 0, "conflicts": [],
-                "invalid": [], "path": None, "changed": False}
+        return {
+            "project": project_title,
+            "records": 0,
+            "newly_reviewed": 0,
+            "conflicts": [],
+            "invalid": [],
+            "path": None,
+            "changed": False,
+        }
     result = sync.pull(client, project_title, labels_dir, ORIGIN, keep_previous=True)
     feedback_source.load(folder=Path(labels_dir) / ORIGIN)  # readable exactly as training reads it
     reviewed = result["reviewed_tasks"]  # task id -> record id ("fb-<text hash>")
-    newly = [item.id for item in store.list(status="queued")
-             if reviewed.get(item.label_studio_task_id) == f"fb-{sync.text_hash(item.text)}"]
+    newly = [
+        item.id
+        for item in store.list(status="queued")
+        if reviewed.get(item.label_studio_task_id) == f"fb-{sync.text_hash(item.text)}"
+    ]
     store.mark_reviewed(newly)
-    log.info("%d reviewed feedback text(s) in %s; %d feedback item(s) newly reviewed",
-             result["records"], result["path"], len(newly))
+    log.info(
+        "%d reviewed feedback text(s) in %s; %d feedback item(s) newly reviewed",
+        result["records"],
+        result["path"],
+        len(newly),
+    )
     return result | {"newly_reviewed": len(newly)}
 
 
@@ -272,6 +321,7 @@ def mark_retrain_triggered(labels_dir: Path, when: str) -> dict[str, Any]:
 
 # --- the whole step, from the environment and settings (CLI and DAG) ----------------
 
+
 def open_store(settings: Any) -> Any:
     from mindlens.feedback.store import FeedbackStore
 
@@ -280,6 +330,7 @@ def open_store(settings: Any) -> Any:
 
 def champion_loader(settings: Any) -> Callable[[], tuple[Any, str] | tuple[None, None]]:
     """Loads the champion on first call, for feedback whose prediction was not logged."""
+
     def load() -> tuple[Any, str] | tuple[None, None]:
         from mindlens.registry.registry import NoChampionError, load_analyzer
 
@@ -293,25 +344,37 @@ def champion_loader(settings: Any) -> Callable[[], tuple[Any, str] | tuple[None,
     return load
 
 
-def push_configured(settings: Any, conn: sync.Connection | None = None,
-                    project: str | None = None, limit: int | None = None) -> dict[str, Any]:
+def push_configured(
+    settings: Any, conn: sync.Connection | None = None, project: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
     conn = conn or sync.connection_from_env()
     client = sync.connect(conn)
     store = open_store(settings)
     try:
-        return push_feedback(client, project or project_from_env(), store,
-                             predictions_path(settings), champion_loader(settings), limit)
+        return push_feedback(
+            client,
+            project or project_from_env(),
+            store,
+            predictions_path(settings),
+            champion_loader(settings),
+            limit,
+        )
     finally:
         store.close()
 
 
-def pull_configured(settings: Any, conn: sync.Connection | None = None,
-                    project: str | None = None, labels_dir: Path | None = None) -> dict[str, Any]:
+def pull_configured(
+    settings: Any,
+    conn: sync.Connection | None = None,
+    project: str | None = None,
+    labels_dir: Path | None = None,
+) -> dict[str, Any]:
     conn = conn or sync.connection_from_env()
     client = sync.connect(conn)
     store = open_store(settings)
     try:
-        return pull_feedback(client, project or project_from_env(), store,
-                             labels_dir or Path(settings.state_dir) / "labels")
+        return pull_feedback(
+            client, project or project_from_env(), store, labels_dir or Path(settings.state_dir) / "labels"
+        )
     finally:
         store.close()

@@ -41,12 +41,14 @@ def _installed_version(venv_dir: Path) -> str | None:
         return None
     probe = subprocess.run(
         [str(python), "-c", "import importlib.metadata as m; print(m.version('label-studio'))"],
-        check=False, capture_output=True, text=True)
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     return probe.stdout.strip() if probe.returncode == 0 else None
 
 
-def ensure_label_studio(venv_dir: Path = DEFAULT_VENV, version: str = VERSION,
-                        timeout: float = 900) -> Path:
+def ensure_label_studio(venv_dir: Path = DEFAULT_VENV, version: str = VERSION, timeout: float = 900) -> Path:
     """The ``label-studio`` executable in ``venv_dir``, installing it there first if missing
     (about a minute from PyPI). Raises ``LabelStudioInstallError`` with pip's output tail."""
     venv_dir = Path(venv_dir)
@@ -55,35 +57,57 @@ def ensure_label_studio(venv_dir: Path = DEFAULT_VENV, version: str = VERSION,
     python = venv_dir / "bin" / "python"
     try:
         if not python.exists():
-            subprocess.run([sys.executable, "-m", "venv", str(venv_dir)], check=True,
-                           capture_output=True, text=True, timeout=300)
-        subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check",
-                        "--quiet", f"label-studio=={version}"],
-                       check=True, capture_output=True, text=True, timeout=timeout)
+            subprocess.run(
+                [sys.executable, "-m", "venv", str(venv_dir)],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+                f"label-studio=={version}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.CalledProcessError as err:
         tail = ((err.stderr or "") + (err.stdout or ""))[-2000:]
-        raise LabelStudioInstallError(f"installing label-studio=={version} into {venv_dir} "
-                                      f"failed:\n{tail}") from None
+        raise LabelStudioInstallError(
+            f"installing label-studio=={version} into {venv_dir} failed:\n{tail}"
+        ) from None
     except subprocess.TimeoutExpired:
-        raise LabelStudioInstallError(f"installing label-studio=={version} took over "
-                                      f"{timeout:.0f}s") from None
+        raise LabelStudioInstallError(
+            f"installing label-studio=={version} took over {timeout:.0f}s"
+        ) from None
     if _installed_version(venv_dir) != version:
-        raise LabelStudioInstallError(f"label-studio {version} not found in {venv_dir} after "
-                                      f"install")
+        raise LabelStudioInstallError(f"label-studio {version} not found in {venv_dir} after install")
     return executable(venv_dir)
 
 
 def server_env(data_dir: Path, username: str, password: str, token: str) -> dict[str, str]:
     """Environment for ``label-studio start``. The legacy token only works if it is enabled
     when the data dir is first created, so it is always enabled."""
-    return os.environ | OFFLINE_ENV | {
-        "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
-        "LABEL_STUDIO_USERNAME": username,
-        "LABEL_STUDIO_PASSWORD": password,
-        "LABEL_STUDIO_USER_TOKEN": token,
-        "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
-        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
-    }
+    return (
+        os.environ
+        | OFFLINE_ENV
+        | {
+            "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
+            "LABEL_STUDIO_USERNAME": username,
+            "LABEL_STUDIO_PASSWORD": password,
+            "LABEL_STUDIO_USER_TOKEN": token,
+            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+        }
+    )
 
 
 def wait_for_health(url: str, timeout: float = 180, process: subprocess.Popen | None = None) -> None:
@@ -91,8 +115,9 @@ def wait_for_health(url: str, timeout: float = 180, process: subprocess.Popen | 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"label-studio exited with code {process.returncode} before "
-                               f"{url}/health answered")
+            raise RuntimeError(
+                f"label-studio exited with code {process.returncode} before {url}/health answered"
+            )
         try:
             with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=3) as response:
                 if response.status == 200:
@@ -103,9 +128,16 @@ def wait_for_health(url: str, timeout: float = 180, process: subprocess.Popen | 
     raise TimeoutError(f"{url}/health did not answer within {timeout:.0f}s")
 
 
-def start_label_studio(venv_dir: Path, data_dir: Path, port: int, username: str, password: str,
-                       token: str, log_path: Path | None = None,
-                       timeout: float = 180) -> subprocess.Popen:
+def start_label_studio(
+    venv_dir: Path,
+    data_dir: Path,
+    port: int,
+    username: str,
+    password: str,
+    token: str,
+    log_path: Path | None = None,
+    timeout: float = 180,
+) -> subprocess.Popen:
     """Start Label Studio on 127.0.0.1:``port`` and wait until healthy; the caller stops it
     (``terminate()``). ``token`` must be 40 hex characters; output goes to ``log_path``
     (default ``<data_dir>/label-studio.log``)."""
@@ -114,13 +146,24 @@ def start_label_studio(venv_dir: Path, data_dir: Path, port: int, username: str,
     log_path = Path(log_path) if log_path else data_dir / "label-studio.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [str(executable(venv_dir)), "start", "--port", str(port),
-             "--internal-host", "127.0.0.1", "--no-browser"],
-            env=server_env(data_dir, username, password, token), stdout=log,
-            stderr=subprocess.STDOUT, cwd=data_dir, start_new_session=True)
+            [
+                str(executable(venv_dir)),
+                "start",
+                "--port",
+                str(port),
+                "--internal-host",
+                "127.0.0.1",
+                "--no-browser",
+            ],
+            env=server_env(data_dir, username, password, token),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=data_dir,
+            start_new_session=True,
+        )
     try:
         wait_for_health(f"http://127.0.0.1:{port}", timeout, process)
-    except BaseException:  # noqa: BLE001 - also on Ctrl-C: never leave a server behind
+    except BaseException:
         stop_label_studio(process)
         tail = log_path.read_text(errors="replace")[-2000:] if log_path.exists() else ""
         raise RuntimeError(f"Label Studio did not become healthy; log tail:\n{tail}") from None

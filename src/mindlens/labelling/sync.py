@@ -43,6 +43,7 @@ _SNAPSHOT = re.compile(r"^[0-9a-f]{16}\.jsonl$")
 
 # --- connection -------------------------------------------------------------
 
+
 class LabelStudioError(RuntimeError):
     """Label Studio is not configured, unreachable, or refused the token (one-line message)."""
 
@@ -62,9 +63,11 @@ def connection_from_env(env: Mapping[str, str] | None = None) -> Connection:
     """Settings from ``MINDLENS_LABEL_STUDIO_{URL,TOKEN,PROJECT}`` (kept out of ``Settings``:
     they belong to an optional external service, and the token is a secret)."""
     env = os.environ if env is None else env
-    return Connection(url=env.get("MINDLENS_LABEL_STUDIO_URL") or DEFAULT_URL,
-                      token=env.get("MINDLENS_LABEL_STUDIO_TOKEN") or None,
-                      project=env.get("MINDLENS_LABEL_STUDIO_PROJECT") or DEFAULT_PROJECT)
+    return Connection(
+        url=env.get("MINDLENS_LABEL_STUDIO_URL") or DEFAULT_URL,
+        token=env.get("MINDLENS_LABEL_STUDIO_TOKEN") or None,
+        project=env.get("MINDLENS_LABEL_STUDIO_PROJECT") or DEFAULT_PROJECT,
+    )
 
 
 def connect(conn: Connection) -> Any:
@@ -74,8 +77,10 @@ def connect(conn: Connection) -> Any:
     from label_studio_sdk.core.api_error import ApiError
 
     if not conn.token:
-        raise LabelStudioError("MINDLENS_LABEL_STUDIO_TOKEN is not set (Label Studio: Account & "
-                               "Settings > Personal Access Token)")
+        raise LabelStudioError(
+            "MINDLENS_LABEL_STUDIO_TOKEN is not set (Label Studio: Account & "
+            "Settings > Personal Access Token)"
+        )
     try:
         client = LabelStudio(base_url=conn.url, api_key=conn.token)
         client.users.whoami()
@@ -83,14 +88,17 @@ def connect(conn: Connection) -> Any:
         raise LabelStudioError(f"Label Studio is unreachable at {conn.url} ({err})") from None
     except ApiError as err:
         if err.status_code in (401, 403):
-            raise LabelStudioError(f"Label Studio at {conn.url} rejected the token "
-                                   f"(HTTP {err.status_code})") from None
-        raise LabelStudioError(f"Label Studio at {conn.url} answered HTTP {err.status_code}: "
-                               f"{str(err.body)[:200]}") from None
+            raise LabelStudioError(
+                f"Label Studio at {conn.url} rejected the token (HTTP {err.status_code})"
+            ) from None
+        raise LabelStudioError(
+            f"Label Studio at {conn.url} answered HTTP {err.status_code}: {str(err.body)[:200]}"
+        ) from None
     return client
 
 
 # --- helpers ----------------------------------------------------------------
+
 
 def text_hash(text: str) -> str:
     """The stable identity of a task: same text, same task, whatever its id or labels."""
@@ -145,16 +153,27 @@ def existing_hashes(client: Any, project_id: int) -> set[str]:
     return hashes
 
 
-def _span_result(i: int, text: str, start: int, end: int, technique: str,
-                 score: float | None = None) -> dict[str, Any]:
-    item = {"id": f"s{i}", "from_name": lc.TECHNIQUE, "to_name": lc.TEXT, "type": "labels",
-            "value": {"start": start, "end": end, "text": text[start:end], "labels": [technique]}}
+def _span_result(
+    i: int, text: str, start: int, end: int, technique: str, score: float | None = None
+) -> dict[str, Any]:
+    item = {
+        "id": f"s{i}",
+        "from_name": lc.TECHNIQUE,
+        "to_name": lc.TEXT,
+        "type": "labels",
+        "value": {"start": start, "end": end, "text": text[start:end], "labels": [technique]},
+    }
     return item if score is None else item | {"score": score}
 
 
 def _choice_result(name: str, choices: list[str]) -> dict[str, Any]:
-    return {"id": name, "from_name": name, "to_name": lc.TEXT, "type": "choices",
-            "value": {"choices": choices}}
+    return {
+        "id": name,
+        "from_name": name,
+        "to_name": lc.TEXT,
+        "type": "choices",
+        "value": {"choices": choices},
+    }
 
 
 def curated_prediction(record: curated.Record) -> dict[str, Any]:
@@ -174,8 +193,10 @@ def model_prediction(text: str, analysis: Mapping[str, Any], model_version: str)
     """The analyzer's spans as a prediction; its score is the weakest decision in the text
     (the lowest span confidence, or 1 - the document score when nothing was found)."""
     spans = [s for s in analysis.get("spans", []) if s["technique"] in taxonomy.TECHNIQUE_IDS]
-    result = [_span_result(i, text, s["start"], s["end"], s["technique"], float(s["confidence"]))
-              for i, s in enumerate(spans)]
+    result = [
+        _span_result(i, text, s["start"], s["end"], s["technique"], float(s["confidence"]))
+        for i, s in enumerate(spans)
+    ]
     if spans:
         score = min(float(s["confidence"]) for s in spans)
     else:
@@ -183,8 +204,9 @@ def model_prediction(text: str, analysis: Mapping[str, Any], model_version: str)
     return {"model_version": model_version, "score": round(score, 4), "result": result}
 
 
-def _task(text: str, title: str = "", record_id: str | None = None,
-          predictions: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+def _task(
+    text: str, title: str = "", record_id: str | None = None, predictions: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
     data = {"text": text, "title": title, HASH_KEY: text_hash(text)}
     if record_id:
         data["mindlens_id"] = record_id
@@ -193,9 +215,15 @@ def _task(text: str, title: str = "", record_id: str | None = None,
 
 # --- push -------------------------------------------------------------------
 
-def push(client: Any, project_title: str, curated_records: Iterable[curated.Record],
-         unlabelled_texts: Iterable[str] = (), analyzer: Any = None,
-         model_version: str = "champion") -> dict[str, Any]:
+
+def push(
+    client: Any,
+    project_title: str,
+    curated_records: Iterable[curated.Record],
+    unlabelled_texts: Iterable[str] = (),
+    analyzer: Any = None,
+    model_version: str = "champion",
+) -> dict[str, Any]:
     """Create or update the project and import what it does not have yet.
 
     ``analyzer`` (optional, e.g. the champion) pre-annotates the unlabelled texts;
@@ -232,14 +260,28 @@ def push(client: Any, project_title: str, curated_records: Iterable[curated.Reco
     if tasks:
         response = client.projects.import_tasks(id=project_id, request=tasks, return_task_ids=True)
         imported = int(_get(response, "task_count", None) or len(tasks))
-    log.info("pushed to %r (id %s): %d curated, %d unlabelled imported, %d already there",
-             project_title, project_id, n_curated, len(tasks) - n_curated, skipped)
-    return {"project": project_title, "project_id": project_id, "created": created,
-            "imported": imported, "curated": n_curated, "unlabelled": len(tasks) - n_curated,
-            "skipped_existing": skipped, "pre_annotated": analyzer is not None}
+    log.info(
+        "pushed to %r (id %s): %d curated, %d unlabelled imported, %d already there",
+        project_title,
+        project_id,
+        n_curated,
+        len(tasks) - n_curated,
+        skipped,
+    )
+    return {
+        "project": project_title,
+        "project_id": project_id,
+        "created": created,
+        "imported": imported,
+        "curated": n_curated,
+        "unlabelled": len(tasks) - n_curated,
+        "skipped_existing": skipped,
+        "pre_annotated": analyzer is not None,
+    }
 
 
 # --- pull -------------------------------------------------------------------
+
 
 def _offsets(text: str, value: Mapping[str, Any]) -> tuple[int, int] | None:
     """Python offsets of a region, checked against its quoted text; accepts UTF-16 offsets
@@ -252,8 +294,8 @@ def _offsets(text: str, value: Mapping[str, Any]) -> tuple[int, int] | None:
     if quoted is not None:
         units = text.encode("utf-16-le")
         try:
-            prefix = units[:2 * start].decode("utf-16-le")
-            body = units[2 * start:2 * end].decode("utf-16-le")
+            prefix = units[: 2 * start].decode("utf-16-le")
+            body = units[2 * start : 2 * end].decode("utf-16-le")
         except UnicodeDecodeError:
             return None
         if body == quoted:
@@ -276,8 +318,10 @@ def annotation_to_labels(text: str, result: Sequence[Mapping[str, Any]]) -> dict
         if name == lc.TECHNIQUE:
             offsets = _offsets(text, value)
             if offsets is None:
-                raise InvalidAnnotation(f"region {value.get('start')}-{value.get('end')} "
-                                        f"{value.get('text')!r} does not match the text")
+                raise InvalidAnnotation(
+                    f"region {value.get('start')}-{value.get('end')} "
+                    f"{value.get('text')!r} does not match the text"
+                )
             for label in value.get("labels", []):
                 if label not in taxonomy.TECHNIQUE_IDS:
                     raise InvalidAnnotation(f"unknown technique {label!r}")
@@ -296,8 +340,12 @@ def annotation_to_labels(text: str, result: Sequence[Mapping[str, Any]]) -> dict
             note = " ".join(value.get("text", []))
     if no_technique and (spans or labels):
         raise InvalidAnnotation("'no technique' chosen together with techniques")
-    return {"spans": sorted(spans), "labels": list(dict.fromkeys(labels)),
-            "no_technique": no_technique, "note": note}
+    return {
+        "spans": sorted(spans),
+        "labels": list(dict.fromkeys(labels)),
+        "no_technique": no_technique,
+        "note": note,
+    }
 
 
 def _annotator(annotation: Mapping[str, Any]) -> str:
@@ -308,8 +356,10 @@ def _annotator(annotation: Mapping[str, Any]) -> str:
 
 
 def _when(annotation: Mapping[str, Any]) -> tuple[str, int]:
-    return (str(annotation.get("updated_at") or annotation.get("created_at") or ""),
-            int(annotation.get("id") or 0))
+    return (
+        str(annotation.get("updated_at") or annotation.get("created_at") or ""),
+        int(annotation.get("id") or 0),
+    )
 
 
 def task_record(task: Mapping[str, Any], origin: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
@@ -332,8 +382,11 @@ def task_record(task: Mapping[str, Any], origin: str) -> tuple[dict[str, Any] | 
         except InvalidAnnotation as err:
             parsed[who] = f"invalid: {err}"
     if len({json.dumps(_comparable(p), sort_keys=True) for p in parsed.values()}) > 1:
-        notes["conflict"] = {"task": task.get("id"), "id": record_id,
-                             "annotators": {w: _comparable(p) for w, p in parsed.items()}}
+        notes["conflict"] = {
+            "task": task.get("id"),
+            "id": record_id,
+            "annotators": {w: _comparable(p) for w, p in parsed.items()},
+        }
     latest = max(annotations, key=_when)
     labelled = parsed[_annotator(latest)]
     if isinstance(labelled, str):
@@ -342,11 +395,15 @@ def task_record(task: Mapping[str, Any], origin: str) -> tuple[dict[str, Any] | 
     if not (labelled["spans"] or labelled["labels"] or labelled["no_technique"]):
         notes["empty"] = {"task": task.get("id"), "id": record_id}
         return None, notes
-    record = {"id": record_id, "text": text, "title": data.get("title") or "",
-              "spans": [{"start": s, "end": e, "technique": t, "text": text[s:e]}
-                        for s, e, t in labelled["spans"]],
-              "labels": labelled["labels"], "no_technique": labelled["no_technique"],
-              "origin": origin}
+    record = {
+        "id": record_id,
+        "text": text,
+        "title": data.get("title") or "",
+        "spans": [{"start": s, "end": e, "technique": t, "text": text[s:e]} for s, e, t in labelled["spans"]],
+        "labels": labelled["labels"],
+        "no_technique": labelled["no_technique"],
+        "origin": origin,
+    }
     curated.parse_record(record, f"task {task.get('id')}", frozenset({"origin"}))
     return record, notes
 
@@ -358,8 +415,7 @@ def _comparable(parsed: dict[str, Any] | str) -> Any:
 
 
 def export_tasks(client: Any, project_id: int) -> list[dict[str, Any]]:
-    chunks = client.projects.exports.download_sync(project_id, export_type="JSON",
-                                                   download_all_tasks=True)
+    chunks = client.projects.exports.download_sync(project_id, export_type="JSON", download_all_tasks=True)
     payload = b"".join(chunk if isinstance(chunk, bytes) else chunk.encode() for chunk in chunks)
     return json.loads(payload or b"[]")
 
@@ -388,13 +444,15 @@ def previous_records(folder: Path) -> list[dict[str, Any]]:
     records = []
     for path in sorted(Path(folder).glob("*.jsonl")) if Path(folder).is_dir() else []:
         if _SNAPSHOT.match(path.name):
-            records += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                        if line.strip()]
+            records += [
+                json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+            ]
     return records
 
 
-def pull(client: Any, project_title: str, out_dir: Path, origin: str = "curated",
-         keep_previous: bool = False) -> dict[str, Any]:
+def pull(
+    client: Any, project_title: str, out_dir: Path, origin: str = "curated", keep_previous: bool = False
+) -> dict[str, Any]:
     """Export the project, keep the latest annotation per task, validate and write
     ``<out_dir>/<origin>/<content hash>.jsonl``. Invalid annotations are reported and left
     out (one bad region must not block everyone else's labels); conflicts are reported.
@@ -422,16 +480,30 @@ def pull(client: Any, project_title: str, out_dir: Path, origin: str = "curated"
         exported = {r["id"] for r in records}
         kept = [r for r in previous_records(Path(out_dir) / origin) if r.get("id") not in exported]
         if kept:
-            log.warning("%d reviewed record(s) no longer in %r kept from the previous snapshot: %s",
-                        len(kept), project_title, [r.get("id") for r in kept][:10])
-    path, changed = write_snapshot(Path(out_dir) / origin,
-                                   records + sorted(kept, key=lambda r: str(r.get("id"))))
+            log.warning(
+                "%d reviewed record(s) no longer in %r kept from the previous snapshot: %s",
+                len(kept),
+                project_title,
+                [r.get("id") for r in kept][:10],
+            )
+    path, changed = write_snapshot(
+        Path(out_dir) / origin, records + sorted(kept, key=lambda r: str(r.get("id")))
+    )
     for item in invalid:
         log.warning("task %s (%s) left out: %s", item["task"], item["id"], item["error"])
-    return {"project": project_title, "origin": origin, "tasks": len(tasks),
-            "records": len(records) + len(kept), "kept": len(kept), "path": str(path),
-            "changed": changed, "conflicts": conflicts, "invalid": invalid, "empty": empty,
-            "reviewed_tasks": reviewed}
+    return {
+        "project": project_title,
+        "origin": origin,
+        "tasks": len(tasks),
+        "records": len(records) + len(kept),
+        "kept": len(kept),
+        "path": str(path),
+        "changed": changed,
+        "conflicts": conflicts,
+        "invalid": invalid,
+        "empty": empty,
+        "reviewed_tasks": reviewed,
+    }
 
 
 # --- sync state (for the label-sync DAG) ------------------------------------
@@ -475,15 +547,21 @@ def save_state(labels_dir: Path, state: Mapping[str, Any]) -> Path:
 PIPELINE_ORIGINS = ("curated",)
 
 
-def count_new_labels(labels_dir: Path, origins: Sequence[str] = PIPELINE_ORIGINS,
-                     state_key: str = "trained_keys") -> int:
+def count_new_labels(
+    labels_dir: Path, origins: Sequence[str] = PIPELINE_ORIGINS, state_key: str = "trained_keys"
+) -> int:
     """Labels not yet handed to a training run (since the last ``mark_trained``)."""
     state = load_state(labels_dir)
     return len(record_keys(labels_dir, origins) - set(state.get(state_key, [])))
 
 
-def mark_trained(labels_dir: Path, when: str, origins: Sequence[str] = PIPELINE_ORIGINS,
-                 state_key: str = "trained_keys", when_key: str = "last_trigger") -> dict[str, Any]:
+def mark_trained(
+    labels_dir: Path,
+    when: str,
+    origins: Sequence[str] = PIPELINE_ORIGINS,
+    state_key: str = "trained_keys",
+    when_key: str = "last_trigger",
+) -> dict[str, Any]:
     """Remember the current labels as handed to training (after the pipeline was triggered)."""
     keys = sorted(record_keys(labels_dir, origins))
     state = load_state(labels_dir) | {state_key: keys, when_key: when}

@@ -65,11 +65,17 @@ def title_of(text: str, title: str | None) -> str:
 
 
 class Analyzer:
-    def __init__(self, sentence_model: TfidfOvrClassifier | None, *, name: str = "tfidf-baseline",
-                 min_confidence: float = 0.5, metadata: dict[str, Any] | None = None,
-                 document_model: TfidfOvrClassifier | None = None,
-                 clickbait_model: TfidfOvrClassifier | None = None,
-                 span_model: TaggerBase | None = None) -> None:
+    def __init__(
+        self,
+        sentence_model: TfidfOvrClassifier | None,
+        *,
+        name: str = "tfidf-baseline",
+        min_confidence: float = 0.5,
+        metadata: dict[str, Any] | None = None,
+        document_model: TfidfOvrClassifier | None = None,
+        clickbait_model: TfidfOvrClassifier | None = None,
+        span_model: TaggerBase | None = None,
+    ) -> None:
         if sentence_model is None and (span_model is None or not span_model.config.has("sentence")):
             raise ValueError("an analyzer needs a sentence model or a span model with a sentence head")
         for model in (sentence_model, document_model, clickbait_model, span_model):
@@ -108,8 +114,9 @@ class Analyzer:
 
         return indicator(rows, self.sentence_labels).astype(int)
 
-    def tag_sentences(self, texts: list[str], threshold: float | None = None,
-                      contexts: list[Context] | None = None) -> tuple[np.ndarray, list[list[FoundSpan]]]:
+    def tag_sentences(
+        self, texts: list[str], threshold: float | None = None, contexts: list[Context] | None = None
+    ) -> tuple[np.ndarray, list[list[FoundSpan]]]:
         """Technique probabilities per text and the fragments found in each (offsets into
         that text). Without a token head a fragment is the whole sentence. ``contexts``
         (previous, next sentence) is read by a span model trained with context; with a TC
@@ -129,15 +136,21 @@ class Analyzer:
         else:
             probs = self.sentence_model.predict_proba(texts)
             labels = self.sentence_model.labels
-        spans = [[FoundSpan(0, len(text), label, float(p))
-                  for label, p in zip(labels, row) if p >= threshold]
-                 for text, row in zip(texts, probs)]
+        spans = [
+            [
+                FoundSpan(0, len(text), label, float(p))
+                for label, p in zip(labels, row, strict=False)
+                if p >= threshold
+            ]
+            for text, row in zip(texts, probs, strict=False)
+        ]
         if inference is not None and self._span_head("tc"):
             spans = [inference.with_tc(i, found, self.span_model.labels) for i, found in enumerate(spans)]
         return probs, spans
 
-    def classify_spans(self, items: list[tuple[str, int, int]],
-                       contexts: list[Context] | None = None) -> tuple[list[str], np.ndarray]:
+    def classify_spans(
+        self, items: list[tuple[str, int, int]], contexts: list[Context] | None = None
+    ) -> tuple[list[str], np.ndarray]:
         """The TC head's technique distribution for spans given as (text holding the span,
         start, end): its labels and [spans, labels] probabilities (uniform for a span with
         no token). Texts repeated across items run through the network once."""
@@ -160,12 +173,15 @@ class Analyzer:
             texts = [s.text for s in split_sentences(text)]
             sentence_probs, _ = self.tag_sentences(texts, contexts=neighbours(texts))
         if len(sentence_probs):
-            scores = {label: float(p) for label, p in zip(self.sentence_labels, sentence_probs.max(axis=0))}
+            scores = {
+                label: float(p)
+                for label, p in zip(self.sentence_labels, sentence_probs.max(axis=0), strict=False)
+            }
         else:
             scores = {label: 0.0 for label in self.sentence_labels}
         if self.document_model is not None and text.strip():
             doc_probs = self.document_model.predict_proba([text])[0]
-            for label, p in zip(self.document_model.labels, doc_probs):
+            for label, p in zip(self.document_model.labels, doc_probs, strict=False):
                 scores.setdefault(label, float(p))
         return {t: scores[t] for t in taxonomy.TECHNIQUE_IDS if t in scores}
 
@@ -183,8 +199,9 @@ class Analyzer:
             return None
         return float(self.clickbait_scores([headline])[0])
 
-    def analyze(self, text: str, *, min_confidence: float | None = None,
-                title: str | None = None) -> dict[str, Any]:
+    def analyze(
+        self, text: str, *, min_confidence: float | None = None, title: str | None = None
+    ) -> dict[str, Any]:
         """Per-sentence techniques, document and trait scores, and the title's clickbait score."""
         started = time.perf_counter()
         threshold = self.min_confidence if min_confidence is None else min_confidence
@@ -193,23 +210,43 @@ class Analyzer:
         probs, fragments = self.tag_sentences(texts, threshold, contexts=neighbours(texts))
         labels = self.sentence_labels
         rows, spans = [], []
-        for i, (sentence, row, found_spans) in enumerate(zip(sentences, probs, fragments)):
+        for i, (sentence, row, found_spans) in enumerate(zip(sentences, probs, fragments, strict=False)):
             found = [
-                {"technique": labels[j], "name": taxonomy.technique(labels[j]).name,
-                 "trait": taxonomy.technique(labels[j]).trait, "confidence": round(float(row[j]), 4)}
-                for j in np.argsort(-row) if row[j] >= threshold
+                {
+                    "technique": labels[j],
+                    "name": taxonomy.technique(labels[j]).name,
+                    "trait": taxonomy.technique(labels[j]).trait,
+                    "confidence": round(float(row[j]), 4),
+                }
+                for j in np.argsort(-row)
+                if row[j] >= threshold
             ]
-            rows.append({"index": i, "start": sentence.start, "end": sentence.end,
-                         "text": sentence.text, "techniques": found})
+            rows.append(
+                {
+                    "index": i,
+                    "start": sentence.start,
+                    "end": sentence.end,
+                    "text": sentence.text,
+                    "techniques": found,
+                }
+            )
             for span in found_spans:
                 if span.confidence < threshold:
                     continue
                 start, end = sentence.start + span.start, sentence.start + span.end
                 technique = taxonomy.technique(span.technique)
-                spans.append({"start": start, "end": end, "text": text[start:end],
-                              "technique": span.technique, "name": technique.name,
-                              "trait": technique.trait, "confidence": round(span.confidence, 4),
-                              "sentence": i})
+                spans.append(
+                    {
+                        "start": start,
+                        "end": end,
+                        "text": text[start:end],
+                        "technique": span.technique,
+                        "name": technique.name,
+                        "trait": technique.trait,
+                        "confidence": round(span.confidence, 4),
+                        "sentence": i,
+                    }
+                )
                 if span.tc_confidence is not None:  # the TC head's probability of this technique
                     spans[-1]["tc_confidence"] = round(span.tc_confidence, 4)
         signals = compute_signals(text)
@@ -221,8 +258,9 @@ class Analyzer:
         if clickbait is not None:
             technique_scores["clickbait"] = round(clickbait, 4)
         trait_scores = {
-            t.id: max((technique_scores.get(tid, 0.0) for tid in taxonomy.techniques_of_trait(t.id)),
-                      default=0.0)
+            t.id: max(
+                (technique_scores.get(tid, 0.0) for tid in taxonomy.techniques_of_trait(t.id)), default=0.0
+            )
             for t in taxonomy.TRAITS
         }
         return {
@@ -245,8 +283,12 @@ class Analyzer:
         (release bundles shipped in the repository)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        manifest: dict[str, Any] = {"format": FORMAT, "name": self.name,
-                                    "min_confidence": self.min_confidence, "metadata": self.metadata}
+        manifest: dict[str, Any] = {
+            "format": FORMAT,
+            "name": self.name,
+            "min_confidence": self.min_confidence,
+            "metadata": self.metadata,
+        }
         for component in COMPONENTS:
             model = getattr(self, component)
             if model is not None:
@@ -270,7 +312,7 @@ class Analyzer:
         return folder
 
     @classmethod
-    def load(cls, folder: Path) -> "Analyzer":
+    def load(cls, folder: Path) -> Analyzer:
         """Load a bundle: JSON only, nothing is unpickled or executed."""
         manifest_path = find_bundle(Path(folder))
         manifest = json.loads(manifest_path.read_text())
@@ -291,9 +333,13 @@ class Analyzer:
             models[SPAN_MODEL] = OnnxTagger.load(manifest_path.parent / SPAN_MODEL, variant="int8")
         if "sentence_model" not in models and SPAN_MODEL not in models:
             raise ValueError(f"{manifest_path} has neither a sentence model nor a span model")
-        return cls(models.pop("sentence_model", None), name=manifest["name"],
-                   min_confidence=manifest["min_confidence"],
-                   metadata=manifest.get("metadata", {}), **models)
+        return cls(
+            models.pop("sentence_model", None),
+            name=manifest["name"],
+            min_confidence=manifest["min_confidence"],
+            metadata=manifest.get("metadata", {}),
+            **models,
+        )
 
 
 def span_evidence(span: dict[str, Any], signals: dict[str, Any]) -> list[dict[str, Any]]:

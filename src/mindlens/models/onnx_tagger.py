@@ -51,8 +51,10 @@ TOLERANCE = 1e-4
 
 _SAMPLE = [  # different lengths; the last one is the shortest (a second, unpadded shape)
     "The corrupt elite will destroy our great nation unless patriots stand up now!",
-    ("Everyone knows this is the best plan ever made, and only traitors would doubt it; "
-    "they are liars, cowards and enemies of the people."),
+    (
+        "Everyone knows this is the best plan ever made, and only traitors would doubt it; "
+        "they are liars, cowards and enemies of the people."
+    ),
     "Rain tomorrow.",
 ]
 
@@ -73,15 +75,29 @@ def export_onnx(tagger: Any, folder: Path, *, quantize: bool = True) -> dict[str
     network = tagger.network.cpu().eval()
     inputs, outputs = input_names(tagger.config), output_names(tagger.config.heads)
     sample = _sample_batch(tagger)
-    paths = {"fp32": folder / FP32, "tokenizer": folder / TOKENIZER, "config": folder / CONFIG,
-             "encoder_config": folder / ENCODER_CONFIG}
+    paths = {
+        "fp32": folder / FP32,
+        "tokenizer": folder / TOKENIZER,
+        "config": folder / CONFIG,
+        "encoder_config": folder / ENCODER_CONFIG,
+    }
     dynamic = {name: {0: "batch", 1: "sequence"} for name in inputs}
-    dynamic |= {name: ({0: "batch", 1: "sequence"} if name in PER_TOKEN else {0: "batch"}) for name in outputs}
+    dynamic |= {
+        name: ({0: "batch", 1: "sequence"} if name in PER_TOKEN else {0: "batch"}) for name in outputs
+    }
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        torch.onnx.export(network, tuple(torch.from_numpy(sample[name]) for name in inputs), str(paths["fp32"]),
-                          input_names=inputs, output_names=outputs, dynamo=False,
-                          opset_version=17, do_constant_folding=True, dynamic_axes=dynamic)
+        torch.onnx.export(
+            network,
+            tuple(torch.from_numpy(sample[name]) for name in inputs),
+            str(paths["fp32"]),
+            input_names=inputs,
+            output_names=outputs,
+            dynamo=False,
+            opset_version=17,
+            do_constant_folding=True,
+            dynamic_axes=dynamic,
+        )
     network.eval()  # exporting can leave a module in training mode (dropout on)
     session = _session(paths["fp32"], None)
     # the traced shape, and another batch size and width: dynamic axes must really be dynamic
@@ -96,20 +112,24 @@ def export_onnx(tagger: Any, folder: Path, *, quantize: bool = True) -> dict[str
             if worst > TOLERANCE:
                 del session
                 paths["fp32"].unlink()
-                raise RuntimeError(f"ONNX fp32 {name} differs from torch by {worst:.2e} (> {TOLERANCE}) "
-                                   f"on a {batch['input_ids'].shape} batch; export refused")
+                raise RuntimeError(
+                    f"ONNX fp32 {name} differs from torch by {worst:.2e} (> {TOLERANCE}) "
+                    f"on a {batch['input_ids'].shape} batch; export refused"
+                )
     del session
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         paths["int8"] = folder / INT8
-        quantize_dynamic(str(paths["fp32"]), str(paths["int8"]), weight_type=QuantType.QInt8,
-                         per_channel=True)
+        quantize_dynamic(
+            str(paths["fp32"]), str(paths["int8"]), weight_type=QuantType.QInt8, per_channel=True
+        )
     else:
         (folder / INT8).unlink(missing_ok=True)  # never serve a stale int8 next to a new fp32
     _save_tokenizer(tagger.tokenizer, paths["tokenizer"])
-    paths["encoder_config"].write_text(json.dumps(tagger.network.encoder.config.to_dict(), indent=2,
-                                                  sort_keys=True, default=str))
+    paths["encoder_config"].write_text(
+        json.dumps(tagger.network.encoder.config.to_dict(), indent=2, sort_keys=True, default=str)
+    )
     tagger.config.save(folder)
     return paths
 
@@ -117,7 +137,9 @@ def export_onnx(tagger: Any, folder: Path, *, quantize: bool = True) -> dict[str
 def _sample_batch(tagger: Any) -> dict[str, np.ndarray]:
     """Windows of texts of different lengths, padded: exercises the attention mask (and,
     for context models, both segments)."""
-    contexts = [(_SAMPLE[1], _SAMPLE[2]), ("", _SAMPLE[0]), ("", "")] if tagger.config.context_sentences else None
+    contexts = (
+        [(_SAMPLE[1], _SAMPLE[2]), ("", _SAMPLE[0]), ("", "")] if tagger.config.context_sentences else None
+    )
     return pad_windows(tagger._windows(_SAMPLE, contexts), bool(tagger.config.context_sentences))
 
 
@@ -141,16 +163,23 @@ def _session(path: Path, threads: int | None) -> Any:
 class OnnxTagger(TaggerBase):
     """Same decoding as :class:`TorchTagger` (shared ``tag``), network in ONNX Runtime."""
 
-    def __init__(self, session: Any, tokenizer: Any, config: TaggerConfig, variant: str = "fp32",
-                 folder: Path | None = None) -> None:
+    def __init__(
+        self,
+        session: Any,
+        tokenizer: Any,
+        config: TaggerConfig,
+        variant: str = "fp32",
+        folder: Path | None = None,
+    ) -> None:
         self.session, self.tokenizer, self.config, self.variant = session, tokenizer, config, variant
         self.folder = folder  # where it was loaded from (the analyzer bundle copies the files)
         set_window_truncation(tokenizer, config)
         served = {o.name for o in session.get_outputs()}
         missing = [name for name in output_names(config.heads) if name not in served]
         if missing:
-            raise ValueError(f"the ONNX model lacks outputs {missing} that tagger.json's heads "
-                             f"{config.heads} need")
+            raise ValueError(
+                f"the ONNX model lacks outputs {missing} that tagger.json's heads {config.heads} need"
+            )
         self.outputs = output_names(config.heads)
         self.inputs = input_names(config)
 
@@ -165,13 +194,16 @@ class OnnxTagger(TaggerBase):
         needed = [folder / CONFIG, folder / TOKENIZER, folder / VARIANTS[variant]]
         missing = [p.name for p in needed if not p.is_file()]
         if missing:
-            raise FileNotFoundError(f"{folder} is not an exported ONNX tagger: missing {', '.join(missing)} "
-                                    f"(write it with mindlens.models.onnx_tagger.export_onnx)")
+            raise FileNotFoundError(
+                f"{folder} is not an exported ONNX tagger: missing {', '.join(missing)} "
+                f"(write it with mindlens.models.onnx_tagger.export_onnx)"
+            )
         config = TaggerConfig.load(folder)
         return cls(_session(needed[2], threads), Tokenizer.from_file(str(needed[1])), config, variant, folder)
 
-    def _windows(self, texts: Sequence[str], contexts: Sequence[Context] | None = None
-                 ) -> list[dict[str, Any]]:
+    def _windows(
+        self, texts: Sequence[str], contexts: Sequence[Context] | None = None
+    ) -> list[dict[str, Any]]:
         """Mirror of ``hf_windows`` (each encoding, then its overflowing windows), or of the
         torch tagger's ``pair_windows`` for context models (the same Rust code)."""
         if self.config.context_sentences:

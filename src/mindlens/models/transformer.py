@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 FORMAT_V1 = "mindlens.tagger/1"  # token + sentence heads, single sentences (V1)
-FORMAT = "mindlens.tagger/2"     # any heads, optional neighbouring-sentence context
+FORMAT = "mindlens.tagger/2"  # any heads, optional neighbouring-sentence context
 FORMATS = (FORMAT_V1, FORMAT)
 CONFIG = "tagger.json"
 
@@ -125,11 +125,13 @@ class TaggerConfig:
         (Path(folder) / CONFIG).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True))
 
     @classmethod
-    def load(cls, folder: Path) -> "TaggerConfig":
+    def load(cls, folder: Path) -> TaggerConfig:
         data = json.loads((Path(folder) / CONFIG).read_text())
         if data.get("format") not in FORMATS:
-            raise ValueError(f"{folder} is not a tagger model: format {data.get('format')!r} is none of "
-                             f"{', '.join(FORMATS)}")
+            raise ValueError(
+                f"{folder} is not a tagger model: format {data.get('format')!r} is none of "
+                f"{', '.join(FORMATS)}"
+            )
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - known)
         if unknown:
@@ -157,8 +159,13 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return z / z.sum(axis=-1, keepdims=True)
 
 
-def decode_spans(offsets: Sequence[tuple[int, int]], token_probs: np.ndarray, labels: Sequence[str],
-                 threshold: float, base: int = 0) -> list[FoundSpan]:
+def decode_spans(
+    offsets: Sequence[tuple[int, int]],
+    token_probs: np.ndarray,
+    labels: Sequence[str],
+    threshold: float,
+    base: int = 0,
+) -> list[FoundSpan]:
     """Maximal runs of content tokens at or above the threshold, per technique, as
     character spans (``base`` is added to every offset). Special, padding and context
     tokens have empty offsets and break runs."""
@@ -170,8 +177,14 @@ def decode_spans(offsets: Sequence[tuple[int, int]], token_probs: np.ndarray, la
             if inside:
                 run.append(i)
             if run and (not inside or i == len(offsets) - 1):
-                spans.append(FoundSpan(base + offsets[run[0]][0], base + offsets[run[-1]][1], label,
-                                       float(token_probs[run, j].mean())))
+                spans.append(
+                    FoundSpan(
+                        base + offsets[run[0]][0],
+                        base + offsets[run[-1]][1],
+                        label,
+                        float(token_probs[run, j].mean()),
+                    )
+                )
                 run = []
     return spans
 
@@ -188,6 +201,7 @@ _BREAK = re.compile(r"[.!?;]")
 def tidy_spans(text: str, spans: Sequence[FoundSpan]) -> list[FoundSpan]:
     """Snap fragment edges to whole words, join close fragments of one technique, and drop
     fragments too short to mean anything."""
+
     def inside_word(i: int) -> bool:
         return 0 < i < len(text) and bool(_WORD.match(text[i - 1])) and bool(_WORD.match(text[i]))
 
@@ -202,12 +216,18 @@ def tidy_spans(text: str, spans: Sequence[FoundSpan]) -> list[FoundSpan]:
     joined: list[FoundSpan] = []
     for span in sorted(snapped, key=lambda s: (s.technique, s.start, s.end)):
         last = joined[-1] if joined else None
-        if (last is not None and last.technique == span.technique and span.start - last.end <= JOIN_GAP_CHARS
-                and not _BREAK.search(text[last.end:span.start])):
-            joined[-1] = replace(last, end=max(last.end, span.end), confidence=max(last.confidence, span.confidence))
+        if (
+            last is not None
+            and last.technique == span.technique
+            and span.start - last.end <= JOIN_GAP_CHARS
+            and not _BREAK.search(text[last.end : span.start])
+        ):
+            joined[-1] = replace(
+                last, end=max(last.end, span.end), confidence=max(last.confidence, span.confidence)
+            )
         else:
             joined.append(span)
-    kept = [s for s in joined if len(text[s.start:s.end].strip()) >= MIN_SPAN_CHARS]
+    kept = [s for s in joined if len(text[s.start : s.end].strip()) >= MIN_SPAN_CHARS]
     return sorted(kept, key=lambda s: (s.start, s.end, s.technique))
 
 
@@ -215,7 +235,9 @@ def pad_windows(windows: Sequence[dict[str, Any]], with_types: bool) -> dict[str
     """Network inputs for a batch of windows, zero-padded to the longest (``token_type_ids``
     only for context models, whose windows carry ``type_ids``)."""
     width = max(len(w["input_ids"]) for w in windows)
-    names = ("input_ids", "attention_mask", "token_type_ids") if with_types else ("input_ids", "attention_mask")
+    names = (
+        ("input_ids", "attention_mask", "token_type_ids") if with_types else ("input_ids", "attention_mask")
+    )
     batch = {name: np.zeros((len(windows), width), dtype=np.int64) for name in names}
     for row, w in enumerate(windows):
         n = len(w["input_ids"])
@@ -232,8 +254,9 @@ def merge_spans(spans: Sequence[FoundSpan]) -> list[FoundSpan]:
     for span in sorted(spans, key=lambda s: (s.technique, s.start, s.end)):
         last = merged[-1] if merged else None
         if last and last.technique == span.technique and span.start <= last.end:
-            merged[-1] = FoundSpan(last.start, max(last.end, span.end), span.technique,
-                                   max(last.confidence, span.confidence))
+            merged[-1] = FoundSpan(
+                last.start, max(last.end, span.end), span.technique, max(last.confidence, span.confidence)
+            )
         else:
             merged.append(span)
     return sorted(merged, key=lambda s: (s.start, s.end, s.technique))
@@ -246,8 +269,13 @@ def span_tokens(offsets: Sequence[tuple[int, int]] | np.ndarray, start: int, end
     return np.flatnonzero((te > ts) & (ts < end) & (start < te))
 
 
-def tc_span_logits(offsets: Sequence[tuple[int, int]], tc_token_logits: np.ndarray,
-                   tc_context_logits: np.ndarray, start: int, end: int) -> np.ndarray | None:
+def tc_span_logits(
+    offsets: Sequence[tuple[int, int]],
+    tc_token_logits: np.ndarray,
+    tc_context_logits: np.ndarray,
+    start: int,
+    end: int,
+) -> np.ndarray | None:
     """The TC head's logits for one span of one window: the mean of its tokens' span logits
     plus the window's context logits (the head is linear, so this equals running it on the
     span's mean hidden state). None when no token of the window lies in the span."""
@@ -271,8 +299,9 @@ Context = tuple[str, str]  # (previous sentence, next sentence)
 
 def neighbours(texts: Sequence[str]) -> list[Context]:
     """(previous, next) for each of consecutive sentences (empty at the edges)."""
-    return [(texts[i - 1] if i > 0 else "", texts[i + 1] if i + 1 < len(texts) else "")
-            for i in range(len(texts))]
+    return [
+        (texts[i - 1] if i > 0 else "", texts[i + 1] if i + 1 < len(texts) else "") for i in range(len(texts))
+    ]
 
 
 class TaggerBase:
@@ -289,16 +318,18 @@ class TaggerBase:
     def heads(self) -> list[str]:
         return self.config.heads
 
-    def _windows(self, texts: Sequence[str], contexts: Sequence[Context] | None = None
-                 ) -> list[dict[str, Any]]:
+    def _windows(
+        self, texts: Sequence[str], contexts: Sequence[Context] | None = None
+    ) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Network outputs by name (``output_names(self.heads)``) for padded inputs."""
         raise NotImplementedError
 
-    def _check_contexts(self, texts: Sequence[str], contexts: Sequence[Context] | None
-                        ) -> list[Context] | None:
+    def _check_contexts(
+        self, texts: Sequence[str], contexts: Sequence[Context] | None
+    ) -> list[Context] | None:
         if not self.config.context_sentences:
             return None
         contexts = [("", "")] * len(texts) if contexts is None else list(contexts)
@@ -306,25 +337,27 @@ class TaggerBase:
             raise ValueError(f"{len(texts)} texts but {len(contexts)} contexts")
         return contexts
 
-    def infer(self, texts: Sequence[str], *, batch_size: int = 32,
-              contexts: Sequence[Context] | None = None) -> "Inference":
+    def infer(
+        self, texts: Sequence[str], *, batch_size: int = 32, contexts: Sequence[Context] | None = None
+    ) -> Inference:
         """Run the network once over every window (batched by length: less padding).
         ``contexts`` (previous, next sentence per text) is read by context models only."""
         windows = self._windows(texts, self._check_contexts(texts, contexts))
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]["input_ids"]))
-        outputs: dict[str, list[np.ndarray]] = {name: [np.zeros(0)] * len(windows)
-                                                for name in output_names(self.heads)}
+        outputs: dict[str, list[np.ndarray]] = {
+            name: [np.zeros(0)] * len(windows) for name in output_names(self.heads)
+        }
         for begin in range(0, len(order), batch_size):
-            batch = [windows[i] for i in order[begin:begin + batch_size]]
+            batch = [windows[i] for i in order[begin : begin + batch_size]]
             result = self._run(pad_windows(batch, bool(self.config.context_sentences)))
-            for row, index in enumerate(order[begin:begin + batch_size]):
+            for row, index in enumerate(order[begin : begin + batch_size]):
                 n = len(windows[index]["input_ids"])
                 for name, values in result.items():
                     per_token = name in ("token_logits", "tc_token_logits")
                     outputs[name][index] = values[row, :n] if per_token else values[row]
         return Inference(list(texts), windows, outputs)
 
-    def decode(self, inference: "Inference", token_threshold: float | None = None) -> list[TaggedText]:
+    def decode(self, inference: Inference, token_threshold: float | None = None) -> list[TaggedText]:
         """Spans and sentence scores from network outputs (cheap: thresholds can be tuned
         without running the network again). Each span gets the TC head's opinion when
         the model has one."""
@@ -335,27 +368,42 @@ class TaggerBase:
         for k, window in enumerate(inference.windows):
             i = window["text_index"]
             if "sentence_logits" in out:
-                results[i].sentence_probs = np.maximum(results[i].sentence_probs,
-                                                       sigmoid(out["sentence_logits"][k]))
+                results[i].sentence_probs = np.maximum(
+                    results[i].sentence_probs, sigmoid(out["sentence_logits"][k])
+                )
             if "token_logits" in out:
-                found[i] += decode_spans(window["offsets"], sigmoid(out["token_logits"][k]),
-                                         self.labels, threshold)
+                found[i] += decode_spans(
+                    window["offsets"], sigmoid(out["token_logits"][k]), self.labels, threshold
+                )
             if "clickbait_logits" in out:
                 p = float(sigmoid(out["clickbait_logits"][k][0]))
                 results[i].clickbait = p if results[i].clickbait is None else max(results[i].clickbait, p)
         for i, spans in found.items():
             merged = tidy_spans(inference.texts[i], merge_spans(spans))
-            results[i].spans = inference.with_tc(i, merged, self.labels) if "tc_token_logits" in out else merged
+            results[i].spans = (
+                inference.with_tc(i, merged, self.labels) if "tc_token_logits" in out else merged
+            )
         return results
 
-    def tag(self, texts: Sequence[str], *, batch_size: int = 32, token_threshold: float | None = None,
-            contexts: Sequence[Context] | None = None) -> list[TaggedText]:
+    def tag(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        token_threshold: float | None = None,
+        contexts: Sequence[Context] | None = None,
+    ) -> list[TaggedText]:
         """Tag many texts: sentence probabilities and merged fragments for each."""
         return self.decode(self.infer(texts, batch_size=batch_size, contexts=contexts), token_threshold)
 
-    def classify_spans(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], *,
-                       batch_size: int = 32, contexts: Sequence[Context] | None = None
-                       ) -> list[list[np.ndarray | None]]:
+    def classify_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 32,
+        contexts: Sequence[Context] | None = None,
+    ) -> list[list[np.ndarray | None]]:
         """The TC head's technique distribution for given spans (offsets into their text),
         from one pass over the texts; None for a span with no token in any window."""
         if not self.config.has("tc"):
@@ -363,8 +411,13 @@ class TaggerBase:
         inference = self.infer(texts, batch_size=batch_size, contexts=contexts)
         return [inference.tc_probs(i, list(items)) for i, items in enumerate(spans)]
 
-    def classify_items(self, items: Sequence[tuple[str, int, int]], contexts: Sequence[Context] | None = None,
-                       *, batch_size: int = 32) -> np.ndarray:
+    def classify_items(
+        self,
+        items: Sequence[tuple[str, int, int]],
+        contexts: Sequence[Context] | None = None,
+        *,
+        batch_size: int = 32,
+    ) -> np.ndarray:
         """[items, labels] TC probabilities for spans given as (text holding the span, start,
         end); a text shared by several items runs once; a span with no token gets a uniform
         distribution (no opinion)."""
@@ -379,8 +432,12 @@ class TaggerBase:
             where.append((unique[key], len(grouped[unique[key]])))
             grouped[unique[key]].append((start, end))
         keys = list(unique)
-        found = self.classify_spans([k[0] for k in keys], grouped, batch_size=batch_size,
-                                    contexts=None if contexts is None else [k[1] for k in keys])
+        found = self.classify_spans(
+            [k[0] for k in keys],
+            grouped,
+            batch_size=batch_size,
+            contexts=None if contexts is None else [k[1] for k in keys],
+        )
         uniform = np.full(len(self.labels), 1.0 / len(self.labels))
         rows = [found[t][k] if found[t][k] is not None else uniform for t, k in where]
         return np.array(rows, dtype=float).reshape(len(items), len(self.labels))
@@ -404,9 +461,14 @@ class Inference:
         the span's technique and its own best guess); spans it has no opinion on, or whose
         technique it does not know, stay as they are."""
         probs = self.tc_probs(text_index, [(s.start, s.end) for s in spans])
-        return [s if p is None or s.technique not in labels else replace(
-            s, tc_confidence=float(p[labels.index(s.technique)]), tc_technique=labels[int(p.argmax())])
-            for s, p in zip(spans, probs)]
+        return [
+            s
+            if p is None or s.technique not in labels
+            else replace(
+                s, tc_confidence=float(p[labels.index(s.technique)]), tc_technique=labels[int(p.argmax())]
+            )
+            for s, p in zip(spans, probs, strict=False)
+        ]
 
     def _by_text(self) -> dict[int, list[tuple[int, np.ndarray]]]:
         """Window indices and offset arrays per text (built once per inference)."""
@@ -432,7 +494,9 @@ class Inference:
             count = member.sum(axis=1)
             better = count > best_count
             if better.any():
-                pooled = member[better].astype(np.float64) @ self.outputs["tc_token_logits"][k].astype(np.float64)
+                pooled = member[better].astype(np.float64) @ self.outputs["tc_token_logits"][k].astype(
+                    np.float64
+                )
                 best_logits[better] = pooled / count[better, None] + self.outputs["tc_context_logits"][k]
                 best_count[better] = count[better]
         return [softmax(best_logits[i]) if best_count[i] else None for i in range(len(bounds))]
@@ -442,14 +506,21 @@ def hf_windows(tokenizer: Any, texts: Sequence[str], max_length: int, stride: in
     """Overlapping windows with character offsets from a Hugging Face fast tokenizer."""
     if not texts:
         return []
-    enc = tokenizer(list(texts), truncation=True, max_length=max_length, stride=stride,
-                    return_overflowing_tokens=True, return_offsets_mapping=True)
+    enc = tokenizer(
+        list(texts),
+        truncation=True,
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+    )
     windows = []
     for i, ids in enumerate(enc["input_ids"]):
         special = set(np.flatnonzero(enc.special_tokens_mask[i])) if "special_tokens_mask" in enc else set()
         offsets = [(0, 0) if k in special else tuple(o) for k, o in enumerate(enc["offset_mapping"][i])]
-        windows.append({"text_index": int(enc["overflow_to_sample_mapping"][i]), "input_ids": ids,
-                        "offsets": offsets})
+        windows.append(
+            {"text_index": int(enc["overflow_to_sample_mapping"][i]), "input_ids": ids, "offsets": offsets}
+        )
     return windows
 
 
@@ -461,20 +532,21 @@ def context_text(tokenizer: Any, context: Context, budget: int) -> str:
     if prev:
         enc = tokenizer.encode(prev, add_special_tokens=False)
         if len(enc.ids) > half:
-            prev = prev[enc.offsets[len(enc.ids) - half][0]:] if half else ""
+            prev = prev[enc.offsets[len(enc.ids) - half][0] :] if half else ""
     if nxt:
         enc = tokenizer.encode(nxt, add_special_tokens=False)
         if len(enc.ids) > budget - half:
-            nxt = nxt[:enc.offsets[budget - half - 1][1]] if budget - half else ""
+            nxt = nxt[: enc.offsets[budget - half - 1][1]] if budget - half else ""
     text = f"{prev} {nxt}".strip()
     enc = tokenizer.encode(text, add_special_tokens=False)
     if len(enc.ids) > budget:  # re-tokenising the joined text can add a piece
-        text = text[:enc.offsets[budget - 1][1]] if budget else ""
+        text = text[: enc.offsets[budget - 1][1]] if budget else ""
     return text
 
 
-def pair_windows(tokenizer: Any, texts: Sequence[str], contexts: Sequence[Context],
-                 max_length: int, stride: int) -> list[dict[str, Any]]:
+def pair_windows(
+    tokenizer: Any, texts: Sequence[str], contexts: Sequence[Context], max_length: int, stride: int
+) -> list[dict[str, Any]]:
     """Windows of (text, context) pairs from a Rust ``tokenizers.Tokenizer`` whose truncation
     is ``only_first`` at ``max_length`` with ``stride``: each window holds a slice of the text
     and the whole (budgeted) context. Context tokens get empty offsets, so they never carry
@@ -482,14 +554,27 @@ def pair_windows(tokenizer: Any, texts: Sequence[str], contexts: Sequence[Contex
     if not texts:
         return []
     budget = (max_length - tokenizer.num_special_tokens_to_add(True)) // 4
-    pairs = [(text, context_text(tokenizer, context, budget)) for text, context in zip(texts, contexts)]
+    pairs = [
+        (text, context_text(tokenizer, context, budget))
+        for text, context in zip(texts, contexts, strict=False)
+    ]
     windows: list[dict[str, Any]] = []
     for text_index, encoding in enumerate(tokenizer.encode_batch(pairs)):
         for part in [encoding, *encoding.overflowing]:
-            offsets = [tuple(o) if seq == 0 and not special else (0, 0)
-                       for o, seq, special in zip(part.offsets, part.sequence_ids, part.special_tokens_mask)]
-            windows.append({"text_index": text_index, "input_ids": list(part.ids), "offsets": offsets,
-                            "type_ids": list(part.type_ids)})
+            offsets = [
+                tuple(o) if seq == 0 and not special else (0, 0)
+                for o, seq, special in zip(
+                    part.offsets, part.sequence_ids, part.special_tokens_mask, strict=False
+                )
+            ]
+            windows.append(
+                {
+                    "text_index": text_index,
+                    "input_ids": list(part.ids),
+                    "offsets": offsets,
+                    "type_ids": list(part.type_ids),
+                }
+            )
     return windows
 
 
@@ -509,8 +594,7 @@ def set_window_truncation(tokenizer: Any, config: TaggerConfig) -> None:
     sequence; text pairs window over the first segment only."""
     tokenizer.no_padding()
     strategy = "only_first" if config.context_sentences else "longest_first"
-    tokenizer.enable_truncation(config.max_length, stride=config.stride, strategy=strategy,
-                                direction="right")
+    tokenizer.enable_truncation(config.max_length, stride=config.stride, strategy=strategy, direction="right")
 
 
 class TorchTagger(TaggerBase):
@@ -524,8 +608,9 @@ class TorchTagger(TaggerBase):
     def device(self) -> Any:
         return next(self.network.parameters()).device
 
-    def _windows(self, texts: Sequence[str], contexts: Sequence[Context] | None = None
-                 ) -> list[dict[str, Any]]:
+    def _windows(
+        self, texts: Sequence[str], contexts: Sequence[Context] | None = None
+    ) -> list[dict[str, Any]]:
         if not self.config.context_sentences:
             return hf_windows(self.tokenizer, texts, self.config.max_length, self.config.stride)
         if self._pair_tokenizer is None:  # the same Rust code path as the ONNX tagger
@@ -540,9 +625,12 @@ class TorchTagger(TaggerBase):
         self.network.eval()
         device = self.device
         with torch.inference_mode():
-            result = self.network(*(torch.from_numpy(inputs[name]).to(device)
-                                    for name in input_names(self.config)))
-        return {name: t.float().cpu().numpy() for name, t in zip(output_names(self.heads), result, strict=True)}
+            result = self.network(
+                *(torch.from_numpy(inputs[name]).to(device) for name in input_names(self.config))
+            )
+        return {
+            name: t.float().cpu().numpy() for name, t in zip(output_names(self.heads), result, strict=True)
+        }
 
     def save(self, folder: Path) -> Path:
         from safetensors.torch import save_file
@@ -551,21 +639,28 @@ class TorchTagger(TaggerBase):
         (folder / "encoder").mkdir(parents=True, exist_ok=True)
         self.network.encoder.save_pretrained(folder / "encoder")
         self.tokenizer.save_pretrained(folder / "encoder")
-        heads = {f"{module}.{k}": v.detach().cpu() for head in self.heads for module in HEAD_MODULES[head]
-                 for k, v in getattr(self.network, module).state_dict().items()}
+        heads = {
+            f"{module}.{k}": v.detach().cpu()
+            for head in self.heads
+            for module in HEAD_MODULES[head]
+            for k, v in getattr(self.network, module).state_dict().items()
+        }
         save_file({k: v.contiguous() for k, v in heads.items()}, str(folder / "heads.safetensors"))
         self.config.save(folder)
         return folder
 
     @classmethod
-    def load(cls, folder: Path) -> "TorchTagger":
+    def load(cls, folder: Path) -> TorchTagger:
         from safetensors.torch import load_file
         from transformers import AutoModel, AutoTokenizer
 
         folder = Path(folder)
         config = TaggerConfig.load(folder)
-        network = MultiTaskTagger.create(AutoModel.from_pretrained(folder / "encoder", dtype=_float32()),
-                                         len(config.labels), heads=config.heads)
+        network = MultiTaskTagger.create(
+            AutoModel.from_pretrained(folder / "encoder", dtype=_float32()),
+            len(config.labels),
+            heads=config.heads,
+        )
         weights = load_file(str(folder / "heads.safetensors"))
         for head in config.heads:
             for module in HEAD_MODULES[head]:
@@ -576,18 +671,22 @@ class TorchTagger(TaggerBase):
         return cls(network.eval(), AutoTokenizer.from_pretrained(folder / "encoder"), config)
 
     @classmethod
-    def from_backbone(cls, backbone: str, labels: Sequence[str], **config: Any) -> "TorchTagger":
+    def from_backbone(cls, backbone: str, labels: Sequence[str], **config: Any) -> TorchTagger:
         """A new tagger: pretrained encoder from ``backbone`` (alias, path or hub id), fresh heads."""
         from transformers import AutoModel, AutoTokenizer
 
         from mindlens.models.backbones import resolve_backbone
 
         source = resolve_backbone(backbone)
-        encoder = AutoModel.from_pretrained(source, dtype=_float32())  # fp32 master weights, whatever was stored
+        encoder = AutoModel.from_pretrained(
+            source, dtype=_float32()
+        )  # fp32 master weights, whatever was stored
         tokenizer = AutoTokenizer.from_pretrained(source)
         if not getattr(tokenizer, "is_fast", False):
-            raise ValueError(f"backbone {backbone!r} has no fast (Rust) tokenizer; character offsets "
-                             "and the ONNX path need one")
+            raise ValueError(
+                f"backbone {backbone!r} has no fast (Rust) tokenizer; character offsets "
+                "and the ONNX path need one"
+            )
         settings = TaggerConfig(labels=list(labels), backbone=backbone, **config)
         return cls(MultiTaskTagger.create(encoder, len(labels), heads=settings.heads), tokenizer, settings)
 
@@ -638,10 +737,16 @@ def _module():  # type: ignore[no-untyped-def]
             if "clickbait" in self.heads:
                 self.clickbait_head = nn.Linear(hidden, 1)
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,  # type: ignore[no-untyped-def]
-                    token_type_ids: torch.Tensor | None = None):
+        def forward(
+            self,
+            input_ids: torch.Tensor,
+            attention_mask: torch.Tensor,  # type: ignore[no-untyped-def]
+            token_type_ids: torch.Tensor | None = None,
+        ):
             extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+            hidden = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, **extra
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = self.dropout((hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0))
             hidden = self.dropout(hidden)
@@ -663,5 +768,7 @@ class MultiTaskTagger:
     """Factory for the torch module (torch is imported only when a model is built)."""
 
     @staticmethod
-    def create(encoder: Any, n_labels: int, dropout: float = 0.1, heads: Sequence[str] = tuple(V1_HEADS)) -> Any:
+    def create(
+        encoder: Any, n_labels: int, dropout: float = 0.1, heads: Sequence[str] = tuple(V1_HEADS)
+    ) -> Any:
         return _module()(encoder, n_labels, heads, dropout)

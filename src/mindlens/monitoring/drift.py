@@ -55,12 +55,13 @@ class Observation:
     chars: int
 
     @classmethod
-    def from_result(cls, text_chars: int, spans: Iterable[Mapping[str, Any]],
-                    min_confidence: float = 0.0) -> "Observation":
+    def from_result(
+        cls, text_chars: int, spans: Iterable[Mapping[str, Any]], min_confidence: float = 0.0
+    ) -> Observation:
         return cls(tuple(s["technique"] for s in spans if s["confidence"] >= min_confidence), text_chars)
 
     @classmethod
-    def from_log_entry(cls, entry: Mapping[str, Any]) -> "Observation":
+    def from_log_entry(cls, entry: Mapping[str, Any]) -> Observation:
         """A prediction-log line (its spans are already those reported)."""
         return cls(tuple(s["technique"] for s in entry.get("spans", [])), int(entry["text_chars"]))
 
@@ -104,14 +105,28 @@ class Reference:
     meta: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_observations(cls, observations: list[Observation], **kwargs: Any) -> "Reference":
-        return cls({f: dict(sorted(c.items())) for f, c in counts(observations).items()},
-                   len(observations), **kwargs)
+    def from_observations(cls, observations: list[Observation], **kwargs: Any) -> Reference:
+        return cls(
+            {f: dict(sorted(c.items())) for f, c in counts(observations).items()}, len(observations), **kwargs
+        )
 
     def to_json(self) -> str:
-        return json.dumps({"format": 1, "texts": self.texts, "source": self.source,
-                           "min_confidence": self.min_confidence, "length_edges": list(LENGTH_EDGES),
-                           "counts": self.counts, "meta": self.meta}, indent=2, sort_keys=True) + "\n"
+        return (
+            json.dumps(
+                {
+                    "format": 1,
+                    "texts": self.texts,
+                    "source": self.source,
+                    "min_confidence": self.min_confidence,
+                    "length_edges": list(LENGTH_EDGES),
+                    "counts": self.counts,
+                    "meta": self.meta,
+                },
+                indent=2,
+                sort_keys=True,
+            )
+            + "\n"
+        )
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,12 +134,17 @@ class Reference:
         return path
 
     @classmethod
-    def load(cls, path: Path) -> "Reference":
+    def load(cls, path: Path) -> Reference:
         data = json.loads(Path(path).read_text())
         if list(data.get("length_edges", [])) != list(LENGTH_EDGES):
             raise ValueError(f"{path}: length buckets differ from this code's; rebuild the reference")
-        return cls(data["counts"], data["texts"], data.get("source", ""), data.get("min_confidence"),
-                   data.get("meta", {}))
+        return cls(
+            data["counts"],
+            data["texts"],
+            data.get("source", ""),
+            data.get("min_confidence"),
+            data.get("meta", {}),
+        )
 
     def psi(self, observations: Iterable[Observation]) -> dict[str, float]:
         recent = counts(observations)

@@ -32,8 +32,9 @@ def read_status(path: Path) -> dict[str, dict[str, Any]]:
     return data if isinstance(data, dict) else {}
 
 
-def record_run(path: Path, dag_id: str, state: str, run_id: str | None = None,
-               end: float | None = None) -> dict[str, Any]:
+def record_run(
+    path: Path, dag_id: str, state: str, run_id: str | None = None, end: float | None = None
+) -> dict[str, Any]:
     """Record a finished run (``success`` or ``failed``); concurrent writers are serialised."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,8 +43,12 @@ def record_run(path: Path, dag_id: str, state: str, run_id: str | None = None,
         fcntl.flock(lock, fcntl.LOCK_EX)
         runs = read_status(path)
         previous = runs.get(dag_id, {})
-        entry = {"state": state, "end": end, "run_id": run_id,
-                 "last_success": end if state == "success" else previous.get("last_success")}
+        entry = {
+            "state": state,
+            "end": end,
+            "run_id": run_id,
+            "last_success": end if state == "success" else previous.get("last_success"),
+        }
         runs[dag_id] = entry
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(runs, indent=2, sort_keys=True))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,11 @@ from mindlens.monitoring.dashboard import PANELS
 
 def query_range(prometheus: str, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
     """``/api/v1/query_range`` result (a list of series with ``metric`` and ``values``)."""
-    response = httpx.get(f"{prometheus.rstrip('/')}/api/v1/query_range",
-                         params={"query": expr, "start": start, "end": end, "step": step}, timeout=30)
+    response = httpx.get(
+        f"{prometheus.rstrip('/')}/api/v1/query_range",
+        params={"query": expr, "start": start, "end": end, "step": step},
+        timeout=30,
+    )
     response.raise_for_status()
     body = response.json()
     if body.get("status") != "success":
@@ -34,8 +37,9 @@ def _legend(template: str, labels: dict[str, str]) -> str:
     return re.sub(r"\s*\{\{\w+\}\}", "", out)  # a label the series lacks (e.g. `or vector(0)`)
 
 
-def render(prometheus: str, out: Path, start: float, end: float | None = None,
-           step: float | None = None) -> Path:
+def render(
+    prometheus: str, out: Path, start: float, end: float | None = None, step: float | None = None
+) -> Path:
     """One PNG with a subplot per dashboard panel over ``[start, end]``."""
     import matplotlib
 
@@ -48,11 +52,11 @@ def render(prometheus: str, out: Path, start: float, end: float | None = None,
     cols = 3
     rows = math.ceil(len(PANELS) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 3.2 * rows), squeeze=False)
-    for ax, panel in zip(axes.flat, PANELS):
+    for ax, panel in zip(axes.flat, PANELS, strict=False):
         drawn = 0
         for query in panel.queries:
             for series in query_range(prometheus, query.expr, start, end, step):
-                xs = [datetime.fromtimestamp(float(t), tz=timezone.utc) for t, _ in series["values"]]
+                xs = [datetime.fromtimestamp(float(t), tz=UTC) for t, _ in series["values"]]
                 ys = [float(v) for _, v in series["values"]]
                 ax.plot(xs, ys, label=_legend(query.legend, series["metric"])[:40], linewidth=1.2)
                 drawn += 1
@@ -64,11 +68,13 @@ def render(prometheus: str, out: Path, start: float, end: float | None = None,
             ax.legend(fontsize=6, loc="upper left", ncol=2 if drawn > 6 else 1)
         else:
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
-    for ax in list(axes.flat)[len(PANELS):]:
+    for ax in list(axes.flat)[len(PANELS) :]:
         ax.axis("off")
-    fig.suptitle("MindLens service: dashboard panels from Prometheus "
-                 f"({datetime.fromtimestamp(start, tz=timezone.utc):%Y-%m-%d %H:%M}–"
-                 f"{datetime.fromtimestamp(end, tz=timezone.utc):%H:%M} UTC)")
+    fig.suptitle(
+        "MindLens service: dashboard panels from Prometheus "
+        f"({datetime.fromtimestamp(start, tz=UTC):%Y-%m-%d %H:%M}–"
+        f"{datetime.fromtimestamp(end, tz=UTC):%H:%M} UTC)"
+    )
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=80)

@@ -51,9 +51,12 @@ def build_reference(analyzer: Any, texts: list[str], source: str = "") -> Refere
     for text in texts:
         result = analyzer.analyze(text)
         observations.append(Observation.from_result(len(text), result["spans"], result["min_confidence"]))
-    return Reference.from_observations(observations, source=source,
-                                       min_confidence=getattr(analyzer, "min_confidence", None),
-                                       meta={"model": getattr(analyzer, "name", "")})
+    return Reference.from_observations(
+        observations,
+        source=source,
+        min_confidence=getattr(analyzer, "min_confidence", None),
+        meta={"model": getattr(analyzer, "name", "")},
+    )
 
 
 def bundle_reference_path(folder: Path) -> Path:

@@ -55,8 +55,9 @@ def champion_reference(settings: Settings) -> tuple[Reference, dict[str, Any]]:
     return reference, {"name": info.name, "version": info.version, "run_id": info.run_id}
 
 
-def drift_report(settings: Settings, reference: Reference, entries: list[dict[str, Any]],
-                 model_version: str | None = None) -> dict[str, Any]:
+def drift_report(
+    settings: Settings, reference: Reference, entries: list[dict[str, Any]], model_version: str | None = None
+) -> dict[str, Any]:
     """PSI per feature of the champion's logged predictions against its reference, the shares
     behind it (for plots) and whether retraining is due."""
     if model_version is not None:
@@ -74,24 +75,44 @@ def drift_report(settings: Settings, reference: Reference, entries: list[dict[st
         "threshold": threshold,
         "drifted": drifted,
         "retrain_due": bool(drifted) and enough,
-        "reason": ("drift on " + ", ".join(drifted) if drifted else "no drift") + (
-            "" if enough else f" (only {len(observations)} predictions; "
-                              f"advice needs {settings.monitoring.retrain_min_predictions})"),
-        "shares": {f: {"reference": shares(reference.counts.get(f, {}), CATEGORIES[f]),
-                       "recent": shares(recent[f], CATEGORIES[f])} for f in FEATURES},
+        "reason": ("drift on " + ", ".join(drifted) if drifted else "no drift")
+        + (
+            ""
+            if enough
+            else f" (only {len(observations)} predictions; "
+            f"advice needs {settings.monitoring.retrain_min_predictions})"
+        ),
+        "shares": {
+            f: {
+                "reference": shares(reference.counts.get(f, {}), CATEGORIES[f]),
+                "recent": shares(recent[f], CATEGORIES[f]),
+            }
+            for f in FEATURES
+        },
     }
 
 
-def run_drift_report(predictions: str | None = None, reference: str | None = None,
-                     settings: Settings | None = None) -> dict[str, Any]:
+def run_drift_report(
+    predictions: str | None = None, reference: str | None = None, settings: Settings | None = None
+) -> dict[str, Any]:
     """Execute ``notebooks/drift_report.ipynb`` (logged to MLflow with its HTML) and return its
     verdict; the MLflow run id goes to the task log."""
     from mindlens.config import get_settings
     from mindlens.notebooks import run_notebook
 
     settings = settings or get_settings()
-    run = run_notebook(settings, "drift_report", {"predictions_path": predictions, "reference_path": reference})
-    log.info("MLflow run_id=%s drift report=%s retrain_due=%s (%s)", run.result.get("run_id"), run.html,
-             run.result.get("retrain_due"), run.result.get("reason"))
-    return run.result | {"report": str(run.html), "retrain_dag_id": settings.monitoring.retrain_dag_id,
-                         "trigger_retrain": settings.monitoring.trigger_retrain}
+    run = run_notebook(
+        settings, "drift_report", {"predictions_path": predictions, "reference_path": reference}
+    )
+    log.info(
+        "MLflow run_id=%s drift report=%s retrain_due=%s (%s)",
+        run.result.get("run_id"),
+        run.html,
+        run.result.get("retrain_due"),
+        run.result.get("reason"),
+    )
+    return run.result | {
+        "report": str(run.html),
+        "retrain_dag_id": settings.monitoring.retrain_dag_id,
+        "trigger_retrain": settings.monitoring.trigger_retrain,
+    }

@@ -15,9 +15,40 @@ from dataclasses import dataclass
 _BOUNDARY = re.compile(r"(?<=[.!?…])([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e",
-    "u.s", "u.k", "gen", "gov", "sen", "rep", "no", "inc", "ltd", "co", "jan", "feb",
-    "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "sr",
+    "jr",
+    "st",
+    "vs",
+    "etc",
+    "e.g",
+    "i.e",
+    "u.s",
+    "u.k",
+    "gen",
+    "gov",
+    "sen",
+    "rep",
+    "no",
+    "inc",
+    "ltd",
+    "co",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
 }
 _STRIP = " \t\r\f\v\ufeff\u00a0"
 
@@ -49,7 +80,7 @@ def _split_line(text: str, start: int, end: int) -> list[tuple[int, int]]:
     pieces: list[tuple[int, int]] = []
     cursor = start
     for match in _BOUNDARY.finditer(text, start, end):
-        if _ends_with_abbreviation(text[cursor:match.end(1)]):
+        if _ends_with_abbreviation(text[cursor : match.end(1)]):
             continue
         pieces.append((cursor, match.end(1)))
         cursor = match.end()

@@ -27,8 +27,9 @@ def tokenize(text: str) -> list[Token]:
     return [Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
 
 
-def bio_tags(tokens: Sequence[Token], spans: Iterable[Span],
-             techniques: Sequence[str]) -> dict[str, list[str]]:
+def bio_tags(
+    tokens: Sequence[Token], spans: Iterable[Span], techniques: Sequence[str]
+) -> dict[str, list[str]]:
     """``{technique: ["O", "B", "I", ...]}``: a token is inside a span if they share a character."""
     tags = {t: ["O"] * len(tokens) for t in techniques}
     for span in sorted(spans, key=lambda s: (s.start, s.end)):
@@ -42,13 +43,12 @@ def bio_tags(tokens: Sequence[Token], spans: Iterable[Span],
     return tags
 
 
-def spans_from_bio(tokens: Sequence[Token], tags: dict[str, list[str]],
-                   document_id: str = "") -> list[Span]:
+def spans_from_bio(tokens: Sequence[Token], tags: dict[str, list[str]], document_id: str = "") -> list[Span]:
     """The inverse of ``bio_tags`` (up to token boundaries)."""
     spans: list[Span] = []
     for technique, row in tags.items():
         start = end = None
-        for tok, tag in zip(tokens, row):
+        for tok, tag in zip(tokens, row, strict=False):
             if tag == "B" or (tag == "I" and start is None):
                 if start is not None:
                     spans.append(Span(document_id, start, end, technique))

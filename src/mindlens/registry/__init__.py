@@ -14,6 +14,14 @@ from mindlens.registry.registry import (
 )
 
 __all__ = [
-    "ChampionInfo", "NoChampionError", "RegistrationResult", "champion_info",
-    "download_champion", "list_versions", "load_analyzer", "promote", "register_if_better", "rollback",
+    "ChampionInfo",
+    "NoChampionError",
+    "RegistrationResult",
+    "champion_info",
+    "download_champion",
+    "list_versions",
+    "load_analyzer",
+    "promote",
+    "register_if_better",
+    "rollback",
 ]

@@ -73,8 +73,9 @@ def champion_info(settings: Settings, alias: str | None = None) -> ChampionInfo:
     metric = None
     if version.run_id:
         metric = client.get_run(version.run_id).data.metrics.get(settings.train.selection_metric)
-    return ChampionInfo(name, str(version.version), version.run_id, metric,
-                        (version.tags or {}).get("semver"))
+    return ChampionInfo(
+        name, str(version.version), version.run_id, metric, (version.tags or {}).get("semver")
+    )
 
 
 def next_semver(existing: list[str | None]) -> str:
@@ -108,9 +109,15 @@ def register_if_better(settings: Settings, run_id: str, model_uri: str) -> Regis
     name = settings.mlflow.registered_model
     semver = next_semver([v.tags.get("semver") for v in client.search_model_versions(f"name = '{name}'")])
     run_name = client.get_run(run_id).info.run_name or run_id[:8]
-    version = mlflow.register_model(model_uri, name, tags={
-        metric_name: str(candidate), "semver": semver,
-        "changelog": f"{run_name}: {metric_name} {candidate:.4f}"})
+    version = mlflow.register_model(
+        model_uri,
+        name,
+        tags={
+            metric_name: str(candidate),
+            "semver": semver,
+            "changelog": f"{run_name}: {metric_name} {candidate:.4f}",
+        },
+    )
     client.set_model_version_tag(name, version.version, "run_id", run_id)
     champion_metric = current.metric if current else None
     if current is None:
@@ -125,8 +132,9 @@ def register_if_better(settings: Settings, run_id: str, model_uri: str) -> Regis
     else:  # the best candidate that lost stays visible as the challenger
         promote(settings, str(version.version), alias=CHALLENGER)
     log.info("registered %s v%s (promoted=%s: %s)", name, version.version, promoted, reason)
-    return RegistrationResult(name, str(version.version), promoted, metric_name, candidate,
-                              champion_metric, reason)
+    return RegistrationResult(
+        name, str(version.version), promoted, metric_name, candidate, champion_metric, reason
+    )
 
 
 def download_champion(settings: Settings, dst: Path, alias: str | None = None) -> tuple[ChampionInfo, Path]:
@@ -136,8 +144,7 @@ def download_champion(settings: Settings, dst: Path, alias: str | None = None) -
     info = champion_info(settings, alias)
     dst.mkdir(parents=True, exist_ok=True)
     alias = alias or settings.mlflow.champion_alias
-    path = mlflow.artifacts.download_artifacts(
-        artifact_uri=f"models:/{info.name}@{alias}", dst_path=str(dst))
+    path = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{info.name}@{alias}", dst_path=str(dst))
     return info, Path(path)
 
 
@@ -159,14 +166,22 @@ def load_analyzer(settings: Settings, model_uri: str | None = None):  # type: ig
         if model_uri is None:
             info, path = download_champion(settings, Path(tmp))
             uri = f"models:/{info.name}@{settings.mlflow.champion_alias}"
-            return Analyzer.load(path), {"name": info.name, "version": info.version,
-                                         "run_id": info.run_id, "uri": uri,
-                                         "label": f"{info.name} v{info.version}"}
+            return Analyzer.load(path), {
+                "name": info.name,
+                "version": info.version,
+                "run_id": info.run_id,
+                "uri": uri,
+                "label": f"{info.name} v{info.version}",
+            }
         path = mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp)
         analyzer = Analyzer.load(Path(path))
-        return analyzer, {"name": analyzer.name, "version": None,
-                          "run_id": analyzer.metadata.get("run_id"), "uri": model_uri,
-                          "label": model_uri}
+        return analyzer, {
+            "name": analyzer.name,
+            "version": None,
+            "run_id": analyzer.metadata.get("run_id"),
+            "uri": model_uri,
+            "label": model_uri,
+        }
 
 
 def list_versions(settings: Settings) -> list[dict[str, object]]:
@@ -180,10 +195,16 @@ def list_versions(settings: Settings) -> list[dict[str, object]]:
         metric = None
         if version.run_id:
             metric = client.get_run(version.run_id).data.metrics.get(settings.train.selection_metric)
-        rows.append({"version": str(version.version), "aliases": sorted(version.aliases or []),
-                     "semver": (version.tags or {}).get("semver"), "run_id": version.run_id,
-                     settings.train.selection_metric: metric,
-                     "changelog": (version.tags or {}).get("changelog")})
+        rows.append(
+            {
+                "version": str(version.version),
+                "aliases": sorted(version.aliases or []),
+                "semver": (version.tags or {}).get("semver"),
+                "run_id": version.run_id,
+                settings.train.selection_metric: metric,
+                "changelog": (version.tags or {}).get("changelog"),
+            }
+        )
     return rows
 
 

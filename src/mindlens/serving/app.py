@@ -57,8 +57,9 @@ from mindlens.serving.schemas import (
 log = logging.getLogger(__name__)
 
 DEMO_PATH = "/demo"
-_api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
-                        description="Required for /admin/* when serving.admin_token is set.")
+_api_key = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="Required for /admin/* when serving.admin_token is set."
+)
 
 
 class TextTooLongError(ValueError):
@@ -66,24 +67,32 @@ class TextTooLongError(ValueError):
 
 
 # --- core operation shared by the API and the demo --------------------------------
-def analyze_text(store: ModelStore, settings: Settings, text: str,
-                 min_confidence: float | None = None, title: str | None = None, *,
-                 prediction_log: PredictionLog | None = None, endpoint: str = "/analyze",
-                 record_threshold: float | None = None) -> dict[str, Any]:
+def analyze_text(
+    store: ModelStore,
+    settings: Settings,
+    text: str,
+    min_confidence: float | None = None,
+    title: str | None = None,
+    *,
+    prediction_log: PredictionLog | None = None,
+    endpoint: str = "/analyze",
+    record_threshold: float | None = None,
+) -> dict[str, Any]:
     """Analyze with the served champion; raises NoModelError / TextTooLongError."""
     started = time.perf_counter()
     limit = settings.serving.max_text_chars
     if len(text) > limit:
-        raise TextTooLongError(
-            f"text is too long: {len(text)} characters received, the limit is {limit}")
+        raise TextTooLongError(f"text is too long: {len(text)} characters received, the limit is {limit}")
     loaded = store.require()  # one snapshot: analyzer and info always match
     model_started = time.perf_counter()
     result = loaded.analyzer.analyze(text, min_confidence=min_confidence, title=title)
     model_seconds = time.perf_counter() - model_started
     info = loaded.info
     result["model"] = {"name": info.name, "version": info.version, "run_id": info.run_id}
-    result["timings_ms"] = {**result.get("timings_ms", {}),
-                            "total": round((time.perf_counter() - started) * 1000, 2)}
+    result["timings_ms"] = {
+        **result.get("timings_ms", {}),
+        "total": round((time.perf_counter() - started) * 1000, 2),
+    }
     # Metrics and the log record what was reported (``record_threshold``: a caller that asks
     # for everything and filters itself, like the demo, names the threshold that counts).
     reported = result["min_confidence"] if record_threshold is None else record_threshold
@@ -120,8 +129,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            self.metrics.requests.labels(endpoint=endpoint, method=scope["method"],
-                                         status=str(status)).inc()
+            self.metrics.requests.labels(endpoint=endpoint, method=scope["method"], status=str(status)).inc()
             self.metrics.latency.labels(endpoint=endpoint).observe(time.perf_counter() - started)
 
 
@@ -136,8 +144,9 @@ def _summarise(errors: list[dict[str, Any]]) -> str:
     for err in errors:
         if err.get("type") == "json_invalid":
             reason = (err.get("ctx") or {}).get("error", "")
-            messages.append(f"request body is not valid JSON ({reason})" if reason
-                            else "request body is not valid JSON")
+            messages.append(
+                f"request body is not valid JSON ({reason})" if reason else "request body is not valid JSON"
+            )
         else:
             messages.append(f"{_loc(err.get('loc', ()))}: {err.get('msg', 'invalid')}")
     return "; ".join(messages) or "invalid request"
@@ -147,10 +156,13 @@ def _install_error_handlers(app: FastAPI, metrics: Metrics) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         metrics.errors.labels(type="validation").inc()
-        errors = [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")}
-                  for e in exc.errors()]
-        return JSONResponse(status_code=422, content=jsonable_encoder(
-            {"detail": _summarise(list(exc.errors())), "errors": errors}))
+        errors = [
+            {"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()
+        ]
+        return JSONResponse(
+            status_code=422,
+            content=jsonable_encoder({"detail": _summarise(list(exc.errors())), "errors": errors}),
+        )
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
@@ -176,8 +188,9 @@ def _as_http_errors(metrics: Metrics) -> Iterator[None]:
 def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> FastAPI:
     """Build the app; the champion is loaded and polling started in the lifespan."""
     settings = settings or get_settings()
-    metrics = Metrics(settings.monitoring.drift_window, settings.monitoring.drift_min_texts,
-                      status_path(settings))
+    metrics = Metrics(
+        settings.monitoring.drift_window, settings.monitoring.drift_min_texts, status_path(settings)
+    )
     store = ModelStore(settings, metrics)
 
     @asynccontextmanager
@@ -198,20 +211,26 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
         title="MindLens API",
         version="0.1.0",
         description="Detects propaganda and manipulation techniques in text, sentence by "
-                    f"sentence. Interactive demo at [{DEMO_PATH}/]({DEMO_PATH}/).",
+        f"sentence. Interactive demo at [{DEMO_PATH}/]({DEMO_PATH}/).",
         lifespan=lifespan,
     )
     app.state.settings, app.state.store, app.state.metrics = settings, store, metrics
-    predictions = PredictionLog(settings.state_dir / "predictions" / "predictions.jsonl"
-                                if settings.serving.prediction_log else None, settings.serving.log_text)
+    predictions = PredictionLog(
+        settings.state_dir / "predictions" / "predictions.jsonl" if settings.serving.prediction_log else None,
+        settings.serving.log_text,
+    )
     app.state.prediction_log = predictions
     feedback = FeedbackService(settings, metrics, predictions.path)
     app.state.feedback = feedback
     if settings.serving.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
-        app.add_middleware(CORSMiddleware, allow_origins=settings.serving.cors_origins,
-                           allow_methods=["GET", "POST"], allow_headers=["content-type", "x-request-id"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.serving.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type", "x-request-id"],
+        )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)  # outermost: every response carries X-Request-ID
     _install_error_handlers(app, metrics)
@@ -227,18 +246,33 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
             metrics.errors.labels(type="forbidden").inc()
             raise HTTPException(403, "invalid X-API-Key")
 
-    @app.post("/analyze", response_model=AnalyzeResponse, tags=["analysis"],
-              responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
-                         503: {"model": ErrorResponse}})
+    @app.post(
+        "/analyze",
+        response_model=AnalyzeResponse,
+        tags=["analysis"],
+        responses={
+            413: {"model": ErrorResponse},
+            422: {"model": ErrorResponse},
+            503: {"model": ErrorResponse},
+        },
+    )
     def analyze(body: AnalyzeRequest) -> dict[str, Any]:
         """Split the text into sentences and score each for manipulation techniques."""
         with _as_http_errors(metrics):
-            return analyze_text(store, settings, body.text, body.min_confidence, body.title,
-                                prediction_log=predictions)
+            return analyze_text(
+                store, settings, body.text, body.min_confidence, body.title, prediction_log=predictions
+            )
 
-    @app.post("/analyze/batch", response_model=BatchResponse, tags=["analysis"],
-              responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
-                         503: {"model": ErrorResponse}})
+    @app.post(
+        "/analyze/batch",
+        response_model=BatchResponse,
+        tags=["analysis"],
+        responses={
+            413: {"model": ErrorResponse},
+            422: {"model": ErrorResponse},
+            503: {"model": ErrorResponse},
+        },
+    )
     def analyze_batch(body: BatchRequest) -> dict[str, Any]:
         """Several texts in one call (at most ``serving.max_batch_texts``)."""
         limit = settings.serving.max_batch_texts
@@ -246,16 +280,35 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
             metrics.errors.labels(type="payload_too_large").inc()
             raise HTTPException(413, f"too many texts: {len(body.texts)} received, the limit is {limit}")
         with _as_http_errors(metrics):
-            return {"results": [analyze_text(store, settings, text, body.min_confidence,
-                                             prediction_log=predictions, endpoint="/analyze/batch")
-                                for text in body.texts]}
+            return {
+                "results": [
+                    analyze_text(
+                        store,
+                        settings,
+                        text,
+                        body.min_confidence,
+                        prediction_log=predictions,
+                        endpoint="/analyze/batch",
+                    )
+                    for text in body.texts
+                ]
+            }
 
     @app.get("/techniques", response_model=list[TechniqueInfo], tags=["analysis"])
     def techniques() -> list[TechniqueInfo]:
         """Every technique MindLens knows, with its trait, definition, example and colour."""
-        return [TechniqueInfo(id=t.id, name=t.name, trait=t.trait, trait_name=taxonomy.trait(t.trait).name,
-                              definition=t.definition, example=t.example, color=t.color)
-                for t in taxonomy.TECHNIQUES]
+        return [
+            TechniqueInfo(
+                id=t.id,
+                name=t.name,
+                trait=t.trait,
+                trait_name=taxonomy.trait(t.trait).name,
+                definition=t.definition,
+                example=t.example,
+                color=t.color,
+            )
+            for t in taxonomy.TECHNIQUES
+        ]
 
     @app.get("/version", response_model=VersionResponse, tags=["ops"])
     def version() -> VersionResponse:
@@ -264,8 +317,11 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
         if current is None:
             return VersionResponse(app=__version__)
         info = current.info
-        return VersionResponse(app=__version__, semver=info.semver,
-                               model=ModelRef(name=info.name, version=info.version, run_id=info.run_id))
+        return VersionResponse(
+            app=__version__,
+            semver=info.semver,
+            model=ModelRef(name=info.name, version=info.version, run_id=info.run_id),
+        )
 
     @app.get("/readyz", tags=["ops"], responses={503: {"model": ErrorResponse}})
     def readyz() -> dict[str, str]:
@@ -281,22 +337,30 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
         if current is None:
             return HealthResponse(status="ok", model=None, version=None)
         info = current.info
-        return HealthResponse(status="ok", version=info.version,
-                              model=ModelRef(name=info.name, version=info.version, run_id=info.run_id))
+        return HealthResponse(
+            status="ok",
+            version=info.version,
+            model=ModelRef(name=info.name, version=info.version, run_id=info.run_id),
+        )
 
     @app.get("/metrics", tags=["ops"], response_class=Response)
     def prometheus_metrics() -> Response:
         """Prometheus exposition format."""
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
-    @app.post("/admin/reload", response_model=ReloadResponse, tags=["ops"],
-              dependencies=[Depends(require_admin)],
-              responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}})
+    @app.post(
+        "/admin/reload",
+        response_model=ReloadResponse,
+        tags=["ops"],
+        dependencies=[Depends(require_admin)],
+        responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}},
+    )
     def admin_reload() -> ReloadResponse:
         """Load the registry's champion now if it changed (the pipeline calls this)."""
         changed = store.reload()
-        return ReloadResponse(reloaded=changed, version=store.version,
-                              error=None if changed else store.last_error)
+        return ReloadResponse(
+            reloaded=changed, version=store.version, error=None if changed else store.last_error
+        )
 
     app.include_router(feedback_router(feedback, require_admin))
 
@@ -305,12 +369,17 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
     return app
 
 
-def _mount_demo(app: FastAPI, store: ModelStore, settings: Settings,
-                predictions: PredictionLog | None = None,
-                feedback: FeedbackService | None = None) -> None:
+def _mount_demo(
+    app: FastAPI,
+    store: ModelStore,
+    settings: Settings,
+    predictions: PredictionLog | None = None,
+    feedback: FeedbackService | None = None,
+) -> None:
     """Mount the Gradio demo at /demo; it calls the same code paths as /analyze and /feedback."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
+
     from mindlens_demo.app import build_demo
 
     def analyze(text: str, min_confidence: float, title: str | None = None) -> dict[str, Any]:
@@ -318,8 +387,16 @@ def _mount_demo(app: FastAPI, store: ModelStore, settings: Settings,
         request_id = uuid.uuid4().hex
         token = current_request_id.set(request_id)
         try:
-            result = analyze_text(store, settings, text, min_confidence, title, prediction_log=predictions,
-                                  endpoint="/demo", record_threshold=settings.serving.min_confidence)
+            result = analyze_text(
+                store,
+                settings,
+                text,
+                min_confidence,
+                title,
+                prediction_log=predictions,
+                endpoint="/demo",
+                record_threshold=settings.serving.min_confidence,
+            )
         finally:
             current_request_id.reset(token)
         return {**result, "request_id": request_id}
@@ -346,6 +423,10 @@ def _mount_demo(app: FastAPI, store: ModelStore, settings: Settings,
             return "no champion model registered yet"
         return f"{current.info.name} v{current.info.version}"
 
-    demo = build_demo(analyze, model_label, default_min_confidence=settings.serving.min_confidence,
-                      submit_feedback=submit_feedback if feedback is not None else None)
+    demo = build_demo(
+        analyze,
+        model_label,
+        default_min_confidence=settings.serving.min_confidence,
+        submit_feedback=submit_feedback if feedback is not None else None,
+    )
     gr.mount_gradio_app(app, demo, path=DEMO_PATH, max_file_size="1mb")

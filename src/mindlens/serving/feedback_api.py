@@ -54,8 +54,9 @@ class FeedbackMismatchError(ValueError):
 
 
 # --- the prediction log join ------------------------------------------------------------
-def find_predictions(path: Path | None, request_id: str,
-                     max_bytes: int = PREDICTION_LOG_SCAN_BYTES) -> list[dict[str, Any]]:
+def find_predictions(
+    path: Path | None, request_id: str, max_bytes: int = PREDICTION_LOG_SCAN_BYTES
+) -> list[dict[str, Any]]:
     """Prediction-log entries with ``request_id`` (a batch logs several), newest first.
 
     Reads the log backwards in blocks, at most ``max_bytes`` from its end, so a
@@ -137,7 +138,8 @@ class FeedbackService:
         for field, size, limit, unit in problems:
             if size > limit:
                 raise FeedbackTooLargeError(
-                    f"{field} is too long: {size} {unit} received, the limit is {limit}")
+                    f"{field} is too long: {size} {unit} received, the limit is {limit}"
+                )
 
     def model_of(self, item: FeedbackIn) -> tuple[str | None, str | None]:
         """(name, version) of the model that analysed this text under ``request_id``, if logged."""
@@ -153,10 +155,12 @@ class FeedbackService:
                 return model.get("name"), (str(model["version"]) if model.get("version") else None)
         raise FeedbackMismatchError(
             f"text does not match the text analysed under request_id {item.request_id!r}; "
-            "send the same text, or leave out request_id for feedback on a free text")
+            "send the same text, or leave out request_id for feedback on a free text"
+        )
 
-    def submit(self, item: FeedbackIn, *, model: tuple[str | None, str | None] | None = None
-               ) -> tuple[FeedbackRecord, bool]:
+    def submit(
+        self, item: FeedbackIn, *, model: tuple[str | None, str | None] | None = None
+    ) -> tuple[FeedbackRecord, bool]:
         """Validate limits, join the prediction, store; returns (record, created) after commit."""
         self.check_limits(item)
         name, version = self.model_of(item)
@@ -170,11 +174,21 @@ class FeedbackService:
 
 
 def ack(record: FeedbackRecord, created: bool) -> FeedbackAck:
-    model = ({"name": record.model_name or "", "version": record.model_version or ""}
-             if record.model_name or record.model_version else None)
-    return FeedbackAck(id=record.id, client_id=record.client_id, created=created, status=record.status,
-                       request_id=record.request_id, model=model,
-                       created_at=record.created_at.isoformat(), corrections=len(record.corrections))
+    model = (
+        {"name": record.model_name or "", "version": record.model_version or ""}
+        if record.model_name or record.model_version
+        else None
+    )
+    return FeedbackAck(
+        id=record.id,
+        client_id=record.client_id,
+        created=created,
+        status=record.status,
+        request_id=record.request_id,
+        model=model,
+        created_at=record.created_at.isoformat(),
+        corrections=len(record.corrections),
+    )
 
 
 # --- rate limit -----------------------------------------------------------------------------
@@ -234,12 +248,21 @@ def feedback_router(service: FeedbackService, require_admin: Callable[..., None]
     limiter = RateLimiter(service.settings.feedback.rate_limit_per_minute)
 
     @router.post(
-        "/feedback", status_code=201, response_model=FeedbackAck,
-        responses={200: {"model": FeedbackAck, "description": "A replay: this client_id is "
-                                                               "already stored with the same content."},
-                   409: {"model": ErrorResponse, "description": "client_id reused for other content."},
-                   413: {"model": ErrorResponse}, 422: {"model": ErrorResponse},
-                   429: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+        "/feedback",
+        status_code=201,
+        response_model=FeedbackAck,
+        responses={
+            200: {
+                "model": FeedbackAck,
+                "description": "A replay: this client_id is already stored with the same content.",
+            },
+            409: {"model": ErrorResponse, "description": "client_id reused for other content."},
+            413: {"model": ErrorResponse},
+            422: {"model": ErrorResponse},
+            429: {"model": ErrorResponse},
+            503: {"model": ErrorResponse},
+        },
+    )
     def post_feedback(body: FeedbackIn, request: Request, response: Response) -> FeedbackAck:
         """Confirm or correct a prediction (by request_id) or give feedback on any text:
         span corrections (confirm, add, remove, relabel), a whole-text judgement, a comment.
@@ -247,18 +270,28 @@ def feedback_router(service: FeedbackService, require_admin: Callable[..., None]
         wait = limiter.retry_after(request.client.host if request.client else "unknown")
         if wait > 0:
             metrics.errors.labels(type="rate_limited").inc()
-            raise HTTPException(429, f"too many feedback requests from this address; retry in "
-                                     f"{wait:.0f} s", headers={"Retry-After": str(max(1, round(wait)))})
+            raise HTTPException(
+                429,
+                f"too many feedback requests from this address; retry in {wait:.0f} s",
+                headers={"Retry-After": str(max(1, round(wait)))},
+            )
         with feedback_http_errors(metrics):
             record, created = service.submit(body)
         if not created:
             response.status_code = 200
         return ack(record, created)
 
-    @router.get("/feedback/{feedback_id}", response_model=FeedbackOut,
-                dependencies=[Depends(require_admin)],
-                responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
-                           404: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+    @router.get(
+        "/feedback/{feedback_id}",
+        response_model=FeedbackOut,
+        dependencies=[Depends(require_admin)],
+        responses={
+            401: {"model": ErrorResponse},
+            403: {"model": ErrorResponse},
+            404: {"model": ErrorResponse},
+            503: {"model": ErrorResponse},
+        },
+    )
     def get_feedback(feedback_id: int) -> FeedbackOut:
         """One stored feedback item (the text as its sha256 and length). Admin key if configured."""
         if not 0 < feedback_id < 2**31:

@@ -16,8 +16,12 @@ from typing import Any
 
 from mindlens.serving import request_id
 
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime",
-                                                                          "request_id", "color_message"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "request_id",
+    "color_message",
+}
 
 
 class RequestContextFilter(logging.Filter):
@@ -64,15 +68,22 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 def log_config(fmt: str = "json", level: str = "INFO") -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for the root logger and uvicorn's loggers (passed to
     ``uvicorn.Config(log_config=...)`` so uvicorn does not install its own)."""
-    formatter: dict[str, Any] = ({"()": f"{__name__}.JsonFormatter"} if fmt == "json"
-                                 else {"format": TEXT_FORMAT})
+    formatter: dict[str, Any] = (
+        {"()": f"{__name__}.JsonFormatter"} if fmt == "json" else {"format": TEXT_FORMAT}
+    )
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"request": {"()": f"{__name__}.RequestContextFilter"}},
         "formatters": {"main": formatter},
-        "handlers": {"main": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
-                              "formatter": "main", "filters": ["request"]}},
+        "handlers": {
+            "main": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": "main",
+                "filters": ["request"],
+            }
+        },
         "root": {"handlers": ["main"], "level": level},
         "loggers": {
             "uvicorn": {"handlers": [], "level": level, "propagate": True},

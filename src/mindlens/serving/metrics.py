@@ -22,8 +22,20 @@ from mindlens.monitoring.drift import FEATURES, DriftWindow
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 # Known routes; anything else is folded into a few labels to keep cardinality bounded.
-_ENDPOINTS = ("/analyze", "/analyze/batch", "/feedback", "/techniques", "/version", "/readyz", "/healthz",
-              "/metrics", "/admin/reload", "/docs", "/redoc", "/openapi.json")
+_ENDPOINTS = (
+    "/analyze",
+    "/analyze/batch",
+    "/feedback",
+    "/techniques",
+    "/version",
+    "/readyz",
+    "/healthz",
+    "/metrics",
+    "/admin/reload",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+)
 
 
 def endpoint_label(path: str) -> str:
@@ -47,18 +59,24 @@ class DriftCollector(Collector):
         self.window = window
 
     def collect(self) -> Iterator[Metric]:
-        texts = GaugeMetricFamily("mindlens_drift_window_texts",
-                                  "Texts in the rolling drift window (since the model was loaded).")
+        texts = GaugeMetricFamily(
+            "mindlens_drift_window_texts", "Texts in the rolling drift window (since the model was loaded)."
+        )
         texts.add_metric([], len(self.window))
         yield texts
         reference = self.window.reference
-        ref = GaugeMetricFamily("mindlens_drift_reference_texts",
-                                "Validation texts behind the served model's drift reference (0: none).")
+        ref = GaugeMetricFamily(
+            "mindlens_drift_reference_texts",
+            "Validation texts behind the served model's drift reference (0: none).",
+        )
         ref.add_metric([], reference.texts if reference else 0)
         yield ref
         values = self.window.psi()
-        gauge = GaugeMetricFamily("mindlens_drift_psi", "Population stability index of the recent "
-                                  "window against the model's reference (>0.25: drift).", labels=["feature"])
+        gauge = GaugeMetricFamily(
+            "mindlens_drift_psi",
+            "Population stability index of the recent window against the model's reference (>0.25: drift).",
+            labels=["feature"],
+        )
         for feature in FEATURES if values else ():
             gauge.add_metric([feature], values[feature])
         yield gauge
@@ -74,12 +92,21 @@ class PipelineStatusCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         from mindlens.monitoring.pipeline_status import read_status
 
-        finished = GaugeMetricFamily("mindlens_pipeline_last_run_timestamp_seconds",
-                                     "End of the last finished run of a DAG (Unix time).", labels=["dag_id"])
-        success = GaugeMetricFamily("mindlens_pipeline_last_success_timestamp_seconds",
-                                    "End of the last successful run of a DAG (Unix time).", labels=["dag_id"])
-        failed = GaugeMetricFamily("mindlens_pipeline_last_run_failed",
-                                   "1 if the last finished run of a DAG failed.", labels=["dag_id"])
+        finished = GaugeMetricFamily(
+            "mindlens_pipeline_last_run_timestamp_seconds",
+            "End of the last finished run of a DAG (Unix time).",
+            labels=["dag_id"],
+        )
+        success = GaugeMetricFamily(
+            "mindlens_pipeline_last_success_timestamp_seconds",
+            "End of the last successful run of a DAG (Unix time).",
+            labels=["dag_id"],
+        )
+        failed = GaugeMetricFamily(
+            "mindlens_pipeline_last_run_failed",
+            "1 if the last finished run of a DAG failed.",
+            labels=["dag_id"],
+        )
         for dag_id, run in sorted(read_status(self.path).items()):
             finished.add_metric([dag_id], run["end"])
             failed.add_metric([dag_id], 0.0 if run["state"] == "success" else 1.0)
@@ -91,51 +118,86 @@ class PipelineStatusCollector(Collector):
 class Metrics:
     """All MindLens serving metrics, registered on a private ``CollectorRegistry``."""
 
-    def __init__(self, drift_window: int = 200, drift_min_texts: int = 30,
-                 pipeline_status: Path | None = None) -> None:
+    def __init__(
+        self, drift_window: int = 200, drift_min_texts: int = 30, pipeline_status: Path | None = None
+    ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "mindlens_requests_total", "HTTP requests handled.",
-            ["endpoint", "method", "status"], registry=self.registry)
+            "mindlens_requests_total",
+            "HTTP requests handled.",
+            ["endpoint", "method", "status"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
-            "mindlens_request_latency_seconds", "Time to answer an HTTP request.",
-            ["endpoint"], registry=self.registry,
-            buckets=_SECONDS)
+            "mindlens_request_latency_seconds",
+            "Time to answer an HTTP request.",
+            ["endpoint"],
+            registry=self.registry,
+            buckets=_SECONDS,
+        )
         self.model_latency = Histogram(
-            "mindlens_model_latency_seconds", "Time the model takes for one text (analysis only).",
-            ["endpoint"], registry=self.registry, buckets=_SECONDS)
+            "mindlens_model_latency_seconds",
+            "Time the model takes for one text (analysis only).",
+            ["endpoint"],
+            registry=self.registry,
+            buckets=_SECONDS,
+        )
         self.texts = Counter(
-            "mindlens_texts_analyzed_total", "Texts analysed.", ["endpoint"], registry=self.registry)
+            "mindlens_texts_analyzed_total", "Texts analysed.", ["endpoint"], registry=self.registry
+        )
         self.characters = Counter(
-            "mindlens_characters_analyzed_total", "Characters of the texts analysed.",
-            ["endpoint"], registry=self.registry)
+            "mindlens_characters_analyzed_total",
+            "Characters of the texts analysed.",
+            ["endpoint"],
+            registry=self.registry,
+        )
         self.errors = Counter(
-            "mindlens_errors_total", "Requests or operations that failed, by kind.",
-            ["type"], registry=self.registry)
+            "mindlens_errors_total",
+            "Requests or operations that failed, by kind.",
+            ["type"],
+            registry=self.registry,
+        )
         self.predicted = Counter(
             "mindlens_predicted_techniques_total",
             "Sentences flagged with a technique (above the request's min_confidence).",
-            ["technique"], registry=self.registry)
+            ["technique"],
+            registry=self.registry,
+        )
         self.confidence = Histogram(
-            "mindlens_technique_confidence", "Confidence of the techniques reported on sentences.",
-            ["technique"], registry=self.registry, buckets=_CONFIDENCE)
+            "mindlens_technique_confidence",
+            "Confidence of the techniques reported on sentences.",
+            ["technique"],
+            registry=self.registry,
+            buckets=_CONFIDENCE,
+        )
         self.traits = Counter(
             "mindlens_predicted_traits_total",
             "Sentences flagged with a trait (via its techniques, above min_confidence).",
-            ["trait"], registry=self.registry)
+            ["trait"],
+            registry=self.registry,
+        )
         self.trait_score = Histogram(
-            "mindlens_trait_score", "Document-level trait scores, one observation per text and trait.",
-            ["trait"], registry=self.registry, buckets=_CONFIDENCE)
+            "mindlens_trait_score",
+            "Document-level trait scores, one observation per text and trait.",
+            ["trait"],
+            registry=self.registry,
+            buckets=_CONFIDENCE,
+        )
         self.model_info = Gauge(
-            "mindlens_model_info", "The model being served (value is always 1).",
-            ["version", "name"], registry=self.registry)
+            "mindlens_model_info",
+            "The model being served (value is always 1).",
+            ["version", "name"],
+            registry=self.registry,
+        )
         self.reloads = Counter(
             "mindlens_model_reloads_total",
             "Champion reload attempts: changed, unchanged, no_champion or failure.",
-            ["outcome"], registry=self.registry)
+            ["outcome"],
+            registry=self.registry,
+        )
         self.feedback = Counter(
-            "mindlens_feedback_received_total", "Feedback items accepted.",
-            ["kind"], registry=self.registry)
+            "mindlens_feedback_received_total", "Feedback items accepted.", ["kind"], registry=self.registry
+        )
         self.drift = DriftWindow(drift_window, drift_min_texts)
         self.registry.register(DriftCollector(self.drift))
         if pipeline_status is not None:
@@ -159,8 +221,9 @@ class Metrics:
             for trait in traits:
                 self.traits.labels(trait=trait).inc()
 
-    def count_text(self, endpoint: str, chars: int, model_seconds: float,
-                   trait_scores: dict[str, float]) -> None:
+    def count_text(
+        self, endpoint: str, chars: int, model_seconds: float, trait_scores: dict[str, float]
+    ) -> None:
         """One analysed text: volume, model-only latency and its document trait scores."""
         self.texts.labels(endpoint=endpoint).inc()
         self.characters.labels(endpoint=endpoint).inc(chars)

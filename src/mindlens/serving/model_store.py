@@ -55,8 +55,8 @@ class ModelStore:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self._current: LoadedModel | None = None
-        self._swap_lock = threading.Lock()      # guards _current
-        self._reload_lock = threading.Lock()    # one download at a time
+        self._swap_lock = threading.Lock()  # guards _current
+        self._reload_lock = threading.Lock()  # one download at a time
         self.last_error: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -93,12 +93,14 @@ class ModelStore:
                 else:
                     log.warning("champion alias vanished (%s); keeping v%s", err, self.version)
                 return False
-            except Exception as err:  # noqa: BLE001 - any load failure keeps the old model
+            except Exception as err:
                 self._count("failure")
                 self.metrics.errors.labels(type="model_load").inc()
                 self.last_error = f"{type(err).__name__}: {err}"
-                log.exception("champion reload failed; still serving %s",
-                              f"v{self.version}" if self.current else "nothing")
+                log.exception(
+                    "champion reload failed; still serving %s",
+                    f"v{self.version}" if self.current else "nothing",
+                )
                 return False
 
     def _reload(self) -> bool:
@@ -124,8 +126,13 @@ class ModelStore:
             self._compute_reference(analyzer, info)
         self._count("changed")
         self.last_error = None
-        log.info("serving %s v%s (run %s)%s", info.name, info.version, info.run_id,
-                 f", replacing v{previous.info.version}" if previous else "")
+        log.info(
+            "serving %s v%s (run %s)%s",
+            info.name,
+            info.version,
+            info.run_id,
+            f", replacing v{previous.info.version}" if previous else "",
+        )
         return True
 
     def _compute_reference(self, analyzer: Any, info: ChampionInfo) -> None:
@@ -135,7 +142,7 @@ class ModelStore:
         def work() -> None:
             try:
                 reference = computed_reference(self.settings, analyzer, info.name, info.version)
-            except Exception as err:  # noqa: BLE001 - no reference only means no drift gauge
+            except Exception as err:
                 log.warning("no drift reference for v%s: %s: %s", info.version, type(err).__name__, err)
                 return
             current = self.current
@@ -154,8 +161,9 @@ class ModelStore:
         if interval <= 0 or self._thread is not None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._poll, args=(interval,),
-                                        name="mindlens-model-poll", daemon=True)
+        self._thread = threading.Thread(
+            target=self._poll, args=(interval,), name="mindlens-model-poll", daemon=True
+        )
         self._thread.start()
 
     def stop_polling(self, timeout: float = 10.0) -> None:

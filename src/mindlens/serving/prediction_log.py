@@ -32,8 +32,11 @@ class PredictionLog:
             "model": result.get("model"),
             "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
             "text_chars": len(text),
-            "spans": [{k: s[k] for k in ("start", "end", "technique", "confidence")}
-                      for s in result.get("spans", []) if s["confidence"] >= min_confidence],
+            "spans": [
+                {k: s[k] for k in ("start", "end", "technique", "confidence")}
+                for s in result.get("spans", [])
+                if s["confidence"] >= min_confidence
+            ],
             "document": {"score": result["document"]["score"], "traits": result["document"]["traits"]},
             "clickbait": (result.get("title") or {}).get("clickbait"),
             "latency_ms": result.get("timings_ms", {}).get("total"),
@@ -41,7 +44,7 @@ class PredictionLog:
         if self.text_mode == "full":
             entry["text"] = text
         elif self.text_mode == "truncate":
-            entry["text"] = text[:self.truncate_chars]
+            entry["text"] = text[: self.truncate_chars]
         line = json.dumps(entry, ensure_ascii=False) + "\n"
         with self._lock, open(self.path, "a", encoding="utf-8") as handle:
             handle.write(line)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-EXAMPLE_TEXT = ("The so-called experts got it wrong again. Every true patriot will stand "
-                "with us. Make our streets safe again!")
+EXAMPLE_TEXT = (
+    "The so-called experts got it wrong again. Every true patriot will stand "
+    "with us. Make our streets safe again!"
+)
 
 
 class AnalyzeRequest(BaseModel):
@@ -16,11 +18,15 @@ class AnalyzeRequest(BaseModel):
     )
 
     text: str = Field(..., strict=True, description="The text to analyze (plain text).")
-    title: str | None = Field(None, max_length=1000,
-                              description="Headline; default: the text's first line. Scored for clickbait.")
+    title: str | None = Field(
+        None, max_length=1000, description="Headline; default: the text's first line. Scored for clickbait."
+    )
     min_confidence: float | None = Field(
-        None, ge=0.0, le=1.0,
-        description="Report techniques at or above this confidence; default from the model.")
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Report techniques at or above this confidence; default from the model.",
+    )
 
     @field_validator("text")
     @classmethod
@@ -28,7 +34,8 @@ class AnalyzeRequest(BaseModel):
         # A custom error type keeps the message free of pydantic's "Value error," prefix.
         if not value.strip():
             raise PydanticCustomError(
-                "empty_text", "text is empty or whitespace-only; send some text to analyze")
+                "empty_text", "text is empty or whitespace-only; send some text to analyze"
+            )
         return value
 
 
@@ -61,12 +68,20 @@ class Fragment(BaseModel):
     name: str = Field(..., examples=["Loaded language"])
     trait: str = Field(..., examples=["emotional_language"])
     confidence: float = Field(..., ge=0.0, le=1.0)
-    tc_confidence: float | None = Field(None, ge=0.0, le=1.0, description=(
-        "Second opinion: the technique classifier's probability for this technique, reading the "
-        "fragment in its sentence (null when the model has no TC head)."))
+    tc_confidence: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Second opinion: the technique classifier's probability for this technique, reading the "
+            "fragment in its sentence (null when the model has no TC head)."
+        ),
+    )
     sentence: int = Field(..., description="Index of the sentence holding the fragment.")
-    evidence: list[dict] = Field(default_factory=list, description=(
-        "Heuristic cues for this technique with trigger words inside the fragment."))
+    evidence: list[dict] = Field(
+        default_factory=list,
+        description=("Heuristic cues for this technique with trigger words inside the fragment."),
+    )
 
 
 class DocumentScores(BaseModel):
@@ -77,31 +92,58 @@ class DocumentScores(BaseModel):
 
 class TitleScore(BaseModel):
     text: str = Field(..., description="The headline that was scored.")
-    clickbait: float | None = Field(None, ge=0.0, le=1.0,
-                                    description="Clickbait confidence; null if the model has none.")
+    clickbait: float | None = Field(
+        None, ge=0.0, le=1.0, description="Clickbait confidence; null if the model has none."
+    )
 
 
 class AnalyzeResponse(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "model": {"name": "mindlens-analyzer", "version": "3", "run_id": "4f9c2d0e"},
-        "sentences": [{"index": 0, "start": 0, "end": 28, "text": "Make our streets safe again!",
-                       "techniques": [{"technique": "slogans", "name": "Slogans",
-                                       "trait": "slogans_and_repetition", "confidence": 0.83}]}],
-        "document": {"score": 0.83, "techniques": {"slogans": 0.83},
-                     "traits": {"slogans_and_repetition": 0.83}},
-        "title": {"text": "Make our streets safe again!", "clickbait": 0.12},
-        "min_confidence": 0.5,
-        "timings_ms": {"model": 3.1, "total": 3.4},
-    }]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": {"name": "mindlens-analyzer", "version": "3", "run_id": "4f9c2d0e"},
+                    "sentences": [
+                        {
+                            "index": 0,
+                            "start": 0,
+                            "end": 28,
+                            "text": "Make our streets safe again!",
+                            "techniques": [
+                                {
+                                    "technique": "slogans",
+                                    "name": "Slogans",
+                                    "trait": "slogans_and_repetition",
+                                    "confidence": 0.83,
+                                }
+                            ],
+                        }
+                    ],
+                    "document": {
+                        "score": 0.83,
+                        "techniques": {"slogans": 0.83},
+                        "traits": {"slogans_and_repetition": 0.83},
+                    },
+                    "title": {"text": "Make our streets safe again!", "clickbait": 0.12},
+                    "min_confidence": 0.5,
+                    "timings_ms": {"model": 3.1, "total": 3.4},
+                }
+            ]
+        }
+    )
 
     model: ModelRef
     sentences: list[Sentence]
-    spans: list[Fragment] = Field(default_factory=list, description=(
-        "Fragments that use a technique (whole sentences for a sentence-level model)."))
+    spans: list[Fragment] = Field(
+        default_factory=list,
+        description=("Fragments that use a technique (whole sentences for a sentence-level model)."),
+    )
     document: DocumentScores
     title: TitleScore
-    signals: dict[str, float] = Field(default_factory=dict, description=(
-        "Heuristic signals of the whole text (see mindlens.features.heuristics)."))
+    signals: dict[str, float] = Field(
+        default_factory=dict,
+        description=("Heuristic signals of the whole text (see mindlens.features.heuristics)."),
+    )
     min_confidence: float
     timings_ms: dict[str, float]
 
@@ -126,11 +168,14 @@ class ErrorResponse(BaseModel):
 class BatchRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"texts": [EXAMPLE_TEXT, "The committee meets on Tuesday."],
-                                         "min_confidence": 0.5}]},
+        json_schema_extra={
+            "examples": [{"texts": [EXAMPLE_TEXT, "The committee meets on Tuesday."], "min_confidence": 0.5}]
+        },
     )
 
-    texts: list[str] = Field(..., min_length=1, description="Texts to analyze (limit: serving.max_batch_texts).")
+    texts: list[str] = Field(
+        ..., min_length=1, description="Texts to analyze (limit: serving.max_batch_texts)."
+    )
     min_confidence: float | None = Field(None, ge=0.0, le=1.0)
 
     @field_validator("texts")
@@ -138,8 +183,9 @@ class BatchRequest(BaseModel):
     def _none_blank(cls, value: list[str]) -> list[str]:
         blank = [i for i, text in enumerate(value) if not text.strip()]
         if blank:
-            raise PydanticCustomError("empty_text", "texts {blank} are empty or whitespace-only",
-                                      {"blank": blank})
+            raise PydanticCustomError(
+                "empty_text", "texts {blank} are empty or whitespace-only", {"blank": blank}
+            )
         return value
 
 
@@ -160,4 +206,6 @@ class TechniqueInfo(BaseModel):
 class VersionResponse(BaseModel):
     app: str = Field(..., examples=["0.1.0"])
     model: ModelRef | None = None
-    semver: str | None = Field(None, examples=["1.0.0"], description="Semantic version of the served release.")
+    semver: str | None = Field(
+        None, examples=["1.0.0"], description="Semantic version of the served release."
+    )

@@ -31,6 +31,13 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
     log.info("MindLens API docs: %s/docs", base)
     log.info("MindLens demo:     %s%s/", base, DEMO_PATH)
     log.info("metrics: %s/metrics  health: %s/healthz", base, base)
-    config = uvicorn.Config(app, host=host, port=port, workers=1, log_config=logging_config,
-                            timeout_graceful_shutdown=10, proxy_headers=False)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        workers=1,
+        log_config=logging_config,
+        timeout_graceful_shutdown=10,
+        proxy_headers=False,
+    )
     uvicorn.Server(config).run()

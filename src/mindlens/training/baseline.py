@@ -34,8 +34,9 @@ class TrainResult:
     report: dict[str, Any] = field(repr=False)
 
 
-def training_sentences(manifest: Manifest, settings: Settings,
-                       sources: list[str] | None = None) -> pd.DataFrame:
+def training_sentences(
+    manifest: Manifest, settings: Settings, sources: list[str] | None = None
+) -> pd.DataFrame:
     """Sentences with span labels from the configured (or given) sources, train and val splits."""
     frame = span_sentences(manifest, sources or settings.train.baseline.sources)
     return frame[frame["split"].isin(["train", "val"])].reset_index(drop=True)
@@ -51,8 +52,9 @@ def _params(settings: Settings, overrides: dict[str, Any] | None) -> dict[str, A
     return settings.train.baseline.model_dump(exclude=exclude) | given
 
 
-def fit_sentence_model(manifest: Manifest, settings: Settings,
-                       overrides: dict[str, Any] | None = None) -> TfidfOvrClassifier:
+def fit_sentence_model(
+    manifest: Manifest, settings: Settings, overrides: dict[str, Any] | None = None
+) -> TfidfOvrClassifier:
     sources = (overrides or {}).get("sources") or settings.train.baseline.sources
     train = training_sentences(manifest, settings, sources).query("split == 'train'")
     if train.empty:
@@ -69,8 +71,9 @@ def _documents(manifest: Manifest, sources: list[str], split: str) -> pd.DataFra
     return docs.assign(labels=docs["document_id"].map(lambda d: sorted(gold.get(d, []))))
 
 
-def fit_document_model(manifest: Manifest, settings: Settings,
-                       overrides: dict[str, Any] | None = None) -> TfidfOvrClassifier | None:
+def fit_document_model(
+    manifest: Manifest, settings: Settings, overrides: dict[str, Any] | None = None
+) -> TfidfOvrClassifier | None:
     """Whole-text techniques from document-labelled sources; each label learns only from
     sources that annotate it (``known`` mask), so silence is not taken for a negative."""
     sources = [s for s in settings.train.baseline.document_sources if s in manifest.sources]
@@ -81,8 +84,9 @@ def fit_document_model(manifest: Manifest, settings: Settings,
     labels = _ordered({t for labels in train["labels"] for t in labels})
     if not labels:
         return None
-    known = np.array([[label in spaces.get(source, set()) for label in labels]
-                      for source in train["source"]], dtype=bool)
+    known = np.array(
+        [[label in spaces.get(source, set()) for label in labels] for source in train["source"]], dtype=bool
+    )
     model = TfidfOvrClassifier(labels, seed=settings.data.seed, **_params(settings, overrides))
     return model.fit(train["text"].tolist(), train["labels"].tolist(), known=known)
 
@@ -97,12 +101,20 @@ def fit_clickbait_model(manifest: Manifest, settings: Settings) -> TfidfOvrClass
     return model.fit(train["text"].tolist(), [[t for t in ls if t == "clickbait"] for ls in train["labels"]])
 
 
-def fit_analyzer(manifest: Manifest, settings: Settings, overrides: dict[str, Any] | None = None,
-                 metadata: dict[str, Any] | None = None) -> Analyzer:
-    return Analyzer(fit_sentence_model(manifest, settings, overrides), name="tfidf-baseline",
-                    min_confidence=settings.serving.min_confidence, metadata=metadata or {},
-                    document_model=fit_document_model(manifest, settings, overrides),
-                    clickbait_model=fit_clickbait_model(manifest, settings))
+def fit_analyzer(
+    manifest: Manifest,
+    settings: Settings,
+    overrides: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Analyzer:
+    return Analyzer(
+        fit_sentence_model(manifest, settings, overrides),
+        name="tfidf-baseline",
+        min_confidence=settings.serving.min_confidence,
+        metadata=metadata or {},
+        document_model=fit_document_model(manifest, settings, overrides),
+        clickbait_model=fit_clickbait_model(manifest, settings),
+    )
 
 
 def _f1_figure(report: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -114,8 +126,11 @@ def _f1_figure(report: dict[str, Any]):  # type: ignore[no-untyped-def]
     per_label = report["per_label"]
     names = sorted(per_label, key=lambda k: per_label[k]["f1"])
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1))
-    ax.barh([taxonomy.technique(n).name for n in names], [per_label[n]["f1"] for n in names],
-            color=[taxonomy.technique(n).color for n in names])
+    ax.barh(
+        [taxonomy.technique(n).name for n in names],
+        [per_label[n]["f1"] for n in names],
+        color=[taxonomy.technique(n).color for n in names],
+    )
     ax.set_xlabel("validation F1 (sentence level)")
     ax.set_xlim(0, 1)
     fig.tight_layout()
@@ -144,13 +159,19 @@ def _log_evaluation(evaluation: Evaluation) -> None:
             labels = [c.removeprefix("p__") for c in evaluation.sentences.columns if c.startswith("p__")]
             matrix = confusion_matrix(evaluation.sentences, labels)
             mlflow.log_text(matrix.to_csv(), f"evaluation/{split}_confusion_matrix.csv")
-            mlflow.log_artifact(str(confusion_figure(matrix, Path(tmp) / f"{split}_confusion_matrix.png")),
-                                "evaluation")
+            mlflow.log_artifact(
+                str(confusion_figure(matrix, Path(tmp) / f"{split}_confusion_matrix.png")), "evaluation"
+            )
 
 
-def train_baseline(settings: Settings, manifest_path: Path | None = None, *,
-                   overrides: dict[str, Any] | None = None, run_name: str | None = None,
-                   tags: dict[str, str] | None = None) -> TrainResult:
+def train_baseline(
+    settings: Settings,
+    manifest_path: Path | None = None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    run_name: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> TrainResult:
     """Fit the analyzer on the train split, evaluate it on train and val, and log params,
     resolved config, git commit, data hash and counts, metrics per split and class, the
     confusion matrix, reports and the analyzer (with signature) to one MLflow run."""
@@ -163,20 +184,30 @@ def train_baseline(settings: Settings, manifest_path: Path | None = None, *,
     with mlflow.start_run(run_name=run_name, tags=run_tags) as run:
         log_run_context(settings, manifest)
         started = time.perf_counter()
-        analyzer = fit_analyzer(manifest, settings, overrides,
-                                metadata={"run_id": run.info.run_id,
-                                          "data_content_hash": manifest.content_hash})
+        analyzer = fit_analyzer(
+            manifest,
+            settings,
+            overrides,
+            metadata={"run_id": run.info.run_id, "data_content_hash": manifest.content_hash},
+        )
         mlflow.log_metric("fit_seconds", time.perf_counter() - started)
-        mlflow.log_params({"model": MODEL_FAMILY, **analyzer.sentence_model.params,
-                           "sentence_sources": ",".join((overrides or {}).get("sources")
-                                                        or settings.train.baseline.sources),
-                           "sentence_labels": len(analyzer.sentence_model.labels),
-                           "document_model": analyzer.document_model is not None,
-                           "clickbait_model": analyzer.clickbait_model is not None})
+        mlflow.log_params(
+            {
+                "model": MODEL_FAMILY,
+                **analyzer.sentence_model.params,
+                "sentence_sources": ",".join(
+                    (overrides or {}).get("sources") or settings.train.baseline.sources
+                ),
+                "sentence_labels": len(analyzer.sentence_model.labels),
+                "document_model": analyzer.document_model is not None,
+                "clickbait_model": analyzer.clickbait_model is not None,
+            }
+        )
         with tempfile.TemporaryDirectory() as figures:
-            evaluations = {split: evaluate_analyzer(analyzer, manifest, settings, split,
-                                                    figures_dir=Path(figures))
-                           for split in ("train", "val")}
+            evaluations = {
+                split: evaluate_analyzer(analyzer, manifest, settings, split, figures_dir=Path(figures))
+                for split in ("train", "val")
+            }
             for evaluation in evaluations.values():
                 _log_evaluation(evaluation)
         val = evaluations["val"]
@@ -184,12 +215,18 @@ def train_baseline(settings: Settings, manifest_path: Path | None = None, *,
         example = pd.DataFrame({"text": ["They are traitors, all of them!", "The meeting is at noon."]})
         with tempfile.TemporaryDirectory() as tmp:
             bundle = analyzer.save(Path(tmp) / "analyzer")
-            output = pd.DataFrame([{"score": d["document"]["score"], **d["document"]["techniques"]}
-                                   for d in map(analyzer.analyze, example["text"])])
+            output = pd.DataFrame(
+                [
+                    {"score": d["document"]["score"], **d["document"]["techniques"]}
+                    for d in map(analyzer.analyze, example["text"])
+                ]
+            )
             info = mlflow.pyfunc.log_model(
-                name="analyzer", python_model=str(PYFUNC_CODE),
+                name="analyzer",
+                python_model=str(PYFUNC_CODE),
                 artifacts={"analyzer": str(bundle)},
-                signature=infer_signature(example, output), input_example=example,
+                signature=infer_signature(example, output),
+                input_example=example,
             )
         mlflow.set_tag("model_uri", info.model_uri)
         return TrainResult(run.info.run_id, info.model_uri, val.metrics, val.reports.get("sentences", {}))

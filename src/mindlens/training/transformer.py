@@ -53,8 +53,13 @@ from mindlens.models.transformer import (
 log = logging.getLogger(__name__)
 
 # validation metric each family early-stops on (and keeps the best epoch by)
-EARLY_STOPPING = {"span": "val_flc_f1_tuned", "multitask": "val_flc_f1_tuned", "sentence": "val_micro_f1",
-                  "tc": "val_tc_micro_f1", "clickbait": "val_clickbait_f1"}
+EARLY_STOPPING = {
+    "span": "val_flc_f1_tuned",
+    "multitask": "val_flc_f1_tuned",
+    "sentence": "val_micro_f1",
+    "tc": "val_tc_micro_f1",
+    "clickbait": "val_clickbait_f1",
+}
 DEVICES = ("auto", "cpu", "cuda")
 # token/sentence thresholds tried on validation; the served FLC optimum of the GPU-trained
 # V1 lay at 0.85, above the old 0.3-0.6 grid
@@ -109,12 +114,16 @@ def resolve_device(name: str) -> Any:
 def _spans_by_document(manifest: Manifest) -> dict[str, list[tuple[int, int, str]]]:
     spans = manifest.table("spans")
     out: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
-    for doc, start, end, technique in spans[["document_id", "start", "end", "technique"]].itertuples(index=False):
+    for doc, start, end, technique in spans[["document_id", "start", "end", "technique"]].itertuples(
+        index=False
+    ):
         out[doc].append((start, end, technique))
     return out
 
 
-def _first_windows(tagger: TorchTagger, texts: list[str], contexts: list[Context] | None) -> list[dict[str, Any]]:
+def _first_windows(
+    tagger: TorchTagger, texts: list[str], contexts: list[Context] | None
+) -> list[dict[str, Any]]:
     """The first window of each text (what truncation keeps), from the tagger's own
     windowing, so training sees exactly the inputs inference builds."""
     first: dict[int, dict[str, Any]] = {}
@@ -123,14 +132,19 @@ def _first_windows(tagger: TorchTagger, texts: list[str], contexts: list[Context
     return [first[i] for i in range(len(texts))]
 
 
-def encode_sentences(tagger: TorchTagger, frame: pd.DataFrame, spans: dict[str, list[tuple[int, int, str]]],
-                     labels: list[str], contexts: list[Context] | None = None) -> list[dict[str, Any]]:
+def encode_sentences(
+    tagger: TorchTagger,
+    frame: pd.DataFrame,
+    spans: dict[str, list[tuple[int, int, str]]],
+    labels: list[str],
+    contexts: list[Context] | None = None,
+) -> list[dict[str, Any]]:
     """Token ids, token labels [tokens, labels], sentence labels and TC targets (token
     indices of each gold span clipped to the sentence, technique index) per sentence."""
     index = {label: j for j, label in enumerate(labels)}
     windows = _first_windows(tagger, frame["text"].tolist(), contexts)
     examples = []
-    for window, row in zip(windows, frame.itertuples(index=False)):
+    for window, row in zip(windows, frame.itertuples(index=False), strict=False):
         offsets = window["offsets"]
         token_labels = np.zeros((len(offsets), len(labels)), dtype=np.float32)
         valid = np.array([end > start for start, end in offsets], dtype=bool)
@@ -148,9 +162,17 @@ def encode_sentences(tagger: TorchTagger, frame: pd.DataFrame, spans: dict[str, 
         for technique in row.labels:
             if technique in index:
                 sentence_labels[index[technique]] = 1.0
-        examples.append({"kind": "text", "input_ids": window["input_ids"], "type_ids": window.get("type_ids"),
-                         "token_labels": token_labels, "valid": valid, "sentence_labels": sentence_labels,
-                         "tc": [(tokens, j) for (_, _, j), tokens in targets.items()]})
+        examples.append(
+            {
+                "kind": "text",
+                "input_ids": window["input_ids"],
+                "type_ids": window.get("type_ids"),
+                "token_labels": token_labels,
+                "valid": valid,
+                "sentence_labels": sentence_labels,
+                "tc": [(tokens, j) for (_, _, j), tokens in targets.items()],
+            }
+        )
     return examples
 
 
@@ -158,12 +180,20 @@ def encode_headlines(tagger: TorchTagger, frame: pd.DataFrame) -> list[dict[str,
     """Clickbait examples: the headline's first window and its 0/1 label."""
     contexts = [("", "")] * len(frame) if tagger.config.context_sentences else None
     windows = _first_windows(tagger, frame["text"].tolist(), contexts)
-    return [{"kind": "clickbait", "input_ids": w["input_ids"], "type_ids": w.get("type_ids"),
-             "clickbait": float(y)} for w, y in zip(windows, frame["clickbait"])]
+    return [
+        {
+            "kind": "clickbait",
+            "input_ids": w["input_ids"],
+            "type_ids": w.get("type_ids"),
+            "clickbait": float(y),
+        }
+        for w, y in zip(windows, frame["clickbait"], strict=False)
+    ]
 
 
-def clickbait_headlines(manifest: Manifest, settings: Settings, split: str, limit: int | None,
-                        seed: int) -> pd.DataFrame:
+def clickbait_headlines(
+    manifest: Manifest, settings: Settings, split: str, limit: int | None, seed: int
+) -> pd.DataFrame:
     """Headlines of the clickbait sources in ``split`` with a 0/1 ``clickbait`` column
     (a seeded sample of ``limit`` when given)."""
     sources = [s for s in settings.train.baseline.clickbait_sources if s in manifest.sources]
@@ -179,18 +209,21 @@ def clickbait_headlines(manifest: Manifest, settings: Settings, split: str, limi
 def _batches(examples: list[dict[str, Any]], batch_size: int, rng: random.Random) -> list[list[int]]:
     """Length-bucketed batches in random order: little padding, still shuffled."""
     order = sorted(range(len(examples)), key=lambda i: (len(examples[i]["input_ids"]), rng.random()))
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     rng.shuffle(batches)
     return batches
 
 
-def _collate(examples: list[dict[str, Any]], ids: list[int], n_labels: int, with_types: bool
-             ) -> dict[str, Any]:
+def _collate(
+    examples: list[dict[str, Any]], ids: list[int], n_labels: int, with_types: bool
+) -> dict[str, Any]:
     """Padded tensors of one batch (all examples of one kind)."""
     import torch
 
-    batch: dict[str, Any] = {name: torch.from_numpy(values)  # the same padding as inference
-                             for name, values in pad_windows([examples[i] for i in ids], with_types).items()}
+    batch: dict[str, Any] = {
+        name: torch.from_numpy(values)  # the same padding as inference
+        for name, values in pad_windows([examples[i] for i in ids], with_types).items()
+    }
     width = batch["input_ids"].shape[1]
     if examples[ids[0]]["kind"] == "clickbait":
         batch["clickbait"] = torch.tensor([examples[i]["clickbait"] for i in ids], dtype=torch.float32)
@@ -243,9 +276,14 @@ def pool_tc(tc_token_logits: Any, tc_context_logits: Any, rows: Any, masks: Any)
     return per_token.sum(dim=1) / masks.sum(dim=1, keepdim=True).clamp(min=1.0) + tc_context_logits[rows]
 
 
-def evaluate_tagger(tagger: TorchTagger | Any, frame: pd.DataFrame, manifest: Manifest,
-                    token_threshold: float | None = None, sentence_threshold: float | None = None,
-                    inference: Any = None) -> dict[str, float]:
+def evaluate_tagger(
+    tagger: TorchTagger | Any,
+    frame: pd.DataFrame,
+    manifest: Manifest,
+    token_threshold: float | None = None,
+    sentence_threshold: float | None = None,
+    inference: Any = None,
+) -> dict[str, float]:
     """Sentence micro-F1 (sentence head) and FLC span F1 (token head) of a tagger on
     sentences of ``frame`` (``inference``: reuse network outputs from ``tagger.infer``)."""
     labels = tagger.labels
@@ -257,15 +295,26 @@ def evaluate_tagger(tagger: TorchTagger | Any, frame: pd.DataFrame, manifest: Ma
     if tagger.config.has("sentence"):
         threshold = tagger.config.sentence_threshold if sentence_threshold is None else sentence_threshold
         gold = indicator(frame["labels"], labels).astype(int)
-        pred = np.array([t.sentence_probs >= threshold for t in tagged], dtype=int).reshape(len(frame), len(labels))
+        pred = np.array([t.sentence_probs >= threshold for t in tagged], dtype=int).reshape(
+            len(frame), len(labels)
+        )
         report = multilabel_report(gold, pred, labels)
-        out |= {"micro_f1": report["micro_f1"], "macro_f1": report["macro_f1"], "slc_f1": report["propaganda_f1"]}
+        out |= {
+            "micro_f1": report["micro_f1"],
+            "macro_f1": report["macro_f1"],
+            "slc_f1": report["propaganda_f1"],
+        }
     if tagger.config.has("token"):
         spans = manifest.table("spans")
         spans = spans[spans["document_id"].isin(set(frame["document_id"])) & spans["technique"].isin(labels)]
-        gold_flc = list(spans[["document_id", "technique", "start", "end"]].itertuples(index=False, name=None))
-        pred_flc = [(doc, s.technique, base + s.start, base + s.end)
-                    for doc, base, t in zip(frame["document_id"], frame["start"], tagged) for s in t.spans]
+        gold_flc = list(
+            spans[["document_id", "technique", "start", "end"]].itertuples(index=False, name=None)
+        )
+        pred_flc = [
+            (doc, s.technique, base + s.start, base + s.end)
+            for doc, base, t in zip(frame["document_id"], frame["start"], tagged, strict=False)
+            for s in t.spans
+        ]
         flc = flc_scores(gold_flc, pred_flc)
         out |= {"flc_f1": flc["f1"], "flc_precision": flc["precision"], "flc_recall": flc["recall"]}
     return out
@@ -275,13 +324,15 @@ def evaluate_tc(tagger: TorchTagger | Any, frame: pd.DataFrame, manifest: Manife
     """TC micro/macro F1 of the TC head on the gold spans of the documents in ``frame``,
     each classified in the sentences holding it (as the evaluation of an analyzer does)."""
     spans = manifest.table("spans")
-    spans = spans[spans["document_id"].isin(set(frame["document_id"])) & spans["technique"].isin(tagger.labels)]
+    spans = spans[
+        spans["document_id"].isin(set(frame["document_id"])) & spans["technique"].isin(tagger.labels)
+    ]
     if spans.empty:
         return {}
     items, contexts = tc_span_items(manifest, spans)
     probs = tagger.classify_items(items, contexts if tagger.config.context_sentences else None)
     gold = list(spans[["document_id", "start", "end", "technique"]].itertuples(index=False, name=None))
-    pred = [(d, s, e, tagger.labels[j]) for (d, s, e, _), j in zip(gold, probs.argmax(axis=1))]
+    pred = [(d, s, e, tagger.labels[j]) for (d, s, e, _), j in zip(gold, probs.argmax(axis=1), strict=False)]
     report = tc_scores(gold, pred)
     return {"tc_micro_f1": report["micro_f1"], "tc_macro_f1": report["macro_f1"]}
 
@@ -297,8 +348,9 @@ def evaluate_clickbait(tagger: TorchTagger | Any, headlines: pd.DataFrame) -> di
     return {f"clickbait_{k}": report[k] for k in ("accuracy", "f1", "roc_auc") if report[k] is not None}
 
 
-def evaluate_heads(tagger: TorchTagger | Any, frame: pd.DataFrame, manifest: Manifest,
-                   headlines: pd.DataFrame) -> dict[str, float]:
+def evaluate_heads(
+    tagger: TorchTagger | Any, frame: pd.DataFrame, manifest: Manifest, headlines: pd.DataFrame
+) -> dict[str, float]:
     """Validation metrics of every trained head, prefixed ``val_``."""
     metrics: dict[str, float] = {}
     if tagger.config.has("token") or tagger.config.has("sentence"):
@@ -311,7 +363,8 @@ def evaluate_heads(tagger: TorchTagger | Any, frame: pd.DataFrame, manifest: Man
             # epochs look worse at 0.5 but better once the threshold moves up).
             metrics["flc_f1_tuned"] = max(
                 evaluate_tagger(tagger, frame, manifest, token_threshold=t, inference=inference)["flc_f1"]
-                for t in THRESHOLD_GRID)
+                for t in THRESHOLD_GRID
+            )
     if tagger.config.has("tc"):
         metrics |= evaluate_tc(tagger, frame, manifest)
     if tagger.config.has("clickbait"):
@@ -319,8 +372,9 @@ def evaluate_heads(tagger: TorchTagger | Any, frame: pd.DataFrame, manifest: Man
     return {f"val_{k}": v for k, v in metrics.items()}
 
 
-def tune_thresholds(tagger: TorchTagger, frame: pd.DataFrame, manifest: Manifest,
-                    grid: tuple[float, ...] = THRESHOLD_GRID) -> dict[str, float]:
+def tune_thresholds(
+    tagger: TorchTagger, frame: pd.DataFrame, manifest: Manifest, grid: tuple[float, ...] = THRESHOLD_GRID
+) -> dict[str, float]:
     """Pick the token threshold with the best FLC F1 and the sentence threshold with the
     best micro-F1 on validation data (stored with the model); heads the model lacks keep
     their defaults."""
@@ -331,19 +385,26 @@ def tune_thresholds(tagger: TorchTagger, frame: pd.DataFrame, manifest: Manifest
     inference = tagger.infer(frame["text"].tolist(), contexts=contexts)  # one pass, decoded per threshold
     best_token = config.token_threshold
     if config.has("token"):
-        best_token = max(grid, key=lambda t: evaluate_tagger(tagger, frame, manifest, token_threshold=t,
-                                                             inference=inference)["flc_f1"])
+        best_token = max(
+            grid,
+            key=lambda t: evaluate_tagger(tagger, frame, manifest, token_threshold=t, inference=inference)[
+                "flc_f1"
+            ],
+        )
     best_sentence = config.sentence_threshold
     if config.has("sentence"):
-        best_sentence = max(grid, key=lambda t: evaluate_tagger(tagger, frame, manifest,
-                                                                token_threshold=best_token,
-                                                                sentence_threshold=t,
-                                                                inference=inference)["micro_f1"])
+        best_sentence = max(
+            grid,
+            key=lambda t: evaluate_tagger(
+                tagger, frame, manifest, token_threshold=best_token, sentence_threshold=t, inference=inference
+            )["micro_f1"],
+        )
     return {"token_threshold": best_token, "sentence_threshold": best_sentence}
 
 
-def _losses(config: TaggerTrainConfig, outputs: dict[str, Any], batch: dict[str, Any],
-            criteria: dict[str, Any]) -> Any:
+def _losses(
+    config: TaggerTrainConfig, outputs: dict[str, Any], batch: dict[str, Any], criteria: dict[str, Any]
+) -> Any:
     """The sum of the losses that apply to this batch (clickbait batches: clickbait only)."""
     if "clickbait" in batch:
         return criteria["clickbait"](outputs["clickbait_logits"][:, 0].float(), batch["clickbait"])
@@ -360,14 +421,19 @@ def _losses(config: TaggerTrainConfig, outputs: dict[str, Any], batch: dict[str,
     if "sentence_logits" in outputs:
         add(criteria["sentence"](outputs["sentence_logits"].float(), batch["sentence_labels"]))
     if "tc_token_logits" in outputs and len(batch["tc_targets"]):
-        logits = pool_tc(outputs["tc_token_logits"].float(), outputs["tc_context_logits"].float(),
-                         batch["tc_rows"], batch["tc_masks"])
+        logits = pool_tc(
+            outputs["tc_token_logits"].float(),
+            outputs["tc_context_logits"].float(),
+            batch["tc_rows"],
+            batch["tc_masks"],
+        )
         add(criteria["tc"](logits, batch["tc_targets"]))
     return loss
 
 
-def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConfig,
-                 out_dir: Path, *, on_epoch: Any = None) -> tuple[TorchTagger, dict[str, float]]:
+def train_tagger(
+    settings: Settings, manifest: Manifest, config: TaggerTrainConfig, out_dir: Path, *, on_epoch: Any = None
+) -> tuple[TorchTagger, dict[str, float]]:
     """Train the family's heads, early-stop on its validation metric, restore the best
     epoch, tune thresholds."""
     import torch
@@ -386,8 +452,9 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
     val = span_sentences(manifest, settings.train.baseline.sources, "val")  # always scored on PTC val
     if config.max_train_sentences:  # sample the main sources; added ones (curated) stay whole
         main = train["source"].isin(settings.train.baseline.sources)
-        sampled = train[main].sample(n=min(int(main.sum()), config.max_train_sentences),
-                                     random_state=config.seed)
+        sampled = train[main].sample(
+            n=min(int(main.sum()), config.max_train_sentences), random_state=config.seed
+        )
         train = pd.concat([sampled, train[~main]], ignore_index=True)
     if config.max_val_sentences:
         val = val.sample(n=min(len(val), config.max_val_sentences), random_state=config.seed)
@@ -396,16 +463,26 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
         raise ValueError(f"no span-labelled train/val sentences from {sources}")
     headlines = {"train": pd.DataFrame(), "val": pd.DataFrame()}
     if "clickbait" in heads:
-        headlines = {"train": clickbait_headlines(manifest, settings, "train", config.max_clickbait_headlines,
-                                                  config.seed),
-                     "val": clickbait_headlines(manifest, settings, "val", config.max_val_sentences, config.seed)}
+        headlines = {
+            "train": clickbait_headlines(
+                manifest, settings, "train", config.max_clickbait_headlines, config.seed
+            ),
+            "val": clickbait_headlines(manifest, settings, "val", config.max_val_sentences, config.seed),
+        }
         if headlines["train"]["clickbait"].nunique() < 2 or headlines["val"].empty:
-            raise ValueError(f"the clickbait head needs train and val headlines of both classes from "
-                             f"{settings.train.baseline.clickbait_sources} (are they in the dataset?)")
+            raise ValueError(
+                f"the clickbait head needs train and val headlines of both classes from "
+                f"{settings.train.baseline.clickbait_sources} (are they in the dataset?)"
+            )
     seen = {t for labels in train["labels"] for t in labels}
     labels = [t for t in taxonomy.TECHNIQUE_IDS if t in seen] or ["loaded_language"]  # clickbait-only data
-    tagger = TorchTagger.from_backbone(config.backbone, labels, max_length=config.max_length, heads=heads,
-                                       context_sentences=config.context_sentences)
+    tagger = TorchTagger.from_backbone(
+        config.backbone,
+        labels,
+        max_length=config.max_length,
+        heads=heads,
+        context_sentences=config.context_sentences,
+    )
     examples: list[dict[str, Any]] = []
     if needs_sentences:
         train = train.reset_index(drop=True)
@@ -424,37 +501,53 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
     if "token" in heads:
         token_matrix = np.concatenate([ex["token_labels"][ex["valid"]] for ex in texts])
         criteria["token"] = torch.nn.BCEWithLogitsLoss(
-            pos_weight=_pos_weight(token_matrix, config.max_pos_weight).to(device), reduction="none")
+            pos_weight=_pos_weight(token_matrix, config.max_pos_weight).to(device), reduction="none"
+        )
     if "sentence" in heads:
-        criteria["sentence"] = torch.nn.BCEWithLogitsLoss(pos_weight=_pos_weight(
-            np.stack([ex["sentence_labels"] for ex in texts]), config.max_pos_weight).to(device))
+        criteria["sentence"] = torch.nn.BCEWithLogitsLoss(
+            pos_weight=_pos_weight(
+                np.stack([ex["sentence_labels"] for ex in texts]), config.max_pos_weight
+            ).to(device)
+        )
     if "tc" in heads:
         targets = [j for ex in texts for _, j in ex["tc"]]
         criteria["tc"] = torch.nn.CrossEntropyLoss(
-            weight=_class_weight(targets, len(labels), config.max_pos_weight).to(device))
+            weight=_class_weight(targets, len(labels), config.max_pos_weight).to(device)
+        )
     if "clickbait" in heads:
         y = headlines["train"]["clickbait"].to_numpy(dtype=np.float32)[:, None]
         criteria["clickbait"] = torch.nn.BCEWithLogitsLoss(
-            pos_weight=_pos_weight(y, config.max_pos_weight).to(device)[0])
+            pos_weight=_pos_weight(y, config.max_pos_weight).to(device)[0]
+        )
 
     network = tagger.network.to(device)
     head_params = [p for name, p in network.named_parameters() if not name.startswith("encoder.")]
-    optimizer = torch.optim.AdamW([
-        {"params": network.encoder.parameters(), "lr": config.learning_rate},
-        {"params": head_params, "lr": config.head_learning_rate},
-    ], weight_decay=0.01)
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": network.encoder.parameters(), "lr": config.learning_rate},
+            {"params": head_params, "lr": config.head_learning_rate},
+        ],
+        weight_decay=0.01,
+    )
     rng = random.Random(config.seed)
     kinds = [range(0, text_examples), range(text_examples, len(examples))]
     steps_per_epoch = sum(math.ceil(len(k) / config.batch_size) for k in kinds)
     total = steps_per_epoch * config.epochs
     warmup = max(1, int(total * config.warmup_fraction))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
+    )
     names = output_names(heads)
     with_types = bool(config.context_sentences)
     metric_name = EARLY_STOPPING[config.family]
-    log.info("training %s (heads %s) on %s: %d sentence and %d headline examples", config.family, heads,
-             device, text_examples, len(examples) - text_examples)
+    log.info(
+        "training %s (heads %s) on %s: %d sentence and %d headline examples",
+        config.family,
+        heads,
+        device,
+        text_examples,
+        len(examples) - text_examples,
+    )
 
     best_score, best_epoch, stale = -1.0, -1, 0
     history: dict[str, float] = {}
@@ -470,8 +563,10 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
         progress = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch")
         for step, ids in enumerate(progress):
             batch = {k: v.to(device) for k, v in _collate(examples, ids, len(labels), with_types).items()}
-            inputs = [batch[name] for name in ("input_ids", "attention_mask", "token_type_ids") if name in batch]
-            with (torch.autocast("cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext()):
+            inputs = [
+                batch[name] for name in ("input_ids", "attention_mask", "token_type_ids") if name in batch
+            ]
+            with torch.autocast("cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext():
                 outputs = dict(zip(names, network(*inputs), strict=True))
             loss = _losses(config, outputs, batch, criteria)
             if loss is None:  # a TC-only batch without gold spans: nothing to learn
@@ -484,7 +579,10 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
             running += float(loss.detach())
             progress.set_postfix(loss=f"{running / (step + 1):.4f}")
         metrics = evaluate_heads(tagger, val, manifest, headlines["val"])
-        metrics |= {"train_loss": running / max(1, len(batches)), "epoch_seconds": time.perf_counter() - started}
+        metrics |= {
+            "train_loss": running / max(1, len(batches)),
+            "epoch_seconds": time.perf_counter() - started,
+        }
         log.info("epoch %d: %s", epoch + 1, {k: round(v, 4) for k, v in metrics.items()})
         if on_epoch is not None:
             on_epoch(epoch, metrics)
@@ -504,12 +602,17 @@ def train_tagger(settings: Settings, manifest: Manifest, config: TaggerTrainConf
         setattr(tagger.config, key, value)
     final = evaluate_heads(tagger, val, manifest, headlines["val"])
     # provenance the release and its model card report (wall time includes validation)
-    tagger.config.metrics = final | {"best_epoch": best_epoch + 1,
-                                     "train_wall_seconds": time.perf_counter() - wall_started}
+    tagger.config.metrics = final | {
+        "best_epoch": best_epoch + 1,
+        "train_wall_seconds": time.perf_counter() - wall_started,
+    }
     tagger.save(checkpoint)
     tagger.network.cpu()
-    return tagger, final | {"best_epoch": best_epoch + 1, **thresholds,
-                            "last_train_loss": history.get("train_loss", float("nan"))}
+    return tagger, final | {
+        "best_epoch": best_epoch + 1,
+        **thresholds,
+        "last_train_loss": history.get("train_loss", float("nan")),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -535,10 +638,15 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--out", type=Path, required=True)
     train.add_argument("--manifest", type=Path, help="processed dataset manifest (default: the state dir's)")
     train.add_argument("--source", action="append", dest="sources", help="span-labelled source (repeatable)")
-    train.add_argument("--half-encoder", action="store_true",
-                       help="store OUT/best's encoder in fp16 (half the bytes to carry back; loads as fp32)")
-    train.add_argument("--record-backbone", help="backbone name to record in tagger.json (e.g. minilm when "
-                                                 "--backbone is a carried copy of it)")
+    train.add_argument(
+        "--half-encoder",
+        action="store_true",
+        help="store OUT/best's encoder in fp16 (half the bytes to carry back; loads as fp32)",
+    )
+    train.add_argument(
+        "--record-backbone",
+        help="backbone name to record in tagger.json (e.g. minilm when --backbone is a carried copy of it)",
+    )
     for item in dataclasses.fields(TaggerTrainConfig):
         if item.name in ("sources", "extra"):
             continue
@@ -553,8 +661,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "compact-backbone":
         print(compact_backbone(args.backbone, args.out))
         return 0
-    options = {k: v for k, v in vars(args).items()
-               if k not in ("command", "out", "manifest", "half_encoder", "record_backbone")}
+    options = {
+        k: v
+        for k, v in vars(args).items()
+        if k not in ("command", "out", "manifest", "half_encoder", "record_backbone")
+    }
     config = TaggerTrainConfig(**options)
     settings = get_settings()
     manifest = Manifest.read(args.manifest or settings.processed_dir / MANIFEST)

@@ -15,8 +15,9 @@ from mindlens.data.sources import (
     semeval2021,
 )
 
-SOURCES: dict[str, ModuleType] = {module.NAME: module for module in (
-    ptc, semeval2021, clickbait, logic, curated, label_studio, feedback)}
+SOURCES: dict[str, ModuleType] = {
+    module.NAME: module for module in (ptc, semeval2021, clickbait, logic, curated, label_studio, feedback)
+}
 
 
 def get_source(name: str) -> ModuleType:

@@ -51,9 +51,14 @@ def load(data_dir: Path) -> SourceData:
     for prefix, filename in FILES.items():
         for n, headline in enumerate(read_headlines(root / filename)):
             doc_id = document_id(NAME, f"{prefix}-{n}")
-            documents.append(Document(id=doc_id, source=NAME, text=headline, title=headline,
-                                      split="train"))
+            documents.append(Document(id=doc_id, source=NAME, text=headline, title=headline, split="train"))
             if prefix == "cb":
                 labels.append(DocumentLabel(doc_id, TECHNIQUE))
-    return SourceData(name=NAME, documents=documents, labels=labels, label_space=(TECHNIQUE,),
-                      granularity="document", native_split=False)
+    return SourceData(
+        name=NAME,
+        documents=documents,
+        labels=labels,
+        label_space=(TECHNIQUE,),
+        granularity="document",
+        native_split=False,
+    )

@@ -35,13 +35,26 @@ from mindlens.data.sources.base import RemoteFile
 NAME = "curated"
 FOLDER = "data/curated"  # relative to the project root, not the data directory
 REMOTE: tuple[RemoteFile, ...] = ()  # part of the repository: nothing to fetch
-KEYS = frozenset({"id", "text", "title", "genre", "spans", "labels", "no_technique",
-                  "hard_negative", "split"})
+KEYS = frozenset(
+    {"id", "text", "title", "genre", "spans", "labels", "no_technique", "hard_negative", "split"}
+)
 RECORD_SPLITS = ("train", "test")  # the fixed splits a record may declare
 SPAN_KEYS = frozenset({"start", "end", "technique", "text"})
 
-__all__ = ["NAME", "FOLDER", "REMOTE", "RECORD_SPLITS", "Record", "parse_record", "read_jsonl", "read_folder",
-           "to_source_data", "load", "write_jsonl", "default_folder"]
+__all__ = [
+    "NAME",
+    "FOLDER",
+    "REMOTE",
+    "RECORD_SPLITS",
+    "Record",
+    "parse_record",
+    "read_jsonl",
+    "read_folder",
+    "to_source_data",
+    "load",
+    "write_jsonl",
+    "default_folder",
+]
 
 
 @dataclass(frozen=True)
@@ -89,12 +102,14 @@ def _parse_span(raw: Any, text: str, where: str, i: int) -> tuple[int, int, str]
     if not (_is_int(start) and _is_int(end)):
         raise ValueError(f"{where}: {what} needs integer start and end, got {start!r}, {end!r}")
     if not 0 <= start < end <= len(text):
-        raise ValueError(f"{where}: {what} offsets {start}-{end} are empty or outside the text "
-                         f"(length {len(text)})")
+        raise ValueError(
+            f"{where}: {what} offsets {start}-{end} are empty or outside the text (length {len(text)})"
+        )
     technique = _technique(raw.get("technique"), where, f"{what}.technique")
     if "text" in raw and raw["text"] != text[start:end]:
-        raise ValueError(f"{where}: {what} text {raw['text']!r} does not match "
-                         f"text[{start}:{end}] = {text[start:end]!r}")
+        raise ValueError(
+            f"{where}: {what} text {raw['text']!r} does not match text[{start}:{end}] = {text[start:end]!r}"
+        )
     return start, end, technique
 
 
@@ -126,16 +141,24 @@ def parse_record(obj: Any, where: str, allowed_extra: frozenset[str] = frozenset
     if split is not None and split not in RECORD_SPLITS:
         raise ValueError(f"{where}: 'split' must be one of {list(RECORD_SPLITS)}, got {split!r}")
     spans = tuple(_parse_span(s, text, where, i) for i, s in enumerate(raw_spans))
-    labels = tuple(dict.fromkeys(_technique(lb, where, f"labels[{i}]")
-                                 for i, lb in enumerate(raw_labels)))
+    labels = tuple(dict.fromkeys(_technique(lb, where, f"labels[{i}]") for i, lb in enumerate(raw_labels)))
     if no_technique and (spans or labels):
         raise ValueError(f"{where}: 'no_technique' is true but spans or labels are given")
     if not (no_technique or spans or labels):
-        raise ValueError(f"{where}: no spans or labels; set 'no_technique': true for a clean "
-                         f"example")
-    return Record(id=rid, text=text, title=obj.get("title") or "", genre=obj.get("genre"),
-                  spans=spans, labels=labels, no_technique=no_technique, where=where,
-                  hard_negative=hard_negative, split=split, extra={k: obj[k] for k in allowed_extra if k in obj})
+        raise ValueError(f"{where}: no spans or labels; set 'no_technique': true for a clean example")
+    return Record(
+        id=rid,
+        text=text,
+        title=obj.get("title") or "",
+        genre=obj.get("genre"),
+        spans=spans,
+        labels=labels,
+        no_technique=no_technique,
+        where=where,
+        hard_negative=hard_negative,
+        split=split,
+        extra={k: obj[k] for k in allowed_extra if k in obj},
+    )
 
 
 def read_jsonl(path: Path, allowed_extra: frozenset[str] = frozenset()) -> list[Record]:
@@ -164,15 +187,15 @@ def read_folder(folder: Path, allowed_extra: frozenset[str] = frozenset()) -> li
     for path in sorted(folder.rglob("*.jsonl")):
         for record in read_jsonl(path, allowed_extra):
             if record.id in seen:
-                raise ValueError(f"{record.where}: duplicate id {record.id!r} "
-                                 f"(first at {seen[record.id]})")
+                raise ValueError(f"{record.where}: duplicate id {record.id!r} (first at {seen[record.id]})")
             seen[record.id] = record.where
             records.append(record)
     return records
 
 
-def to_source_data(name: str, records: Iterable[tuple[str, Record]],
-                   native_split: bool | None = None) -> SourceData:
+def to_source_data(
+    name: str, records: Iterable[tuple[str, Record]], native_split: bool | None = None
+) -> SourceData:
     """A source of ``(native id, record)`` pairs.
 
     With native splits (by default: when any record declares a ``split``) each document
@@ -187,13 +210,27 @@ def to_source_data(name: str, records: Iterable[tuple[str, Record]],
     for native, record in pairs:
         doc_id = document_id(name, native)
         split = (record.split or "train") if native_split else "train"
-        documents.append(Document(id=doc_id, source=name, text=record.text, title=record.title,
-                                  split=split, hard_negative=record.hard_negative))
+        documents.append(
+            Document(
+                id=doc_id,
+                source=name,
+                text=record.text,
+                title=record.title,
+                split=split,
+                hard_negative=record.hard_negative,
+            )
+        )
         spans += [Span(doc_id, start, end, technique) for start, end, technique in record.spans]
         labels += [DocumentLabel(doc_id, technique) for technique in record.labels]
-    return SourceData(name=name, documents=documents, spans=spans, labels=labels,
-                      label_space=taxonomy.TECHNIQUE_IDS, granularity="span",
-                      native_split=native_split)
+    return SourceData(
+        name=name,
+        documents=documents,
+        spans=spans,
+        labels=labels,
+        label_space=taxonomy.TECHNIQUE_IDS,
+        granularity="span",
+        native_split=native_split,
+    )
 
 
 def load(data_dir: Path | None = None, folder: Path | None = None) -> SourceData:

@@ -22,7 +22,7 @@ NAME = "label_studio"
 FOLDER = "labels"  # relative to the state directory, not the data directory
 REMOTE: tuple[RemoteFile, ...] = ()  # produced locally: nothing to fetch
 ORIGINS = ("curated", "feedback")  # the folders a pull may write
-READ_ORIGINS = ("curated",)          # the folders this source reads (feedback: its own source)
+READ_ORIGINS = ("curated",)  # the folders this source reads (feedback: its own source)
 EXTRA_KEYS = frozenset({"origin"})
 
 __all__ = ["NAME", "FOLDER", "REMOTE", "ORIGINS", "load", "default_labels_dir"]
@@ -40,7 +40,6 @@ def load(data_dir: Path | None = None, labels_dir: Path | None = None) -> Source
         for record in curated.read_folder(root / origin, EXTRA_KEYS):
             declared = record.extra.get("origin", origin)
             if declared != origin:
-                raise ValueError(f"{record.where}: origin {declared!r} does not match its "
-                                 f"folder {origin!r}")
+                raise ValueError(f"{record.where}: origin {declared!r} does not match its folder {origin!r}")
             pairs.append((f"{origin}/{record.id}", record))
     return curated.to_source_data(NAME, pairs)

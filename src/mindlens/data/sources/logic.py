@@ -84,10 +84,16 @@ def load(data_dir: Path) -> SourceData:
         for part, split in SPLITS.items():
             result = read_csv(root / f"{subset}_{part}.csv", subset, part, split)
             if result.skipped_empty:
-                log.warning("%s %s_%s: skipped %d rows without text", NAME, subset, part,
-                            result.skipped_empty)
+                log.warning(
+                    "%s %s_%s: skipped %d rows without text", NAME, subset, part, result.skipped_empty
+                )
             documents += result.documents
             labels += result.labels
-    return SourceData(name=NAME, documents=documents, labels=labels,
-                      label_space=tuple(dict.fromkeys(taxonomy.SOURCE_LABELS[NAME].values())),
-                      granularity="document", native_split=True)
+    return SourceData(
+        name=NAME,
+        documents=documents,
+        labels=labels,
+        label_space=tuple(dict.fromkeys(taxonomy.SOURCE_LABELS[NAME].values())),
+        granularity="document",
+        native_split=True,
+    )

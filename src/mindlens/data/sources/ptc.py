@@ -21,8 +21,17 @@ FOLDER = "ptc-semeval2020-task11"
 ROOT = f"{FOLDER}/datasets"
 _ARTICLE = re.compile(r"article(\d+)\.txt$")
 
-__all__ = ["NAME", "FOLDER", "DataNotFoundError", "load", "load_train",
-           "read_article", "iter_articles", "read_labels", "read_si_labels"]
+__all__ = [
+    "NAME",
+    "FOLDER",
+    "DataNotFoundError",
+    "load",
+    "load_train",
+    "read_article",
+    "iter_articles",
+    "read_labels",
+    "read_si_labels",
+]
 __getattr__ = lazy_remote(NAME, __name__)  # REMOTE: pinned files, from mindlens.data.fetch
 
 
@@ -39,8 +48,7 @@ def iter_articles(folder: Path, split: str = "train") -> Iterator[Document]:
             continue
         text = read_article(path)
         title = text.lstrip("\ufeff").split("\n", 1)[0].strip()
-        yield Document(id=document_id(NAME, match.group(1)), source=NAME, text=text, title=title,
-                       split=split)
+        yield Document(id=document_id(NAME, match.group(1)), source=NAME, text=text, title=title, split=split)
 
 
 def _tsv(path: Path, fields: int) -> Iterator[list[str]]:
@@ -57,14 +65,18 @@ def _tsv(path: Path, fields: int) -> Iterator[list[str]]:
 
 def read_labels(path: Path) -> list[Span]:
     """Technique spans of a ``*-task-flc-tc.labels`` file, mapped onto the taxonomy."""
-    return [Span(document_id(NAME, native), int(start), int(end), taxonomy.map_label(NAME, label))
-            for native, label, start, end in _tsv(path, 4)]
+    return [
+        Span(document_id(NAME, native), int(start), int(end), taxonomy.map_label(NAME, label))
+        for native, label, start, end in _tsv(path, 4)
+    ]
 
 
 def read_si_labels(path: Path) -> list[PropagandaSpan]:
     """Merged propaganda spans of a ``*-task-si.labels`` file (``id<TAB>start<TAB>end``)."""
-    return [PropagandaSpan(document_id(NAME, native), int(start), int(end))
-            for native, start, end in _tsv(path, 3)]
+    return [
+        PropagandaSpan(document_id(NAME, native), int(start), int(end))
+        for native, start, end in _tsv(path, 3)
+    ]
 
 
 def load_train(data_dir: Path, max_articles: int | None = None) -> tuple[list[Document], list[Span]]:
@@ -85,6 +97,12 @@ def load(data_dir: Path) -> SourceData:
     test_dir = Path(data_dir) / ROOT / "test-articles"
     if test_dir.is_dir():
         documents += list(iter_articles(test_dir, split="unlabelled"))
-    return SourceData(name=NAME, documents=documents, spans=spans, propaganda_spans=si,
-                      label_space=tuple(dict.fromkeys(taxonomy.SOURCE_LABELS[NAME].values())),
-                      granularity="span", native_split=False)
+    return SourceData(
+        name=NAME,
+        documents=documents,
+        spans=spans,
+        propaganda_spans=si,
+        label_space=tuple(dict.fromkeys(taxonomy.SOURCE_LABELS[NAME].values())),
+        granularity="span",
+        native_split=False,
+    )

@@ -51,7 +51,7 @@ def align_span(text: str, start: int, end: int, fragment: str) -> tuple[int, int
         return None
     for delta in sorted(range(-SHIFT, SHIFT + 1), key=abs):
         s = start + delta
-        if s >= 0 and text[s:s + len(fragment)] == fragment:
+        if s >= 0 and text[s : s + len(fragment)] == fragment:
             return s, s + len(fragment)
     return None
 
@@ -70,18 +70,35 @@ def read_task2(path: Path, split: str) -> tuple[list[Document], list[Span], int]
             fragment = label.get("text_fragment", label.get("text", ""))
             if not fragment.strip():  # one training span covers only a newline
                 dropped += 1
-                log.warning("%s: meme %s: span %s-%s covers only whitespace; dropped", path.name,
-                            meme["id"], label["start"], label["end"])
+                log.warning(
+                    "%s: meme %s: span %s-%s covers only whitespace; dropped",
+                    path.name,
+                    meme["id"],
+                    label["start"],
+                    label["end"],
+                )
                 continue
             aligned = align_span(text, int(label["start"]), int(label["end"]), fragment)
             if aligned is None:
                 dropped += 1
-                log.warning("%s: meme %s: span %s-%s %r not found near its offsets; dropped",
-                            path.name, meme["id"], label["start"], label["end"], fragment)
+                log.warning(
+                    "%s: meme %s: span %s-%s %r not found near its offsets; dropped",
+                    path.name,
+                    meme["id"],
+                    label["start"],
+                    label["end"],
+                    fragment,
+                )
                 continue
             if aligned != (label["start"], label["end"]):
-                log.info("%s: meme %s: span %s-%s realigned to %s-%s", path.name, meme["id"],
-                         label["start"], label["end"], *aligned)
+                log.info(
+                    "%s: meme %s: span %s-%s realigned to %s-%s",
+                    path.name,
+                    meme["id"],
+                    label["start"],
+                    label["end"],
+                    *aligned,
+                )
             spans.append(Span(doc_id, aligned[0], aligned[1], technique))
     return documents, spans, dropped
 
@@ -110,11 +127,16 @@ def load(data_dir: Path) -> SourceData:
         split_labels = read_task1(root / f"{stem}_task1.txt")
         unknown = sorted({lb.document_id for lb in split_labels} - known)
         if unknown:
-            raise ValueError(f"{stem}_task1.txt labels memes missing from {stem}_task2.txt: "
-                             f"{unknown[:5]}")
+            raise ValueError(f"{stem}_task1.txt labels memes missing from {stem}_task2.txt: {unknown[:5]}")
         documents += docs
         spans += split_spans
         labels += split_labels
-    return SourceData(name=NAME, documents=documents, spans=spans, labels=labels,
-                      label_space=tuple(dict.fromkeys(taxonomy.SOURCE_LABELS[NAME].values())),
-                      granularity="span", native_split=True)
+    return SourceData(
+        name=NAME,
+        documents=documents,
+        spans=spans,
+        labels=labels,
+        label_space=tuple(dict.fromkeys(taxonomy.SOURCE_LABELS[NAME].values())),
+        granularity="span",
+        native_split=True,
+    )

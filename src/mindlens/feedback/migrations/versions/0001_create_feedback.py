@@ -34,8 +34,10 @@ def upgrade() -> None:
         sa.Column("label_studio_task_id", sa.Integer(), nullable=True),
         sa.UniqueConstraint("client_id", name="uq_feedback_client_id"),
         sa.CheckConstraint("status IN ('new', 'queued', 'reviewed')", name="ck_feedback_status"),
-        sa.CheckConstraint("judgement IS NULL OR judgement IN ('manipulative', 'not_manipulative', "
-                           "'unsure')", name="ck_feedback_judgement"),
+        sa.CheckConstraint(
+            "judgement IS NULL OR judgement IN ('manipulative', 'not_manipulative', 'unsure')",
+            name="ck_feedback_judgement",
+        ),
     )
     op.create_index("ix_feedback_request_id", "feedback", ["request_id"])
     op.create_index("ix_feedback_text_sha256", "feedback", ["text_sha256"])
