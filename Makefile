@@ -10,7 +10,9 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 
-.PHONY: install run pipeline serve test test-fast mlflow-ui airflow-ui clean
+.PHONY: install run pipeline serve test test-fast lint format mlflow-ui airflow-ui clean
+
+LINT_PATHS := src dags plugins demo tests benchmarks label_studio
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +39,17 @@ test: install
 
 test-fast: install
 	$(BIN)/pytest -q -m "not slow"
+
+## ruff (lint + format check), mypy on src/, the import-layer contract (pyproject.toml)
+lint: install
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+	$(BIN)/ruff format $(LINT_PATHS)
 
 mlflow-ui: install
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(abspath .mindlens)/mlflow.db --host 127.0.0.1 --port 5000
