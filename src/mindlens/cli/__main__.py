@@ -1,0 +1,5 @@
+"""``python -m mindlens.cli``."""
+
+from mindlens.cli.main import app
+
+app()

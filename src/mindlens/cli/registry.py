@@ -1,0 +1,167 @@
+"""``mindlens registry ...`` and ``mindlens register``: versions, aliases, releases, model cards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mindlens.cli.common import fail, print_json, settings_or_exit
+
+registry_app = typer.Typer(help="The model registry: shipped release, versions.", no_args_is_help=True)
+
+
+@registry_app.command("bootstrap")
+def registry_bootstrap(
+    release: Annotated[
+        Path | None, typer.Option(help="Release folder (default: the shipped models/v1).")
+    ] = None,
+) -> None:
+    """Register the shipped release as the champion when the registry has none."""
+    from mindlens.registry import NoChampionError, champion_info
+    from mindlens.release import SHIPPED, ReleaseError, register_release
+
+    settings = settings_or_exit()
+    try:
+        info = champion_info(settings)
+        typer.echo(f"champion {info.name} v{info.version} exists; nothing to do")
+        return
+    except NoChampionError:
+        pass
+    try:
+        print_json(register_release(settings, release or SHIPPED))
+    except ReleaseError as err:
+        fail(str(err))
+
+
+@registry_app.command("list")
+def registry_list() -> None:
+    """Registered versions with aliases, semantic versions and the selection metric."""
+    from mindlens.registry import list_versions
+
+    rows = list_versions(settings_or_exit())
+    if not rows:
+        fail("no registered versions yet; run `mindlens registry bootstrap` or the pipeline")
+    for row in rows:
+        aliases = ",".join(row["aliases"]) or "-"
+        metric = {k: v for k, v in row.items() if k.startswith("val_")}
+        shown = ", ".join(f"{k}={v:.4f}" for k, v in metric.items() if v is not None)
+        typer.echo(
+            f"v{row['version']:<4} {aliases:<12} {row['semver'] or '-':<10} {shown}  "
+            f"{row['changelog'] or ''}".rstrip()
+        )
+
+
+def _after_alias_change(result: dict[str, Any]) -> None:
+    from mindlens.pipeline import notify_reload
+
+    print_json(result | {"reload": notify_reload(settings_or_exit())})
+
+
+@registry_app.command("promote")
+def registry_promote(
+    version: Annotated[str, typer.Argument(help="Registered version number, e.g. 3.")],
+    alias: Annotated[str | None, typer.Option(help="Alias to move (default: champion).")] = None,
+) -> None:
+    """Point the champion (or another alias) at a version and tell the running API to reload."""
+    from mindlens.registry import promote
+
+    try:
+        _after_alias_change(promote(settings_or_exit(), version, alias))
+    except LookupError as err:
+        fail(str(err))
+
+
+@registry_app.command("rollback")
+def registry_rollback(
+    alias: Annotated[str | None, typer.Option(help="Alias to roll back (default: champion).")] = None,
+) -> None:
+    """Return the champion to the version it replaced, and tell the running API to reload."""
+    from mindlens.registry import rollback
+
+    try:
+        _after_alias_change(rollback(settings_or_exit(), alias))
+    except LookupError as err:
+        fail(str(err))
+
+
+@registry_app.command("build-release")
+def registry_build_release(
+    tagger: Annotated[
+        Path,
+        typer.Option(
+            help="Trained PyTorch tagger folder (`torch/best` of `mindlens train --model span|multitask|...`)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Release folder to write (e.g. models/v1).")],
+    version: Annotated[str, typer.Option(help="Semantic version of the release.")] = "1.0.0",
+    changelog: Annotated[str, typer.Option(help="One-line changelog.")] = "First production model",
+    training_command: Annotated[
+        str | None, typer.Option(help="The command that trained the tagger (model card).")
+    ] = None,
+    hardware: Annotated[
+        str | None, typer.Option(help="Where it was trained, e.g. '1x H100' (model card).")
+    ] = None,
+) -> None:
+    """Export a trained tagger (ONNX int8) with the document and clickbait models as a release."""
+    from mindlens.release import build_release
+
+    if not tagger.is_dir():
+        fail(f"no such folder: {tagger}", code=2)
+    release = build_release(
+        settings_or_exit(),
+        tagger,
+        out,
+        version=version,
+        changelog=changelog,
+        training_command=training_command,
+        hardware=hardware,
+    )
+    typer.echo(
+        f"wrote {out}: {len(release['files'])} files, metrics: "
+        + ", ".join(
+            f"{k}={v:.3f}"
+            for k, v in sorted(release["metrics"].items())
+            if k in ("val_micro_f1", "val_flc_f1", "val_si_f1", "val_tc_micro_f1")
+        )
+    )
+
+
+@registry_app.command("model-card")
+def registry_model_card(
+    release: Annotated[
+        Path | None, typer.Option(help="Release folder (default: the shipped models/v1).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the card.")] = Path("MODEL_CARD.md"),
+) -> None:
+    """Write the model card of a release from its release.json."""
+    from mindlens.model_card import render
+    from mindlens.release import SHIPPED, ReleaseError, read_release
+
+    try:
+        manifest = read_release(release or SHIPPED)
+    except ReleaseError as err:
+        fail(str(err))
+    command = "mindlens registry model-card" + (f" --release {release}" if release else "") + f" --out {out}"
+    out.write_text(render(manifest, command), encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+def register(run_id: Annotated[str, typer.Argument(help="MLflow run id of a training run.")]) -> None:
+    """Register a run's analyzer; it becomes champion if it beats the current one."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from mindlens.pipeline import register as register_stage
+    from mindlens.tracking import configure_mlflow
+
+    settings = settings_or_exit()
+    configure_mlflow(settings)
+    try:
+        model_uri = mlflow.MlflowClient().get_run(run_id).data.tags.get("model_uri")
+    except MlflowException:
+        fail(f"no MLflow run {run_id!r} in {settings.mlflow.tracking_uri}")
+    if not model_uri:
+        fail(f"run {run_id} logged no analyzer model")
+    print_json(register_stage(run_id, model_uri, settings))
