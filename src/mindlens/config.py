@@ -124,6 +124,8 @@ class ServingSettings(BaseModel):
     max_batch_texts: int = Field(32, ge=1)
     reload_interval_s: float = Field(300, ge=0)
     min_confidence: float = Field(0.5, ge=0, le=1)
+    # quoted words count this much in the document scores (1: fully, as in PTC scoring)
+    quoted_weight: float = Field(0.5, ge=0, le=1)
     prediction_log: bool = True  # JSON lines under <state_dir>/predictions/
     log_text: str = Field("hash", pattern=r"^(hash|truncate|full)$")  # what of the input to keep
     cors_origins: list[str] = []  # browsers from these origins may call the API

@@ -164,3 +164,15 @@ def test_prediction_log_joins_on_request_id_and_keeps_no_raw_text(api: httpx.Cli
     assert "text" not in entry and TEXT not in log.read_text()  # hash by default, no raw text
     assert entry["model"]["version"] == response.json()["model"]["version"]
     assert entry["latency_ms"] > 0
+
+
+def test_fragments_inside_quotes_name_the_speaker(api: httpx.Client) -> None:
+    text = '"They are traitors and liars, all of them!" the senator said. The vote is on Tuesday.'
+    response = api.post("/analyze", json={"text": text, "min_confidence": 0.0})
+    assert response.status_code == 200, response.text
+    spans = response.json()["spans"]
+    assert spans
+    for span in spans:
+        inside = span["start"] < text.index('!"')  # the first sentence is mostly the quote
+        assert span["quoted"] is inside, span
+        assert span["speaker"] == ("the senator" if inside else None), span

@@ -78,3 +78,27 @@ def test_title_is_the_given_one_the_first_line_or_the_first_sentence():
     paragraph = "This is a long opening sentence of a paragraph that goes on. " * 4
     assert title_of(paragraph, None) == "This is a long opening sentence of a paragraph that goes on."
     assert title_of("   ", None) == ""
+
+
+def test_fragments_say_whether_they_are_quoted_and_by_whom():
+    analyzer = Analyzer(_model(), min_confidence=0.5)
+    text = '"They are traitors and liars," the senator said. Liars and traitors everywhere.'
+    spans = analyzer.analyze(text)["spans"]
+    by_sentence = {s["sentence"]: s for s in spans if s["technique"] == "name_calling"}
+    assert by_sentence[0]["quoted"] is True and by_sentence[0]["speaker"] == "the senator"
+    assert by_sentence[1]["quoted"] is False and by_sentence[1]["speaker"] is None
+
+
+def test_quoted_weight_discounts_only_quoted_sentences_in_document_scores():
+    analyzer = Analyzer(_model(), min_confidence=0.5)
+    quoted = '"They are traitors and liars," the senator said. Lunch is at noon.'
+    full = analyzer.analyze(quoted)["document"]["techniques"]["name_calling"]
+    half = analyzer.analyze(quoted, quoted_weight=0.5)["document"]["techniques"]["name_calling"]
+    assert half < full
+    plain = "They are traitors and liars, the senator said. Lunch is at noon."
+    assert (
+        analyzer.analyze(plain, quoted_weight=0.5)["document"]["techniques"]["name_calling"]
+        == analyzer.analyze(plain)["document"]["techniques"]["name_calling"]
+    )
+    with pytest.raises(ValueError, match="quoted_weight"):
+        analyzer.analyze(quoted, quoted_weight=1.5)

@@ -62,3 +62,13 @@ def test_quote_of_needs_most_of_the_fragment_inside() -> None:
     assert quote_of(quotes, 25, 40) is None  # 5 of 15 characters inside
     assert quote_of(quotes, 0, 5) is None
     assert quote_of([], 0, 5) is None
+
+
+def test_quoted_share() -> None:
+    from mindlens.preprocessing.quotes import quoted_share
+
+    quotes = [Quote(10, 20), Quote(30, 35)]
+    assert quoted_share(quotes, 10, 20) == 1.0
+    assert quoted_share(quotes, 0, 40) == 15 / 40
+    assert quoted_share(quotes, 20, 30) == 0.0
+    assert quoted_share(quotes, 5, 5) == 0.0

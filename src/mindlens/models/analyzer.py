@@ -32,6 +32,7 @@ from mindlens import taxonomy
 from mindlens.features.heuristics import compute_signals, evidence_for
 from mindlens.models.baseline import TfidfOvrClassifier
 from mindlens.models.transformer import Context, FoundSpan, TaggerBase, neighbours
+from mindlens.preprocessing.quotes import find_quotes, quote_of, quoted_share
 from mindlens.preprocessing.sentences import split_sentences
 
 FORMAT = "mindlens.analyzer/1"
@@ -200,14 +201,29 @@ class Analyzer:
         return float(self.clickbait_scores([headline])[0])
 
     def analyze(
-        self, text: str, *, min_confidence: float | None = None, title: str | None = None
+        self,
+        text: str,
+        *,
+        min_confidence: float | None = None,
+        title: str | None = None,
+        quoted_weight: float = 1.0,
     ) -> dict[str, Any]:
-        """Per-sentence techniques, document and trait scores, and the title's clickbait score."""
+        """Per-sentence techniques, document and trait scores, and the title's clickbait score.
+
+        Every fragment says whether it sits inside a quotation and whose words they are
+        (``quoted``, ``speaker``). ``quoted_weight`` below 1 discounts quoted words in the
+        document scores: a sentence's probabilities count ``1 - share * (1 - weight)``,
+        ``share`` being the part of it inside quotes (1.0, the default, counts everything,
+        as PTC's annotators label quoted propaganda too).
+        """
+        if not 0.0 <= quoted_weight <= 1.0:
+            raise ValueError(f"quoted_weight must lie in [0, 1], not {quoted_weight}")
         started = time.perf_counter()
         threshold = self.min_confidence if min_confidence is None else min_confidence
         sentences = split_sentences(text)
         texts = [s.text for s in sentences]
         probs, fragments = self.tag_sentences(texts, threshold, contexts=neighbours(texts))
+        quotes = find_quotes(text)
         labels = self.sentence_labels
         rows, spans = [], []
         for i, (sentence, row, found_spans) in enumerate(zip(sentences, probs, fragments, strict=False)):
@@ -249,10 +265,17 @@ class Analyzer:
                 )
                 if span.tc_confidence is not None:  # the TC head's probability of this technique
                     spans[-1]["tc_confidence"] = round(span.tc_confidence, 4)
+                quote = quote_of(quotes, start, end)
+                spans[-1]["quoted"] = quote is not None
+                spans[-1]["speaker"] = quote.speaker if quote is not None else None
         signals = compute_signals(text)
         for span in spans:
             span["evidence"] = span_evidence(span, signals)
-        technique_scores = {k: round(v, 4) for k, v in self.document_scores(text, probs).items()}
+        scored = probs
+        if quoted_weight < 1.0 and len(probs) and quotes:
+            shares = np.array([quoted_share(quotes, s.start, s.end) for s in sentences])
+            scored = probs * (1.0 - shares * (1.0 - quoted_weight))[:, None]
+        technique_scores = {k: round(v, 4) for k, v in self.document_scores(text, scored).items()}
         headline = title_of(text, title)
         clickbait = self.clickbait_score(headline)
         if clickbait is not None:

@@ -162,3 +162,11 @@ def quote_of(quotes: list[Quote], start: int, end: int) -> Quote | None:
     if best is None or best_overlap * 2 < max(1, end - start):
         return None
     return best
+
+
+def quoted_share(quotes: list[Quote], start: int, end: int) -> float:
+    """The part of ``[start, end)`` that lies inside quotations (0 to 1)."""
+    if end <= start:
+        return 0.0
+    inside = sum(max(0, min(end, q.end) - max(start, q.start)) for q in quotes)
+    return min(1.0, inside / (end - start))

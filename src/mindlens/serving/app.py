@@ -85,7 +85,9 @@ def analyze_text(
         raise TextTooLongError(f"text is too long: {len(text)} characters received, the limit is {limit}")
     loaded = store.require()  # one snapshot: analyzer and info always match
     model_started = time.perf_counter()
-    result = loaded.analyzer.analyze(text, min_confidence=min_confidence, title=title)
+    result = loaded.analyzer.analyze(
+        text, min_confidence=min_confidence, title=title, quoted_weight=settings.serving.quoted_weight
+    )
     model_seconds = time.perf_counter() - model_started
     info = loaded.info
     result["model"] = {"name": info.name, "version": info.version, "run_id": info.run_id}

@@ -22,6 +22,10 @@ class PredictionLog:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
 
+    @staticmethod
+    def _kept(result: dict[str, Any], min_confidence: float) -> list[dict[str, Any]]:
+        return [s for s in result.get("spans", []) if s["confidence"] >= min_confidence]
+
     def record(self, endpoint: str, text: str, result: dict[str, Any], min_confidence: float = 0.0) -> None:
         if self.path is None:
             return
@@ -33,16 +37,17 @@ class PredictionLog:
             "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
             "text_chars": len(text),
             "spans": [
-                {k: s[k] for k in ("start", "end", "technique", "confidence")}
-                for s in result.get("spans", [])
-                if s["confidence"] >= min_confidence
+                {k: s.get(k) for k in ("start", "end", "technique", "confidence", "quoted")}
+                for s in self._kept(result, min_confidence)
             ],
             "document": {"score": result["document"]["score"], "traits": result["document"]["traits"]},
             "clickbait": (result.get("title") or {}).get("clickbait"),
             "latency_ms": result.get("timings_ms", {}).get("total"),
         }
-        if self.text_mode == "full":
+        if self.text_mode == "full":  # a speaker's name is text too: kept only with the text
             entry["text"] = text
+            for logged, span in zip(entry["spans"], self._kept(result, min_confidence), strict=True):
+                logged["speaker"] = span.get("speaker")
         elif self.text_mode == "truncate":
             entry["text"] = text[: self.truncate_chars]
         line = json.dumps(entry, ensure_ascii=False) + "\n"

@@ -77,6 +77,15 @@ class Fragment(BaseModel):
             "fragment in its sentence (null when the model has no TC head)."
         ),
     )
+    quoted: bool = Field(
+        False,
+        description="The fragment lies inside a quotation: the words are someone's the text quotes.",
+    )
+    speaker: str | None = Field(
+        None,
+        description="Who is quoted, where the text names them next to the quote (null otherwise).",
+        examples=["the senator"],
+    )
     sentence: int = Field(..., description="Index of the sentence holding the fragment.")
     evidence: list[dict] = Field(
         default_factory=list,
