@@ -22,6 +22,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from mindlens.paths import Paths
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -191,30 +193,35 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:
+        paths = self.paths
         if self.mlflow.tracking_uri is None:
-            self.mlflow.tracking_uri = f"sqlite:///{self.state_dir / 'mlflow.db'}"
+            self.mlflow.tracking_uri = f"sqlite:///{paths.mlflow_db}"
         if self.mlflow.artifact_root is None:
-            self.mlflow.artifact_root = str(self.state_dir / "mlartifacts")
+            self.mlflow.artifact_root = str(paths.mlflow_artifacts)
         if self.feedback.database_url is None:
-            self.feedback.database_url = f"sqlite:///{self.state_dir / 'feedback.db'}"
+            self.feedback.database_url = f"sqlite:///{paths.feedback_db}"
         return self
 
-    # Derived locations, kept here so no other module invents its own.
+    # Derived locations live in ``Paths`` (mindlens.paths), so no other module invents its own.
+    @property
+    def paths(self) -> Paths:
+        """Every file and folder under ``state_dir``."""
+        return Paths.from_settings(self)
+
     @property
     def processed_dir(self) -> Path:
-        return self.state_dir / "data"
+        return self.paths.processed_data
 
     @property
     def reports_dir(self) -> Path:
-        return self.state_dir / "reports"
+        return self.paths.reports
 
     @property
     def airflow_home(self) -> Path:
-        return self.state_dir / "airflow"
+        return self.paths.airflow_home
 
     def ensure_dirs(self) -> None:
-        for path in (self.state_dir, self.processed_dir, self.reports_dir):
-            path.mkdir(parents=True, exist_ok=True)
+        self.paths.ensure()
 
 
 @lru_cache(maxsize=1)

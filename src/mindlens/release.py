@@ -126,7 +126,7 @@ def build_release(
     from mindlens.models.transformer import TorchTagger
     from mindlens.training.baseline import fit_clickbait_model, fit_document_model, fit_sentence_model
 
-    manifest = Manifest.read(settings.processed_dir / MANIFEST)
+    manifest = Manifest.read(settings.paths.processed_data / MANIFEST)
     torch_tagger = TorchTagger.load(tagger_folder)
     config = torch_tagger.config
     with tempfile.TemporaryDirectory() as tmp:

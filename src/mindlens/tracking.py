@@ -25,7 +25,7 @@ def configure_mlflow(settings: Settings) -> str:
     if experiment is not None:
         experiment_id = experiment.experiment_id
     else:
-        root = Path(settings.mlflow.artifact_root or settings.state_dir / "mlartifacts")
+        root = Path(settings.mlflow.artifact_root or settings.paths.mlflow_artifacts)
         root.mkdir(parents=True, exist_ok=True)
         experiment_id = client.create_experiment(
             settings.mlflow.experiment, artifact_location=root.resolve().as_uri()

@@ -47,11 +47,6 @@ def project_from_env(env: Mapping[str, str] | None = None) -> str:
     return env.get(PROJECT_ENV) or DEFAULT_PROJECT
 
 
-def predictions_path(settings: Any) -> Path:
-    """Where the API writes its prediction log (``serving.prediction_log``)."""
-    return Path(settings.state_dir) / "predictions" / "predictions.jsonl"
-
-
 # --- what the model said, what the user says ----------------------------------------
 
 
@@ -355,7 +350,7 @@ def push_configured(
             client,
             project or project_from_env(),
             store,
-            predictions_path(settings),
+            settings.paths.predictions_log,
             champion_loader(settings),
             limit,
         )
@@ -374,7 +369,7 @@ def pull_configured(
     store = open_store(settings)
     try:
         return pull_feedback(
-            client, project or project_from_env(), store, labels_dir or Path(settings.state_dir) / "labels"
+            client, project or project_from_env(), store, labels_dir or settings.paths.labels
         )
     finally:
         store.close()
