@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mindlens.config import GateSettings, Settings, get_settings
+from mindlens.tracking import mlflow_client
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +36,6 @@ FEEDBACK_SOURCE = "feedback"
 JOB_TAG = "mindlens.job"
 # Metrics where a lower value is better: a "drop" is an increase.
 _LOWER_IS_BETTER = ("ece", "_ms", "fp_rate")
-
-
-def _client(settings: Settings) -> Any:
-    import mlflow
-
-    from mindlens.tracking import configure_mlflow
-
-    configure_mlflow(settings)
-    return mlflow.MlflowClient()
 
 
 # --- data and training --------------------------------------------------------------
@@ -205,35 +197,39 @@ def evaluate(
 def register(evaluation: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
     """Register the candidate as a new version (next semantic version, changelog line)
     under the ``challenger`` alias; the champion is untouched until the gate says so."""
-    import mlflow
-
-    from mindlens.registry.registry import CHALLENGER, next_semver, promote
+    from mindlens.registry import CHALLENGER, register_version, selection_metric
 
     settings = settings or get_settings()
-    client = _client(settings)
-    name = settings.mlflow.registered_model
-    existing = client.search_model_versions(f"name = '{name}'")
-    semver = next_semver([(v.tags or {}).get("semver") for v in existing])
     metric = settings.train.selection_metric
-    value = client.get_run(evaluation["candidate_run_id"]).data.metrics.get(metric)
+    value = selection_metric(settings, evaluation["candidate_run_id"])
     feedback = evaluation["metrics"]["candidate"].get("feedback_documents", 0)
     changelog = (
         f"{evaluation['candidate']} retrained ({evaluation['reason']}) with "
         f"{feedback:.0f} reviewed feedback text(s)" + (f"; {metric} {value:.4f}" if value is not None else "")
     )
-    tags = {"semver": semver, "changelog": changelog, "retrain_run_id": evaluation["run_id"]}
-    if value is not None:
-        tags[metric] = str(value)
-    version = mlflow.register_model(evaluation["model_uri"], name, tags=tags)
-    client.set_model_version_tag(name, version.version, "run_id", evaluation["candidate_run_id"])
-    promote(settings, str(version.version), alias=CHALLENGER)
-    client.set_tag(evaluation["run_id"], "registered_version", str(version.version))
-    client.set_tag(evaluation["run_id"], "registered_semver", semver)
-    log.info("registered %s v%s (%s) as %s: %s", name, version.version, semver, CHALLENGER, changelog)
+    registered = register_version(
+        settings,
+        evaluation["model_uri"],
+        run_id=evaluation["candidate_run_id"],
+        changelog=changelog,
+        tags={"retrain_run_id": evaluation["run_id"]},
+        alias=CHALLENGER,
+    )
+    client = mlflow_client(settings)
+    client.set_tag(evaluation["run_id"], "registered_version", registered.version)
+    client.set_tag(evaluation["run_id"], "registered_semver", registered.semver)
+    log.info(
+        "registered %s v%s (%s) as %s: %s",
+        registered.name,
+        registered.version,
+        registered.semver,
+        CHALLENGER,
+        changelog,
+    )
     return {
-        "name": name,
-        "version": str(version.version),
-        "semver": semver,
+        "name": registered.name,
+        "version": registered.version,
+        "semver": registered.semver,
         "alias": CHALLENGER,
         "changelog": changelog,
     }
@@ -344,6 +340,8 @@ def decide(
 ) -> dict[str, Any]:
     """Apply ``retrain.gate``; record the decision and its reasons in the task log, on the
     ``retrain`` MLflow run (tags, params, ``decision.json``) and on the version's tags."""
+    from mindlens.registry import tag_version
+
     settings = settings or get_settings()
     config = settings.retrain.gate
     metrics = evaluation["metrics"]
@@ -373,7 +371,7 @@ def decide(
         "reason": evaluation["reason"],
         "run_id": evaluation["run_id"],
     }
-    client = _client(settings)
+    client = mlflow_client(settings)
     run_id = evaluation["run_id"]
     client.log_text(run_id, json.dumps(record, indent=2, default=str), "decision.json")
     client.log_param(run_id, "gate.tolerance", config.tolerance)
@@ -382,10 +380,10 @@ def decide(
     client.log_param(run_id, "gate.require_feedback_improvement", config.require_feedback_improvement)
     client.set_tag(run_id, "gate", verdict)
     client.set_tag(run_id, "gate.reasons", "; ".join(decision.reasons)[:5000])
-    name = settings.mlflow.registered_model
-    client.set_model_version_tag(name, registration["version"], "gate", verdict)
-    client.set_model_version_tag(
-        name, registration["version"], "gate_reasons", "; ".join(decision.reasons)[:5000]
+    tag_version(
+        settings,
+        registration["version"],
+        {"gate": verdict, "gate_reasons": "; ".join(decision.reasons)[:5000]},
     )
     return record
 
@@ -424,7 +422,7 @@ def promote(decision: dict[str, Any], allow: bool = True, settings: Settings | N
     )
     run_id = decision.get("run_id")
     if run_id:
-        _client(settings).set_tag(run_id, "promoted", str(result["promoted"]).lower())
+        mlflow_client(settings).set_tag(run_id, "promoted", str(result["promoted"]).lower())
     return result
 
 

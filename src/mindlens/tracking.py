@@ -34,6 +34,15 @@ def configure_mlflow(settings: Settings) -> str:
     return experiment_id
 
 
+def mlflow_client(settings: Settings):  # type: ignore[no-untyped-def]
+    """An ``MlflowClient`` on the configured tracking and registry store: the one way the
+    project gets a client (configures MLflow first)."""
+    import mlflow
+
+    configure_mlflow(settings)
+    return mlflow.MlflowClient()
+
+
 def git_commit(root: Path | None = None) -> str | None:
     """The checkout's commit (with ``-dirty`` when it has uncommitted changes), if any."""
     import subprocess
