@@ -1,8 +1,10 @@
 """One source of configuration: ``configs/default.yaml`` plus ``MINDLENS_*`` overrides.
 
 Precedence (highest first): keyword arguments, environment variables
-(``MINDLENS_SERVING__PORT=9000``), the YAML file (``MINDLENS_CONFIG`` or
-``configs/default.yaml``), then the defaults below. Relative paths resolve
+(``MINDLENS_SERVING__PORT=9000``; the older ``MINDLENS_LABEL_STUDIO_URL`` style names of
+``LEGACY_ENV`` below the nested ones), the YAML file (``MINDLENS_CONFIG`` or
+``configs/default.yaml``), then the defaults below. Secrets (the Label Studio token) come
+from the environment only. Relative paths resolve
 against the project root so every process (CLI, Airflow worker, notebook
 kernel) agrees whatever its working directory.
 """
@@ -14,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -158,6 +160,64 @@ class FeedbackSettings(BaseModel):
     rate_limit_per_minute: int = Field(120, ge=0)  # POST /feedback per client address (429); 0: off
 
 
+class LabelStudioSettings(BaseModel):
+    """The Label Studio that ``mindlens labels ...`` and ``mindlens_label_sync`` talk to."""
+
+    url: str = "http://127.0.0.1:8081"
+    project: str = "MindLens"  # curated examples and their relabels
+    feedback_project: str = "MindLens feedback"  # user feedback under review
+    # A secret: from the environment only (MINDLENS_LABEL_STUDIO_TOKEN or
+    # MINDLENS_LABEL_STUDIO__TOKEN), never the config file; unset: labelling is off.
+    token: SecretStr | None = None
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+    @property
+    def configured(self) -> bool:
+        return self.token is not None
+
+
+# Variables that predate the ``label_studio`` section (README, label_studio/README.md,
+# docker-compose.yml): they keep working, below the nested MINDLENS_LABEL_STUDIO__<KEY>
+# and above the YAML file. Empty means unset, as it always did.
+LEGACY_ENV = {
+    "MINDLENS_LABEL_STUDIO_URL": ("label_studio", "url"),
+    "MINDLENS_LABEL_STUDIO_TOKEN": ("label_studio", "token"),
+    "MINDLENS_LABEL_STUDIO_PROJECT": ("label_studio", "project"),
+    "MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT": ("label_studio", "feedback_project"),
+}
+SECRETS = (("label_studio", "token"),)  # read from the environment only
+
+
+class _LegacyEnvSource(PydanticBaseSettingsSource):
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, dict[str, str]] = {}
+        for variable, (section, key) in LEGACY_ENV.items():
+            if os.environ.get(variable):
+                values.setdefault(section, {})[key] = os.environ[variable]
+        return values
+
+
+class _YamlSource(YamlConfigSettingsSource):
+    """The YAML file, refusing secrets (they belong in the environment)."""
+
+    def __call__(self) -> dict[str, Any]:
+        values = super().__call__()
+        for section, key in SECRETS:
+            if isinstance(values.get(section), dict) and values[section].get(key) is not None:
+                raise ValueError(
+                    f"{section}.{key} is a secret: set it in the environment "
+                    f"(MINDLENS_{section.upper()}_{key.upper()}), not in {config_file()}"
+                )
+        return values
+
+
 class Settings(BaseSettings):
     """Validated settings; see ``configs/default.yaml`` for the meaning of each key."""
 
@@ -172,6 +232,7 @@ class Settings(BaseSettings):
     serving: ServingSettings = ServingSettings()
     feedback: FeedbackSettings = FeedbackSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    label_studio: LabelStudioSettings = LabelStudioSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -182,8 +243,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=config_file())
-        return init_settings, env_settings, yaml_source
+        yaml_source = _YamlSource(settings_cls, yaml_file=config_file())
+        return init_settings, env_settings, _LegacyEnvSource(settings_cls), yaml_source
 
     @field_validator("state_dir", "data_dir")
     @classmethod
