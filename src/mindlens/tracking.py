@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from mindlens.config import Settings
 
@@ -34,7 +35,7 @@ def configure_mlflow(settings: Settings) -> str:
     return experiment_id
 
 
-def mlflow_client(settings: Settings):  # type: ignore[no-untyped-def]
+def mlflow_client(settings: Settings) -> Any:
     """An ``MlflowClient`` on the configured tracking and registry store: the one way the
     project gets a client (configures MLflow first)."""
     import mlflow

@@ -86,7 +86,7 @@ def _aliased(client, settings: Settings, alias: str | None):  # type: ignore[no-
         raise NoChampionError(f"no '{alias}' version of registered model '{name}'") from err
 
 
-def selection_metric(settings: Settings, run_id: str | None, client=None) -> float | None:  # type: ignore[no-untyped-def]
+def selection_metric(settings: Settings, run_id: str | None, client: Any = None) -> float | None:
     """The run's value of the selection metric (``train.selection.metric``), None if unlogged."""
     if not run_id:
         return None
@@ -154,7 +154,8 @@ def register_version(
         raise ValueError(f"extra tags may not replace the standard ones: {clash}")
     all_tags = standard | dict(tags or {})
     version = str(mlflow.register_model(model_uri, name, tags=all_tags).version)
-    previous = promote(settings, version, alias)["previous"] if alias else None
+    moved = promote(settings, version, alias)["previous"] if alias else None
+    previous = None if moved is None else str(moved)
     log.debug("registered %s v%s with tags %s (alias %s)", name, version, all_tags, alias)
     return RegisteredVersion(
         name, version, semver, changelog, run_id, metric_name, metric, alias, previous, all_tags
