@@ -13,8 +13,9 @@ tasks are pulled into ``<state_dir>/labels/feedback/`` (the ``feedback`` source)
 their feedback marked reviewed; when ``retrain.trigger_on_feedback`` is on and at least
 ``retrain.min_new_feedback`` reviewed texts are new, ``mindlens_retrain`` is triggered.
 ``<state_dir>/labels/sync_state.json`` remembers what was already handed to each.
-Without ``MINDLENS_LABEL_STUDIO_TOKEN`` every run succeeds with a log line and does
-nothing, so the DAG can ship enabled on machines without Label Studio.
+Label Studio is the config's ``label_studio`` section; without its token
+(``MINDLENS_LABEL_STUDIO_TOKEN``) every run succeeds with a log line and does nothing, so
+the DAG can ship enabled on machines without Label Studio.
 """
 
 from __future__ import annotations
@@ -48,22 +49,25 @@ log = logging.getLogger(__name__)
 def mindlens_label_sync() -> None:
     @task
     def pull_annotations() -> dict:
-        from mindlens.data.sources.label_studio import default_labels_dir
+        from mindlens.config import get_settings
         from mindlens.labelling import sync
+        from mindlens.labelling.connection import Connection, connect
+        from mindlens.labelling.projects import find_project
 
-        conn = sync.connection_from_env()
+        settings = get_settings()
+        conn = Connection.from_settings(settings)
         if not conn.configured:
             log.info("Label Studio is not configured (MINDLENS_LABEL_STUDIO_TOKEN unset): nothing to sync")
             return {"configured": False}
-        client = sync.connect(conn)
-        if sync.find_project(client, conn.project) is None:
+        client = connect(conn)
+        if find_project(client, conn.project) is None:
             log.info(
                 "no Label Studio project %r yet (`mindlens labels push` creates it): nothing to sync",
                 conn.project,
             )
             return {"configured": False}
         # The feedback folder belongs to the feedback-review project (pull_feedback).
-        result = sync.pull(client, conn.project, default_labels_dir(), "curated")
+        result = sync.pull(client, conn.project, settings.paths.labels, "curated")
         for conflict in result["conflicts"]:
             log.warning("annotators disagree on task %s (%s)", conflict["task"], conflict["id"])
         return {
@@ -89,10 +93,10 @@ def mindlens_label_sync() -> None:
     def count_new_labels(validated: dict) -> int:
         if not validated["configured"]:
             return 0
-        from mindlens.data.sources.label_studio import default_labels_dir
-        from mindlens.labelling import sync
+        from mindlens.config import get_settings
+        from mindlens.labelling import state
 
-        new = sync.count_new_labels(default_labels_dir())
+        new = state.count_new_labels(get_settings().paths.labels)
         log.info("%d new label(s) since the last training trigger", new)
         return new
 
@@ -104,22 +108,24 @@ def mindlens_label_sync() -> None:
 
     @task
     def mark_trained() -> dict:
-        from mindlens.data.sources.label_studio import default_labels_dir
-        from mindlens.labelling import sync
+        from mindlens.config import get_settings
+        from mindlens.labelling import state
 
-        return sync.mark_trained(default_labels_dir(), datetime.now().astimezone().isoformat())
+        return state.mark_trained(get_settings().paths.labels, datetime.now().astimezone().isoformat())
 
     @task
     def push_feedback() -> dict:
         """New user feedback -> tasks in the feedback-review project (marked queued)."""
         from mindlens.config import get_settings
-        from mindlens.labelling import feedback, sync
+        from mindlens.labelling import feedback
+        from mindlens.labelling.connection import Connection
 
-        conn = sync.connection_from_env()
+        settings = get_settings()
+        conn = Connection.from_settings(settings)
         if not conn.configured:
             log.info("Label Studio is not configured: no feedback queued for review")
             return {"configured": False}
-        return {"configured": True} | feedback.push_configured(get_settings(), conn)
+        return {"configured": True} | feedback.push_configured(settings, conn)
 
     @task
     def pull_feedback(pushed: dict) -> dict:
@@ -144,10 +150,10 @@ def mindlens_label_sync() -> None:
     def count_new_feedback(pulled: dict) -> int:
         if not pulled["configured"]:
             return 0
-        from mindlens.data.sources.label_studio import default_labels_dir
+        from mindlens.config import get_settings
         from mindlens.labelling import feedback
 
-        new = feedback.count_new_feedback(default_labels_dir())
+        new = feedback.count_new_feedback(get_settings().paths.labels)
         log.info("%d reviewed feedback text(s) not yet handed to a retrain", new)
         return new
 
@@ -168,10 +174,12 @@ def mindlens_label_sync() -> None:
 
     @task
     def mark_retrain_triggered() -> dict:
-        from mindlens.data.sources.label_studio import default_labels_dir
+        from mindlens.config import get_settings
         from mindlens.labelling import feedback
 
-        return feedback.mark_retrain_triggered(default_labels_dir(), datetime.now().astimezone().isoformat())
+        return feedback.mark_retrain_triggered(
+            get_settings().paths.labels, datetime.now().astimezone().isoformat()
+        )
 
     trigger = TriggerDagRunOperator(
         task_id="trigger_pipeline", trigger_dag_id="mindlens_pipeline", conf={}, skip_when_already_exists=True

@@ -3,10 +3,10 @@
 fetch_data -> prepare_data -> validate_data -> profile_data
                                             -> candidates -> train[*] -> evaluate[*] -> select -> register -> reload_api
 
-Thin by design: each task calls a stage in ``mindlens.pipeline``; nothing runs
-at import time. ``train`` and ``evaluate`` are mapped over the candidate list
-(config ``train.candidates`` or the run's conf), so Celery or Kubernetes workers
-can train candidates in parallel. ``select`` applies the rule in
+Thin by design: each task calls a stage in ``mindlens.pipeline`` (the same stage
+functions the retrain job composes); nothing runs at import time. ``train`` and
+``evaluate`` are mapped over the candidate list (config ``train.candidates`` or the
+run's conf), so Celery or Kubernetes workers can train candidates in parallel. ``select`` applies the rule in
 ``train.selection``; ``register`` promotes the winner only if it beats the
 champion. A failed data test fails the run with its report in the task log.
 Trigger from the Airflow UI with conf such as ``{"max_documents": 40}``.
@@ -104,9 +104,7 @@ def mindlens_pipeline() -> None:
     def reload_api(registration: dict) -> dict:
         from mindlens import pipeline
 
-        if not registration["promoted"]:
-            return {"notified": False, "reason": "champion unchanged"}
-        return pipeline.notify_reload()
+        return pipeline.redeploy(registration)
 
     validated = validate_data(prepare_data(fetch_data()))
     profile_data(validated)

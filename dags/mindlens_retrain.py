@@ -3,8 +3,9 @@
 rebuild_dataset -> candidates -> train[*] -> select -> evaluate -> register -> decide
                 -> promote -> redeploy
 
-Thin by design: each task calls a stage in ``mindlens.retrain``; nothing runs at import
-time. Triggered by ``mindlens_label_sync`` when reviewed feedback arrived, by
+Thin by design: each task calls a stage of ``mindlens.retrain`` (the pipeline's stages
+from ``mindlens.pipeline``, composed for this job); nothing runs at import time.
+Triggered by ``mindlens_label_sync`` when reviewed feedback arrived, by
 ``mindlens_monitoring`` (conf ``{"reason": "drift"}``), or from the UI. The dataset is
 rebuilt with the ``feedback`` source; the candidates of ``retrain.candidates`` (or the
 run's conf) are trained in parallel; the winner and the current champion are scored on

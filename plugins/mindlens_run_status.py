@@ -19,10 +19,10 @@ def _record(dag_run: Any, state: str) -> None:
         return
     try:
         from mindlens.config import get_settings
-        from mindlens.monitoring.pipeline_status import record_run, status_path
+        from mindlens.monitoring.pipeline_status import record_run
 
         end = dag_run.end_date.timestamp() if getattr(dag_run, "end_date", None) else None
-        record_run(status_path(get_settings()), dag_run.dag_id, state, dag_run.run_id, end)
+        record_run(get_settings().paths.pipeline_status, dag_run.dag_id, state, dag_run.run_id, end)
     except Exception:
         log.exception("could not record the state of %s", dag_run.dag_id)
 

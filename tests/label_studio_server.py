@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import free_port
 
-from mindlens.labelling import sync
+from mindlens.labelling.connection import Connection
 from mindlens.labelling.server import (
     DEFAULT_VENV,
     LabelStudioInstallError,
@@ -39,7 +39,7 @@ OFFLINE_MARKERS = (
 
 
 @contextmanager
-def running_label_studio(data_dir: Path, project: str = "MindLens") -> Iterator[sync.Connection]:
+def running_label_studio(data_dir: Path, project: str = "MindLens") -> Iterator[Connection]:
     """Install (cached) and start Label Studio; skip the caller if it cannot be installed."""
     venv = Path(os.environ.get("MINDLENS_LABEL_STUDIO_VENV", DEFAULT_VENV))
     try:
@@ -51,6 +51,6 @@ def running_label_studio(data_dir: Path, project: str = "MindLens") -> Iterator[
     port, token = free_port(), secrets.token_hex(20)
     process = start_label_studio(venv, data_dir, port, "admin@example.com", "admin-Passw0rd", token)
     try:
-        yield sync.Connection(f"http://127.0.0.1:{port}", token, project)
+        yield Connection(f"http://127.0.0.1:{port}", token, project)
     finally:
         stop_label_studio(process)

@@ -14,7 +14,7 @@ from mindlens.config import PROJECT_ROOT, Settings
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:
-    home = settings.airflow_home
+    home = settings.paths.airflow_home
     home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env.setdefault("AIRFLOW_HOME", str(home))

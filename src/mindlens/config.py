@@ -1,8 +1,10 @@
 """One source of configuration: ``configs/default.yaml`` plus ``MINDLENS_*`` overrides.
 
 Precedence (highest first): keyword arguments, environment variables
-(``MINDLENS_SERVING__PORT=9000``), the YAML file (``MINDLENS_CONFIG`` or
-``configs/default.yaml``), then the defaults below. Relative paths resolve
+(``MINDLENS_SERVING__PORT=9000``; the older ``MINDLENS_LABEL_STUDIO_URL`` style names of
+``LEGACY_ENV`` below the nested ones), the YAML file (``MINDLENS_CONFIG`` or
+``configs/default.yaml``), then the defaults below. Secrets (the Label Studio token) come
+from the environment only. Relative paths resolve
 against the project root so every process (CLI, Airflow worker, notebook
 kernel) agrees whatever its working directory.
 """
@@ -14,13 +16,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+
+from mindlens.paths import Paths
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -158,6 +162,64 @@ class FeedbackSettings(BaseModel):
     rate_limit_per_minute: int = Field(120, ge=0)  # POST /feedback per client address (429); 0: off
 
 
+class LabelStudioSettings(BaseModel):
+    """The Label Studio that ``mindlens labels ...`` and ``mindlens_label_sync`` talk to."""
+
+    url: str = "http://127.0.0.1:8081"
+    project: str = "MindLens"  # curated examples and their relabels
+    feedback_project: str = "MindLens feedback"  # user feedback under review
+    # A secret: from the environment only (MINDLENS_LABEL_STUDIO_TOKEN or
+    # MINDLENS_LABEL_STUDIO__TOKEN), never the config file; unset: labelling is off.
+    token: SecretStr | None = None
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+    @property
+    def configured(self) -> bool:
+        return self.token is not None
+
+
+# Variables that predate the ``label_studio`` section (README, label_studio/README.md,
+# docker-compose.yml): they keep working, below the nested MINDLENS_LABEL_STUDIO__<KEY>
+# and above the YAML file. Empty means unset, as it always did.
+LEGACY_ENV = {
+    "MINDLENS_LABEL_STUDIO_URL": ("label_studio", "url"),
+    "MINDLENS_LABEL_STUDIO_TOKEN": ("label_studio", "token"),
+    "MINDLENS_LABEL_STUDIO_PROJECT": ("label_studio", "project"),
+    "MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT": ("label_studio", "feedback_project"),
+}
+SECRETS = (("label_studio", "token"),)  # read from the environment only
+
+
+class _LegacyEnvSource(PydanticBaseSettingsSource):
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, dict[str, str]] = {}
+        for variable, (section, key) in LEGACY_ENV.items():
+            if os.environ.get(variable):
+                values.setdefault(section, {})[key] = os.environ[variable]
+        return values
+
+
+class _YamlSource(YamlConfigSettingsSource):
+    """The YAML file, refusing secrets (they belong in the environment)."""
+
+    def __call__(self) -> dict[str, Any]:
+        values = super().__call__()
+        for section, key in SECRETS:
+            if isinstance(values.get(section), dict) and values[section].get(key) is not None:
+                raise ValueError(
+                    f"{section}.{key} is a secret: set it in the environment "
+                    f"(MINDLENS_{section.upper()}_{key.upper()}), not in {config_file()}"
+                )
+        return values
+
+
 class Settings(BaseSettings):
     """Validated settings; see ``configs/default.yaml`` for the meaning of each key."""
 
@@ -172,6 +234,7 @@ class Settings(BaseSettings):
     serving: ServingSettings = ServingSettings()
     feedback: FeedbackSettings = FeedbackSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    label_studio: LabelStudioSettings = LabelStudioSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -182,8 +245,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=config_file())
-        return init_settings, env_settings, yaml_source
+        yaml_source = _YamlSource(settings_cls, yaml_file=config_file())
+        return init_settings, env_settings, _LegacyEnvSource(settings_cls), yaml_source
 
     @field_validator("state_dir", "data_dir")
     @classmethod
@@ -193,30 +256,35 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:
+        paths = self.paths
         if self.mlflow.tracking_uri is None:
-            self.mlflow.tracking_uri = f"sqlite:///{self.state_dir / 'mlflow.db'}"
+            self.mlflow.tracking_uri = f"sqlite:///{paths.mlflow_db}"
         if self.mlflow.artifact_root is None:
-            self.mlflow.artifact_root = str(self.state_dir / "mlartifacts")
+            self.mlflow.artifact_root = str(paths.mlflow_artifacts)
         if self.feedback.database_url is None:
-            self.feedback.database_url = f"sqlite:///{self.state_dir / 'feedback.db'}"
+            self.feedback.database_url = f"sqlite:///{paths.feedback_db}"
         return self
 
-    # Derived locations, kept here so no other module invents its own.
+    # Derived locations live in ``Paths`` (mindlens.paths), so no other module invents its own.
+    @property
+    def paths(self) -> Paths:
+        """Every file and folder under ``state_dir``."""
+        return Paths.from_settings(self)
+
     @property
     def processed_dir(self) -> Path:
-        return self.state_dir / "data"
+        return self.paths.processed_data
 
     @property
     def reports_dir(self) -> Path:
-        return self.state_dir / "reports"
+        return self.paths.reports
 
     @property
     def airflow_home(self) -> Path:
-        return self.state_dir / "airflow"
+        return self.paths.airflow_home
 
     def ensure_dirs(self) -> None:
-        for path in (self.state_dir, self.processed_dir, self.reports_dir):
-            path.mkdir(parents=True, exist_ok=True)
+        self.paths.ensure()
 
 
 @lru_cache(maxsize=1)

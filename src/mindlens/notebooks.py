@@ -51,7 +51,7 @@ def run_notebook(
     source = NOTEBOOK_DIR / f"{name}.ipynb"
     if not source.is_file():
         raise FileNotFoundError(f"no notebook {source}")
-    out_dir = settings.reports_dir / name
+    out_dir = settings.paths.reports / name
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"  # unique across parallel workers
     executed = out_dir / f"{name}-{stamp}.ipynb"

@@ -126,7 +126,7 @@ def build_release(
     from mindlens.models.transformer import TorchTagger
     from mindlens.training.baseline import fit_clickbait_model, fit_document_model, fit_sentence_model
 
-    manifest = Manifest.read(settings.processed_dir / MANIFEST)
+    manifest = Manifest.read(settings.paths.processed_data / MANIFEST)
     torch_tagger = TorchTagger.load(tagger_folder)
     config = torch_tagger.config
     with tempfile.TemporaryDirectory() as tmp:
@@ -219,15 +219,26 @@ def log_release(
 def register_release(settings: Settings, folder: Path = SHIPPED) -> dict[str, Any]:
     """Register a release as a new version carrying its semantic version, changelog and
     the champion alias (the quick start does this when the registry has no champion)."""
-    import mlflow
+    from mindlens.registry import register_version
 
     run_id, model_uri, release = log_release(settings, folder, {"shipped": "true"})
-    name = settings.mlflow.registered_model
-    version = mlflow.register_model(
+    registered = register_version(
+        settings,
         model_uri,
-        name,
-        tags={"semver": release["version"], "changelog": release["changelog"], "run_id": run_id},
+        run_id=run_id,
+        changelog=release["changelog"],
+        semver=release["version"],
+        alias=settings.mlflow.champion_alias,
     )
-    mlflow.MlflowClient().set_registered_model_alias(name, settings.mlflow.champion_alias, version.version)
-    log.info("registered shipped release %s as %s v%s (champion)", release["version"], name, version.version)
-    return {"name": name, "version": str(version.version), "semver": release["version"], "run_id": run_id}
+    log.info(
+        "registered shipped release %s as %s v%s (champion)",
+        release["version"],
+        registered.name,
+        registered.version,
+    )
+    return {
+        "name": registered.name,
+        "version": registered.version,
+        "semver": release["version"],
+        "run_id": run_id,
+    }

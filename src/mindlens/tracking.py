@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from mindlens.config import Settings
 
@@ -25,13 +26,22 @@ def configure_mlflow(settings: Settings) -> str:
     if experiment is not None:
         experiment_id = experiment.experiment_id
     else:
-        root = Path(settings.mlflow.artifact_root or settings.state_dir / "mlartifacts")
+        root = Path(settings.mlflow.artifact_root or settings.paths.mlflow_artifacts)
         root.mkdir(parents=True, exist_ok=True)
         experiment_id = client.create_experiment(
             settings.mlflow.experiment, artifact_location=root.resolve().as_uri()
         )
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
+
+
+def mlflow_client(settings: Settings) -> Any:
+    """An ``MlflowClient`` on the configured tracking and registry store: the one way the
+    project gets a client (configures MLflow first)."""
+    import mlflow
+
+    configure_mlflow(settings)
+    return mlflow.MlflowClient()
 
 
 def git_commit(root: Path | None = None) -> str | None:

@@ -2,11 +2,6 @@
 pipeline, reviewed feedback triggers the retrain), and skips cleanly (success) when Label
 Studio is not configured."""
 
-from pathlib import Path
-
-import pytest
-
-DAGS = Path(__file__).resolve().parents[2] / "dags"
 TASKS = {
     "pull_annotations",
     "validate_labels",
@@ -21,20 +16,6 @@ TASKS = {
     "trigger_retrain",
     "mark_retrain_triggered",
 }
-
-
-@pytest.fixture(scope="module")
-def dagbag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(DAGS))
-
-
-@pytest.fixture(scope="module")
-def airflow_db():
-    from airflow.utils import db
-
-    db.resetdb()
 
 
 def test_dag_imports_with_expected_tasks(dagbag):
@@ -54,21 +35,12 @@ def test_dag_imports_with_expected_tasks(dagbag):
     assert dag.catchup is False
 
 
-def test_no_heavy_imports_at_parse_time():
-    import subprocess
-    import sys
-
-    path = str(DAGS / "mindlens_label_sync.py")
-    code = (
-        f"import sys, runpy; runpy.run_path({path!r}); "
-        "heavy = [m for m in ('mlflow', 'sklearn', 'label_studio_sdk', 'mindlens.labelling') "
-        "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_no_heavy_imports_at_parse_time(heavy_imports):
+    modules = ("mlflow", "sklearn", "label_studio_sdk", "mindlens.labelling")
+    assert heavy_imports("mindlens_label_sync", modules) == []
 
 
-def test_not_configured_run_succeeds_and_skips(airflow_db, dagbag, tmp_path, monkeypatch):
+def test_not_configured_run_succeeds_and_skips(airflow_db, dagbag, task_states, tmp_path, monkeypatch):
     monkeypatch.delenv("MINDLENS_LABEL_STUDIO_TOKEN", raising=False)
     monkeypatch.setenv("MINDLENS_STATE_DIR", str(tmp_path))
     from mindlens.config import reset_settings_cache
@@ -76,7 +48,7 @@ def test_not_configured_run_succeeds_and_skips(airflow_db, dagbag, tmp_path, mon
     reset_settings_cache()
     run = dagbag.dags["mindlens_label_sync"].test()
     assert run.state == "success"
-    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    states = task_states(run)
     assert states["pull_annotations"] == "success"
     assert states["enough_new_labels"] == "success"
     assert states["trigger_pipeline"] == "skipped" and states["mark_trained"] == "skipped"

@@ -6,28 +6,9 @@ records the run for the pipeline-status metrics."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-DAGS = Path(__file__).resolve().parents[2] / "dags"
 TASKS = {"drift_report", "retrain_due", "trigger_retrain"}
-
-
-@pytest.fixture(scope="module")
-def dagbag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(DAGS))
-
-
-@pytest.fixture(scope="module")
-def airflow_db():
-    from airflow.utils import db
-
-    db.resetdb()
 
 
 def test_dag_imports_with_expected_shape(dagbag):
@@ -40,15 +21,9 @@ def test_dag_imports_with_expected_shape(dagbag):
     assert dag.catchup is False and dag.max_active_runs == 1
 
 
-def test_no_heavy_imports_at_parse_time():
-    path = str(DAGS / "mindlens_monitoring.py")
-    code = (
-        f"import sys, runpy; runpy.run_path({path!r}); "
-        "heavy = [m for m in ('mlflow', 'sklearn', 'papermill', 'mindlens.monitoring') "
-        "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_no_heavy_imports_at_parse_time(heavy_imports):
+    modules = ("mlflow", "sklearn", "papermill", "mindlens.monitoring")
+    assert heavy_imports("mindlens_monitoring", modules) == []
 
 
 def _write_inputs(folder: Path) -> tuple[Path, Path]:
@@ -78,7 +53,9 @@ def _write_inputs(folder: Path) -> tuple[Path, Path]:
     return log, ref_path
 
 
-def test_drift_run_reports_to_mlflow_and_does_not_trigger_by_default(airflow_db, dagbag, tmp_path):
+def test_drift_run_reports_to_mlflow_and_does_not_trigger_by_default(
+    airflow_db, dagbag, task_states, tmp_path
+):
     import mlflow
 
     from mindlens.config import get_settings
@@ -89,8 +66,11 @@ def test_drift_run_reports_to_mlflow_and_does_not_trigger_by_default(airflow_db,
         run_conf={"predictions_path": str(log), "reference_path": str(ref_path)}
     )
     assert run.state == "success"
-    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
-    assert states == {"drift_report": "success", "retrain_due": "success", "trigger_retrain": "skipped"}
+    assert task_states(run) == {
+        "drift_report": "success",
+        "retrain_due": "success",
+        "trigger_retrain": "skipped",
+    }
 
     settings = get_settings()
     client = mlflow.MlflowClient(settings.mlflow.tracking_uri)

@@ -6,25 +6,15 @@ from conftest import needs_ptc
 pytestmark = [needs_ptc, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def airflow_db():
-    from airflow.utils import db
-
-    db.resetdb()
-
-
-def test_pipeline_runs_end_to_end(airflow_db, tmp_path, monkeypatch):
+def test_pipeline_runs_end_to_end(airflow_db, dagbag, tmp_path, monkeypatch):
     # A registry of its own, so this run must create the first champion.
     monkeypatch.setenv("MINDLENS_STATE_DIR", str(tmp_path))
     monkeypatch.setenv("MINDLENS_SERVING__API_URL", "http://127.0.0.1:9")  # nothing listens
-    from airflow.dag_processing.dagbag import DagBag
-    from conftest import ROOT
-
     from mindlens.config import get_settings, reset_settings_cache
     from mindlens.registry import champion_info
 
     reset_settings_cache()
-    dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("mindlens_pipeline")
+    dag = dagbag.dags["mindlens_pipeline"]
     candidates = [
         {"name": "tfidf", "family": "tfidf"},
         {"name": "tfidf-heuristics", "family": "tfidf", "params": {"use_signals": True}},

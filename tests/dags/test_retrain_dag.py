@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from conftest import needs_ptc
 
-DAGS = Path(__file__).resolve().parents[2] / "dags"
 TASKS = {
     "rebuild_dataset",
     "candidates",
@@ -38,13 +37,6 @@ FEEDBACK = [
 ]
 
 
-@pytest.fixture(scope="module")
-def dagbag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(DAGS))
-
-
 def test_dag_imports_with_expected_shape(dagbag):
     assert dagbag.import_errors == {}
     dag = dagbag.dags["mindlens_retrain"]
@@ -59,22 +51,9 @@ def test_dag_imports_with_expected_shape(dagbag):
     assert set(dag.params) == {"max_documents", "candidates", "reason", "promote"}
 
 
-def test_no_heavy_imports_at_parse_time():
-    import subprocess
-    import sys
-
-    path = str(DAGS / "mindlens_retrain.py")
-    code = (
-        f"import sys, runpy; runpy.run_path({path!r}); "
-        "heavy = [m for m in ('mlflow', 'sklearn', 'papermill', 'mindlens.retrain', "
-        "'mindlens.training') if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def _states(run) -> dict[str, str]:
-    return {ti.task_id: ti.state for ti in run.get_task_instances()}
+def test_no_heavy_imports_at_parse_time(heavy_imports):
+    modules = ("mlflow", "sklearn", "papermill", "mindlens.retrain", "mindlens.pipeline", "mindlens.training")
+    assert heavy_imports("mindlens_retrain", modules) == []
 
 
 def _decision(client, run_id: str) -> dict:
@@ -86,7 +65,7 @@ def _decision(client, run_id: str) -> dict:
 
 @needs_ptc
 @pytest.mark.slow
-def test_retrain_gates_then_promotes(dagbag, tmp_path, monkeypatch):
+def test_retrain_gates_then_promotes(dagbag, task_states, tmp_path, monkeypatch):
     from airflow.utils import db
 
     from mindlens.config import get_settings, reset_settings_cache
@@ -109,7 +88,7 @@ def test_retrain_gates_then_promotes(dagbag, tmp_path, monkeypatch):
     # Default gate (tolerance 0.01): adding curated data costs this tiny model more than
     # that on the PTC validation slice, so the new version stays challenger.
     run = dag.test(run_conf={"max_documents": 12, "reason": "test"})
-    states = _states(run)
+    states = task_states(run)
     assert run.state == "success", states
     assert champion_info(settings).version == "1"
     rows = {r["version"]: r for r in list_versions(settings)}
@@ -136,7 +115,7 @@ def test_retrain_gates_then_promotes(dagbag, tmp_path, monkeypatch):
     monkeypatch.setenv("MINDLENS_RETRAIN__GATE__TOLERANCE", "1.0")
     reset_settings_cache()
     run = dag.test(run_conf={"max_documents": 12})
-    assert run.state == "success", _states(run)
+    assert run.state == "success", task_states(run)
     champion = champion_info(get_settings())
     assert champion.version == "3" and champion.semver == "1.2.0"
     version = client.get_model_version(settings.mlflow.registered_model, "3")

@@ -101,7 +101,8 @@ def _store(settings):  # type: ignore[no-untyped-def]
 
 
 def test_feedback_is_reviewed_and_retrains_the_served_model(loop):
-    from mindlens.labelling import sync
+    from mindlens.labelling.connection import connect
+    from mindlens.labelling.projects import find_project
     from mindlens.registry import champion_info, list_versions
 
     base, settings = loop["base"], loop["settings"]
@@ -155,8 +156,8 @@ def test_feedback_is_reviewed_and_retrains_the_served_model(loop):
 
     # 3. In Label Studio each task carries the model's prediction (from the prediction log
     #    when the request id joins, else re-analysed by the champion) and the user's.
-    client = sync.connect(loop["conn"])
-    project = sync.find_project(client, PROJECT)
+    client = connect(loop["conn"])
+    project = find_project(client, PROJECT)
     tasks = {t.data["text"]: t for t in client.tasks.list(project=project.id, fields="all")}
     assert set(tasks) == {INSULT, NOTICE}
     assert tasks[INSULT].id == queued[ids[0]].label_studio_task_id
@@ -222,9 +223,10 @@ def test_reviewed_feedback_survives_a_lost_task(label_studio_connection, tmp_pat
     in the snapshot, and queued feedback whose task vanished is queued again."""
     from mindlens.feedback.schemas import FeedbackIn
     from mindlens.feedback.store import FeedbackStore
-    from mindlens.labelling import feedback, sync
+    from mindlens.labelling import feedback
+    from mindlens.labelling.connection import connect
 
-    client = sync.connect(label_studio_connection)
+    client = connect(label_studio_connection)
     store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.db'}")
     project, labels = "Lost tasks", tmp_path / "labels"
     no_log = tmp_path / "predictions.jsonl"

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from mindlens.data.sources import curated, label_studio
-from mindlens.labelling import sync
+from mindlens.labelling import state, sync
+from mindlens.labelling.connection import Connection, connect
+from mindlens.labelling.tasks import text_hash
 
 pytestmark = pytest.mark.slow
 
@@ -64,14 +66,14 @@ def _records() -> list[curated.Record]:
 
 
 @pytest.fixture(scope="module")
-def server(label_studio_connection: sync.Connection) -> sync.Connection:
+def server(label_studio_connection: Connection) -> Connection:
     """The session's Label Studio (tests/label_studio_server.py)."""
     return label_studio_connection
 
 
 @pytest.fixture(scope="module")
-def client(server: sync.Connection) -> object:
-    return sync.connect(server)
+def client(server: Connection) -> object:
+    return connect(server)
 
 
 def _tasks(client, project_id: int) -> list:
@@ -153,7 +155,7 @@ def test_push_annotate_pull_round_trip(client, tmp_path):
         assert back.no_technique == original.no_technique
         for start, end, _ in back.spans:
             assert back.text[start:end] == original.text[start:end]
-    fresh = records[f"ls-{sync.text_hash(low_text)}"]
+    fresh = records[f"ls-{text_hash(low_text)}"]
     # The latest annotation wins (annotator2's), character for character.
     assert fresh.spans == ((22, 41, "doubt"),) and fresh.text == low_text
     assert low_text[22:41] == "nothing will change"
@@ -203,7 +205,7 @@ def test_label_sync_dag_triggers_the_pipeline(server, client, tmp_path, monkeypa
     assert run.state == "success" and states["trigger_pipeline"] == "success", states
     assert states["mark_trained"] == "success"
     assert len(list((tmp_path / "labels" / "curated").glob("*.jsonl"))) == 1
-    assert sync.count_new_labels(tmp_path / "labels") == 0
+    assert state.count_new_labels(tmp_path / "labels") == 0
 
     run = dag.test(run_conf={"min_new_labels": 1})
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}

@@ -97,3 +97,92 @@ def test_versions_carry_semver_and_changelog(tmp_path):
     ]
     assert [t["semver"] for t in tags] == ["1.0.0", "1.1.0"]
     assert all(settings.train.selection_metric in t["changelog"] for t in tags)
+
+
+def _tags(settings: Settings, version: str) -> dict[str, str]:
+    return dict(mlflow.MlflowClient().get_model_version(settings.mlflow.registered_model, version).tags)
+
+
+def test_register_version_sets_the_standard_tags_and_the_alias(tmp_path):
+    from mindlens.registry import register_version
+
+    settings = Settings(state_dir=tmp_path)
+    metric = settings.train.selection_metric
+    run_id, uri = _fake_run(settings, 0.25)
+    first = register_version(settings, uri, run_id=run_id, changelog="first", tags={"origin": "test"})
+    assert (first.version, first.semver, first.alias, first.previous) == ("1", "1.0.0", None, None)
+    assert _tags(settings, "1") == {
+        "semver": "1.0.0",
+        "changelog": "first",
+        "run_id": run_id,
+        metric: "0.25",
+        "origin": "test",
+    }
+    with pytest.raises(NoChampionError):
+        champion_info(settings)  # no alias asked for, none set
+
+    second = register_version(settings, uri, run_id=run_id, changelog="second", alias="champion")
+    assert second.semver == "1.1.0" and champion_info(settings).version == "2"
+    third = register_version(settings, uri, run_id=run_id, changelog="x", semver="7.0.0", alias="champion")
+    assert third.previous == "2" and _tags(settings, "3")["previous_champion"] == "2"
+    assert _tags(settings, "3")["semver"] == "7.0.0"
+    with pytest.raises(ValueError, match="semver"):
+        register_version(settings, uri, run_id=run_id, changelog="x", tags={"semver": "0.0.1"})
+
+
+def test_pipeline_retrain_and_release_register_with_the_same_standard_tags(tmp_path):
+    """The three ways a version comes to be all go through register_version."""
+    from mindlens import retrain
+    from mindlens.models.analyzer import Analyzer
+    from mindlens.models.baseline import TfidfOvrClassifier
+    from mindlens.registry import tag_version
+    from mindlens.release import register_release, write_release
+
+    settings = Settings(state_dir=tmp_path)
+    metric = settings.train.selection_metric
+
+    # the pipeline: register_if_better (champion, first version)
+    pipeline_version = register_if_better(settings, *_fake_run(settings, 0.30)).version
+
+    # the retrain job: challenger, with the retrain run's id
+    candidate_run, candidate_uri = _fake_run(settings, 0.20)
+    with mlflow.start_run(run_name="retrain") as retrain_run:
+        pass
+    evaluation = {
+        "run_id": retrain_run.info.run_id,
+        "reason": "test",
+        "candidate": "tfidf",
+        "candidate_run_id": candidate_run,
+        "model_uri": candidate_uri,
+        "metrics": {"candidate": {"feedback_documents": 2.0}, "champion": None},
+    }
+    registration = retrain.register(evaluation, settings)
+    assert registration["alias"] == "challenger" and registration["semver"] == "1.1.0"
+    retrain_version = registration["version"]
+    run_tags = mlflow.MlflowClient().get_run(retrain_run.info.run_id).data.tags
+    assert run_tags["registered_version"] == retrain_version and run_tags["registered_semver"] == "1.1.0"
+
+    # the shipped release: its own semantic version, champion
+    folder = tmp_path / "release"
+    model = TfidfOvrClassifier(["doubt"], min_df=1).fit(["is it true?", "it is."], [["doubt"], []])
+    Analyzer(model).save(folder)
+    write_release(folder, version="9.0.0", changelog="shipped", metrics={metric: 0.5})
+    release_version = register_release(settings, folder)["version"]
+
+    tags = {v: _tags(settings, v) for v in (pipeline_version, retrain_version, release_version)}
+    standard = {"semver", "changelog", "run_id", metric}
+    for version, version_tags in tags.items():
+        assert standard <= set(version_tags), (version, version_tags)
+    assert set(tags[pipeline_version]) == standard
+    assert set(tags[retrain_version]) == standard | {"retrain_run_id"}
+    assert tags[retrain_version]["retrain_run_id"] == retrain_run.info.run_id
+    assert tags[retrain_version]["run_id"] == candidate_run and tags[retrain_version][metric] == "0.2"
+    assert "2 reviewed feedback text(s)" in tags[retrain_version]["changelog"]
+    assert set(tags[release_version]) == standard | {"previous_champion"}
+    assert tags[release_version]["semver"] == "9.0.0" and tags[release_version][metric] == "0.5"
+    assert tags[release_version]["previous_champion"] == pipeline_version
+    assert champion_info(settings).version == release_version
+    assert champion_info(settings, alias="challenger").version == retrain_version
+
+    tag_version(settings, retrain_version, {"gate": "failed"})
+    assert _tags(settings, retrain_version)["gate"] == "failed"

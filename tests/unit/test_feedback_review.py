@@ -9,7 +9,8 @@ from pathlib import Path
 from mindlens.data.sources import curated
 from mindlens.feedback.store import FeedbackRecord
 from mindlens.labelling import config as lc
-from mindlens.labelling import feedback, sync
+from mindlens.labelling import feedback, state
+from mindlens.labelling.tasks import choice_result
 
 MODEL = [(0, 4, "loaded_language"), (9, 17, "doubt"), (20, 30, "slogans")]
 
@@ -77,7 +78,7 @@ def test_user_prediction_is_a_label_studio_prediction_with_the_comment_as_note()
     assert spans[0]["value"] == {"start": 0, "end": 8, "text": "Shameful", "labels": ["loaded_language"]}
     assert [r["value"] for r in prediction["result"] if r["from_name"] == lc.NOTE] == [{"text": ["shaming"]}]
     clean = feedback.user_prediction(item.text, _record(judgement="not_manipulative"), [])
-    assert clean["result"] == [sync._choice_result(lc.VERDICT, [lc.NO_TECHNIQUE])]
+    assert clean["result"] == [choice_result(lc.VERDICT, [lc.NO_TECHNIQUE])]
 
 
 def test_summary_tells_the_reviewer_what_each_user_said():
@@ -109,13 +110,13 @@ def test_feedback_triggers_retrain_and_curated_triggers_the_pipeline(tmp_path: P
     record = {"id": "r1", "text": "Shameful lies.", "labels": ["loaded_language"]}
     curated.write_jsonl(tmp_path / "feedback" / "0123456789abcdef.jsonl", [record])
     assert feedback.count_new_feedback(tmp_path) == 1
-    assert sync.count_new_labels(tmp_path) == 0  # the pipeline counts curated relabels only
+    assert state.count_new_labels(tmp_path) == 0  # the pipeline counts curated relabels only
     feedback.mark_retrain_triggered(tmp_path, "2026-01-01T00:00:00")
     assert feedback.count_new_feedback(tmp_path) == 0
     curated.write_jsonl(tmp_path / "curated" / "0123456789abcdef.jsonl", [record])
-    assert sync.count_new_labels(tmp_path) == 1 and feedback.count_new_feedback(tmp_path) == 0
-    sync.mark_trained(tmp_path, "2026-01-01T00:00:00")
-    assert sync.load_state(tmp_path).keys() >= {
+    assert state.count_new_labels(tmp_path) == 1 and feedback.count_new_feedback(tmp_path) == 0
+    state.mark_trained(tmp_path, "2026-01-01T00:00:00")
+    assert state.load_state(tmp_path).keys() >= {
         "trained_keys",
         "retrain_keys",
         "last_trigger",

@@ -25,7 +25,7 @@ def pipeline(
     from mindlens.registry import NoChampionError, champion_info
 
     settings = settings_or_exit()
-    marker = settings.state_dir / "pipeline.succeeded"
+    marker = settings.paths.pipeline_marker
     if once and marker.is_file():
         typer.echo(f"the pipeline already ran here ({marker}); skipping (run `mindlens pipeline` to retrain)")
         return

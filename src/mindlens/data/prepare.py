@@ -39,7 +39,7 @@ def prepare_dataset(
     tables = build_tables(loaded, settings.data.val_fraction, settings.data.seed, max_documents=cap)
     return write_dataset(
         tables,
-        settings.processed_dir,
+        settings.paths.processed_data,
         max_documents=cap,
         label_spaces={d.name: list(d.label_space) for d in loaded},
     )

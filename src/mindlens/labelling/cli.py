@@ -1,10 +1,11 @@
 """``mindlens labels ...``: write the labelling config, push to and pull from Label Studio.
 
-Connection settings come from ``MINDLENS_LABEL_STUDIO_URL`` (default
-http://127.0.0.1:8081), ``MINDLENS_LABEL_STUDIO_TOKEN`` and
-``MINDLENS_LABEL_STUDIO_PROJECT`` (default "MindLens"); user feedback is reviewed in
-``MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT`` (default "MindLens feedback"). Every failure to reach
-Label Studio is one line on stderr and exit code 1, so scripts can tell.
+Connection settings come from the ``label_studio`` section of the config: ``url`` (default
+http://127.0.0.1:8081, ``MINDLENS_LABEL_STUDIO_URL``), ``project`` (default "MindLens",
+``MINDLENS_LABEL_STUDIO_PROJECT``), ``feedback_project`` where user feedback is reviewed
+(default "MindLens feedback", ``MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT``) and the token,
+from the environment only (``MINDLENS_LABEL_STUDIO_TOKEN``). Every failure to reach Label
+Studio is one line on stderr and exit code 1, so scripts can tell.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _guarded(action: Callable[[], T]) -> T:
     import httpx
     from label_studio_sdk.core.api_error import ApiError
 
-    from mindlens.labelling.sync import LabelStudioError
+    from mindlens.labelling.connection import LabelStudioError
 
     try:
         return action()
@@ -92,7 +93,8 @@ def push_cmd(
         Path | None, typer.Option(help="Curated JSONL folder (default data/curated).")
     ] = None,
     project: Annotated[
-        str | None, typer.Option(help="Project title (default $MINDLENS_LABEL_STUDIO_PROJECT).")
+        str | None,
+        typer.Option(help="Project title (default label_studio.project, $MINDLENS_LABEL_STUDIO_PROJECT)."),
     ] = None,
     predictions: Annotated[
         bool, typer.Option(help="Pre-annotate the texts with the champion, if any.")
@@ -101,14 +103,15 @@ def push_cmd(
     """Create/update the project; import curated examples and unlabelled texts (pre-annotated)."""
     from mindlens.data.sources import curated
     from mindlens.labelling import sync
+    from mindlens.labelling.connection import Connection, connect
 
-    conn = sync.connection_from_env()
+    conn = Connection.from_settings()
     try:
         records = curated.read_folder(curated_dir or curated.default_folder())
     except ValueError as err:
         _fail(str(err))
     lines = texts.read_text(encoding="utf-8").splitlines() if texts else []
-    client = _guarded(lambda: sync.connect(conn))
+    client = _guarded(lambda: connect(conn))
     analyzer, version = _champion() if lines and predictions else (None, None)
     _print(
         _guarded(
@@ -125,13 +128,15 @@ def pull_cmd(
         str, typer.Option(help="curated (relabelled examples); reviewed feedback: `labels pull-feedback`.")
     ] = "curated",
     project: Annotated[
-        str | None, typer.Option(help="Project title (default $MINDLENS_LABEL_STUDIO_PROJECT).")
+        str | None,
+        typer.Option(help="Project title (default label_studio.project, $MINDLENS_LABEL_STUDIO_PROJECT)."),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Labels folder (default <state_dir>/labels).")] = None,
 ) -> None:
     """Export reviewed annotations into <state_dir>/labels/<origin>/<content hash>.jsonl."""
     from mindlens.data.sources.label_studio import ORIGINS, default_labels_dir
     from mindlens.labelling import sync
+    from mindlens.labelling.connection import Connection, connect
 
     if origin not in ORIGINS:
         _fail(f"--origin must be one of {', '.join(ORIGINS)}")
@@ -139,8 +144,8 @@ def pull_cmd(
         _fail(
             "the feedback folder is written by `mindlens labels pull-feedback` (the feedback-review project)"
         )
-    conn = sync.connection_from_env()
-    client = _guarded(lambda: sync.connect(conn))
+    conn = Connection.from_settings()
+    client = _guarded(lambda: connect(conn))
     result = _guarded(lambda: sync.pull(client, project or conn.project, out or default_labels_dir(), origin))
     _print(result)
     if result["conflicts"]:
@@ -154,7 +159,7 @@ def push_feedback_cmd(
     project: Annotated[
         str | None,
         typer.Option(
-            help="Feedback-review project title (default $MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT or 'MindLens feedback')."
+            help="Feedback-review project title (default label_studio.feedback_project, $MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT)."
         ),
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many feedback items.")] = None,
@@ -177,7 +182,7 @@ def pull_feedback_cmd(
     project: Annotated[
         str | None,
         typer.Option(
-            help="Feedback-review project title (default $MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT or 'MindLens feedback')."
+            help="Feedback-review project title (default label_studio.feedback_project, $MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT)."
         ),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Labels folder (default <state_dir>/labels).")] = None,

@@ -1,8 +1,8 @@
 """The feedback review queue: user feedback -> Label Studio -> reviewed labels -> retraining.
 
 ``push_feedback`` takes the store's ``new`` feedback and creates one task per text in the
-feedback-review project (``MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT``, default "MindLens
-feedback"), with two kinds of pre-annotation the reviewer starts from: the model's
+feedback-review project (``label_studio.feedback_project``, default "MindLens feedback";
+``MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT``), with two kinds of pre-annotation the reviewer starts from: the model's
 prediction at the time (from the prediction log when the feedback's ``request_id``
 joins, else the champion's analysis now, labelled as such) and each user's correction
 of it. Then the feedback is marked ``queued`` with its task id. A text already in the
@@ -21,7 +21,6 @@ it keeps reviewed records whose task has since disappeared from Label Studio.
 from __future__ import annotations
 
 import logging
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -29,27 +28,24 @@ from typing import Any
 
 from mindlens import taxonomy
 from mindlens.labelling import config as lc
-from mindlens.labelling import sync
+from mindlens.labelling import projects, state, sync
+from mindlens.labelling.connection import Connection, LabelStudioError, connect, get
+from mindlens.labelling.tasks import (
+    HASH_KEY,
+    choice_result,
+    model_prediction,
+    new_task,
+    span_result,
+    text_hash,
+)
 
 log = logging.getLogger(__name__)
 
-PROJECT_ENV = "MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT"
-DEFAULT_PROJECT = "MindLens feedback"
 ORIGIN = "feedback"
 IDS_KEY = "mindlens_feedback_ids"
 RETRAIN_STATE_KEY = "retrain_keys"  # in labels/sync_state.json: feedback handed to a retrain
 
 Span = tuple[int, int, str]
-
-
-def project_from_env(env: Mapping[str, str] | None = None) -> str:
-    env = os.environ if env is None else env
-    return env.get(PROJECT_ENV) or DEFAULT_PROJECT
-
-
-def predictions_path(settings: Any) -> Path:
-    """Where the API writes its prediction log (``serving.prediction_log``)."""
-    return Path(settings.state_dir) / "predictions" / "predictions.jsonl"
 
 
 # --- what the model said, what the user says ----------------------------------------
@@ -103,11 +99,9 @@ def _spans_of(entry_or_analysis: Mapping[str, Any]) -> list[Span]:
 def user_prediction(text: str, item: Any, model_spans: Sequence[Span]) -> dict[str, Any]:
     """One user's correction as a Label Studio prediction (model version ``feedback #id``)."""
     spans, no_technique = apply_corrections(model_spans, item.corrections, item.judgement)
-    result = [
-        sync._span_result(i, text, s, e, t) for i, (s, e, t) in enumerate(spans) if 0 <= s < e <= len(text)
-    ]
+    result = [span_result(i, text, s, e, t) for i, (s, e, t) in enumerate(spans) if 0 <= s < e <= len(text)]
     if no_technique:
-        result.append(sync._choice_result(lc.VERDICT, [lc.NO_TECHNIQUE]))
+        result.append(choice_result(lc.VERDICT, [lc.NO_TECHNIQUE]))
     if item.comment:
         result.append(
             {
@@ -141,9 +135,9 @@ def summary(items: Sequence[Any]) -> str:
 def task_ids_by_hash(client: Any, project_id: int) -> dict[str, int]:
     found: dict[str, int] = {}
     for task in client.tasks.list(project=project_id, fields="task_only"):
-        data = sync._get(task, "data") or {}
-        if data.get(sync.HASH_KEY):
-            found.setdefault(data[sync.HASH_KEY], int(sync._get(task, "id")))
+        data = get(task, "data") or {}
+        if data.get(HASH_KEY):
+            found.setdefault(data[HASH_KEY], int(get(task, "id")))
     return found
 
 
@@ -156,7 +150,7 @@ def add_to_task(
 ) -> None:
     """Add these users' corrections (and reports) to the text's existing task; a correction
     already there (a repeat after a crash) is not added twice."""
-    have = {sync._get(p, "model_version") for p in client.predictions.list(task=task_id)}
+    have = {get(p, "model_version") for p in client.predictions.list(task=task_id)}
     fresh = [item for item in items if f"feedback #{item.id}" not in have]
     if not fresh:
         return
@@ -168,7 +162,7 @@ def add_to_task(
             score=prediction["score"],
             model_version=prediction["model_version"],
         )
-    data = dict(sync._get(client.tasks.get(id=task_id), "data") or {})
+    data = dict(get(client.tasks.get(id=task_id), "data") or {})
     ids = list(data.get(IDS_KEY) or [])
     data[IDS_KEY] = ids + [item.id for item in fresh if item.id not in ids]
     data[lc.FEEDBACK] = "\n".join(filter(None, [data.get(lc.FEEDBACK), summary(fresh)]))
@@ -203,12 +197,12 @@ def push_feedback(
     }
     if not items and not queued:
         return report
-    project_id, created = sync.ensure_project(client, project_title, lc.feedback_label_config())
+    project_id, created = projects.ensure_project(client, project_title, lc.feedback_label_config())
     report |= {"project_id": project_id, "created": created}
     existing = task_ids_by_hash(client, project_id)
     # Feedback waiting on a task that is gone (deleted, a lost project): queue it again.
     # Compared by text too: Label Studio may give a new task the id of a deleted one.
-    lost = [item for item in queued if existing.get(sync.text_hash(item.text)) != item.label_studio_task_id]
+    lost = [item for item in queued if existing.get(text_hash(item.text)) != item.label_studio_task_id]
     if lost:
         log.warning("%d queued feedback item(s) lost their Label Studio task; queuing them again", len(lost))
         items += lost
@@ -217,7 +211,7 @@ def push_feedback(
         return report
     by_text: dict[str, list[Any]] = defaultdict(list)
     for item in items:
-        by_text[sync.text_hash(item.text)].append(item)
+        by_text[text_hash(item.text)].append(item)
     loaded: list[tuple[Any, str] | tuple[None, None]] = []
 
     def model_spans(item: Any) -> tuple[list[Span], dict[str, Any] | None]:
@@ -227,7 +221,7 @@ def push_feedback(
             report["logged"] += 1
             model = entry.get("model") or {}
             label = f"{model.get('name')} v{model.get('version')} (prediction log)"
-            return _spans_of(entry), sync.model_prediction(item.text, entry, label)
+            return _spans_of(entry), model_prediction(item.text, entry, label)
         if analyzer is not None and not loaded:
             loaded.append(analyzer())
         champion, label = loaded[0] if loaded else (None, None)
@@ -236,7 +230,7 @@ def push_feedback(
             return [], None
         report["re_analysed"] += 1
         analysis = champion.analyze(item.text)
-        return _spans_of(analysis), sync.model_prediction(item.text, analysis, f"{label} (re-analysed)")
+        return _spans_of(analysis), model_prediction(item.text, analysis, f"{label} (re-analysed)")
 
     tasks = []
     for digest, group in by_text.items():
@@ -252,7 +246,7 @@ def push_feedback(
                 seen_models.add(model["model_version"])
                 predictions.append(model)
             predictions.append(user_prediction(text, item, spans))
-        task = sync._task(text, record_id=f"fb-{digest}", predictions=predictions)
+        task = new_task(text, record_id=f"fb-{digest}", predictions=predictions)
         task["data"] |= {lc.FEEDBACK: summary(group), IDS_KEY: [item.id for item in group]}
         tasks.append(task)
     if tasks:
@@ -261,7 +255,7 @@ def push_feedback(
         existing = task_ids_by_hash(client, project_id)
     missing = [digest for digest in by_text if digest not in existing]
     if missing:
-        raise sync.LabelStudioError(
+        raise LabelStudioError(
             f"{len(missing)} feedback text(s) were not found in project "
             f"{project_title!r} after the import; nothing marked queued"
         )
@@ -280,7 +274,7 @@ def pull_feedback(client: Any, project_title: str, store: Any, labels_dir: Path)
     ``reviewed``; nothing to do (and no error) before the project exists."""
     from mindlens.data.sources import feedback as feedback_source
 
-    if sync.find_project(client, project_title) is None:
+    if projects.find_project(client, project_title) is None:
         log.info("no Label Studio project %r yet: no feedback was queued for review", project_title)
         return {
             "project": project_title,
@@ -297,7 +291,7 @@ def pull_feedback(client: Any, project_title: str, store: Any, labels_dir: Path)
     newly = [
         item.id
         for item in store.list(status="queued")
-        if reviewed.get(item.label_studio_task_id) == f"fb-{sync.text_hash(item.text)}"
+        if reviewed.get(item.label_studio_task_id) == f"fb-{text_hash(item.text)}"
     ]
     store.mark_reviewed(newly)
     log.info(
@@ -311,15 +305,15 @@ def pull_feedback(client: Any, project_title: str, store: Any, labels_dir: Path)
 
 def count_new_feedback(labels_dir: Path) -> int:
     """Reviewed feedback texts not yet handed to a retrain."""
-    return sync.count_new_labels(labels_dir, (ORIGIN,), RETRAIN_STATE_KEY)
+    return state.count_new_labels(labels_dir, (ORIGIN,), RETRAIN_STATE_KEY)
 
 
 def mark_retrain_triggered(labels_dir: Path, when: str) -> dict[str, Any]:
     """Remember the current reviewed feedback as handed to a retrain (after the trigger)."""
-    return sync.mark_trained(labels_dir, when, (ORIGIN,), RETRAIN_STATE_KEY, "last_retrain_trigger")
+    return state.mark_trained(labels_dir, when, (ORIGIN,), RETRAIN_STATE_KEY, "last_retrain_trigger")
 
 
-# --- the whole step, from the environment and settings (CLI and DAG) ----------------
+# --- the whole step, from the settings (CLI and DAG) ----------------
 
 
 def open_store(settings: Any) -> Any:
@@ -345,17 +339,17 @@ def champion_loader(settings: Any) -> Callable[[], tuple[Any, str] | tuple[None,
 
 
 def push_configured(
-    settings: Any, conn: sync.Connection | None = None, project: str | None = None, limit: int | None = None
+    settings: Any, conn: Connection | None = None, project: str | None = None, limit: int | None = None
 ) -> dict[str, Any]:
-    conn = conn or sync.connection_from_env()
-    client = sync.connect(conn)
+    conn = conn or Connection.from_settings(settings)
+    client = connect(conn)
     store = open_store(settings)
     try:
         return push_feedback(
             client,
-            project or project_from_env(),
+            project or settings.label_studio.feedback_project,
             store,
-            predictions_path(settings),
+            settings.paths.predictions_log,
             champion_loader(settings),
             limit,
         )
@@ -365,16 +359,19 @@ def push_configured(
 
 def pull_configured(
     settings: Any,
-    conn: sync.Connection | None = None,
+    conn: Connection | None = None,
     project: str | None = None,
     labels_dir: Path | None = None,
 ) -> dict[str, Any]:
-    conn = conn or sync.connection_from_env()
-    client = sync.connect(conn)
+    conn = conn or Connection.from_settings(settings)
+    client = connect(conn)
     store = open_store(settings)
     try:
         return pull_feedback(
-            client, project or project_from_env(), store, labels_dir or Path(settings.state_dir) / "labels"
+            client,
+            project or settings.label_studio.feedback_project,
+            store,
+            labels_dir or settings.paths.labels,
         )
     finally:
         store.close()

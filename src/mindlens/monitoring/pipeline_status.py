@@ -16,11 +16,9 @@ from typing import Any
 
 from mindlens.config import Settings
 
-FILE = "dag_runs.json"
-
 
 def status_path(settings: Settings) -> Path:
-    return settings.state_dir / "monitoring" / FILE
+    return settings.paths.pipeline_status
 
 
 def read_status(path: Path) -> dict[str, dict[str, Any]]:

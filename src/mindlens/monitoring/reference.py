@@ -24,7 +24,7 @@ def validation_texts(settings: Settings, max_texts: int) -> list[str]:
     (articles, memes, arguments, headlines: thousands of headlines must not drown the rest)."""
     from mindlens.data.dataset import Manifest
 
-    documents = Manifest.read(settings.processed_dir).table("documents")
+    documents = Manifest.read(settings.paths.processed_data).table("documents")
     val = documents[(documents["split"] == "val") & (documents["text"].str.strip() != "")]
     sources = sorted(val["source"].unique())
     rng = random.Random(settings.data.seed)
@@ -34,7 +34,7 @@ def validation_texts(settings: Settings, max_texts: int) -> list[str]:
         pool = val.loc[val["source"] == source, "text"].tolist()
         texts += rng.sample(pool, quota) if len(pool) > quota else pool
     if not texts:
-        raise ValueError(f"no validation documents in {settings.processed_dir}")
+        raise ValueError(f"no validation documents in {settings.paths.processed_data}")
     return texts
 
 
@@ -42,7 +42,7 @@ def _content_hash(settings: Settings) -> str:
     """Which prepared dataset a reference was computed on."""
     from mindlens.data.dataset import Manifest
 
-    return Manifest.read(settings.processed_dir).content_hash
+    return Manifest.read(settings.paths.processed_data).content_hash
 
 
 def build_reference(analyzer: Any, texts: list[str], source: str = "") -> Reference:
@@ -83,7 +83,7 @@ def read_bundle_reference(folder: Path) -> Reference | None:
 
 def cached_reference_path(settings: Settings, name: str, version: str) -> Path:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{name}-v{version}")
-    return settings.state_dir / "monitoring" / "references" / f"{safe}.json"
+    return settings.paths.drift_references / f"{safe}.json"
 
 
 def computed_reference(settings: Settings, analyzer: Any, name: str, version: str) -> Reference:
@@ -95,7 +95,9 @@ def computed_reference(settings: Settings, analyzer: Any, name: str, version: st
         except (ValueError, KeyError):
             pass
     texts = validation_texts(settings, settings.monitoring.reference_max_texts)
-    reference = build_reference(analyzer, texts, source=f"validation split of {settings.processed_dir}")
+    reference = build_reference(
+        analyzer, texts, source=f"validation split of {settings.paths.processed_data}"
+    )
     reference.meta["data_content_hash"] = _content_hash(settings)
     reference.save(path)
     log.info("drift reference for %s v%s: %d validation texts -> %s", name, version, len(texts), path)

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def predictions_path(settings: Settings) -> Path:
     """Where the API writes its prediction log (serving.prediction_log)."""
-    return settings.state_dir / "predictions" / "predictions.jsonl"
+    return settings.paths.predictions_log
 
 
 def read_predictions(path: Path, limit: int) -> list[dict[str, Any]]:

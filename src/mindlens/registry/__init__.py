@@ -1,27 +1,40 @@
-"""The model registry: register winners, read the champion, fetch its safe bundle."""
+"""The model registry: register versions (one way, standard tags), move aliases (promote,
+roll back), read the champion and fetch its safe bundle."""
 
 from mindlens.registry.registry import (
+    CHALLENGER,
     ChampionInfo,
     NoChampionError,
+    RegisteredVersion,
     RegistrationResult,
     champion_info,
     download_champion,
     list_versions,
     load_analyzer,
+    next_semver,
     promote,
     register_if_better,
+    register_version,
     rollback,
+    selection_metric,
+    tag_version,
 )
 
 __all__ = [
+    "CHALLENGER",
     "ChampionInfo",
     "NoChampionError",
+    "RegisteredVersion",
     "RegistrationResult",
     "champion_info",
     "download_champion",
     "list_versions",
     "load_analyzer",
+    "next_semver",
     "promote",
     "register_if_better",
+    "register_version",
     "rollback",
+    "selection_metric",
+    "tag_version",
 ]

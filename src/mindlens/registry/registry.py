@@ -1,24 +1,32 @@
-"""Champion/challenger bookkeeping on the MLflow registry.
+"""The model registry on MLflow: register, tag, alias, promote, roll back, read.
 
-A run's analyzer becomes a new version of the registered model; it takes the
-``champion`` alias only if it beats the current champion on the configured
-validation metric (or no champion exists). Serving reads the champion's
-bundle files, never a loose file on disk.
+Every new version goes through ``register_version``: the standard tags (``semver``,
+``changelog``, ``run_id``, the selection metric of its run, the caller's extra tags such as
+``retrain_run_id``) and, optionally, an alias set through ``promote`` (which records the
+version the alias leaves as ``previous_<alias>``, for ``rollback``). Its three callers:
+``register_if_better`` (the pipeline: ``champion`` if it beats the current one, else
+``challenger``), the retrain job (``challenger``; the gate decides the rest) and the
+shipped release (``champion``). Serving reads the champion's bundle files, never a loose
+file on disk.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mindlens.config import Settings
-from mindlens.tracking import configure_mlflow
+from mindlens.tracking import configure_mlflow, mlflow_client
 
 log = logging.getLogger(__name__)
 
 
 CHALLENGER = "challenger"
+# Tags every registered version carries (register_version); the selection metric's own
+# name (``train.selection.metric``) is added when its run logged it.
+STANDARD_TAGS = ("semver", "changelog", "run_id")
 
 
 class NoChampionError(LookupError):
@@ -48,11 +56,23 @@ class RegistrationResult:
         return asdict(self)
 
 
-def _client(settings: Settings):  # type: ignore[no-untyped-def]
-    import mlflow
+@dataclass(frozen=True)
+class RegisteredVersion:
+    """A new version as ``register_version`` left it: its tags and the alias it got."""
 
-    configure_mlflow(settings)
-    return mlflow.MlflowClient()
+    name: str
+    version: str
+    semver: str
+    changelog: str
+    run_id: str
+    metric_name: str
+    metric: float | None
+    alias: str | None = None
+    previous: str | None = None  # the version the alias pointed at before
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def _aliased(client, settings: Settings, alias: str | None):  # type: ignore[no-untyped-def]
@@ -66,13 +86,19 @@ def _aliased(client, settings: Settings, alias: str | None):  # type: ignore[no-
         raise NoChampionError(f"no '{alias}' version of registered model '{name}'") from err
 
 
+def selection_metric(settings: Settings, run_id: str | None, client: Any = None) -> float | None:
+    """The run's value of the selection metric (``train.selection.metric``), None if unlogged."""
+    if not run_id:
+        return None
+    client = client or mlflow_client(settings)
+    return client.get_run(run_id).data.metrics.get(settings.train.selection_metric)
+
+
 def champion_info(settings: Settings, alias: str | None = None) -> ChampionInfo:
     """The version behind the alias and its selection metric."""
-    client = _client(settings)
+    client = mlflow_client(settings)
     name, alias, version = _aliased(client, settings, alias)
-    metric = None
-    if version.run_id:
-        metric = client.get_run(version.run_id).data.metrics.get(settings.train.selection_metric)
+    metric = selection_metric(settings, version.run_id, client)
     return ChampionInfo(
         name, str(version.version), version.run_id, metric, (version.tags or {}).get("semver")
     )
@@ -93,32 +119,68 @@ def next_semver(existing: list[str | None]) -> str:
     return f"{major}.{minor + 1}.0"
 
 
-def register_if_better(settings: Settings, run_id: str, model_uri: str) -> RegistrationResult:
-    """Register the run's model as a new version; promote it if it beats the champion."""
+def register_version(
+    settings: Settings,
+    model_uri: str,
+    *,
+    run_id: str,
+    changelog: str,
+    semver: str | None = None,
+    tags: dict[str, str] | None = None,
+    alias: str | None = None,
+) -> RegisteredVersion:
+    """Register ``model_uri`` as a new version of ``mlflow.registered_model``.
+
+    Its tags: ``semver`` (given, else the next minor version after the highest one
+    registered), ``changelog``, ``run_id`` (the run that logged the model), the selection
+    metric of that run under its own name (when logged), and ``tags`` (extra ones, e.g.
+    ``retrain_run_id``; they may not replace a standard tag). With ``alias``, the alias is
+    moved to the new version through ``promote``.
+    """
     import mlflow
 
-    client = _client(settings)
+    client = mlflow_client(settings)
+    name = settings.mlflow.registered_model
     metric_name = settings.train.selection_metric
-    candidate = client.get_run(run_id).data.metrics.get(metric_name)
+    metric = selection_metric(settings, run_id, client)
+    if semver is None:
+        existing = client.search_model_versions(f"name = '{name}'")
+        semver = next_semver([(v.tags or {}).get("semver") for v in existing])
+    standard = {"semver": semver, "changelog": changelog, "run_id": run_id}
+    if metric is not None:
+        standard[metric_name] = str(metric)
+    clash = sorted(set(tags or {}) & set(standard))
+    if clash:
+        raise ValueError(f"extra tags may not replace the standard ones: {clash}")
+    all_tags = standard | dict(tags or {})
+    version = str(mlflow.register_model(model_uri, name, tags=all_tags).version)
+    moved = promote(settings, version, alias)["previous"] if alias else None
+    previous = None if moved is None else str(moved)
+    log.debug("registered %s v%s with tags %s (alias %s)", name, version, all_tags, alias)
+    return RegisteredVersion(
+        name, version, semver, changelog, run_id, metric_name, metric, alias, previous, all_tags
+    )
+
+
+def tag_version(settings: Settings, version: str, tags: dict[str, str]) -> None:
+    """Add (or replace) tags on a registered version, e.g. the retrain gate's verdict."""
+    client = mlflow_client(settings)
+    name = settings.mlflow.registered_model
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+
+
+def register_if_better(settings: Settings, run_id: str, model_uri: str) -> RegistrationResult:
+    """Register the run's model as a new version; promote it if it beats the champion."""
+    client = mlflow_client(settings)
+    metric_name = settings.train.selection_metric
+    candidate = selection_metric(settings, run_id, client)
     if candidate is None:
         raise ValueError(f"run {run_id} has no metric '{metric_name}' to compare on")
     try:
         current = champion_info(settings)
     except NoChampionError:
         current = None
-    name = settings.mlflow.registered_model
-    semver = next_semver([v.tags.get("semver") for v in client.search_model_versions(f"name = '{name}'")])
-    run_name = client.get_run(run_id).info.run_name or run_id[:8]
-    version = mlflow.register_model(
-        model_uri,
-        name,
-        tags={
-            metric_name: str(candidate),
-            "semver": semver,
-            "changelog": f"{run_name}: {metric_name} {candidate:.4f}",
-        },
-    )
-    client.set_model_version_tag(name, version.version, "run_id", run_id)
     champion_metric = current.metric if current else None
     if current is None:
         promoted, reason = True, "no champion yet"
@@ -127,13 +189,18 @@ def register_if_better(settings: Settings, run_id: str, model_uri: str) -> Regis
     else:
         promoted = False
         reason = f"{metric_name} {candidate:.4f} <= champion v{current.version}'s {champion_metric:.4f}"
-    if promoted:
-        promote(settings, str(version.version))
-    else:  # the best candidate that lost stays visible as the challenger
-        promote(settings, str(version.version), alias=CHALLENGER)
-    log.info("registered %s v%s (promoted=%s: %s)", name, version.version, promoted, reason)
+    run_name = client.get_run(run_id).info.run_name or run_id[:8]
+    registered = register_version(
+        settings,
+        model_uri,
+        run_id=run_id,
+        changelog=f"{run_name}: {metric_name} {candidate:.4f}",
+        # the best candidate that lost stays visible as the challenger
+        alias=settings.mlflow.champion_alias if promoted else CHALLENGER,
+    )
+    log.info("registered %s v%s (promoted=%s: %s)", registered.name, registered.version, promoted, reason)
     return RegistrationResult(
-        name, str(version.version), promoted, metric_name, candidate, champion_metric, reason
+        registered.name, registered.version, promoted, metric_name, candidate, champion_metric, reason
     )
 
 
@@ -186,15 +253,13 @@ def load_analyzer(settings: Settings, model_uri: str | None = None):  # type: ig
 
 def list_versions(settings: Settings) -> list[dict[str, object]]:
     """Every registered version with its aliases, semantic version and selection metric."""
-    client = _client(settings)
+    client = mlflow_client(settings)
     name = settings.mlflow.registered_model
     rows = []
     found = client.search_model_versions(f"name = '{name}'")
     for number in sorted(int(v.version) for v in found):
         version = client.get_model_version(name, str(number))  # search results carry no aliases
-        metric = None
-        if version.run_id:
-            metric = client.get_run(version.run_id).data.metrics.get(settings.train.selection_metric)
+        metric = selection_metric(settings, version.run_id, client)
         rows.append(
             {
                 "version": str(version.version),
@@ -213,7 +278,7 @@ def promote(settings: Settings, version: str, alias: str | None = None) -> dict[
     on the new one so ``rollback`` can return to it."""
     from mlflow.exceptions import MlflowException
 
-    client = _client(settings)
+    client = mlflow_client(settings)
     name, alias = settings.mlflow.registered_model, alias or settings.mlflow.champion_alias
     try:
         client.get_model_version(name, version)
@@ -233,7 +298,7 @@ def promote(settings: Settings, version: str, alias: str | None = None) -> dict[
 
 def rollback(settings: Settings, alias: str | None = None) -> dict[str, object]:
     """Return the alias to the version it pointed at before the last promotion."""
-    client = _client(settings)
+    client = mlflow_client(settings)
     name, alias, current = _aliased(client, settings, alias)
     previous = (current.tags or {}).get(f"previous_{alias}")
     if not previous:

@@ -218,7 +218,7 @@ def create_app(settings: Settings | None = None, *, with_demo: bool = True) -> F
     )
     app.state.settings, app.state.store, app.state.metrics = settings, store, metrics
     predictions = PredictionLog(
-        settings.state_dir / "predictions" / "predictions.jsonl" if settings.serving.prediction_log else None,
+        settings.paths.predictions_log if settings.serving.prediction_log else None,
         settings.serving.log_text,
     )
     app.state.prediction_log = predictions

@@ -109,7 +109,7 @@ class ModelStore:
             self._count("unchanged")
             self.last_error = None
             return False
-        workdir = self.settings.state_dir / "serving"
+        workdir = self.settings.paths.serving
         workdir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix="champion-", dir=workdir))
         try:

@@ -17,18 +17,19 @@ from mindlens.config import get_settings
 from mindlens.data.schema import SourceData
 from mindlens.data.sources import curated
 from mindlens.data.sources.base import RemoteFile
+from mindlens.paths import LABELS_FEEDBACK, Paths
 
 NAME = "feedback"
-FOLDER = "labels/feedback"  # relative to the state directory, not the data directory
+FOLDER = Paths(Path()).labels_feedback.as_posix()  # relative to the state directory, not the data directory
 REMOTE: tuple[RemoteFile, ...] = ()  # produced locally: nothing to fetch
-ORIGIN = "feedback"
+ORIGIN = LABELS_FEEDBACK
 EXTRA_KEYS = frozenset({"origin"})
 
 __all__ = ["NAME", "FOLDER", "REMOTE", "load", "default_folder"]
 
 
 def default_folder() -> Path:
-    return get_settings().state_dir / FOLDER
+    return get_settings().paths.labels_feedback
 
 
 def load(data_dir: Path | None = None, folder: Path | None = None) -> SourceData:

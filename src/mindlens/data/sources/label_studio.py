@@ -17,19 +17,20 @@ from mindlens.config import get_settings
 from mindlens.data.schema import SourceData
 from mindlens.data.sources import curated
 from mindlens.data.sources.base import RemoteFile
+from mindlens.paths import LABELS_CURATED, LABELS_FEEDBACK, Paths
 
 NAME = "label_studio"
-FOLDER = "labels"  # relative to the state directory, not the data directory
+FOLDER = Paths(Path()).labels.as_posix()  # relative to the state directory, not the data directory
 REMOTE: tuple[RemoteFile, ...] = ()  # produced locally: nothing to fetch
-ORIGINS = ("curated", "feedback")  # the folders a pull may write
-READ_ORIGINS = ("curated",)  # the folders this source reads (feedback: its own source)
+ORIGINS = (LABELS_CURATED, LABELS_FEEDBACK)  # the folders a pull may write
+READ_ORIGINS = (LABELS_CURATED,)  # the folders this source reads (feedback: its own source)
 EXTRA_KEYS = frozenset({"origin"})
 
 __all__ = ["NAME", "FOLDER", "REMOTE", "ORIGINS", "load", "default_labels_dir"]
 
 
 def default_labels_dir() -> Path:
-    return get_settings().state_dir / FOLDER
+    return get_settings().paths.labels
 
 
 def load(data_dir: Path | None = None, labels_dir: Path | None = None) -> SourceData:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mindlens.config import GateSettings
-from mindlens.retrain import gate, lower_is_better
+from mindlens.pipeline.gate import gate, lower_is_better
 
 GATE = GateSettings(
     tolerance=0.01,
