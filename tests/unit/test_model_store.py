@@ -21,7 +21,12 @@ class FakeAnalyzer:
     name = "fake-analyzer"
 
     def analyze(
-        self, text: str, *, min_confidence: float | None = None, title: str | None = None
+        self,
+        text: str,
+        *,
+        min_confidence: float | None = None,
+        title: str | None = None,
+        quoted_weight: float = 1.0,
     ) -> dict[str, Any]:
         return {
             "sentences": [
