@@ -32,7 +32,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from mindlens.evaluation.metrics import indicator
+from mindlens.preprocessing.labels import indicator
 
 
 def _zero_report(n_rows: int, labels: Sequence[str]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Every function reads the table from ``predictions.sentence_predictions`` (one
 row per sentence: ``text``, ``source``, ``gold`` and ``pred`` lists of
 technique ids, ``p__<technique>`` probabilities). Scores come from
-``metrics.multilabel_report`` so the numbers here match the training report.
+``classification.multilabel_report`` so the numbers here match the training report.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from mindlens import taxonomy
-from mindlens.evaluation.metrics import indicator, multilabel_report
+from mindlens.evaluation.classification import multilabel_report
 from mindlens.evaluation.predictions import PROB_PREFIX
+from mindlens.preprocessing.labels import indicator
 
 NONE = "none"
 SliceBy = Literal["length", "source", "quotation", "frequency"]

@@ -23,8 +23,7 @@ from mindlens.evaluation.calibration import (
     expected_calibration_error,
     reliability_diagram,
 )
-from mindlens.evaluation.classification import binary_report, multilabel_micro_macro
-from mindlens.evaluation.metrics import multilabel_report
+from mindlens.evaluation.classification import binary_report, multilabel_micro_macro, multilabel_report
 from mindlens.evaluation.predictions import (
     document_predictions,
     prob_columns,

@@ -32,6 +32,7 @@ from mindlens import taxonomy
 from mindlens.features.heuristics import compute_signals, evidence_for
 from mindlens.models.baseline import TfidfOvrClassifier
 from mindlens.models.transformer import Context, FoundSpan, TaggerBase, neighbours
+from mindlens.preprocessing.labels import indicator
 from mindlens.preprocessing.quotes import find_quotes, quote_of, quoted_share
 from mindlens.preprocessing.sentences import split_sentences
 
@@ -111,8 +112,6 @@ class Analyzer:
         return self._span_head("clickbait") or self.clickbait_model is not None
 
     def binarize(self, rows: list[list[str]]) -> np.ndarray:
-        from mindlens.evaluation.metrics import indicator
-
         return indicator(rows, self.sentence_labels).astype(int)
 
     def tag_sentences(
