@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from mindlens.data.schema import Span
 from mindlens.preprocessing.labels import indicator, sentence_labels
 from mindlens.preprocessing.sentences import split_sentences
+from mindlens.schema import Span
 
 
 def test_sentence_labels_take_every_overlapping_span():

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from mindlens.data.schema import Span
 from mindlens.preprocessing.sentences import Sentence
+from mindlens.schema import Span
 
 
 def overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:

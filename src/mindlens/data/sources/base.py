@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from mindlens.data.schema import SourceData
+from mindlens.schema import SourceData
 
 
 class DataNotFoundError(FileNotFoundError):

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mindlens import taxonomy
-from mindlens.data.schema import Document, PropagandaSpan, SourceData, Span, document_id
 from mindlens.data.sources.base import DataNotFoundError, lazy_remote, require_dir
+from mindlens.schema import Document, PropagandaSpan, SourceData, Span, document_id
 
 NAME = "ptc"
 FOLDER = "ptc-semeval2020-task11"
