@@ -29,7 +29,7 @@ from typing import Any
 
 from mindlens import taxonomy
 from mindlens.config import PROJECT_ROOT
-from mindlens.data.sources.base import RemoteFile
+from mindlens.data.sources.remote import RemoteFile
 from mindlens.schema import Document, DocumentLabel, SourceData, Span, document_id
 
 NAME = "curated"

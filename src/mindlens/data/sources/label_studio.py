@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mindlens.config import get_settings
 from mindlens.data.sources import curated
-from mindlens.data.sources.base import RemoteFile
+from mindlens.data.sources.remote import RemoteFile
 from mindlens.paths import LABELS_CURATED, LABELS_FEEDBACK, Paths
 from mindlens.schema import SourceData
 

@@ -32,7 +32,7 @@ __all__ = [
     "read_labels",
     "read_si_labels",
 ]
-__getattr__ = lazy_remote(NAME, __name__)  # REMOTE: pinned files, from mindlens.data.fetch
+__getattr__ = lazy_remote(NAME, __name__)  # REMOTE: pinned files (sources/remote.py)
 
 
 def read_article(path: Path) -> str:
