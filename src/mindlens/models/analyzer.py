@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from mindlens import taxonomy
-from mindlens.features.heuristics import compute_signals, evidence_for
+from mindlens.features.evidence import evidence_for
+from mindlens.features.signals import compute_signals
 from mindlens.models.baseline import TfidfOvrClassifier
 from mindlens.models.transformer import Context, FoundSpan, TaggerBase, neighbours
 from mindlens.preprocessing.labels import indicator
