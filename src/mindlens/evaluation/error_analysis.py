@@ -95,7 +95,8 @@ def confusion_matrix(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame
     * if both are empty the sentence counts ("none", "none").
 
     Rows are the gold ids (``labels`` first, then any other gold id) plus
-    "none"; columns are ``labels`` plus "none".
+    "none"; columns are ``labels`` plus "none". (``sklearn.metrics.confusion_matrix``
+    takes one label per row, so it cannot count these multi-label pairs.)
     """
     extra = sorted({g for gold in frame["gold"] for g in gold} - set(labels))
     rows, cols = [*labels, *extra, NONE], [*labels, NONE]
