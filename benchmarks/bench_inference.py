@@ -25,9 +25,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from mindlens.evaluation.metrics import indicator, multilabel_report
+from mindlens.evaluation.classification import multilabel_report
 from mindlens.models.onnx_tagger import ENCODER_CONFIG, FP32, INT8, OnnxTagger
 from mindlens.models.transformer import TaggerBase, TaggerConfig
+from mindlens.preprocessing.labels import indicator
 
 F1_FLAG_POINTS = 1.0
 

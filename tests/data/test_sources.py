@@ -13,8 +13,8 @@ import pytest
 from conftest import data_dir
 
 from mindlens import taxonomy
-from mindlens.data.schema import SourceData
 from mindlens.data.sources import SOURCES, clickbait, logic, semeval2021
+from mindlens.schema import SourceData
 
 
 def _need(folder: str) -> Path:

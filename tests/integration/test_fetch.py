@@ -20,9 +20,9 @@ from mindlens.data.fetch import (
     ChecksumError,
     FetchError,
     fetch,
-    remote_files,
     sha256_file,
 )
+from mindlens.data.sources.remote import remote_files
 
 CLICKBAIT = [f.path for f in remote_files("clickbait")]
 PTC_SUBSET = [

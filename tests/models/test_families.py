@@ -98,13 +98,13 @@ def test_multitask_with_context_exports_and_serves(small, tmp_path: Path) -> Non
     """All four heads and neighbouring-sentence context: exported to ONNX in a bundle, the
     analyzer takes the title's clickbait score and each fragment's TC opinion from it, and
     TC (evaluation and the official format) uses the TC head."""
-    from mindlens.data.schema import Document
     from mindlens.evaluation.evaluate import _span_tasks
     from mindlens.evaluation.predictions import sentence_predictions
     from mindlens.evaluation.ptc_predict import predict_tc
     from mindlens.models.analyzer import Analyzer
     from mindlens.models.onnx_tagger import OnnxTagger, export_onnx
     from mindlens.models.transformer import HEADS
+    from mindlens.schema import Document
 
     settings, manifest, _ = small
     tagger, metrics = _train(small, "multitask", tmp_path, context_sentences=1)

@@ -11,8 +11,8 @@ from mindlens.data.dataset import (
     near_duplicates,
     write_dataset,
 )
-from mindlens.data.schema import Document, DocumentLabel, SourceData, Span
 from mindlens.data.validation import validate_manifest, validate_tables
+from mindlens.schema import Document, DocumentLabel, SourceData, Span
 
 
 def _headlines(n=40):

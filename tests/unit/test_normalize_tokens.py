@@ -1,6 +1,6 @@
-from mindlens.data.schema import Span
 from mindlens.preprocessing.normalize import normalize
 from mindlens.preprocessing.tokens import bio_tags, spans_from_bio, tokenize
+from mindlens.schema import Span
 
 
 def test_normalize_maps_every_character_back():

@@ -1,5 +1,3 @@
-from mindlens.data.schema import Span
-from mindlens.preprocessing.labels import sentence_labels
 from mindlens.preprocessing.sentences import split_sentences
 
 
@@ -35,14 +33,3 @@ def test_one_per_line_mode_and_bom_are_respected():
 def test_blank_text_gives_no_sentences():
     assert split_sentences("") == []
     assert split_sentences(" \n\n \t") == []
-
-
-def test_sentence_labels_take_every_overlapping_span():
-    text = "Alpha beta. Gamma delta. Epsilon."
-    sentences = split_sentences(text)
-    spans = [
-        Span("d", 6, 16, "loaded_language"),  # crosses sentences 0 and 1
-        Span("d", 25, 32, "doubt"),
-        Span("d", 11, 12, "slogans"),
-    ]  # the space between sentences 0 and 1 only
-    assert sentence_labels(sentences, spans) == [{"loaded_language"}, {"loaded_language"}, {"doubt"}]

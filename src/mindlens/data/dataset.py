@@ -22,9 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from mindlens.data.schema import SourceData
 from mindlens.preprocessing.labels import sentence_labels
 from mindlens.preprocessing.sentences import split_sentences
+from mindlens.schema import SourceData
 
 TABLES = ("documents", "spans", "doc_labels", "si_spans", "sentences")
 COLUMNS: dict[str, list[str]] = {

@@ -22,16 +22,14 @@ import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mindlens.data.sources.base import RemoteFile
+from mindlens.data.sources import SOURCES
+from mindlens.data.sources.remote import MANIFEST_NAME, RemoteFile, load_manifest, remote_files
 
 GITHUB_RAW = "https://raw.githubusercontent.com"
 ENV_BASE_URL = "MINDLENS_FETCH_BASE_URL"
-MANIFEST_NAME = "remote_files.json"
 OK_LOCAL, DOWNLOADED, REPLACED = "ok (local)", "downloaded", "replaced"
 _CHUNK = 1 << 16
 
@@ -41,8 +39,6 @@ __all__ = [
     "FileResult",
     "FetchReport",
     "fetch",
-    "remote_files",
-    "load_manifest",
     "sha256_file",
     "build_manifest",
     "ORIGINS",
@@ -148,21 +144,6 @@ class FetchReport:
     __str__ = render
 
 
-@lru_cache(maxsize=1)
-def load_manifest() -> dict[str, Any]:
-    """The pinned manifest shipped with the package (read once, on first use)."""
-    text = resources.files("mindlens.data.sources").joinpath(MANIFEST_NAME).read_text("utf-8")
-    return json.loads(text)
-
-
-def remote_files(source_name: str) -> tuple[RemoteFile, ...]:
-    """Pinned files of one public source (a module's ``REMOTE``)."""
-    sources = load_manifest()["sources"]
-    if source_name not in sources:
-        raise ValueError(f"no pinned files for source {source_name!r}; known: {', '.join(sources)}")
-    return tuple(RemoteFile(f["url"], f["path"], f["sha256"]) for f in sources[source_name]["files"])
-
-
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -226,8 +207,6 @@ def _download(client: Any, url: str, dest: Path, remote: RemoteFile, progress: b
 
 def _select(sources: list[str] | None) -> tuple[list[str], list[str]]:
     """(sources with pinned files, known sources with nothing to fetch)."""
-    from mindlens.data.sources import SOURCES
-
     pinned = load_manifest()["sources"]
     names = list(pinned) if sources is None else list(dict.fromkeys(sources))
     unknown = [n for n in names if n not in pinned and n not in SOURCES]

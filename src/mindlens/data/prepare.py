@@ -9,8 +9,8 @@ from tqdm import tqdm
 
 from mindlens.config import Settings
 from mindlens.data.dataset import Manifest, build_tables, write_dataset
-from mindlens.data.schema import SourceData
 from mindlens.data.sources import get_source
+from mindlens.schema import SourceData
 
 log = logging.getLogger(__name__)
 

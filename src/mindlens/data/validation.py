@@ -16,7 +16,7 @@ import pandera.pandas as pa
 
 from mindlens import taxonomy
 from mindlens.data.dataset import TABLES, Manifest
-from mindlens.data.schema import SPLITS
+from mindlens.schema import SPLITS
 
 TECHNIQUES = list(taxonomy.TECHNIQUE_IDS)
 

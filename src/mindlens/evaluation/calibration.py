@@ -6,6 +6,11 @@ probability and one 0/1 outcome per sentence x technique, say).
 
 Bins are equal-width over [0, 1]; bin ``i`` holds ``i/n <= p < (i+1)/n`` and the
 last bin also holds ``p == 1``.
+
+Ours rather than ``sklearn.calibration.calibration_curve``: scikit-learn has no ECE,
+its curve drops empty bins and reports no bin counts (the ECE weights and the count
+histogram need them), and it puts a probability on a bin edge in the lower bin
+(``p = 0.1`` in bin 0), where this module puts it in the upper one.
 """
 
 from __future__ import annotations

@@ -1,8 +1,21 @@
-"""Classification reports for binary scores and sets of labels.
+"""Standard classification metrics, computed by scikit-learn.
 
-``binary_report`` covers yes/no detectors (clickbait, "any propaganda");
-``multilabel_micro_macro`` lets callers holding label sets use the one
-multi-label implementation in :mod:`mindlens.evaluation.metrics`.
+- ``multilabel_report``: multi-hot matrices (sentences x techniques): micro P/R/F1,
+  per-label P/R/F1/support, macro F1 and the binary "any technique" F1 (NLP4IF-2019
+  sentence-level style);
+- ``multilabel_micro_macro``: the same from label sets (document-level sources);
+- ``binary_report``: yes/no detectors (clickbait): accuracy, P/R/F1, ROC AUC.
+
+Conventions, the same everywhere: a score whose denominator is zero is 0.0
+(``zero_division=0``, no warning); macro F1 averages the labels that have gold
+support only (scikit-learn's ``average="macro"`` would also count labels absent
+from gold, which mostly measures how rare techniques are in a split), and is 0.0
+when no label has support. F1 is scikit-learn's ``2tp / (2tp + fp + fn)``, one
+rounding from exact.
+
+The SemEval span metrics (SI and FLC with partial credit for character overlap,
+TC over gold spans) are task-specific and live in :mod:`mindlens.evaluation.spans`;
+calibration (ECE, reliability bins) in :mod:`mindlens.evaluation.calibration`.
 """
 
 from __future__ import annotations
@@ -14,11 +27,93 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import (
     accuracy_score,
+    f1_score,
     precision_recall_fscore_support,
     roc_auc_score,
 )
 
-from mindlens.evaluation.metrics import multilabel_report
+from mindlens.preprocessing.labels import indicator
+
+
+def _zero_report(n_rows: int, labels: Sequence[str]) -> dict[str, Any]:
+    """No cells to score (no rows or no labels): every score is 0.0."""
+    return {
+        "micro_precision": 0.0,
+        "micro_recall": 0.0,
+        "micro_f1": 0.0,
+        "macro_f1": 0.0,
+        "propaganda_f1": 0.0,
+        "n_sentences": n_rows,
+        "per_label": {label: {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0} for label in labels},
+    }
+
+
+def multilabel_report(y_true: ArrayLike, y_pred: ArrayLike, labels: Sequence[str]) -> dict[str, Any]:
+    """Micro and macro P/R/F1, per-label P/R/F1/support, and the binary
+    "any technique" F1 (NLP4IF-2019 sentence-level style) of two [rows, labels] matrices."""
+    y_true = np.asarray(y_true, dtype=bool)
+    y_pred = np.asarray(y_pred, dtype=bool)
+    if y_true.ndim != 2 or y_true.shape != y_pred.shape or y_true.shape[1] != len(labels):
+        raise ValueError(f"shape mismatch: {y_true.shape} vs {y_pred.shape} for {len(labels)} labels")
+    if not y_true.size:
+        return _zero_report(len(y_true), labels)
+    if len(labels) == 1:  # scikit-learn reads a one-column matrix as a binary vector
+        args: tuple[np.ndarray, np.ndarray] = (y_true[:, 0], y_pred[:, 0])
+        columns: list[bool] | None = [True]
+    else:
+        args, columns = (y_true, y_pred), None
+    precision, recall, f1, support = precision_recall_fscore_support(
+        *args, labels=columns, average=None, zero_division=0
+    )
+    micro_p, micro_r, micro_f, _ = precision_recall_fscore_support(
+        *args, labels=columns, average="micro", zero_division=0
+    )
+    per_label = {
+        label: {
+            "precision": float(precision[j]),
+            "recall": float(recall[j]),
+            "f1": float(f1[j]),
+            "support": int(support[j]),
+        }
+        for j, label in enumerate(labels)
+    }
+    present = support > 0
+    macro_f = float(np.mean(f1[present])) if present.any() else 0.0
+    any_f = f1_score(y_true.any(axis=1), y_pred.any(axis=1), zero_division=0)
+    return {
+        "micro_precision": float(micro_p),
+        "micro_recall": float(micro_r),
+        "micro_f1": float(micro_f),
+        "macro_f1": macro_f,
+        "propaganda_f1": float(any_f),
+        "n_sentences": int(len(y_true)),
+        "per_label": per_label,
+    }
+
+
+def multilabel_micro_macro(
+    y_true_sets: Sequence[set[str]], y_pred_sets: Sequence[set[str]], labels: Sequence[str]
+) -> dict[str, Any]:
+    """Micro/macro F1 and per-label scores from label sets (via ``multilabel_report``).
+
+    A label outside ``labels`` raises rather than being silently dropped.
+    """
+    if len(y_true_sets) != len(y_pred_sets):
+        raise ValueError(f"{len(y_true_sets)} gold rows but {len(y_pred_sets)} predicted rows")
+    known = set(labels)
+    for side, label_sets in (("gold", y_true_sets), ("predicted", y_pred_sets)):
+        for i, label_set in enumerate(label_sets):
+            for label in label_set:
+                if label not in known:
+                    raise ValueError(f"{side} row {i} has label {label!r} not in labels")
+    report = multilabel_report(indicator(y_true_sets, labels), indicator(y_pred_sets, labels), labels)
+    return {
+        "micro_f1": report["micro_f1"],
+        "macro_f1": report["macro_f1"],
+        "micro_precision": report["micro_precision"],
+        "micro_recall": report["micro_recall"],
+        "per_label": report["per_label"],
+    }
 
 
 def binary_report(y_true: ArrayLike, scores: ArrayLike, threshold: float = 0.5) -> dict[str, Any]:
@@ -44,36 +139,4 @@ def binary_report(y_true: ArrayLike, scores: ArrayLike, threshold: float = 0.5) 
         "f1": float(f),
         "roc_auc": auc,
         "n": int(y.size),
-    }
-
-
-def _indicator(label_sets: Sequence[set[str]], labels: Sequence[str], side: str) -> np.ndarray:
-    column = {label: j for j, label in enumerate(labels)}
-    matrix = np.zeros((len(label_sets), len(labels)), dtype=bool)
-    for i, label_set in enumerate(label_sets):
-        for label in label_set:
-            if label not in column:
-                raise ValueError(f"{side} row {i} has label {label!r} not in labels")
-            matrix[i, column[label]] = True
-    return matrix
-
-
-def multilabel_micro_macro(
-    y_true_sets: Sequence[set[str]], y_pred_sets: Sequence[set[str]], labels: Sequence[str]
-) -> dict[str, Any]:
-    """Micro/macro F1 and per-label scores from label sets (via ``multilabel_report``).
-
-    A label outside ``labels`` raises rather than being silently dropped.
-    """
-    if len(y_true_sets) != len(y_pred_sets):
-        raise ValueError(f"{len(y_true_sets)} gold rows but {len(y_pred_sets)} predicted rows")
-    report = multilabel_report(
-        _indicator(y_true_sets, labels, "gold"), _indicator(y_pred_sets, labels, "predicted"), labels
-    )
-    return {
-        "micro_f1": report["micro_f1"],
-        "macro_f1": report["macro_f1"],
-        "micro_precision": report["micro_precision"],
-        "micro_recall": report["micro_recall"],
-        "per_label": report["per_label"],
     }

@@ -3,7 +3,7 @@
 Every function reads the table from ``predictions.sentence_predictions`` (one
 row per sentence: ``text``, ``source``, ``gold`` and ``pred`` lists of
 technique ids, ``p__<technique>`` probabilities). Scores come from
-``metrics.multilabel_report`` so the numbers here match the training report.
+``classification.multilabel_report`` so the numbers here match the training report.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from mindlens import taxonomy
-from mindlens.evaluation.metrics import indicator, multilabel_report
+from mindlens.evaluation.classification import multilabel_report
 from mindlens.evaluation.predictions import PROB_PREFIX
+from mindlens.preprocessing.labels import indicator
 
 NONE = "none"
 SliceBy = Literal["length", "source", "quotation", "frequency"]
@@ -94,7 +95,8 @@ def confusion_matrix(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame
     * if both are empty the sentence counts ("none", "none").
 
     Rows are the gold ids (``labels`` first, then any other gold id) plus
-    "none"; columns are ``labels`` plus "none".
+    "none"; columns are ``labels`` plus "none". (``sklearn.metrics.confusion_matrix``
+    takes one label per row, so it cannot count these multi-label pairs.)
     """
     extra = sorted({g for gold in frame["gold"] for g in gold} - set(labels))
     rows, cols = [*labels, *extra, NONE], [*labels, NONE]

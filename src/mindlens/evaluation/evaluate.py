@@ -23,13 +23,13 @@ from mindlens.evaluation.calibration import (
     expected_calibration_error,
     reliability_diagram,
 )
-from mindlens.evaluation.classification import binary_report, multilabel_micro_macro
-from mindlens.evaluation.metrics import multilabel_report
+from mindlens.evaluation.classification import binary_report, multilabel_micro_macro, multilabel_report
 from mindlens.evaluation.predictions import (
     document_predictions,
     prob_columns,
     sentence_contexts,
     sentence_predictions,
+    span_sentences,
     tc_span_items,
 )
 from mindlens.evaluation.spans import flc_scores, si_scores, tc_scores
@@ -139,8 +139,6 @@ def _clickbait_task(analyzer: Analyzer, manifest: Manifest, split: str) -> dict[
 def _curated_task(analyzer: Analyzer, manifest: Manifest) -> dict[str, Any] | None:
     """Our own curated test part (never trained on): sentence micro-F1 and how often the
     analyzer flags a hard negative (text that looks manipulative but is not)."""
-    from mindlens.evaluation.predictions import span_sentences
-
     if "curated" not in manifest.sources:
         return None
     sentences = span_sentences(manifest, ["curated"], "test")

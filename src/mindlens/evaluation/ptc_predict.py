@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from mindlens import taxonomy
-from mindlens.data.schema import Document
 from mindlens.evaluation.predictions import span_in_sentences
 from mindlens.models.analyzer import Analyzer
 from mindlens.models.transformer import neighbours
 from mindlens.preprocessing.sentences import split_sentences
+from mindlens.schema import Document
 
 PTC_TECHNIQUES = set(taxonomy.SOURCE_LABELS["ptc"].values())
 

@@ -9,6 +9,12 @@ Merging follows the official ``merge_spans``: spans are merged when they share
 at least one character (touching spans such as ``[0, 5)`` and ``[5, 9)`` share
 none and stay apart). Both sides are merged, which is what the SI scorer does
 with its ``-m`` option (without it, overlapping predictions are an error).
+
+These stay ours rather than scikit-learn's: SI and FLC are not counts of right and
+wrong labels but sums of partial overlap credit over merged spans, and TC matches
+multisets of labels per gold span (the official "best match"), which no
+``sklearn.metrics`` function expresses. Plain label P/R/F1 is in
+:mod:`mindlens.evaluation.classification`, computed by scikit-learn.
 """
 
 from __future__ import annotations

@@ -1,12 +1,16 @@
-"""Features computed from text alone: explainable heuristic signals (see ``heuristics``)."""
+"""Features computed from text alone: explainable heuristic signals.
 
-from mindlens.features.heuristics import (
+``signals`` lists them and computes them all (one module per group: ``sentiment``,
+``empath_categories``, ``lexical``, ``style``, ``readability``); ``evidence`` maps
+techniques to the signals that support them.
+"""
+
+from mindlens.features.evidence import TECHNIQUE_SIGNALS, evidence_for
+from mindlens.features.signals import (
     SIGNAL_NAMES,
-    TECHNIQUE_SIGNALS,
     Signal,
     compute_signals,
     describe_signals,
-    evidence_for,
     signal_vector,
     warm_up,
 )

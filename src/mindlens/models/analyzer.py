@@ -22,6 +22,7 @@ title's clickbait score.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,12 @@ from typing import Any
 import numpy as np
 
 from mindlens import taxonomy
-from mindlens.features.heuristics import compute_signals, evidence_for
+from mindlens.features.evidence import evidence_for
+from mindlens.features.signals import compute_signals
 from mindlens.models.baseline import TfidfOvrClassifier
+from mindlens.models.onnx_tagger import CONFIG, INT8, TOKENIZER, OnnxTagger  # ONNX + JSON only
 from mindlens.models.transformer import Context, FoundSpan, TaggerBase, neighbours
+from mindlens.preprocessing.labels import indicator
 from mindlens.preprocessing.quotes import find_quotes, quote_of, quoted_share
 from mindlens.preprocessing.sentences import split_sentences
 
@@ -111,8 +115,6 @@ class Analyzer:
         return self._span_head("clickbait") or self.clickbait_model is not None
 
     def binarize(self, rows: list[list[str]]) -> np.ndarray:
-        from mindlens.evaluation.metrics import indicator
-
         return indicator(rows, self.sentence_labels).astype(int)
 
     def tag_sentences(
@@ -322,10 +324,6 @@ class Analyzer:
             source = getattr(self.span_model, "folder", None)
             if source is None:
                 raise ValueError("the span model must be an exported ONNX tagger to be saved in a bundle")
-            import shutil
-
-            from mindlens.models.onnx_tagger import CONFIG, INT8, TOKENIZER
-
             target = folder / SPAN_MODEL
             target.mkdir(exist_ok=True)
             for name in (INT8, TOKENIZER, CONFIG):
@@ -351,8 +349,6 @@ class Analyzer:
         if manifest.get(SPAN_MODEL):
             if manifest[SPAN_MODEL] != SPAN_MODEL:
                 raise ValueError(f"{manifest_path}: bad span model folder {manifest[SPAN_MODEL]!r}")
-            from mindlens.models.onnx_tagger import OnnxTagger  # ONNX + JSON only
-
             models[SPAN_MODEL] = OnnxTagger.load(manifest_path.parent / SPAN_MODEL, variant="int8")
         if "sentence_model" not in models and SPAN_MODEL not in models:
             raise ValueError(f"{manifest_path} has neither a sentence model nor a span model")

@@ -16,6 +16,8 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from mindlens.features.signals import SIGNAL_NAMES, signal_vector
+
 FORMAT = "mindlens.tfidf_ovr/1"
 
 
@@ -56,8 +58,6 @@ class TfidfOvrClassifier:
 
     def _signals(self, texts: Sequence[str], fit: bool = False):  # type: ignore[no-untyped-def]
         """Heuristic signals as standardised dense features (mean/scale learnt at fit)."""
-        from mindlens.features.heuristics import SIGNAL_NAMES, signal_vector
-
         vectors = [signal_vector(t) for t in texts]
         values = np.array([[v[n] for n in SIGNAL_NAMES] for v in vectors], dtype=np.float64)
         if fit:

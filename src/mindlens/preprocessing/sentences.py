@@ -3,6 +3,17 @@
 Lines are hard boundaries (PTC articles hold one sentence per line); inside a
 line, a light rule-based splitter handles arbitrary user text. Offsets are
 always into the text as given, so ``text[s.start:s.end] == s.text``.
+
+Why our own regex rather than a library: measured against maintained splitters that
+return offsets without a downloaded model, on PTC's 371 training articles with each
+article's lines joined by spaces and the line ends as gold boundaries
+(``benchmarks/bench_sentence_split.py``; benchmarks/README.md has the table), it is
+the most accurate and by far the fastest. Boundary F1: this splitter 0.913 (P 0.955,
+R 0.875), blingfire 0.1.8 0.911, pysbd 0.3.4 0.862, spaCy 3.8.18's rule-based
+sentencizer 0.842; about 0.2 s for the 2.1 M characters, against 0.6 s (blingfire),
+1.8 s (spaCy) and 56 s (pysbd with ``char_span=True``). Most misses are headlines
+and subheadings without end punctuation, which no punctuation-based splitter can see
+once the line breaks are gone: on line ends after . ! ? or … recall is 0.964.
 """
 
 from __future__ import annotations

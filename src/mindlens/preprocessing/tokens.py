@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from mindlens.data.schema import Span
 from mindlens.preprocessing.labels import overlaps
+from mindlens.schema import Span
 
 _TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]", re.UNICODE)
 

@@ -38,7 +38,7 @@ from tqdm import tqdm
 from mindlens import taxonomy
 from mindlens.config import Settings
 from mindlens.data.dataset import Manifest
-from mindlens.evaluation.metrics import indicator, multilabel_report
+from mindlens.evaluation.classification import multilabel_report
 from mindlens.evaluation.predictions import sentence_contexts, span_sentences, tc_span_items
 from mindlens.evaluation.spans import flc_scores, tc_scores
 from mindlens.models.transformer import (
@@ -49,6 +49,7 @@ from mindlens.models.transformer import (
     pad_windows,
     span_tokens,
 )
+from mindlens.preprocessing.labels import indicator
 
 log = logging.getLogger(__name__)
 

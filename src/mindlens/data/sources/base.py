@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from mindlens.data.schema import SourceData
+from mindlens.data.sources.remote import RemoteFile, remote_files
+from mindlens.schema import SourceData
 
 
 class DataNotFoundError(FileNotFoundError):
     """A dataset is missing from the configured data directory."""
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """One file of a public dataset, pinned to a commit and a checksum."""
-
-    url: str
-    path: str  # relative to the data directory
-    sha256: str
 
 
 class Source(Protocol):
@@ -49,8 +40,6 @@ def lazy_remote(source_name: str, module_name: str) -> Callable[[str], tuple[Rem
 
     def __getattr__(name: str) -> tuple[RemoteFile, ...]:
         if name == "REMOTE":
-            from mindlens.data.fetch import remote_files
-
             return remote_files(source_name)
         raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
 

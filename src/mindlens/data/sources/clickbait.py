@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mindlens import taxonomy
-from mindlens.data.schema import Document, DocumentLabel, SourceData, document_id
 from mindlens.data.sources.base import lazy_remote, require_dir
+from mindlens.schema import Document, DocumentLabel, SourceData, document_id
 
 NAME = "clickbait"
 FOLDER = "stop-clickbait"

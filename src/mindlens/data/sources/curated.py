@@ -29,8 +29,8 @@ from typing import Any
 
 from mindlens import taxonomy
 from mindlens.config import PROJECT_ROOT
-from mindlens.data.schema import Document, DocumentLabel, SourceData, Span, document_id
-from mindlens.data.sources.base import RemoteFile
+from mindlens.data.sources.remote import RemoteFile
+from mindlens.schema import Document, DocumentLabel, SourceData, Span, document_id
 
 NAME = "curated"
 FOLDER = "data/curated"  # relative to the project root, not the data directory

@@ -14,10 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from mindlens.config import get_settings
-from mindlens.data.schema import SourceData
 from mindlens.data.sources import curated
-from mindlens.data.sources.base import RemoteFile
+from mindlens.data.sources.remote import RemoteFile
 from mindlens.paths import LABELS_CURATED, LABELS_FEEDBACK, Paths
+from mindlens.schema import SourceData
 
 NAME = "label_studio"
 FOLDER = Paths(Path()).labels.as_posix()  # relative to the state directory, not the data directory

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mindlens import taxonomy
-from mindlens.data.schema import Document, DocumentLabel, SourceData, document_id
 from mindlens.data.sources.base import lazy_remote, require_dir
+from mindlens.schema import Document, DocumentLabel, SourceData, document_id
 
 NAME = "logic"
 FOLDER = "logic-fallacy-jin2022"

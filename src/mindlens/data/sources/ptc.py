@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mindlens import taxonomy
-from mindlens.data.schema import Document, PropagandaSpan, SourceData, Span, document_id
 from mindlens.data.sources.base import DataNotFoundError, lazy_remote, require_dir
+from mindlens.schema import Document, PropagandaSpan, SourceData, Span, document_id
 
 NAME = "ptc"
 FOLDER = "ptc-semeval2020-task11"
@@ -32,7 +32,7 @@ __all__ = [
     "read_labels",
     "read_si_labels",
 ]
-__getattr__ = lazy_remote(NAME, __name__)  # REMOTE: pinned files, from mindlens.data.fetch
+__getattr__ = lazy_remote(NAME, __name__)  # REMOTE: pinned files (sources/remote.py)
 
 
 def read_article(path: Path) -> str:

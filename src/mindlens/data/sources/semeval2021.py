@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from mindlens import taxonomy
-from mindlens.data.schema import Document, DocumentLabel, SourceData, Span, document_id
 from mindlens.data.sources.base import lazy_remote, require_dir
+from mindlens.schema import Document, DocumentLabel, SourceData, Span, document_id
 
 NAME = "semeval2021"
 FOLDER = "semeval2021-task6"

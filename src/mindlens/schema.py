@@ -1,4 +1,8 @@
-"""Typed records shared by every data source.
+"""Typed records shared by every data source: documents, spans, document labels.
+
+They sit in the bottom layer with ``config`` and ``taxonomy`` (they need nothing but
+the taxonomy) because both ``preprocessing`` (BIO tags, sentence labels) and ``data``
+speak them.
 
 All offsets are Python ``str`` character offsets into ``Document.text``,
 end exclusive; a leading byte-order mark is kept, as PTC's offsets count it.
