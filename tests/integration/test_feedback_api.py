@@ -281,17 +281,31 @@ def test_rate_limit_is_429_with_retry_after(state_dir: Path) -> None:
     assert "too many feedback requests" in answers[-1].json()["detail"]
 
 
-def test_rate_limiter_refills() -> None:
-    from mindlens.serving.feedback_api import RateLimiter
+def test_rate_limiter_refills(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``per_minute`` per address in any minute; a refused request learns when to come back."""
+    from types import SimpleNamespace
 
-    now = [0.0]
-    limiter = RateLimiter(per_minute=2, clock=lambda: now[0])
+    import limits.storage.memory
+
+    from mindlens.serving import rate_limit
+
+    now = [1000.0]
+    clock = SimpleNamespace(time=lambda: now[0])
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    monkeypatch.setattr(rate_limit, "time", clock)
+    limiter = rate_limit.RateLimiter(per_minute=2, scope="feedback")
     assert limiter.retry_after("a") == 0 and limiter.retry_after("a") == 0
-    assert limiter.retry_after("a") == pytest.approx(30.0)
+    now[0] += 20
+    assert limiter.retry_after("a") == pytest.approx(40.0)  # the first request leaves the window
     assert limiter.retry_after("b") == 0  # per address
-    now[0] = 30.0
-    assert limiter.retry_after("a") == 0
-    assert RateLimiter(0).retry_after("a") == 0  # disabled
+    now[0] += 40.5
+    assert limiter.retry_after("a") == 0  # both earlier requests have left the window
+    limiter.check("a")
+    now[0] += 15
+    with pytest.raises(rate_limit.RateLimitedError) as refused:
+        limiter.check("a")
+    assert refused.value.retry_after_header == "45" and "too many feedback requests" in str(refused.value)
+    assert rate_limit.RateLimiter(0).retry_after("a") == 0  # disabled
 
 
 def test_database_outage_is_503_and_recovers(state_dir: Path, tmp_path: Path) -> None:

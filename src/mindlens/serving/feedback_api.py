@@ -36,6 +36,7 @@ from mindlens.feedback.store import (
     text_sha256,
 )
 from mindlens.serving.metrics import Metrics
+from mindlens.serving.rate_limit import RateLimiter
 from mindlens.serving.schemas import ErrorResponse
 
 log = logging.getLogger(__name__)
@@ -191,36 +192,6 @@ def ack(record: FeedbackRecord, created: bool) -> FeedbackAck:
     )
 
 
-# --- rate limit -----------------------------------------------------------------------------
-class RateLimiter:
-    """A token bucket per client address: ``per_minute`` requests, refilled continuously."""
-
-    MAX_CLIENTS = 10_000
-
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
-        self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def retry_after(self, client: str) -> float:
-        """0 if the request may go ahead (and is counted), else seconds until it may."""
-        if self.per_minute <= 0:
-            return 0.0
-        rate = self.per_minute / 60.0
-        now = self.clock()
-        with self._lock:
-            if len(self._buckets) > self.MAX_CLIENTS:
-                self._buckets.clear()  # bounded memory; a reset only ever lets clients in
-            tokens, last = self._buckets.get(client, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - last) * rate)
-            if tokens < 1.0:
-                self._buckets[client] = (tokens, now)
-                return (1.0 - tokens) / rate
-            self._buckets[client] = (tokens - 1.0, now)
-            return 0.0
-
-
 # --- HTTP -----------------------------------------------------------------------------------
 @contextmanager
 def feedback_http_errors(metrics: Metrics) -> Iterator[None]:
@@ -245,7 +216,7 @@ def feedback_router(service: FeedbackService, require_admin: Callable[..., None]
     """``POST /feedback`` (public, rate- and size-limited) and ``GET /feedback/{id}`` (admin)."""
     router = APIRouter(tags=["feedback"])
     metrics = service.metrics
-    limiter = RateLimiter(service.settings.feedback.rate_limit_per_minute)
+    limiter = RateLimiter(service.settings.feedback.rate_limit_per_minute, "feedback")
 
     @router.post(
         "/feedback",
