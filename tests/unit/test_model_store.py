@@ -21,7 +21,7 @@ class FakeAnalyzer:
     name = "fake-analyzer"
 
     def analyze(
-        self, text: str, *, min_confidence: float | None = None, title: str | None = None
+        self, text: str, *, min_confidence: float | None = None, title: str | None = None, **_: Any
     ) -> dict[str, Any]:
         return {
             "sentences": [
