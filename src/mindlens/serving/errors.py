@@ -85,7 +85,7 @@ RULES: dict[type[Exception], ErrorRule] = {
 def rule_for(exc: BaseException) -> ErrorRule | None:
     """The rule of ``exc``'s class or its nearest mapped base class."""
     for cls in type(exc).__mro__:
-        rule = RULES.get(cls)  # type: ignore[call-overload]
+        rule = RULES.get(cls)
         if rule is not None:
             return rule
     return None
