@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 def test_no_input_causes_a_server_error(champion_settings):
     from mindlens.serving.app import create_app
 
-    app = create_app(champion_settings, with_demo=False)
+    app = create_app(champion_settings, with_ui=False)
     app.state.store.reload()  # the ASGI transport runs no lifespan: load the champion here
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]

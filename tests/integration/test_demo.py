@@ -75,7 +75,7 @@ def test_demo_slider_refilters_the_kept_result(demo_client) -> None:
 
 
 def test_demo_examples_load(demo_client) -> None:
-    from mindlens_demo.app import load_examples
+    from mindlens_demo.inputs import load_examples
 
     examples = load_examples()
     assert 3 <= len(examples) <= 4
@@ -93,10 +93,10 @@ def test_demo_empty_input_is_friendly(demo_client) -> None:
 
 
 def test_filter_result_matches_the_model_at_that_threshold(champion_settings) -> None:
-    from mindlens.serving.app import analyze_text
+    from mindlens.serving.analysis import analyze_text
     from mindlens.serving.metrics import Metrics
     from mindlens.serving.model_store import ModelStore
-    from mindlens_demo.app import filter_result
+    from mindlens_demo.render import filter_result
 
     store = ModelStore(champion_settings, Metrics())
     store.reload()
@@ -109,7 +109,7 @@ def test_filter_result_matches_the_model_at_that_threshold(champion_settings) ->
 
 
 def test_render_lists_every_overlapping_span() -> None:
-    from mindlens_demo.app import render
+    from mindlens_demo.render import render
 
     text = "They are corrupt traitors, frankly."
     span = {
@@ -152,7 +152,7 @@ def test_render_lists_every_overlapping_span() -> None:
 
 
 def test_read_upload_warns_on_binary_and_big_files(tmp_path) -> None:
-    from mindlens_demo.app import read_upload
+    from mindlens_demo.inputs import read_upload
 
     good = tmp_path / "good.txt"
     good.write_bytes("\ufeffCafé au lait.".encode("utf-8"))
@@ -166,7 +166,7 @@ def test_read_upload_warns_on_binary_and_big_files(tmp_path) -> None:
 
 
 def test_title_is_passed_only_to_analyzers_that_take_it() -> None:
-    from mindlens_demo.app import accepts_title
+    from mindlens_demo.callbacks import accepts_title
 
     assert not accepts_title(lambda text, min_confidence: {})
     assert accepts_title(lambda text, min_confidence, title=None: {})
@@ -174,7 +174,7 @@ def test_title_is_passed_only_to_analyzers_that_take_it() -> None:
 
 
 def test_fragment_highlights_cover_the_text_and_prefer_confident_overlaps() -> None:
-    from mindlens_demo.app import fragment_highlights
+    from mindlens_demo.render import fragment_highlights
 
     text = "They are corrupt traitors, frankly."
     spans = [
@@ -210,7 +210,7 @@ def test_demo_feedback_is_stored_and_joined_to_the_prediction(demo_client) -> No
     assert record is not None and record.text == TEXT and record.judgement == "manipulative"
     assert record.corrections == [{"action": "add", "start": start, "end": end, "technique": "doubt"}]
     assert record.comment == "sent by the gradio_client test"
-    assert record.request_id and record.model_version  # joined through the prediction log
+    assert record.request_id and record.model_version  # joined to its recorded prediction
     again = demo_client.predict("manipulative", "sent by the gradio_client test", api_name="/feedback")
     assert f"Already received: feedback #{record.id}" in again  # a double click stores nothing new
     changed = demo_client.predict("unsure", "second thoughts", api_name="/feedback")
@@ -230,7 +230,7 @@ def test_demo_feedback_without_analysis_or_content_warns(live_server: str) -> No
 
 
 def test_feedback_payload_from_verdicts_and_added_fragments() -> None:
-    from mindlens_demo.app import (
+    from mindlens_demo.corrections import (
         corrections_from,
         feedback_payload,
         new_pending,
@@ -283,7 +283,7 @@ def test_feedback_payload_from_verdicts_and_added_fragments() -> None:
 
 
 def test_browser_offsets_become_code_points() -> None:
-    from mindlens_demo.app import utf16_to_index
+    from mindlens_demo.corrections import utf16_to_index
 
     text = "Wow 😡 they lie"  # the emoji is one code point, two UTF-16 units
     assert [utf16_to_index(text, n) for n in (0, 4, 6, 7, 16)] == [0, 4, 5, 6, len(text)]

@@ -65,7 +65,7 @@ def settings(state_dir: Path) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     from mindlens.serving.app import create_app
 
-    with TestClient(create_app(settings, with_demo=False)) as client:  # runs the lifespan
+    with TestClient(create_app(settings, with_ui=False)) as client:  # runs the lifespan
         yield client
 
 
@@ -215,18 +215,22 @@ def test_over_the_limits_is_413(client: TestClient, changes: dict, needle: str) 
     _clean_error(client.post("/feedback", json=_body(**changes)), 413, needle)
 
 
-def test_request_id_joins_the_prediction_log(client: TestClient, settings: Settings) -> None:
-    log_path = settings.state_dir / "predictions" / "predictions.jsonl"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    entry = {
-        "request_id": "req-42",
-        "endpoint": "/analyze",
-        "text_sha256": hashlib.sha256(TEXT.encode()).hexdigest(),
-        "model": {"name": "mindlens-analyzer", "version": "7", "run_id": "r"},
+def _prediction(
+    request_id: str, text: str = TEXT, version: str = "7", name: str = "mindlens-analyzer"
+) -> Any:
+    from mindlens.feedback import PredictionRecord
+
+    result = {
+        "model": {"name": name, "version": version, "run_id": "r"},
+        "spans": [{"start": 0, "end": 8, "technique": "name_calling", "confidence": 0.9, "text": "x"}],
+        "document": {"score": 0.9},
     }
-    other = {**entry, "request_id": "req-43", "model": {"name": "other", "version": "1"}}
-    with open(log_path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(entry) + "\n" + json.dumps(other) + "\n")
+    return PredictionRecord.from_result(request_id, "/analyze", text, result)
+
+
+def test_request_id_joins_the_recorded_prediction(client: TestClient) -> None:
+    store = client.app.state.feedback.store()
+    store.add_predictions([_prediction("req-42"), _prediction("req-43", name="other", version="1")])
     ok = client.post("/feedback", json=_body("j-1", request_id="req-42"))
     assert ok.status_code == 201 and ok.json()["model"] == {"name": "mindlens-analyzer", "version": "7"}
     _clean_error(
@@ -239,23 +243,113 @@ def test_request_id_joins_the_prediction_log(client: TestClient, settings: Setti
     assert unknown.json()["request_id"] == "never-logged"
 
 
-def test_find_predictions_reads_backwards_across_blocks(tmp_path: Path) -> None:
-    from mindlens.serving.feedback_api import find_predictions
+def test_a_batch_request_joins_each_of_its_texts(client: TestClient) -> None:
+    other = "Another text of the same batch."
+    store = client.app.state.feedback.store()
+    store.add_predictions([_prediction("batch-1", other, "3"), _prediction("batch-1", TEXT, "3")])
+    joined = client.post("/feedback", json=_body("b-1", request_id="batch-1"))
+    assert joined.status_code == 201 and joined.json()["model"]["version"] == "3"
+    second = client.post(
+        "/feedback", json={"client_id": "b-2", "request_id": "batch-1", "text": other, "judgement": "unsure"}
+    )
+    assert second.status_code == 201 and second.json()["model"]["version"] == "3"
+    assert [p.text_chars for p in store.predictions("batch-1")] == [len(TEXT), len(other)]  # newest first
 
-    path = tmp_path / "log.jsonl"
-    filler = json.dumps({"request_id": "x", "pad": "z" * 5000})
-    with open(path, "w") as handle:
-        handle.write(json.dumps({"request_id": "target", "n": 1}) + "\n")
-        for _ in range(600):  # ~3 MB: the target sits several 1 MiB blocks from the end
-            handle.write(filler + "\n")
-        handle.write(json.dumps({"request_id": "target", "n": 2}) + "\n")
-        handle.write(json.dumps({"request_id": "target-2", "n": 3}) + "\n")
-    assert [e["n"] for e in find_predictions(path, "target")] == [2]  # newest burst only
-    assert [e["n"] for e in find_predictions(path, "target-2")] == [3]
-    old = find_predictions(path, "target", max_bytes=10 * 1024 * 1024)
-    assert old and old[0]["n"] == 2
-    assert find_predictions(tmp_path / "none.jsonl", "target") == []
-    assert find_predictions(path, "absent", max_bytes=2 * 1024 * 1024) == []
+
+class _FakeAnalyzer:
+    name = "fake-analyzer"
+
+    def analyze(
+        self, text: str, *, min_confidence: float | None = None, title: str | None = None, **_: Any
+    ) -> dict:
+        hit = {"technique": "name_calling", "name": "Name calling", "trait": "attacks_on_people"}
+        span = {**hit, "start": 0, "end": min(8, len(text)), "text": text[:8], "sentence": 0, "evidence": []}
+        return {
+            "sentences": [
+                {
+                    "index": 0,
+                    "start": 0,
+                    "end": len(text),
+                    "text": text,
+                    "techniques": [{**hit, "confidence": 0.8}],
+                }
+            ],
+            "spans": [{**span, "confidence": 0.8}, {**span, "confidence": 0.1}],
+            "document": {
+                "score": 0.8,
+                "techniques": {"name_calling": 0.8},
+                "traits": {"attacks_on_people": 0.8},
+            },
+            "title": {"text": title or text, "clickbait": None},
+            "min_confidence": 0.5 if min_confidence is None else min_confidence,
+            "timings_ms": {"model": 0.1},
+        }
+
+
+@pytest.fixture
+def fake_champion(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The served champion without MLflow: version 5 of a fake analyzer."""
+    from mindlens.registry import ChampionInfo
+    from mindlens.serving import model_store
+
+    info = ChampionInfo("mindlens-analyzer", "5", "run-5", 0.5)
+    monkeypatch.setattr(model_store, "champion_info", lambda settings: info)
+    monkeypatch.setattr(model_store, "download_champion", lambda settings, dst: (info, dst))
+    monkeypatch.setattr(model_store, "load_analyzer", lambda folder: _FakeAnalyzer())
+
+
+def test_feedback_joins_its_analysis_after_a_restart(fake_champion: None, tmp_path: Path) -> None:
+    """/analyze records its prediction in the feedback database; a new app on the same state
+    folder (a restarted server) still joins feedback to it by request id."""
+    from mindlens.serving.app import create_app
+
+    settings = _settings(tmp_path, serving={"reload_interval_s": 0})
+    with TestClient(create_app(settings, with_ui=False)) as client:
+        analysed = client.post("/analyze", json={"text": TEXT}, headers={"X-Request-ID": "restart-1"})
+        assert analysed.status_code == 200 and analysed.headers["x-request-id"] == "restart-1"
+        batch = client.post(
+            "/analyze/batch", json={"texts": ["First text.", TEXT]}, headers={"X-Request-ID": "restart-2"}
+        )
+        assert batch.status_code == 200
+    with TestClient(create_app(settings, with_ui=False)) as client:  # after the restart
+        joined = client.post("/feedback", json=_body("after-1", request_id="restart-1"))
+        assert joined.status_code == 201, joined.text
+        assert joined.json()["model"] == {"name": "mindlens-analyzer", "version": "5"}
+        from_batch = client.post("/feedback", json=_body("after-2", request_id="restart-2"))
+        assert from_batch.status_code == 201 and from_batch.json()["model"]["version"] == "5"
+        other_text = _body("after-3", request_id="restart-1", text="Other text.", corrections=[])
+        _clean_error(client.post("/feedback", json=other_text), 422, "does not match the text analysed")
+        unknown = client.post("/feedback", json=_body("after-4", request_id="never-analysed"))
+        assert unknown.status_code == 201 and unknown.json()["model"] is None
+        recorded = client.app.state.feedback.store().predictions("restart-1")
+    assert len(recorded) == 1
+    prediction = recorded[0]
+    assert prediction.endpoint == "/analyze" and prediction.text_chars == len(TEXT)
+    assert prediction.text_sha256 == hashlib.sha256(TEXT.encode()).hexdigest()
+    # the spans reported at the request's threshold (the served default, 0.5), as the log keeps them
+    assert prediction.spans == [{"start": 0, "end": 8, "technique": "name_calling", "confidence": 0.8}]
+    assert prediction.model == {"name": "mindlens-analyzer", "version": "5", "run_id": "run-5"}
+    log = settings.state_dir / "predictions" / "predictions.jsonl"  # the log stays, for monitoring
+    logged = [json.loads(line)["request_id"] for line in log.read_text().splitlines()]
+    assert logged == ["restart-1", "restart-2", "restart-2"]
+
+
+def test_analysis_keeps_working_while_the_feedback_database_is_down(
+    fake_champion: None, tmp_path: Path
+) -> None:
+    from mindlens.serving.app import create_app
+
+    down = "postgresql+psycopg2://nobody@127.0.0.1:1/feedback"
+    settings = _settings(tmp_path, serving={"reload_interval_s": 0}, feedback={"database_url": down})
+    with TestClient(create_app(settings, with_ui=False)) as client:
+        for i in range(3):
+            analysed = client.post("/analyze", json={"text": TEXT}, headers={"X-Request-ID": f"down-{i}"})
+            assert analysed.status_code == 200 and analysed.json()["model"]["version"] == "5"
+        assert client.app.state.feedback.recorder.flush(10)
+        _clean_error(client.post("/feedback", json=_body("down-fb", request_id="down-0")), 503, "unavailable")
+        metrics = client.get("/metrics").text
+    assert 'mindlens_errors_total{type="prediction_record"} 3.0' in metrics
+    assert 'mindlens_requests_total{endpoint="/analyze",method="POST",status="200"} 3.0' in metrics
 
 
 def test_read_back_needs_the_admin_key(client: TestClient) -> None:
@@ -273,7 +367,7 @@ def test_read_back_needs_the_admin_key(client: TestClient) -> None:
 def test_rate_limit_is_429_with_retry_after(state_dir: Path) -> None:
     from mindlens.serving.app import create_app
 
-    app = create_app(_settings(state_dir, feedback={"rate_limit_per_minute": 3}), with_demo=False)
+    app = create_app(_settings(state_dir, feedback={"rate_limit_per_minute": 3}), with_ui=False)
     with TestClient(app) as client:
         answers = [client.post("/feedback", json=_body(f"rl-{i}")) for i in range(4)]
     assert [a.status_code for a in answers] == [201, 201, 201, 429]
@@ -281,17 +375,31 @@ def test_rate_limit_is_429_with_retry_after(state_dir: Path) -> None:
     assert "too many feedback requests" in answers[-1].json()["detail"]
 
 
-def test_rate_limiter_refills() -> None:
-    from mindlens.serving.feedback_api import RateLimiter
+def test_rate_limiter_refills(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``per_minute`` per address in any minute; a refused request learns when to come back."""
+    from types import SimpleNamespace
 
-    now = [0.0]
-    limiter = RateLimiter(per_minute=2, clock=lambda: now[0])
+    import limits.storage.memory
+
+    from mindlens.serving import rate_limit
+
+    now = [1000.0]
+    clock = SimpleNamespace(time=lambda: now[0])
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    monkeypatch.setattr(rate_limit, "time", clock)
+    limiter = rate_limit.RateLimiter(per_minute=2, scope="feedback")
     assert limiter.retry_after("a") == 0 and limiter.retry_after("a") == 0
-    assert limiter.retry_after("a") == pytest.approx(30.0)
+    now[0] += 20
+    assert limiter.retry_after("a") == pytest.approx(40.0)  # the first request leaves the window
     assert limiter.retry_after("b") == 0  # per address
-    now[0] = 30.0
-    assert limiter.retry_after("a") == 0
-    assert RateLimiter(0).retry_after("a") == 0  # disabled
+    now[0] += 40.5
+    assert limiter.retry_after("a") == 0  # both earlier requests have left the window
+    limiter.check("a")
+    now[0] += 15
+    with pytest.raises(rate_limit.RateLimitedError) as refused:
+        limiter.check("a")
+    assert refused.value.retry_after_header == "45" and "too many feedback requests" in str(refused.value)
+    assert rate_limit.RateLimiter(0).retry_after("a") == 0  # disabled
 
 
 def test_database_outage_is_503_and_recovers(state_dir: Path, tmp_path: Path) -> None:
@@ -302,7 +410,7 @@ def test_database_outage_is_503_and_recovers(state_dir: Path, tmp_path: Path) ->
     from mindlens.serving.app import create_app
 
     down = "postgresql+psycopg2://nobody@127.0.0.1:1/feedback"
-    app = create_app(_settings(state_dir, feedback={"database_url": down}), with_demo=False)
+    app = create_app(_settings(state_dir, feedback={"database_url": down}), with_ui=False)
     with TestClient(app) as client:  # the app starts anyway; analysis is unaffected
         assert client.get("/healthz").status_code == 200
         response = client.post("/feedback", json=_body("o-1"))
@@ -319,7 +427,7 @@ def test_database_outage_is_503_and_recovers(state_dir: Path, tmp_path: Path) ->
         assert client.post("/feedback", json=_body("o-1")).status_code == 201
 
     fresh = f"sqlite:///{tmp_path / 'feedback.db'}"
-    app = create_app(_settings(state_dir, feedback={"database_url": fresh}), with_demo=False)
+    app = create_app(_settings(state_dir, feedback={"database_url": fresh}), with_ui=False)
     with TestClient(app) as client:
         assert client.post("/feedback", json=_body("o-2")).status_code == 201
         store = app.state.feedback.store()
@@ -340,7 +448,7 @@ def test_feedback_api_on_postgresql(state_dir: Path) -> None:
     from mindlens.serving.app import create_app
 
     with temporary_database("mindlens_feedback_api") as url:
-        app = create_app(_settings(state_dir, feedback={"database_url": url}), with_demo=False)
+        app = create_app(_settings(state_dir, feedback={"database_url": url}), with_ui=False)
         with TestClient(app) as client:
             created = client.post("/feedback", json=_body("pg-api"))
             assert created.status_code == 201, created.text
@@ -348,8 +456,12 @@ def test_feedback_api_on_postgresql(state_dir: Path) -> None:
             _clean_error(client.post("/feedback", json=_body("pg-api", comment="other")), 409)
             got = client.get(f"/feedback/{created.json()['id']}", headers=ADMIN).json()
             assert got["corrections"] == _body()["corrections"]
+            app.state.feedback.store().add_predictions([_prediction("pg-req", version="9")])
+            joined = client.post("/feedback", json=_body("pg-joined", request_id="pg-req"))
+            assert joined.status_code == 201 and joined.json()["model"]["version"] == "9"
         store = FeedbackStore(url)
-        assert store.count() == 1 and store.list()[0].text == TEXT
+        assert store.count() == 2 and store.list()[0].text == TEXT
+        assert store.predictions("pg-req")[0].spans[0]["technique"] == "name_calling"
         store.close()
 
 

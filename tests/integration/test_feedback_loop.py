@@ -154,8 +154,8 @@ def test_feedback_is_reviewed_and_retrains_the_served_model(loop):
     queued = {f.id: f for f in store.list()}
     assert {queued[i].status for i in ids} == {"queued"}
 
-    # 3. In Label Studio each task carries the model's prediction (from the prediction log
-    #    when the request id joins, else re-analysed by the champion) and the user's.
+    # 3. In Label Studio each task carries the model's prediction (recorded in the feedback
+    #    database when the request id joins, else re-analysed by the champion) and the user's.
     client = connect(loop["conn"])
     project = find_project(client, PROJECT)
     tasks = {t.data["text"]: t for t in client.tasks.list(project=project.id, fields="all")}
@@ -229,7 +229,6 @@ def test_reviewed_feedback_survives_a_lost_task(label_studio_connection, tmp_pat
     client = connect(label_studio_connection)
     store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.db'}")
     project, labels = "Lost tasks", tmp_path / "labels"
-    no_log = tmp_path / "predictions.jsonl"
     first, _ = store.add(
         FeedbackIn(
             client_id="a",
@@ -238,7 +237,7 @@ def test_reviewed_feedback_survives_a_lost_task(label_studio_connection, tmp_pat
             corrections=[{"action": "add", "start": 9, "end": 17, "technique": "name_calling"}],
         )
     )
-    pushed = feedback.push_feedback(client, project, store, no_log)
+    pushed = feedback.push_feedback(client, project, store)
     assert pushed["queued"] == 1 and pushed["without_model"] == 1
     task_id = store.get(first.id).label_studio_task_id
     user = client.predictions.list(task=task_id)[0]
@@ -253,19 +252,19 @@ def test_reviewed_feedback_survives_a_lost_task(label_studio_connection, tmp_pat
     assert again["kept"] == 1 and again["records"] == 1 and not again["changed"]
 
     second, _ = store.add(FeedbackIn(client_id="b", text=NOTICE, judgement="not_manipulative"))
-    assert feedback.push_feedback(client, project, store, no_log)["queued"] == 1
+    assert feedback.push_feedback(client, project, store)["queued"] == 1
     lost_task = store.get(second.id).label_studio_task_id
     client.tasks.delete(id=lost_task)  # queued, but its task is gone
-    requeued = feedback.push_feedback(client, project, store, no_log)
+    requeued = feedback.push_feedback(client, project, store)
     assert requeued["requeued"] == 1 and requeued["tasks_created"] == 1
     assert store.get(second.id).status == "queued"
     task = client.tasks.get(id=store.get(second.id).label_studio_task_id)  # (ids may be reused)
     assert task.data["text"] == NOTICE and task.data["mindlens_feedback_ids"] == [second.id]
-    assert feedback.push_feedback(client, project, store, no_log)["queued"] == 0  # settled
+    assert feedback.push_feedback(client, project, store)["queued"] == 0  # settled
 
     # Another user reports the same text: their correction joins its task, once.
     third, _ = store.add(FeedbackIn(client_id="c", text=NOTICE, comment="just a notice"))
-    same = feedback.push_feedback(client, project, store, no_log)
+    same = feedback.push_feedback(client, project, store)
     assert same["added_to_existing"] == 1 and same["tasks_created"] == 0
     task_id = store.get(third.id).label_studio_task_id
     assert task_id == store.get(second.id).label_studio_task_id

@@ -1,5 +1,7 @@
-"""The feedback review queue's pure parts: the user's view of a text (corrections applied
-to the model's spans), the review project's config, and which labels trigger what."""
+"""The feedback review logic (``mindlens.feedback.review``: the user's view of a text, the
+reviewer's summary, the recorded prediction a feedback item is about) and the Label Studio
+queue's pure parts (``mindlens.labelling.feedback``: predictions, the review project's
+config, which labels trigger what)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mindlens.data.sources import curated
-from mindlens.feedback.store import FeedbackRecord
+from mindlens.feedback import PredictionRecord, review
+from mindlens.feedback.predictions import text_sha256
+from mindlens.feedback.store import FeedbackRecord, FeedbackStore
 from mindlens.labelling import config as lc
 from mindlens.labelling import feedback, state
 from mindlens.labelling.tasks import choice_result
@@ -16,7 +20,7 @@ MODEL = [(0, 4, "loaded_language"), (9, 17, "doubt"), (20, 30, "slogans")]
 
 
 def test_corrections_apply_to_the_model_spans():
-    spans, none = feedback.apply_corrections(
+    spans, none = review.apply_corrections(
         MODEL,
         [
             {"action": "confirm", "start": 0, "end": 4, "technique": "loaded_language"},
@@ -37,14 +41,14 @@ def test_corrections_apply_to_the_model_spans():
 
 
 def test_untouched_model_spans_stay_for_the_reviewer_to_judge():
-    spans, none = feedback.apply_corrections(MODEL, [], None)
+    spans, none = review.apply_corrections(MODEL, [], None)
     assert spans == sorted(MODEL) and not none
 
 
 def test_not_manipulative_without_anything_kept_means_no_technique():
-    assert feedback.apply_corrections(MODEL, [], "not_manipulative") == ([], True)
+    assert review.apply_corrections(MODEL, [], "not_manipulative") == ([], True)
     kept = [{"action": "confirm", "start": 0, "end": 4, "technique": "loaded_language"}]
-    spans, none = feedback.apply_corrections(MODEL, kept, "not_manipulative")
+    spans, none = review.apply_corrections(MODEL, kept, "not_manipulative")
     assert spans == sorted(MODEL) and not none  # contradictory: left to the reviewer
 
 
@@ -82,7 +86,7 @@ def test_user_prediction_is_a_label_studio_prediction_with_the_comment_as_note()
 
 
 def test_summary_tells_the_reviewer_what_each_user_said():
-    text = feedback.summary(
+    text = review.summary(
         [
             _record(corrections=[{"action": "remove"}, {"action": "remove"}], comment="not an insult"),
             _record(id=8, model_name=None),
@@ -122,3 +126,27 @@ def test_feedback_triggers_retrain_and_curated_triggers_the_pipeline(tmp_path: P
         "last_trigger",
         "last_retrain_trigger",
     }
+
+
+def test_the_recorded_prediction_is_the_one_of_the_request_and_text(tmp_path: Path):
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.db'}")
+    text = "Shameful lies from these people."
+    result = {
+        "model": {"name": "mindlens-analyzer", "version": "3"},
+        "spans": [{"start": 0, "end": 8, "technique": "loaded_language", "confidence": 0.8}],
+        "document": {"score": 0.8},
+    }
+    store.add_predictions(
+        [
+            PredictionRecord.from_result("req-1", "/analyze", "Another text.", result),
+            PredictionRecord.from_result("req-1", "/analyze", text, result),
+        ]
+    )
+    item = _record(request_id="req-1", text=text, text_sha256=text_sha256(text))
+    found = review.recorded_prediction(store, item)
+    assert found is not None and found.model_version == "3"
+    assert review.spans_of(found.analysis()) == [(0, 8, "loaded_language")]
+    assert review.recorded_prediction(store, _record(request_id="req-1")) is None  # another text
+    assert review.recorded_prediction(store, _record(request_id=None)) is None
+    assert review.recorded_prediction(store, _record(request_id="unknown")) is None
+    store.close()

@@ -71,8 +71,22 @@ def test_migration_creates_the_schema(tmp_path: Path) -> None:
     }
     uniques = inspector.get_unique_constraints("feedback")
     assert any(u["column_names"] == ["client_id"] for u in uniques)
+    assert {c["name"] for c in inspector.get_columns("predictions")} == {
+        "id",
+        "request_id",
+        "endpoint",
+        "text_sha256",
+        "text_chars",
+        "model_name",
+        "model_version",
+        "model_run_id",
+        "spans",
+        "document_score",
+        "created_at",
+    }
+    assert [i["column_names"] for i in inspector.get_indexes("predictions")] == [["request_id"]]
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM feedback_alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM feedback_alembic_version")).scalar() == "0002"
     engine.dispose()
     FeedbackStore(url).close()  # opening again is a no-op migration
 
@@ -88,6 +102,56 @@ def test_migrations_match_the_orm_models(store: FeedbackStore) -> None:
         context = MigrationContext.configure(conn, opts={"version_table": "feedback_alembic_version"})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_a_0001_database_is_upgraded_keeping_its_feedback(tmp_path: Path) -> None:
+    """A database made before the predictions table (revision 0001) gets it on open."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, inspect
+
+    from mindlens.feedback.store import MIGRATIONS_DIR
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    assert "predictions" not in inspect(engine).get_table_names()
+    engine.dispose()
+    store = FeedbackStore(url)
+    record, _ = store.add(_item())
+    assert store.get(record.id) is not None and store.predictions("any") == []
+    store.close()
+
+
+def test_predictions_are_stored_and_found_by_request_id(store: FeedbackStore) -> None:
+    from mindlens.feedback import PredictionRecord
+
+    def recorded(request_id: str, text: str, version: str) -> PredictionRecord:
+        result = {
+            "model": {"name": "mindlens-analyzer", "version": version, "run_id": None},
+            "spans": [
+                {"start": 0, "end": 4, "technique": "doubt", "confidence": 0.7, "text": "They"},
+                {"start": 5, "end": 8, "technique": "slogans", "confidence": 0.2, "text": "are"},
+            ],
+            "document": {"score": 0.7},
+        }
+        return PredictionRecord.from_result(request_id, "/analyze/batch", text, result, min_confidence=0.5)
+
+    store.add_predictions([recorded("r-1", "First.", "3"), recorded("r-1", "Second.", "3")])
+    store.add_predictions([recorded("r-2", "Third.", "4")])
+    store.add_predictions([])
+    found = store.predictions("r-1")
+    assert [p.text_chars for p in found] == [len("Second."), len("First.")]  # newest first
+    first = found[1]
+    assert first.spans == [{"start": 0, "end": 4, "technique": "doubt", "confidence": 0.7}]  # >= 0.5 only
+    assert first.model == {"name": "mindlens-analyzer", "version": "3", "run_id": None}
+    assert first.analysis() == {"spans": first.spans, "document": {"score": 0.7}}
+    assert first.created_at.tzinfo is not None and first.endpoint == "/analyze/batch"
+    assert store.predictions("absent") == []
 
 
 def test_add_get_and_replay(store: FeedbackStore) -> None:

@@ -116,7 +116,7 @@ def test_failed_reload_keeps_old_model(settings: Settings, monkeypatch: pytest.M
 
 def test_failed_reload_over_http_still_serves(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     registry = FakeRegistry(monkeypatch)
-    with TestClient(create_app(settings, with_demo=False)) as client:
+    with TestClient(create_app(settings, with_ui=False)) as client:
         assert client.get("/healthz").json()["version"] == "1"
         registry.version, registry.fail_download = "2", True
         body = client.post("/admin/reload").json()  # no admin token configured
@@ -137,7 +137,7 @@ def test_no_champion_store(settings: Settings, monkeypatch: pytest.MonkeyPatch) 
 
 def test_no_champion_app_starts_and_answers_503(settings: Settings) -> None:
     """A real (empty) MLflow registry under a fresh state dir: no fakes."""
-    with TestClient(create_app(settings, with_demo=False)) as client:
+    with TestClient(create_app(settings, with_ui=False)) as client:
         health = client.get("/healthz")
         assert health.status_code == 200
         assert health.json() == {"status": "ok", "model": None, "version": None}
@@ -200,7 +200,7 @@ def test_unexpected_error_is_json_500_without_trace(
 ) -> None:
     FakeRegistry(monkeypatch)
     monkeypatch.setattr(FakeAnalyzer, "analyze", lambda self, text, **kw: 1 / 0)
-    app = create_app(settings, with_demo=False)
+    app = create_app(settings, with_ui=False)
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.post("/analyze", json={"text": "Anything."})
         assert response.status_code == 500

@@ -1,12 +1,23 @@
-"""The ``feedback`` table (SQLAlchemy ORM). Its schema is owned by the Alembic migrations in
-``migrations/versions``: change both together, the migration test compares them."""
+"""The ``feedback`` and ``predictions`` tables (SQLAlchemy ORM). Their schema is owned by the
+Alembic migrations in ``migrations/versions``: change both together, the migration test
+compares them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 STATUSES: tuple[str, ...] = ("new", "queued", "reviewed")
@@ -48,3 +59,23 @@ class Feedback(Base):
         ),
         Index("ix_feedback_status_id", "status", "id"),
     )
+
+
+class Prediction(Base):
+    """One text the API analysed, as feedback joins it by ``request_id``: the text's hash and
+    length (never the text), the served model and the spans it reported. A batch request
+    records one row per text under the same request id."""
+
+    __tablename__ = "predictions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    endpoint: Mapped[str] = mapped_column(String(64), nullable=False)
+    text_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    text_chars: Mapped[int] = mapped_column(Integer, nullable=False)
+    model_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    model_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    model_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    spans: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    document_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

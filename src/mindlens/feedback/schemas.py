@@ -7,12 +7,15 @@ the settings and are checked by the caller (413).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from mindlens import taxonomy
+
+if TYPE_CHECKING:
+    from mindlens.feedback.store import FeedbackRecord
 
 Action = Literal["confirm", "add", "remove", "relabel"]
 Judgement = Literal["manipulative", "not_manipulative", "unsure"]
@@ -231,6 +234,24 @@ class FeedbackAck(BaseModel):
     created_at: str
     corrections: int = Field(..., description="Number of span corrections stored.")
 
+    @classmethod
+    def from_record(cls, record: FeedbackRecord, created: bool) -> FeedbackAck:
+        model = (
+            {"name": record.model_name or "", "version": record.model_version or ""}
+            if record.model_name or record.model_version
+            else None
+        )
+        return cls(
+            id=record.id,
+            client_id=record.client_id,
+            created=created,
+            status=record.status,
+            request_id=record.request_id,
+            model=model,
+            created_at=record.created_at.isoformat(),
+            corrections=len(record.corrections),
+        )
+
 
 class FeedbackOut(BaseModel):
     """A stored feedback item (GET /feedback/{id})."""
@@ -248,3 +269,10 @@ class FeedbackOut(BaseModel):
     created_at: str
     status: str
     label_studio_task_id: int | None
+
+    @classmethod
+    def from_record(cls, record: FeedbackRecord) -> FeedbackOut:
+        """The stored item with its text as sha256 and length only."""
+        data = record.to_dict()
+        data["text_chars"] = len(data.pop("text"))
+        return cls(**data)

@@ -1,5 +1,9 @@
 """The durable feedback store: SQLite by default, PostgreSQL (or any SQLAlchemy URL) by config.
 
+It holds the users' feedback and the predictions it refers to (``predictions``: what the
+API answered under each request id, written by ``PredictionRecorder``), so feedback joins
+its prediction in the database.
+
 Every write commits before it returns, so a caller that acknowledges after
 ``add`` never acknowledges something a crash can lose (SQLite runs with
 ``synchronous=FULL``). The schema is migrated to the latest Alembic revision
@@ -11,9 +15,8 @@ when a store opens. Database failures surface as ``FeedbackUnavailableError``
 from __future__ import annotations
 
 import builtins
-import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -26,7 +29,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from mindlens.feedback.models import STATUSES, Feedback, utcnow
+from mindlens.feedback.models import STATUSES, Feedback, Prediction, utcnow
+from mindlens.feedback.predictions import PredictionRecord, text_sha256
 from mindlens.feedback.schemas import FeedbackIn
 
 log = logging.getLogger(__name__)
@@ -89,11 +93,6 @@ class FeedbackRecord:
         return data
 
 
-def text_sha256(text: str) -> str:
-    """The same hash the prediction log keeps, so feedback joins predictions by text too."""
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def _record(row: Feedback) -> FeedbackRecord:
     created = row.created_at
     if created.tzinfo is None:  # SQLite keeps no zone; every value was written in UTC
@@ -112,6 +111,24 @@ def _record(row: Feedback) -> FeedbackRecord:
         created_at=created,
         status=row.status,
         label_studio_task_id=row.label_studio_task_id,
+    )
+
+
+def _prediction(row: Prediction) -> PredictionRecord:
+    created = row.created_at
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return PredictionRecord(
+        request_id=row.request_id,
+        endpoint=row.endpoint,
+        text_sha256=row.text_sha256,
+        text_chars=row.text_chars,
+        model_name=row.model_name,
+        model_version=row.model_version,
+        model_run_id=row.model_run_id,
+        spans=list(row.spans or []),
+        document_score=row.document_score,
+        created_at=created,
     )
 
 
@@ -239,7 +256,34 @@ class FeedbackStore:
             self._require(session, ids)
             session.execute(update(Feedback).where(Feedback.id.in_(list(ids))).values(status="reviewed"))
 
+    def add_predictions(self, records: Sequence[PredictionRecord]) -> None:
+        """Store what the API answered (one transaction for the batch)."""
+        if not records:
+            return
+        with self._db("add_predictions"), self._sessions() as session, session.begin():
+            session.add_all(
+                Prediction(
+                    request_id=r.request_id,
+                    endpoint=r.endpoint,
+                    text_sha256=r.text_sha256,
+                    text_chars=r.text_chars,
+                    model_name=r.model_name,
+                    model_version=r.model_version,
+                    model_run_id=r.model_run_id,
+                    spans=r.spans,
+                    document_score=r.document_score,
+                    created_at=r.created_at,
+                )
+                for r in records
+            )
+
     # --- reads ------------------------------------------------------------------------
+    def predictions(self, request_id: str) -> builtins.list[PredictionRecord]:
+        """The predictions answered under ``request_id`` (a batch has several), newest first."""
+        query = select(Prediction).where(Prediction.request_id == request_id).order_by(Prediction.id.desc())
+        with self._db("predictions"), self._sessions() as session:
+            return [_prediction(row) for row in session.scalars(query)]
+
     def get(self, feedback_id: int) -> FeedbackRecord | None:
         with self._db("get"), self._sessions() as session:
             row = session.get(Feedback, feedback_id)

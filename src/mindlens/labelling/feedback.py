@@ -3,7 +3,7 @@
 ``push_feedback`` takes the store's ``new`` feedback and creates one task per text in the
 feedback-review project (``label_studio.feedback_project``, default "MindLens feedback";
 ``MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT``), with two kinds of pre-annotation the reviewer starts from: the model's
-prediction at the time (from the prediction log when the feedback's ``request_id``
+prediction at the time (recorded in the feedback database when the feedback's ``request_id``
 joins, else the champion's analysis now, labelled as such) and each user's correction
 of it. Then the feedback is marked ``queued`` with its task id. A text already in the
 project gets the new user's correction (once) and report on its existing task, so a
@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mindlens import taxonomy
+from mindlens.feedback.review import Span, apply_corrections, recorded_prediction, spans_of, summary
 from mindlens.labelling import config as lc
 from mindlens.labelling import projects, state, sync
 from mindlens.labelling.connection import Connection, LabelStudioError, connect, get
@@ -45,55 +45,8 @@ ORIGIN = "feedback"
 IDS_KEY = "mindlens_feedback_ids"
 RETRAIN_STATE_KEY = "retrain_keys"  # in labels/sync_state.json: feedback handed to a retrain
 
-Span = tuple[int, int, str]
 
-
-# --- what the model said, what the user says ----------------------------------------
-
-
-def logged_prediction(log_path: Path, item: Any) -> dict[str, Any] | None:
-    """The prediction-log entry of this feedback's request and text, if it is logged."""
-    from mindlens.serving.feedback_api import find_predictions
-
-    if not item.request_id:
-        return None
-    for entry in find_predictions(log_path, item.request_id):
-        if entry.get("text_sha256") == item.text_sha256:
-            return entry
-    return None
-
-
-def apply_corrections(
-    model_spans: Iterable[Span], corrections: Sequence[Mapping[str, Any]], judgement: str | None
-) -> tuple[list[Span], bool]:
-    """The user's view of the text: the model's spans with their corrections applied
-    (confirm/add keep or add a span, remove drops it, relabel changes its technique) and
-    whether they say it has no technique at all (``not_manipulative`` and nothing kept)."""
-    spans = {(int(s), int(e), t) for s, e, t in model_spans}
-    positive = False
-    for correction in corrections:
-        key = (int(correction["start"]), int(correction["end"]), str(correction["technique"]))
-        action = correction["action"]
-        if action in ("confirm", "add"):
-            spans.add(key)
-            positive = True
-        elif action == "remove":
-            spans.discard(key)
-        elif action == "relabel":
-            spans.discard(key)
-            spans.add((key[0], key[1], str(correction["new_technique"])))
-            positive = True
-    if judgement == "not_manipulative" and not positive:
-        return [], True
-    return sorted(spans), False
-
-
-def _spans_of(entry_or_analysis: Mapping[str, Any]) -> list[Span]:
-    return [
-        (int(s["start"]), int(s["end"]), s["technique"])
-        for s in entry_or_analysis.get("spans", [])
-        if s["technique"] in taxonomy.TECHNIQUE_IDS
-    ]
+# --- what the model said, what the user says (the logic: ``mindlens.feedback.review``) -----
 
 
 def user_prediction(text: str, item: Any, model_spans: Sequence[Span]) -> dict[str, Any]:
@@ -113,20 +66,6 @@ def user_prediction(text: str, item: Any, model_spans: Sequence[Span]) -> dict[s
             }
         )
     return {"model_version": f"feedback #{item.id}", "score": 1.0, "result": result}
-
-
-def summary(items: Sequence[Any]) -> str:
-    """What the users reported, one line each, for the reviewer."""
-    lines = []
-    for item in items:
-        model = f"{item.model_name} v{item.model_version}" if item.model_name else "model unknown"
-        actions = defaultdict(int)
-        for correction in item.corrections:
-            actions[correction["action"]] += 1
-        done = ", ".join(f"{n} {a}" for a, n in sorted(actions.items())) or "no span corrections"
-        line = f"#{item.id} ({model}): judgement {item.judgement or '-'}; {done}"
-        lines.append(line + (f'; "{item.comment}"' if item.comment else ""))
-    return "\n".join(lines)
 
 
 # --- push ---------------------------------------------------------------------------
@@ -173,7 +112,6 @@ def push_feedback(
     client: Any,
     project_title: str,
     store: Any,
-    log_path: Path,
     analyzer: Callable[[], tuple[Any, str] | tuple[None, None]] | None = None,
     limit: int | None = None,
 ) -> dict[str, Any]:
@@ -216,12 +154,12 @@ def push_feedback(
 
     def model_spans(item: Any) -> tuple[list[Span], dict[str, Any] | None]:
         """The model's spans for this item and, when known, its prediction for the task."""
-        entry = logged_prediction(log_path, item)
-        if entry is not None:
+        recorded = recorded_prediction(store, item)
+        if recorded is not None:
             report["logged"] += 1
-            model = entry.get("model") or {}
-            label = f"{model.get('name')} v{model.get('version')} (prediction log)"
-            return _spans_of(entry), model_prediction(item.text, entry, label)
+            label = f"{recorded.model_name} v{recorded.model_version} (prediction log)"
+            analysis = recorded.analysis()
+            return spans_of(analysis), model_prediction(item.text, analysis, label)
         if analyzer is not None and not loaded:
             loaded.append(analyzer())
         champion, label = loaded[0] if loaded else (None, None)
@@ -230,7 +168,7 @@ def push_feedback(
             return [], None
         report["re_analysed"] += 1
         analysis = champion.analyze(item.text)
-        return _spans_of(analysis), model_prediction(item.text, analysis, f"{label} (re-analysed)")
+        return spans_of(analysis), model_prediction(item.text, analysis, f"{label} (re-analysed)")
 
     tasks = []
     for digest, group in by_text.items():
@@ -349,7 +287,6 @@ def push_configured(
             client,
             project or settings.label_studio.feedback_project,
             store,
-            settings.paths.predictions_log,
             champion_loader(settings),
             limit,
         )

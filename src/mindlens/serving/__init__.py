@@ -1,4 +1,5 @@
-"""HTTP serving: the FastAPI app (analysis API, Prometheus metrics, Gradio demo).
+"""HTTP serving: the FastAPI app factory (analysis API, feedback, Prometheus metrics) and the
+UI plugins it mounts (the Gradio demo).
 
 The app always serves the registry's champion, reloaded atomically when the
 champion changes, so a new training run never needs a redeploy.

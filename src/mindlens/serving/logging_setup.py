@@ -9,19 +9,14 @@ Texts are never logged here; the prediction log decides separately what of a tex
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
 
-from mindlens.serving import request_id
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-    "message",
-    "asctime",
-    "request_id",
-    "color_message",
-}
+from mindlens.serving import request_id
 
 
 class RequestContextFilter(logging.Filter):
@@ -44,22 +39,26 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
-    """``{"ts", "level", "logger", "message", "request_id", ...extra fields}`` on one line."""
+class JsonFormatter(_LibraryJsonFormatter):
+    """``{"ts", "level", "logger", "message", "request_id", ...extra fields}`` on one line:
+    python-json-logger's formatter with MindLens's field names and a UTC millisecond ``ts``."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", "-"),
-        }
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})
-        if record.exc_info:
-            entry["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+    def __init__(self) -> None:
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
+            reserved_attrs=[*RESERVED_ATTRS, "color_message", "taskName"],
+            json_default=str,
+            json_ensure_ascii=False,
+        )
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        if log_data.get("request_id") is None:  # outside a request, or a record no filter saw
+            log_data["request_id"] = "-"
+        return log_data
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"

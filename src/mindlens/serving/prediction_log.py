@@ -1,15 +1,16 @@
-"""A JSON-lines log of every prediction, for monitoring and the feedback loop to join on
-(by request id). Raw text is kept only if configured: by default a hash and a length."""
+"""A JSON-lines log of every prediction, for monitoring (the drift report reads it). Raw text
+is kept only if configured: by default a hash and a length. Feedback joins its prediction
+in the feedback database, not here (``mindlens.feedback.predictions``)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from mindlens.feedback.predictions import text_sha256
 from mindlens.serving.request_id import current as current_request_id
 
 
@@ -34,7 +35,7 @@ class PredictionLog:
             "request_id": current_request_id.get(),
             "endpoint": endpoint,
             "model": result.get("model"),
-            "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "text_sha256": text_sha256(text),
             "text_chars": len(text),
             "spans": [
                 {k: s.get(k) for k in ("start", "end", "technique", "confidence", "quoted")}

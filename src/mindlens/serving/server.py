@@ -12,14 +12,14 @@ import logging.config
 import uvicorn
 
 from mindlens.config import Settings, get_settings
-from mindlens.serving.app import DEMO_PATH, create_app
+from mindlens.serving.app import create_app
 from mindlens.serving.logging_setup import log_config
 
 log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
-    """Serve the API and demo until interrupted; blocks."""
+    """Serve the API and its UI plugins (the demo) until interrupted; blocks."""
     settings = settings or get_settings()
     host = host or settings.serving.host
     port = port or settings.serving.port
@@ -29,7 +29,8 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
     log.info("MindLens API docs: %s/docs", base)
-    log.info("MindLens demo:     %s%s/", base, DEMO_PATH)
+    for name, path in app.state.ui.items():
+        log.info("MindLens %-9s %s%s/", f"{name}:", base, path)
     log.info("metrics: %s/metrics  health: %s/healthz", base, base)
     config = uvicorn.Config(
         app,

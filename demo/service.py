@@ -1,0 +1,63 @@
+"""The demo's way into MindLens: the operations behind ``/analyze`` and ``POST /feedback``,
+taken from the ``ServingContext`` serving hands its UI plugins.
+
+Each demo analysis gets its own request id (the demo's Gradio calls are not /analyze
+requests), so the feedback sent on it joins the recorded prediction and model version.
+Feedback problems come back as ``ValueError`` with the reason the API would give.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+
+from mindlens.feedback import FeedbackAck, FeedbackError, FeedbackIn
+from mindlens.feedback.service import FeedbackMismatchError, FeedbackTooLargeError
+from mindlens.serving.errors import public_message, summarise
+from mindlens.serving.plugins import ServingContext
+
+ENDPOINT = "/demo"  # the metrics' and the prediction log's endpoint label for demo analyses
+
+
+class DemoService:
+    """``analyze``, ``submit_feedback`` and ``model_label`` as ``build_demo`` wants them."""
+
+    def __init__(self, context: ServingContext) -> None:
+        self.context = context
+
+    @property
+    def has_feedback(self) -> bool:
+        return self.context.feedback is not None
+
+    def analyze(self, text: str, min_confidence: float, title: str | None = None) -> dict[str, Any]:
+        """/analyze's code path; metrics and logs count what the API would report by default."""
+        request_id = uuid.uuid4().hex
+        result = self.context.analysis.analyze(
+            text,
+            min_confidence,
+            title,
+            endpoint=ENDPOINT,
+            record_threshold=self.context.settings.serving.min_confidence,
+            request_id=request_id,
+        )
+        return {**result, "request_id": request_id}
+
+    def submit_feedback(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST /feedback in-process: the acknowledgement, or ValueError with the API's reason."""
+        feedback = self.context.feedback
+        if feedback is None:
+            raise ValueError("feedback is not available in this demo")
+        try:
+            item = FeedbackIn.model_validate(payload)
+        except ValidationError as err:
+            raise ValueError(summarise(err.errors())) from None
+        try:
+            record, created = feedback.submit(item)
+        except (FeedbackError, FeedbackTooLargeError, FeedbackMismatchError) as err:
+            raise ValueError(public_message(err)) from None
+        return FeedbackAck.from_record(record, created).model_dump()
+
+    def model_label(self) -> str:
+        return self.context.analysis.model_label()

@@ -1,0 +1,132 @@
+"""Analysing texts with the served champion: the one code path of ``/analyze``,
+``/analyze/batch`` and the UI plugins (the Gradio demo).
+
+An analysis is counted in the metrics and the drift window, written to the prediction log
+(monitoring reads it) and recorded in the feedback database under its request id (feedback
+joins it there). Failures the client can act on are domain errors (``TextTooLongError``,
+``BatchTooLargeError``, ``NoModelError``); ``serving.errors`` turns them into HTTP answers.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from mindlens.config import Settings
+from mindlens.monitoring.drift import Observation
+from mindlens.serving.model_store import ModelStore
+from mindlens.serving.prediction_log import PredictionLog
+from mindlens.serving.request_id import current as current_request_id
+
+if TYPE_CHECKING:
+    from mindlens.feedback.service import FeedbackService
+
+
+class TextTooLongError(ValueError):
+    """The text exceeds ``serving.max_text_chars``."""
+
+
+class BatchTooLargeError(ValueError):
+    """More texts than ``serving.max_batch_texts`` in one batch."""
+
+
+def analyze_text(
+    store: ModelStore,
+    settings: Settings,
+    text: str,
+    min_confidence: float | None = None,
+    title: str | None = None,
+    *,
+    prediction_log: PredictionLog | None = None,
+    feedback: FeedbackService | None = None,
+    endpoint: str = "/analyze",
+    record_threshold: float | None = None,
+) -> dict[str, Any]:
+    """Analyze with the served champion; raises NoModelError / TextTooLongError."""
+    started = time.perf_counter()
+    limit = settings.serving.max_text_chars
+    if len(text) > limit:
+        raise TextTooLongError(f"text is too long: {len(text)} characters received, the limit is {limit}")
+    loaded = store.require()  # one snapshot: analyzer and info always match
+    model_started = time.perf_counter()
+    result = loaded.analyzer.analyze(
+        text, min_confidence=min_confidence, title=title, quoted_weight=settings.serving.quoted_weight
+    )
+    model_seconds = time.perf_counter() - model_started
+    info = loaded.info
+    result["model"] = {"name": info.name, "version": info.version, "run_id": info.run_id}
+    result["timings_ms"] = {
+        **result.get("timings_ms", {}),
+        "total": round((time.perf_counter() - started) * 1000, 2),
+    }
+    # Metrics, the log and the feedback join record what was reported (``record_threshold``:
+    # a caller that asks for everything and filters itself, like the demo, names the
+    # threshold that counts).
+    reported = result["min_confidence"] if record_threshold is None else record_threshold
+    store.metrics.count_predictions(result["sentences"], reported)
+    store.metrics.count_text(endpoint, len(text), model_seconds, result["document"].get("traits", {}))
+    store.metrics.drift.observe(Observation.from_result(len(text), result.get("spans", []), reported))
+    if prediction_log is not None:
+        prediction_log.record(endpoint, text, result, min_confidence=reported)
+    if feedback is not None:  # in the background: never fails or delays the analysis
+        feedback.record_prediction(current_request_id.get(), endpoint, text, result, reported)
+    return result
+
+
+class AnalysisService:
+    """``analyze_text`` bound to what the app serves with; what routes and UI plugins call."""
+
+    def __init__(
+        self,
+        store: ModelStore,
+        settings: Settings,
+        prediction_log: PredictionLog | None = None,
+        feedback: FeedbackService | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.prediction_log = prediction_log
+        self.feedback = feedback
+
+    def analyze(
+        self,
+        text: str,
+        min_confidence: float | None = None,
+        title: str | None = None,
+        *,
+        endpoint: str = "/analyze",
+        record_threshold: float | None = None,
+        request_id: str | None = None,
+    ) -> dict[str, Any]:
+        """One text. ``request_id`` names the analysis when it is not an HTTP request of its
+        own (a UI event): it is logged and recorded under that id for feedback to join."""
+        token = current_request_id.set(request_id) if request_id is not None else None
+        try:
+            return analyze_text(
+                self.store,
+                self.settings,
+                text,
+                min_confidence,
+                title,
+                prediction_log=self.prediction_log,
+                feedback=self.feedback,
+                endpoint=endpoint,
+                record_threshold=record_threshold,
+            )
+        finally:
+            if token is not None:
+                current_request_id.reset(token)
+
+    def analyze_batch(self, texts: list[str], min_confidence: float | None = None) -> list[dict[str, Any]]:
+        """Several texts under one request id (at most ``serving.max_batch_texts``)."""
+        limit = self.settings.serving.max_batch_texts
+        if len(texts) > limit:
+            raise BatchTooLargeError(f"too many texts: {len(texts)} received, the limit is {limit}")
+        return [self.analyze(text, min_confidence, endpoint="/analyze/batch") for text in texts]
+
+    def model_label(self) -> str:
+        """``name vVERSION`` of the served model, or why there is none."""
+        current = self.store.current
+        if current is None:
+            return "no champion model registered yet"
+        return f"{current.info.name} v{current.info.version}"

@@ -1,0 +1,49 @@
+"""``/analyze``, ``/analyze/batch`` and ``/techniques``: the analysis API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from mindlens import taxonomy
+from mindlens.serving.deps import AnalysisDep
+from mindlens.serving.errors import responses
+from mindlens.serving.schemas import (
+    AnalyzeRequest,
+    AnalyzeResponse,
+    BatchRequest,
+    BatchResponse,
+    TechniqueInfo,
+)
+
+router = APIRouter(tags=["analysis"])
+
+
+@router.post("/analyze", response_model=AnalyzeResponse, responses=responses(413, 422, 503))
+def analyze(body: AnalyzeRequest, analysis: AnalysisDep) -> dict[str, Any]:
+    """Split the text into sentences and score each for manipulation techniques."""
+    return analysis.analyze(body.text, body.min_confidence, body.title)
+
+
+@router.post("/analyze/batch", response_model=BatchResponse, responses=responses(413, 422, 503))
+def analyze_batch(body: BatchRequest, analysis: AnalysisDep) -> dict[str, Any]:
+    """Several texts in one call (at most ``serving.max_batch_texts``)."""
+    return {"results": analysis.analyze_batch(body.texts, body.min_confidence)}
+
+
+@router.get("/techniques", response_model=list[TechniqueInfo])
+def techniques() -> list[TechniqueInfo]:
+    """Every technique MindLens knows, with its trait, definition, example and colour."""
+    return [
+        TechniqueInfo(
+            id=t.id,
+            name=t.name,
+            trait=t.trait,
+            trait_name=taxonomy.trait(t.trait).name,
+            definition=t.definition,
+            example=t.example,
+            color=t.color,
+        )
+        for t in taxonomy.TECHNIQUES
+    ]
