@@ -15,7 +15,7 @@ Highlights = list[tuple[str, str | None]]
 Outputs = tuple[Any, ...]
 
 COLOR_MAP = {t.name: t.color for t in taxonomy.TECHNIQUES}
-DETAIL_HEADERS = ["Start", "End", "Fragment", "Technique", "Trait", "Confidence", "Evidence"]
+DETAIL_HEADERS = ["Start", "End", "Fragment", "Technique", "Trait", "Confidence", "Quoted", "Evidence"]
 COUNT_HEADERS = ["Technique", "Trait", "Fragments", "Top confidence"]
 
 
@@ -70,8 +70,16 @@ def _evidence_words(span: dict[str, Any]) -> str:
     return ", ".join(dict.fromkeys(words))
 
 
+def _quoted(span: dict[str, Any]) -> str:
+    """Whose words the fragment quotes: the speaker, "quote" when unnamed, "" when not quoted."""
+    if not span.get("quoted"):
+        return ""
+    return span.get("speaker") or "quote"
+
+
 def detail_rows(spans: list[dict[str, Any]]) -> list[list[Any]]:
-    """One row per fragment, in text order: offsets, text, technique, trait, confidence, evidence."""
+    """One row per fragment, in text order: offsets, text, technique, trait, confidence,
+    who is quoted (a reporter quoting propaganda is not using it), evidence."""
     ordered = sorted(spans, key=lambda s: (s["start"], -s["confidence"]))
     return [
         [
@@ -81,6 +89,7 @@ def detail_rows(spans: list[dict[str, Any]]) -> list[list[Any]]:
             s["name"],
             taxonomy.trait(s["trait"]).name,
             round(s["confidence"], 3),
+            _quoted(s),
             _evidence_words(s),
         ]
         for s in ordered

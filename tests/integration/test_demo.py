@@ -55,7 +55,7 @@ def test_demo_predict_highlights_the_text(demo_client) -> None:
     assert any(label for _, label in pieces)  # threshold 0: every sentence gets its top technique
     rows = _rows(details)
     assert rows
-    for start, end, fragment, technique, trait, confidence, _evidence in rows:
+    for start, end, fragment, technique, trait, confidence, _quoted, _evidence in rows:
         assert 0 <= start < end <= len(TEXT) and TEXT[start:end] == fragment
         assert technique and trait and 0.0 <= confidence <= 1.0
     assert sum(row[2] for row in _rows(counts)) == len(rows)
@@ -129,6 +129,8 @@ def test_render_lists_every_overlapping_span() -> None:
                 "end": 25,
                 "text": text[9:25],
                 "confidence": 0.6,
+                "quoted": True,
+                "speaker": "the mayor",
                 "evidence": [{"signal": "s", "words": [{"start": 9, "end": 16, "text": "corrupt"}]}],
             },
             {**span, "start": 17, "end": 25, "text": text[17:25], "confidence": 0.3},
@@ -136,8 +138,8 @@ def test_render_lists_every_overlapping_span() -> None:
     }
     _, details, counts, traits, clickbait, summary = render(text, full, 0.0, "m v1")
     assert details.values.tolist() == [
-        [9, 25, "corrupt traitors", "Loaded language", "Emotional language", 0.6, "corrupt"],
-        [17, 25, "traitors", "Loaded language", "Emotional language", 0.3, ""],
+        [9, 25, "corrupt traitors", "Loaded language", "Emotional language", 0.6, "the mayor", "corrupt"],
+        [17, 25, "traitors", "Loaded language", "Emotional language", 0.3, "", ""],
     ]
     assert counts.values.tolist() == [["Loaded language", "Emotional language", 2, 0.6]]
     assert traits == {"Emotional language": 0.9}
