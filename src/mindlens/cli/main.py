@@ -14,12 +14,12 @@ import typer
 from mindlens.cli.analyze import analyze, serve
 from mindlens.cli.data import data_app
 from mindlens.cli.evaluate import compare, evaluate, predict_ptc
+from mindlens.cli.feedback import feedback_app
 from mindlens.cli.jobs import airflow, pipeline, retrain
+from mindlens.cli.labels import labels_app
 from mindlens.cli.monitoring import monitoring_app
 from mindlens.cli.registry import register, registry_app
 from mindlens.cli.train import train
-from mindlens.feedback.cli import feedback_app
-from mindlens.labelling.cli import labels_app
 
 app = typer.Typer(
     help="MindLens: find where a text tries to manipulate its reader.",

@@ -10,7 +10,6 @@ Studio is one line on stderr and exit code 1, so scripts can tell.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -18,17 +17,14 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from mindlens.cli.common import fail, print_json
+
 labels_app = typer.Typer(
     help="Label Studio: labelling config, push examples, pull annotations, review feedback.",
     no_args_is_help=True,
 )
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
 
 
 def _guarded(action: Callable[[], T]) -> T:
@@ -41,16 +37,11 @@ def _guarded(action: Callable[[], T]) -> T:
     try:
         return action()
     except LabelStudioError as err:
-        _fail(str(err))
+        fail(str(err))
     except ApiError as err:
-        _fail(f"Label Studio answered HTTP {err.status_code}: {str(err.body)[:300]}")
+        fail(f"Label Studio answered HTTP {err.status_code}: {str(err.body)[:300]}")
     except httpx.HTTPError as err:
-        _fail(f"Label Studio request failed: {err}")
-    raise AssertionError("unreachable")
-
-
-def _print(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        fail(f"Label Studio request failed: {err}")
 
 
 @labels_app.command("config")
@@ -66,7 +57,7 @@ def config_cmd(
     target = path or CONFIG_PATH
     if check:
         if not target.is_file() or target.read_text(encoding="utf-8") != label_config():
-            _fail(f"{target} is out of date: run `mindlens labels config`")
+            fail(f"{target} is out of date: run `mindlens labels config`")
         typer.echo(f"{target} is up to date")
         return
     typer.echo(f"wrote {write_config(target)}")
@@ -109,11 +100,11 @@ def push_cmd(
     try:
         records = curated.read_folder(curated_dir or curated.default_folder())
     except ValueError as err:
-        _fail(str(err))
+        fail(str(err))
     lines = texts.read_text(encoding="utf-8").splitlines() if texts else []
     client = _guarded(lambda: connect(conn))
     analyzer, version = _champion() if lines and predictions else (None, None)
-    _print(
+    print_json(
         _guarded(
             lambda: sync.push(
                 client, project or conn.project, records, lines, analyzer, model_version=version or "champion"
@@ -139,15 +130,15 @@ def pull_cmd(
     from mindlens.labelling.connection import Connection, connect
 
     if origin not in ORIGINS:
-        _fail(f"--origin must be one of {', '.join(ORIGINS)}")
+        fail(f"--origin must be one of {', '.join(ORIGINS)}")
     if origin == "feedback":  # its snapshot would replace the feedback-review project's
-        _fail(
+        fail(
             "the feedback folder is written by `mindlens labels pull-feedback` (the feedback-review project)"
         )
     conn = Connection.from_settings()
     client = _guarded(lambda: connect(conn))
     result = _guarded(lambda: sync.pull(client, project or conn.project, out or default_labels_dir(), origin))
-    _print(result)
+    print_json(result)
     if result["conflicts"]:
         typer.echo(
             f"{len(result['conflicts'])} task(s) where annotators disagree (latest annotation kept)", err=True
@@ -173,8 +164,8 @@ def push_feedback_cmd(
     try:
         result = _guarded(lambda: feedback.push_configured(get_settings(), project=project, limit=limit))
     except FeedbackUnavailableError as err:
-        _fail(str(err))
-    _print(result)
+        fail(str(err))
+    print_json(result)
 
 
 @labels_app.command("pull-feedback")
@@ -196,9 +187,9 @@ def pull_feedback_cmd(
     try:
         result = _guarded(lambda: feedback.pull_configured(get_settings(), project=project, labels_dir=out))
     except FeedbackUnavailableError as err:
-        _fail(str(err))
+        fail(str(err))
     result.pop("reviewed_tasks", None)
-    _print(result)
+    print_json(result)
     if result["conflicts"]:
         typer.echo(
             f"{len(result['conflicts'])} task(s) where reviewers disagree (latest annotation kept)", err=True

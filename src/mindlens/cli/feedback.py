@@ -11,9 +11,14 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+
+from mindlens.cli.common import fail
+
+if TYPE_CHECKING:
+    from mindlens.feedback.store import FeedbackStore
 
 feedback_app = typer.Typer(
     help="User feedback: migrate the database, list and export it.", no_args_is_help=True
@@ -25,11 +30,6 @@ UrlOption = Annotated[
 ]
 
 
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
-
-
 def _run(action: Callable[[], T]) -> T:
     from mindlens.feedback.store import FeedbackUnavailableError
 
@@ -37,13 +37,12 @@ def _run(action: Callable[[], T]) -> T:
         return action()
     except FeedbackUnavailableError as err:
         cause = str(err.__cause__ or err).strip().splitlines()[0]
-        _fail(f"the feedback database cannot be used: {cause}")
+        fail(f"the feedback database cannot be used: {cause}")
     except ValueError as err:
-        _fail(str(err))
-    raise AssertionError("unreachable")
+        fail(str(err))
 
 
-def _open(url: str | None):  # type: ignore[no-untyped-def]
+def _open(url: str | None) -> FeedbackStore:
     from mindlens.config import get_settings
     from mindlens.feedback.store import FeedbackStore
 
