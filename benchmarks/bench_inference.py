@@ -27,7 +27,8 @@ from tqdm import tqdm
 
 from mindlens.evaluation.metrics import indicator, multilabel_report
 from mindlens.models.onnx_tagger import ENCODER_CONFIG, FP32, INT8, OnnxTagger
-from mindlens.models.transformer import TaggerBase, TaggerConfig
+from mindlens.models.tagger import TaggerBase
+from mindlens.models.tagger_config import TaggerConfig
 
 F1_FLAG_POINTS = 1.0
 
@@ -184,7 +185,7 @@ def run(
         if torch_dir is None:
             raise FileNotFoundError(f"{model}: neither {onnx_dir / FP32} nor a torch folder to export")
         from mindlens.models.onnx_tagger import export_onnx
-        from mindlens.models.transformer import TorchTagger
+        from mindlens.models.torch_tagger import TorchTagger
 
         print(f"exporting {torch_dir} -> {onnx_dir}")
         export_onnx(TorchTagger.load(torch_dir), onnx_dir)
@@ -198,7 +199,7 @@ def run(
         def _torch() -> TaggerBase:
             import torch
 
-            from mindlens.models.transformer import TorchTagger
+            from mindlens.models.torch_tagger import TorchTagger
 
             if threads:
                 torch.set_num_threads(threads)

@@ -80,10 +80,11 @@ def _train(small, family: str, tmp_path: Path, **extra):  # type: ignore[no-unty
     ],
 )
 def test_family_trains_its_heads(small, tmp_path: Path, family: str, metric: str) -> None:
-    from mindlens.models.transformer import TorchTagger, family_heads
+    from mindlens.models.families import family as get_family
+    from mindlens.models.torch_tagger import TorchTagger
 
     tagger, metrics = _train(small, family, tmp_path)
-    assert tagger.heads == family_heads(family)
+    assert tagger.heads == list(get_family(family).heads)
     assert metric in metrics and 0.0 <= metrics[metric] <= 1.0
     saved = TorchTagger.load(tmp_path / family / "best")
     assert saved.heads == tagger.heads
@@ -104,7 +105,7 @@ def test_multitask_with_context_exports_and_serves(small, tmp_path: Path) -> Non
     from mindlens.evaluation.ptc_predict import predict_tc
     from mindlens.models.analyzer import Analyzer
     from mindlens.models.onnx_tagger import OnnxTagger, export_onnx
-    from mindlens.models.transformer import HEADS
+    from mindlens.models.tagger_config import HEADS
 
     settings, manifest, _ = small
     tagger, metrics = _train(small, "multitask", tmp_path, context_sentences=1)
@@ -171,7 +172,7 @@ def test_shipped_v1_serves_every_head() -> None:
     """The shipped V1 is the multitask model: fragments with TC second opinions, and the
     title scored by its own clickbait head (the bundle carries no TF-IDF clickbait model)."""
     from mindlens.models.analyzer import Analyzer
-    from mindlens.models.transformer import HEADS, TaggerConfig
+    from mindlens.models.tagger_config import HEADS, TaggerConfig
 
     folder = ROOT / "models" / "v1"
     assert TaggerConfig.load(folder / "span_model").heads == list(HEADS)

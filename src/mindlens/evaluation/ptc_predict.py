@@ -13,7 +13,7 @@ from mindlens import taxonomy
 from mindlens.data.schema import Document
 from mindlens.evaluation.predictions import span_in_sentences
 from mindlens.models.analyzer import Analyzer
-from mindlens.models.transformer import neighbours
+from mindlens.models.windows import neighbours
 from mindlens.preprocessing.sentences import split_sentences
 
 PTC_TECHNIQUES = set(taxonomy.SOURCE_LABELS["ptc"].values())

@@ -31,7 +31,9 @@ import numpy as np
 from mindlens import taxonomy
 from mindlens.features.heuristics import compute_signals, evidence_for
 from mindlens.models.baseline import TfidfOvrClassifier
-from mindlens.models.transformer import Context, FoundSpan, TaggerBase, neighbours
+from mindlens.models.decoding import FoundSpan
+from mindlens.models.tagger import TaggerBase
+from mindlens.models.windows import Context, neighbours
 from mindlens.preprocessing.quotes import find_quotes, quote_of, quoted_share
 from mindlens.preprocessing.sentences import split_sentences
 

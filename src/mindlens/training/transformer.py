@@ -41,25 +41,15 @@ from mindlens.data.dataset import Manifest
 from mindlens.evaluation.metrics import indicator, multilabel_report
 from mindlens.evaluation.predictions import sentence_contexts, span_sentences, tc_span_items
 from mindlens.evaluation.spans import flc_scores, tc_scores
-from mindlens.models.transformer import (
-    Context,
-    TorchTagger,
-    family_heads,
-    family_name,
-    pad_windows,
-    span_tokens,
-)
+from mindlens.models.decoding import span_tokens
+from mindlens.models.families import FAMILIES, transformer_family
+from mindlens.models.torch_tagger import TorchTagger
+from mindlens.models.windows import Context, pad_windows
 
 log = logging.getLogger(__name__)
 
 # validation metric each family early-stops on (and keeps the best epoch by)
-EARLY_STOPPING = {
-    "span": "val_flc_f1_tuned",
-    "multitask": "val_flc_f1_tuned",
-    "sentence": "val_micro_f1",
-    "tc": "val_tc_micro_f1",
-    "clickbait": "val_clickbait_f1",
-}
+EARLY_STOPPING = {f.name: f.early_stopping for f in FAMILIES.values() if f.is_transformer}
 DEVICES = ("auto", "cpu", "cuda")
 # token/sentence thresholds tried on validation; the served FLC optimum of the GPU-trained
 # V1 lay at 0.85, above the old 0.3-0.6 grid
@@ -89,7 +79,7 @@ class TaggerTrainConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.family = family_name(self.family)
+        self.family = transformer_family(self.family).name
         if self.device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
         if self.context_sentences not in (0, 1):
@@ -97,7 +87,7 @@ class TaggerTrainConfig:
 
     @property
     def heads(self) -> list[str]:
-        return family_heads(self.family)
+        return list(transformer_family(self.family).heads)
 
 
 def resolve_device(name: str) -> Any:
@@ -438,7 +428,7 @@ def train_tagger(
     epoch, tune thresholds."""
     import torch
 
-    from mindlens.models.transformer import output_names
+    from mindlens.models.tagger_config import output_names
 
     wall_started = time.perf_counter()
     random.seed(config.seed)
@@ -627,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from mindlens.config import get_settings
     from mindlens.data.dataset import MANIFEST
-    from mindlens.models.transformer import compact_backbone
+    from mindlens.models.torch_tagger import compact_backbone
 
     parser = argparse.ArgumentParser(prog="python -m mindlens.training.transformer", description=main.__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
