@@ -64,13 +64,13 @@ FAMILIES: dict[str, Family] = {
     for f in (
         Family(
             "tfidf",
-            "TF-IDF baseline: one logistic regression per technique, plus document and clickbait models",
+            "TF-IDF baseline: sentence, document and clickbait models",
             heads=(),
             notebook=BASELINE_NOTEBOOK,
         ),
         Family(
             "span",
-            "token + sentence heads: fragments per technique and sentence scores",
+            "token + sentence heads",
             heads=("token", "sentence"),
             early_stopping="val_flc_f1_tuned",
             report_metrics=(
@@ -87,21 +87,21 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             "sentence",
-            "sentence head: the techniques of each sentence",
+            "sentence head",
             heads=("sentence",),
             early_stopping="val_micro_f1",
             report_metrics=("val_micro_f1", "val_macro_f1", "val_slc_f1", "val_flc_f1", "val_tc_micro_f1"),
         ),
         Family(
             "tc",
-            "TC head: the technique of a given fragment in its sentence",
+            "TC head: the technique of a given fragment",
             heads=("tc",),
             early_stopping="val_tc_micro_f1",
             report_metrics=("val_tc_micro_f1", "val_tc_macro_f1", "val_micro_f1", "val_flc_f1"),
         ),
         Family(
             "clickbait",
-            "clickbait head: one logit per headline",
+            "clickbait head, on headlines",
             heads=("clickbait",),
             early_stopping="val_clickbait_f1",
             report_metrics=(
@@ -113,7 +113,7 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             "multitask",
-            "all four heads in one encoder, trained together",
+            "all four heads, trained together",
             heads=HEADS,
             early_stopping="val_flc_f1_tuned",
             report_metrics=(
