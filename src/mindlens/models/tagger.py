@@ -152,7 +152,10 @@ class TaggerBase:
         grouped: list[list[tuple[int, int]]] = []
         where = []
         for n, (text, start, end) in enumerate(items):
-            key = (text, None if contexts is None else tuple(contexts[n]))
+            key: tuple[str, Context | None] = (
+                text,
+                None if contexts is None else (contexts[n][0], contexts[n][1]),
+            )
             if key not in unique:
                 unique[key] = len(unique)
                 grouped.append([])
@@ -163,7 +166,7 @@ class TaggerBase:
             [k[0] for k in keys],
             grouped,
             batch_size=batch_size,
-            contexts=None if contexts is None else [k[1] for k in keys],
+            contexts=None if contexts is None else [k[1] or ("", "") for k in keys],  # never None here
         )
         uniform = np.full(len(self.labels), 1.0 / len(self.labels))
         rows = [found[t][k] if found[t][k] is not None else uniform for t, k in where]
