@@ -27,7 +27,8 @@ from tqdm import tqdm
 
 from mindlens.evaluation.classification import multilabel_report
 from mindlens.models.onnx_tagger import ENCODER_CONFIG, FP32, INT8, OnnxTagger
-from mindlens.models.transformer import TaggerBase, TaggerConfig
+from mindlens.models.tagger import TaggerBase
+from mindlens.models.tagger_config import TaggerConfig
 from mindlens.preprocessing.labels import indicator
 
 F1_FLAG_POINTS = 1.0
@@ -185,7 +186,7 @@ def run(
         if torch_dir is None:
             raise FileNotFoundError(f"{model}: neither {onnx_dir / FP32} nor a torch folder to export")
         from mindlens.models.onnx_tagger import export_onnx
-        from mindlens.models.transformer import TorchTagger
+        from mindlens.models.torch_tagger import TorchTagger
 
         print(f"exporting {torch_dir} -> {onnx_dir}")
         export_onnx(TorchTagger.load(torch_dir), onnx_dir)
@@ -199,7 +200,7 @@ def run(
         def _torch() -> TaggerBase:
             import torch
 
-            from mindlens.models.transformer import TorchTagger
+            from mindlens.models.torch_tagger import TorchTagger
 
             if threads:
                 torch.set_num_threads(threads)

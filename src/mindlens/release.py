@@ -123,7 +123,7 @@ def build_release(
     from mindlens.evaluation.evaluate import evaluate_analyzer
     from mindlens.models.analyzer import Analyzer
     from mindlens.models.onnx_tagger import OnnxTagger, export_onnx
-    from mindlens.models.transformer import TorchTagger
+    from mindlens.models.torch_tagger import TorchTagger
     from mindlens.training.baseline import fit_clickbait_model, fit_document_model, fit_sentence_model
 
     manifest = Manifest.read(settings.paths.processed_data / MANIFEST)

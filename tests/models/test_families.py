@@ -52,22 +52,26 @@ def small(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
 
 
 def _train(small, family: str, tmp_path: Path, **extra):  # type: ignore[no-untyped-def]
-    from mindlens.training.transformer import TaggerTrainConfig, train_tagger
+    """The family through the one training entry point, untracked (the GPU machine's way)."""
+    from mindlens.data.dataset import MANIFEST
+    from mindlens.training import train
 
     settings, manifest, backbone = small
-    config = TaggerTrainConfig(
-        family=family,
-        backbone=backbone,
-        epochs=1,
-        batch_size=16,
-        max_length=48,
-        max_train_sentences=48,
-        max_val_sentences=32,
-        max_clickbait_headlines=32,
-        device="cpu",
-        **extra,
+    params = {
+        "backbone": backbone,
+        "epochs": 1,
+        "batch_size": 16,
+        "max_length": 48,
+        "max_train_sentences": 48,
+        "max_val_sentences": 32,
+        "max_clickbait_headlines": 32,
+        "device": "cpu",
+    }
+    trained = train(
+        settings, Path(manifest.folder) / MANIFEST, family, params | extra, out=tmp_path / family, track=False
     )
-    return train_tagger(settings, manifest, config, tmp_path / family)
+    assert trained.folder == tmp_path / family / "best" and trained.config.family == family
+    return trained.tagger, trained.metrics
 
 
 @pytest.mark.parametrize(
@@ -80,10 +84,11 @@ def _train(small, family: str, tmp_path: Path, **extra):  # type: ignore[no-unty
     ],
 )
 def test_family_trains_its_heads(small, tmp_path: Path, family: str, metric: str) -> None:
-    from mindlens.models.transformer import TorchTagger, family_heads
+    from mindlens.models.families import family as get_family
+    from mindlens.models.torch_tagger import TorchTagger
 
     tagger, metrics = _train(small, family, tmp_path)
-    assert tagger.heads == family_heads(family)
+    assert tagger.heads == list(get_family(family).heads)
     assert metric in metrics and 0.0 <= metrics[metric] <= 1.0
     saved = TorchTagger.load(tmp_path / family / "best")
     assert saved.heads == tagger.heads
@@ -103,7 +108,7 @@ def test_multitask_with_context_exports_and_serves(small, tmp_path: Path) -> Non
     from mindlens.evaluation.ptc_predict import predict_tc
     from mindlens.models.analyzer import Analyzer
     from mindlens.models.onnx_tagger import OnnxTagger, export_onnx
-    from mindlens.models.transformer import HEADS
+    from mindlens.models.tagger_config import HEADS
     from mindlens.schema import Document
 
     settings, manifest, _ = small
@@ -158,10 +163,12 @@ def test_tc_family_adds_second_opinion_to_tfidf_sentences(small, tmp_path: Path)
 
 
 def test_unknown_family_and_device_are_refused() -> None:
-    from mindlens.training.transformer import TaggerTrainConfig
+    from mindlens.training.train_config import TaggerTrainConfig
 
     with pytest.raises(ValueError, match="unknown model family 'gpt'"):
         TaggerTrainConfig(family="gpt")
+    with pytest.raises(ValueError, match="no network to train"):
+        TaggerTrainConfig(family="tfidf")
     with pytest.raises(ValueError, match="device"):
         TaggerTrainConfig(device="tpu")
     assert TaggerTrainConfig(family="tagger").family == "span"
@@ -171,7 +178,7 @@ def test_shipped_v1_serves_every_head() -> None:
     """The shipped V1 is the multitask model: fragments with TC second opinions, and the
     title scored by its own clickbait head (the bundle carries no TF-IDF clickbait model)."""
     from mindlens.models.analyzer import Analyzer
-    from mindlens.models.transformer import HEADS, TaggerConfig
+    from mindlens.models.tagger_config import HEADS, TaggerConfig
 
     folder = ROOT / "models" / "v1"
     assert TaggerConfig.load(folder / "span_model").heads == list(HEADS)
@@ -184,12 +191,13 @@ def test_shipped_v1_serves_every_head() -> None:
     assert probs.shape == (1, len(analyzer.sentence_labels)) and np.isfinite(probs).all()
 
 
-def test_training_module_imports_without_mlflow_pandera_airflow() -> None:
+def test_training_modules_import_without_mlflow_pandera_airflow() -> None:
+    """What a borrowed GPU machine runs (``python -m mindlens.training``) needs none of them."""
     import subprocess
     import sys
 
     code = (
-        "import sys; import mindlens.training.transformer; "
+        "import sys; import mindlens.training.command, mindlens.training.loop, mindlens.training.run; "
         "bad = [m for m in ('mlflow', 'pandera', 'airflow', 'onnxruntime', 'papermill') if m in sys.modules]; "
         "assert not bad, bad"
     )

@@ -1,5 +1,6 @@
 """ONNX export and the torch-free tagger, on a tiny random BERT with the MiniLM tokenizer
-(real vocabulary and offsets, milliseconds per forward pass)."""
+(real vocabulary and offsets, milliseconds per forward pass): the served graph gives
+what the torch network gives, head by head."""
 
 from __future__ import annotations
 
@@ -14,20 +15,16 @@ import pytest
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+pytest.importorskip("transformers")
 
-from mindlens.models.backbones import resolve_backbone
-from mindlens.models.onnx_tagger import FP32, INT8, TOKENIZER, OnnxTagger, export_onnx
-from mindlens.models.transformer import (
-    CONFIG,
-    MultiTaskTagger,
-    TaggerConfig,
-    TorchTagger,
-    hf_windows,
-)
+from tiny_tagger import LABELS, tiny_multitask, tiny_tagger
+
+from mindlens.models.onnx_tagger import FP32, INT8, TOKENIZER, TOLERANCE, OnnxTagger, export_onnx
+from mindlens.models.tagger_config import CONFIG, HEADS, TaggerConfig, output_names
+from mindlens.models.torch_tagger import TorchTagger
+from mindlens.models.windows import hf_windows, neighbours
 
 ROOT = Path(__file__).resolve().parents[2]
-LABELS = ["loaded_language", "name_calling", "slogans", "doubt"]
 TEXTS = [
     "These traitors will stop at nothing to destroy our great nation!",
     "Rain tomorrow.",
@@ -35,40 +32,15 @@ TEXTS = [
     "",
     " ".join(["Everyone knows the corrupt elite lies to you every single day."] * 8),  # several windows
 ]
+SENTENCES = [
+    "The corrupt elite lies.",
+    "They are traitors, all of them!",
+    "Rain tomorrow.",
+    " ".join(["Everyone knows the corrupt elite lies to you every single day."] * 6),
+]
 # int8 on a random 32-wide network: weights are quantized per channel, activations per
 # batch, so logits move by a few hundredths; probabilities stay within this.
 INT8_PROB_TOLERANCE = 0.1
-
-
-def tiny_tagger(max_length: int = 32, stride: int = 8) -> TorchTagger:
-    """A random 2-layer BERT with the MiniLM tokenizer, wrapped as a TorchTagger."""
-    try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_backbone("minilm"))
-    except (OSError, ValueError) as error:
-        pytest.skip(f"MiniLM tokenizer unavailable: {error}")
-    import torch
-
-    torch.manual_seed(0)
-    config = transformers.BertConfig(
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        vocab_size=len(tokenizer),
-    )
-    network = MultiTaskTagger.create(transformers.BertModel(config), len(LABELS)).eval()
-    return TorchTagger(
-        network,
-        tokenizer,
-        TaggerConfig(
-            labels=LABELS,
-            backbone="tiny-bert",
-            max_length=max_length,
-            stride=stride,
-            token_threshold=0.5,
-            sentence_threshold=0.5,
-        ),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -129,9 +101,11 @@ def test_windows_equal_hf_windows(exported: tuple[TorchTagger, Path]) -> None:
     assert max(len(w["input_ids"]) for w in long_windows) == tagger.config.max_length
 
 
-def test_module_imports_neither_torch_nor_transformers() -> None:
+def test_serving_modules_import_neither_torch_nor_transformers() -> None:
+    """The served path (ONNX tagger, analyzer) and the family registry the configuration
+    reads must load where torch is not installed."""
     code = (
-        "import sys; import mindlens.models.onnx_tagger; "
+        "import sys; import mindlens.models.onnx_tagger, mindlens.models.analyzer, mindlens.config; "
         "bad = [m for m in ('torch', 'transformers') if m in sys.modules]; "
         "assert not bad, bad"
     )
@@ -192,44 +166,7 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
     assert 0 < result["paths"][result["best_path"]]["pct_of_peak"]
 
 
-# --- the new heads (TC, clickbait), context pairs, formats ------------------------
-from mindlens.models.onnx_tagger import TOLERANCE
-from mindlens.models.transformer import (
-    FORMAT,
-    FORMAT_V1,
-    HEADS,
-    family_heads,
-    neighbours,
-    output_names,
-    tc_span_logits,
-)
-
-SENTENCES = [
-    "The corrupt elite lies.",
-    "They are traitors, all of them!",
-    "Rain tomorrow.",
-    " ".join(["Everyone knows the corrupt elite lies to you every single day."] * 6),
-]
-
-
-def tiny_multitask(context_sentences: int = 0, heads: tuple[str, ...] = HEADS) -> TorchTagger:
-    """The tiny random BERT with the given heads (all four by default)."""
-    tagger = tiny_tagger()
-    import torch
-
-    torch.manual_seed(1)
-    network = MultiTaskTagger.create(tagger.network.encoder, len(LABELS), heads=heads).eval()
-    config = TaggerConfig(
-        labels=LABELS,
-        backbone="tiny-bert",
-        max_length=32,
-        stride=8,
-        heads=list(heads),
-        context_sentences=context_sentences,
-    )
-    return TorchTagger(network, tagger.tokenizer, config)
-
-
+# --- every head (TC, clickbait), context pairs ----------------------------------
 @pytest.fixture(scope="module", params=[0, 1], ids=["single", "context"])
 def exported_multitask(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -263,74 +200,6 @@ def test_every_head_matches_torch(exported_multitask: tuple[TorchTagger, Path]) 
     assert any(s.tc_confidence is not None for t in e_tag for s in t.spans)
 
 
-def test_tc_pooling_equals_head_on_mean_hidden_state() -> None:
-    """mean_t(W_span h_t) + W_ctx pooled + b, pooled in numpy, is the linear head applied
-    to the span's mean hidden state: the network need not see the span."""
-    import torch
-
-    tagger = tiny_multitask()
-    text, (start, end) = SENTENCES[1], (9, 17)  # "traitors"
-    inference = tagger.infer([text])
-    window = inference.windows[0]
-    got = tc_span_logits(
-        window["offsets"],
-        inference.outputs["tc_token_logits"][0],
-        inference.outputs["tc_context_logits"][0],
-        start,
-        end,
-    )
-    network = tagger.network
-    ids = torch.tensor([window["input_ids"]])
-    with torch.inference_mode():
-        hidden = network.encoder(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state[0]
-        tokens = [k for k, (s, e) in enumerate(window["offsets"]) if e > s and s < end and start < e]
-        direct = network.tc_span_head(hidden[tokens].mean(dim=0)) + network.tc_context_head(
-            hidden.mean(dim=0)
-        )
-    np.testing.assert_allclose(got, direct.numpy(), atol=1e-5)
-    probs = tagger.classify_spans([text], [[(start, end)]])[0][0]
-    np.testing.assert_allclose(probs, np.exp(direct.numpy()) / np.exp(direct.numpy()).sum(), atol=1e-5)
-    assert tagger.classify_items([(text, start, end), ("", 0, 0)]).shape == (2, len(LABELS))
-
-
-def test_pair_context_never_yields_spans_in_the_context() -> None:
-    tagger = tiny_multitask(context_sentences=1, heads=("token", "sentence"))
-    long_context = ("A very long previous sentence " * 20, "and an equally long next sentence " * 20)
-    texts = ["Short.", SENTENCES[3]]
-    windows = tagger._windows(texts, [long_context, long_context])
-    for window in windows:
-        assert len(window["input_ids"]) <= tagger.config.max_length
-        assert 1 in window["type_ids"]  # the context is there ...
-        for (start, end), type_id in zip(window["offsets"], window["type_ids"], strict=False):
-            assert type_id == 0 or end == start  # ... but none of its tokens can become a span
-    tagged = tagger.tag(
-        texts, token_threshold=0.0, contexts=[long_context, long_context]
-    )  # every token "inside"
-    for text, result in zip(texts, tagged, strict=False):
-        assert result.spans and all(0 <= s.start < s.end <= len(text) for s in result.spans)
-        assert {(s.start, s.end) for s in result.spans} == {(0, len(text))}
-
-
-def test_config_formats(tmp_path: Path) -> None:
-    v1 = TaggerConfig(labels=LABELS, backbone="minilm")
-    v1.save(tmp_path)
-    saved = json.loads((tmp_path / CONFIG).read_text())
-    assert saved["format"] == FORMAT_V1 and "heads" not in saved  # V1 servers can read it
-    assert TaggerConfig.load(tmp_path).heads == ["token", "sentence"]
-    TaggerConfig(labels=LABELS, backbone="minilm", heads=["tc", "clickbait"]).save(tmp_path)
-    assert json.loads((tmp_path / CONFIG).read_text())["format"] == FORMAT
-    assert TaggerConfig.load(tmp_path).heads == ["tc", "clickbait"]
-    (tmp_path / CONFIG).write_text(json.dumps(saved | {"format": "mindlens.tagger/9"}))
-    with pytest.raises(ValueError, match="mindlens.tagger/9"):
-        TaggerConfig.load(tmp_path)
-    with pytest.raises(ValueError, match="heads"):
-        TaggerConfig(labels=LABELS, backbone="x", heads=["spans"])
-    assert family_heads("tagger") == family_heads("span") == ["token", "sentence"]
-    assert family_heads("multitask") == list(HEADS)
-    with pytest.raises(ValueError, match="unknown model family 'bert'"):
-        family_heads("bert")
-
-
 def test_onnx_refuses_config_naming_heads_it_lacks(
     exported: tuple[TorchTagger, Path], tmp_path: Path
 ) -> None:
@@ -340,43 +209,3 @@ def test_onnx_refuses_config_naming_heads_it_lacks(
     TaggerConfig(labels=LABELS, backbone="x", heads=list(HEADS)).save(tmp_path)
     with pytest.raises(ValueError, match="tc_token_logits"):
         OnnxTagger.load(tmp_path, "fp32")
-
-
-def test_torch_save_load_keeps_only_trained_heads(tmp_path: Path) -> None:
-    from safetensors.numpy import load_file
-
-    tagger = tiny_multitask(heads=("tc", "clickbait"))
-    tagger.save(tmp_path)
-    assert {k.split(".")[0] for k in load_file(str(tmp_path / "heads.safetensors"))} == {
-        "tc_span_head",
-        "tc_context_head",
-        "clickbait_head",
-    }
-    loaded = TorchTagger.load(tmp_path)
-    assert loaded.heads == ["tc", "clickbait"] and not hasattr(loaded.network, "token_head")
-    a, b = tagger.tag(SENTENCES[:2]), loaded.tag(SENTENCES[:2])
-    assert [x.clickbait for x in a] == pytest.approx([x.clickbait for x in b], abs=1e-6)
-
-
-def test_tidy_spans_snaps_joins_and_drops() -> None:
-    """Fragments end on word boundaries, close pieces of one technique become one fragment
-    (not across a sentence break), lone short words go."""
-    from mindlens.models.transformer import FoundSpan, tidy_spans
-
-    text = "The expats are evil, corrupt traitors. Its the end; the end of it."
-    at = text.index
-    pieces = [
-        FoundSpan(at("expats"), at("expats") + 2, "name_calling", 0.9),  # "ex": inside a word
-        FoundSpan(at("evil"), at("evil") + 4, "loaded_language", 0.8),
-        FoundSpan(at("traitors"), at("traitors") + 8, "loaded_language", 0.95),  # joins "evil"
-        FoundSpan(at("Its"), at("Its") + 3, "doubt", 0.9),  # too short
-        FoundSpan(at("the end;"), at("the end;") + 7, "slogans", 0.7),
-        FoundSpan(at("the end of"), at("the end of") + 10, "slogans", 0.6),
-    ]  # ";" between
-    got = {(text[s.start : s.end], s.technique, s.confidence) for s in tidy_spans(text, pieces)}
-    assert got == {
-        ("expats", "name_calling", 0.9),
-        ("evil, corrupt traitors", "loaded_language", 0.95),
-        ("the end", "slogans", 0.7),
-        ("the end of", "slogans", 0.6),
-    }

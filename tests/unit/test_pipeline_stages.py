@@ -17,7 +17,6 @@ def test_the_retrain_job_composes_the_pipeline_stages():
     assert retrain.select is pipeline.select is selection.select
     assert retrain.redeploy is pipeline.redeploy is deploy.redeploy
     assert retrain.rebuild_dataset is data.rebuild_dataset
-    assert pipeline.NOTEBOOKS is training.NOTEBOOKS and pipeline.FAMILIES == tuple(training.NOTEBOOKS)
 
 
 def test_candidates_come_from_the_job_section_unless_the_run_names_them(tmp_path):

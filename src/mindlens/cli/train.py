@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from mindlens.cli.common import fail, print_json, settings_or_exit
+from mindlens.models import families
 
 
 def train(
@@ -29,12 +29,7 @@ def train(
         list[str] | None,
         typer.Option(help="Baseline hyper-parameter override KEY=VALUE (repeatable), e.g. C=1.0."),
     ] = None,
-    model: Annotated[
-        str,
-        typer.Option(
-            help="Model family: tfidf (baseline), or a transformer family: span (token + sentence heads; alias tagger), sentence, tc, clickbait, multitask (all four heads)."
-        ),
-    ] = "tfidf",
+    model: Annotated[str, typer.Option(help=f"Model family: {families.help_text()}.")] = "tfidf",
     backbone: Annotated[
         str,
         typer.Option(
@@ -80,12 +75,14 @@ def train(
     from mindlens import pipeline
     from mindlens.data.dataset import MANIFEST
     from mindlens.data.sources.base import DataNotFoundError
-    from mindlens.training.baseline import train_baseline
+    from mindlens.training import train as train_family
+    from mindlens.training.train_config import DEVICES
 
-    if model not in pipeline.FAMILIES:
-        fail(f"--model must be one of {', '.join(pipeline.FAMILIES)}, not {model!r}", code=2)
-    if device not in ("auto", "cpu", "cuda"):
-        fail(f"--device must be auto, cpu or cuda, not {device!r}", code=2)
+    if model not in families.names():
+        fail(f"--model must be one of {', '.join(families.names())}, not {model!r}", code=2)
+    if device not in DEVICES:
+        fail(f"--device must be {', '.join(DEVICES[:-1])} or {DEVICES[-1]}, not {device!r}", code=2)
+    chosen = families.family(model)
     settings = settings_or_exit()
     manifest_path = settings.processed_dir / MANIFEST
     if max_documents is not None or not manifest_path.is_file():
@@ -98,7 +95,7 @@ def train(
             f"using the processed dataset at {manifest_path} (`mindlens data prepare` rebuilds it)", err=True
         )
         manifest = {"manifest_path": str(manifest_path)}
-    if model != "tfidf":
+    if chosen.is_transformer:
         config = {
             "backbone": backbone,
             "epochs": epochs,
@@ -126,9 +123,7 @@ def train(
             settings,
         )
     else:
-        trained = train_baseline(
-            settings, Path(manifest["manifest_path"]), overrides=overrides, run_name=name
-        )
+        trained = train_family(settings, manifest["manifest_path"], "tfidf", overrides, run_name=name)
         result = {"run_id": trained.run_id, "model_uri": trained.model_uri, "metrics": trained.metrics}
     if register_model:
         result["registration"] = pipeline.register(result["run_id"], result["model_uri"], settings)

@@ -16,7 +16,7 @@ import pandas as pd
 from mindlens.config import Settings
 from mindlens.data.dataset import Manifest
 from mindlens.models.analyzer import Analyzer
-from mindlens.models.transformer import Context
+from mindlens.models.windows import Context
 
 PROB_PREFIX = "p__"
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from mindlens import taxonomy
 from mindlens.evaluation.predictions import span_in_sentences
 from mindlens.models.analyzer import Analyzer
-from mindlens.models.transformer import neighbours
+from mindlens.models.windows import neighbours
 from mindlens.preprocessing.sentences import split_sentences
 from mindlens.schema import Document
 

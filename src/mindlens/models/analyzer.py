@@ -33,8 +33,10 @@ from mindlens import taxonomy
 from mindlens.features.evidence import evidence_for
 from mindlens.features.signals import compute_signals
 from mindlens.models.baseline import TfidfOvrClassifier
+from mindlens.models.decoding import FoundSpan
 from mindlens.models.onnx_tagger import CONFIG, INT8, TOKENIZER, OnnxTagger  # ONNX + JSON only
-from mindlens.models.transformer import Context, FoundSpan, TaggerBase, neighbours
+from mindlens.models.tagger import TaggerBase
+from mindlens.models.windows import Context, neighbours
 from mindlens.preprocessing.labels import indicator
 from mindlens.preprocessing.quotes import find_quotes, quote_of, quoted_share
 from mindlens.preprocessing.sentences import split_sentences

@@ -29,23 +29,19 @@ from typing import Any
 
 import numpy as np
 
-from mindlens.models.transformer import (
+from mindlens.models.tagger import TaggerBase
+from mindlens.models.tagger_config import (
     CONFIG,
-    Context,
-    TaggerBase,
+    PER_TOKEN_OUTPUTS,
     TaggerConfig,
     input_names,
     output_names,
-    pad_windows,
-    pair_windows,
-    rust_tokenizer,
-    set_window_truncation,
 )
+from mindlens.models.windows import Context, pad_windows, pair_windows, rust_tokenizer, set_window_truncation
 
 FP32, INT8 = "model.fp32.onnx", "model.int8.onnx"
 TOKENIZER = "tokenizer.json"
 ENCODER_CONFIG = "encoder_config.json"
-PER_TOKEN = ("token_logits", "tc_token_logits")
 VARIANTS = {"fp32": FP32, "int8": INT8}
 TOLERANCE = 1e-4
 
@@ -83,7 +79,7 @@ def export_onnx(tagger: Any, folder: Path, *, quantize: bool = True) -> dict[str
     }
     dynamic = {name: {0: "batch", 1: "sequence"} for name in inputs}
     dynamic |= {
-        name: ({0: "batch", 1: "sequence"} if name in PER_TOKEN else {0: "batch"}) for name in outputs
+        name: ({0: "batch", 1: "sequence"} if name in PER_TOKEN_OUTPUTS else {0: "batch"}) for name in outputs
     }
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)

@@ -1,7 +1,8 @@
 """The stages of MindLens's jobs as plain functions, one module per concern:
 
 - ``data``: fetch_data, prepare_data, validate_data, profile_data, rebuild_dataset
-- ``training``: candidates, retrain_candidates, train_candidate (NOTEBOOKS, FAMILIES)
+- ``training``: candidates, retrain_candidates, train_candidate (the family registry,
+  ``mindlens.models.families``, names each family's notebook)
 - ``selection``: select
 - ``evaluation``: evaluation_reports, compare_with_champion (feedback_metrics, score)
 - ``registration``: register (champion if better), register_challenger
@@ -20,11 +21,9 @@ from mindlens.pipeline.deploy import notify_reload, redeploy
 from mindlens.pipeline.evaluation import evaluation_reports
 from mindlens.pipeline.registration import register
 from mindlens.pipeline.selection import select
-from mindlens.pipeline.training import FAMILIES, NOTEBOOKS, candidates, train_candidate
+from mindlens.pipeline.training import candidates, train_candidate
 
 __all__ = [
-    "FAMILIES",
-    "NOTEBOOKS",
     "candidates",
     "evaluation_reports",
     "fetch_data",

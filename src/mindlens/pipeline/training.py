@@ -10,20 +10,9 @@ import logging
 from typing import Any
 
 from mindlens.config import Settings, get_settings
+from mindlens.models import families
 
 log = logging.getLogger(__name__)
-
-# candidate family -> its training notebook (the transformer families share one network class)
-NOTEBOOKS = {
-    "tfidf": "train_baseline",
-    "span": "train_span",
-    "tagger": "train_span",
-    "sentence": "train_sentence",
-    "tc": "train_tc",
-    "clickbait": "train_clickbait",
-    "multitask": "train_multitask",
-}
-FAMILIES = tuple(NOTEBOOKS)
 
 
 def candidates(
@@ -56,18 +45,14 @@ def train_candidate(
     from mindlens.notebooks import run_notebook
 
     settings = settings or get_settings()
-    family, name = candidate["family"], candidate["name"]
-    if family not in NOTEBOOKS:
-        raise ValueError(
-            f"candidate {name}: unknown family {family!r} (expected one of {', '.join(FAMILIES)})"
-        )
+    name = candidate["name"]
+    try:
+        family = families.family(candidate["family"])
+    except ValueError as err:
+        raise ValueError(f"candidate {name}: {err}") from None
     parameters = {"manifest_path": manifest_path, "run_name": name}
-    parameters |= (
-        {"overrides": candidate.get("params", {})}
-        if family == "tfidf"
-        else {"config": candidate.get("params", {}) | {"family": family}}
-    )
-    run = run_notebook(settings, NOTEBOOKS[family], parameters)
+    parameters |= family.notebook_parameters(candidate.get("params", {}))
+    run = run_notebook(settings, family.notebook, parameters)
     if not run.result.get("run_id"):
         raise RuntimeError(f"candidate {name}: the notebook reported no MLflow run ({run.notebook})")
     log.info("candidate %s: MLflow run_id=%s report=%s", name, run.result["run_id"], run.html)

@@ -151,7 +151,7 @@ class AnalyzeResponse(BaseModel):
     title: TitleScore
     signals: dict[str, float] = Field(
         default_factory=dict,
-        description=("Heuristic signals of the whole text (see mindlens.features.heuristics)."),
+        description=("Heuristic signals of the whole text (see mindlens.features.signals)."),
     )
     min_confidence: float
     timings_ms: dict[str, float]

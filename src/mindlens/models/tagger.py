@@ -1,0 +1,232 @@
+"""The tagger interface both backends share: tokenise into windows, run the network,
+decode and merge.
+
+``TorchTagger`` (training, export) and ``OnnxTagger`` (serving) differ only in how they
+window texts (``_windows``) and run the network (``_run``); everything after the network
+is here, once, so both give the same spans, sentence scores, TC opinions and clickbait
+scores. ``Inference`` keeps raw outputs so thresholds can be tuned without running the
+network again. numpy only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from mindlens.models.decoding import FoundSpan, decode_spans, merge_spans, sigmoid, softmax, tidy_spans
+from mindlens.models.tagger_config import PER_TOKEN_OUTPUTS, TaggerConfig, output_names
+from mindlens.models.windows import Context, pad_windows
+
+
+@dataclass
+class TaggedText:
+    """What a tagger says about one text (a sentence, usually)."""
+
+    sentence_probs: np.ndarray  # [labels]; zeros when the model has no sentence head
+    spans: list[FoundSpan]
+    clickbait: float | None = None  # probability, when the model has a clickbait head
+
+
+class TaggerBase:
+    """Shared inference: tokenise into windows, run the network, decode and merge.
+    Subclasses provide ``_windows`` (tokenisation) and ``_run`` (the network)."""
+
+    config: TaggerConfig
+
+    @property
+    def labels(self) -> list[str]:
+        return self.config.labels
+
+    @property
+    def heads(self) -> list[str]:
+        return self.config.heads
+
+    def _windows(
+        self, texts: Sequence[str], contexts: Sequence[Context] | None = None
+    ) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Network outputs by name (``output_names(self.heads)``) for padded inputs."""
+        raise NotImplementedError
+
+    def _check_contexts(
+        self, texts: Sequence[str], contexts: Sequence[Context] | None
+    ) -> list[Context] | None:
+        if not self.config.context_sentences:
+            return None
+        contexts = [("", "")] * len(texts) if contexts is None else list(contexts)
+        if len(contexts) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(contexts)} contexts")
+        return contexts
+
+    def infer(
+        self, texts: Sequence[str], *, batch_size: int = 32, contexts: Sequence[Context] | None = None
+    ) -> Inference:
+        """Run the network once over every window (batched by length: less padding).
+        ``contexts`` (previous, next sentence per text) is read by context models only."""
+        windows = self._windows(texts, self._check_contexts(texts, contexts))
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]["input_ids"]))
+        outputs: dict[str, list[np.ndarray]] = {
+            name: [np.zeros(0)] * len(windows) for name in output_names(self.heads)
+        }
+        for begin in range(0, len(order), batch_size):
+            batch = [windows[i] for i in order[begin : begin + batch_size]]
+            result = self._run(pad_windows(batch, bool(self.config.context_sentences)))
+            for row, index in enumerate(order[begin : begin + batch_size]):
+                n = len(windows[index]["input_ids"])
+                for name, values in result.items():
+                    per_token = name in PER_TOKEN_OUTPUTS
+                    outputs[name][index] = values[row, :n] if per_token else values[row]
+        return Inference(list(texts), windows, outputs)
+
+    def decode(self, inference: Inference, token_threshold: float | None = None) -> list[TaggedText]:
+        """Spans and sentence scores from network outputs (cheap: thresholds can be tuned
+        without running the network again). Each span gets the TC head's opinion when
+        the model has one."""
+        threshold = self.config.token_threshold if token_threshold is None else token_threshold
+        results = [TaggedText(np.zeros(len(self.labels)), []) for _ in range(inference.n_texts)]
+        found: dict[int, list[FoundSpan]] = {i: [] for i in range(inference.n_texts)}
+        out = inference.outputs
+        for k, window in enumerate(inference.windows):
+            i = window["text_index"]
+            if "sentence_logits" in out:
+                results[i].sentence_probs = np.maximum(
+                    results[i].sentence_probs, sigmoid(out["sentence_logits"][k])
+                )
+            if "token_logits" in out:
+                found[i] += decode_spans(
+                    window["offsets"], sigmoid(out["token_logits"][k]), self.labels, threshold
+                )
+            if "clickbait_logits" in out:
+                p = float(sigmoid(out["clickbait_logits"][k][0]))
+                results[i].clickbait = p if results[i].clickbait is None else max(results[i].clickbait, p)
+        for i, spans in found.items():
+            merged = tidy_spans(inference.texts[i], merge_spans(spans))
+            results[i].spans = (
+                inference.with_tc(i, merged, self.labels) if "tc_token_logits" in out else merged
+            )
+        return results
+
+    def tag(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        token_threshold: float | None = None,
+        contexts: Sequence[Context] | None = None,
+    ) -> list[TaggedText]:
+        """Tag many texts: sentence probabilities and merged fragments for each."""
+        return self.decode(self.infer(texts, batch_size=batch_size, contexts=contexts), token_threshold)
+
+    def classify_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        batch_size: int = 32,
+        contexts: Sequence[Context] | None = None,
+    ) -> list[list[np.ndarray | None]]:
+        """The TC head's technique distribution for given spans (offsets into their text),
+        from one pass over the texts; None for a span with no token in any window."""
+        if not self.config.has("tc"):
+            raise ValueError("this model has no TC head (train the tc or multitask family)")
+        inference = self.infer(texts, batch_size=batch_size, contexts=contexts)
+        return [inference.tc_probs(i, list(items)) for i, items in enumerate(spans)]
+
+    def classify_items(
+        self,
+        items: Sequence[tuple[str, int, int]],
+        contexts: Sequence[Context] | None = None,
+        *,
+        batch_size: int = 32,
+    ) -> np.ndarray:
+        """[items, labels] TC probabilities for spans given as (text holding the span, start,
+        end); a text shared by several items runs once; a span with no token gets a uniform
+        distribution (no opinion)."""
+        unique: dict[tuple[str, Context | None], int] = {}
+        grouped: list[list[tuple[int, int]]] = []
+        where = []
+        for n, (text, start, end) in enumerate(items):
+            key: tuple[str, Context | None] = (
+                text,
+                None if contexts is None else (contexts[n][0], contexts[n][1]),
+            )
+            if key not in unique:
+                unique[key] = len(unique)
+                grouped.append([])
+            where.append((unique[key], len(grouped[unique[key]])))
+            grouped[unique[key]].append((start, end))
+        keys = list(unique)
+        found = self.classify_spans(
+            [k[0] for k in keys],
+            grouped,
+            batch_size=batch_size,
+            contexts=None if contexts is None else [k[1] or ("", "") for k in keys],  # never None here
+        )
+        uniform = np.full(len(self.labels), 1.0 / len(self.labels))
+        rows = [found[t][k] if found[t][k] is not None else uniform for t, k in where]
+        return np.array(rows, dtype=float).reshape(len(items), len(self.labels))
+
+
+@dataclass
+class Inference:
+    """Raw network outputs per window, kept so decoding can be repeated cheaply."""
+
+    texts: list[str]  # the texts themselves (fragment clean-up reads them)
+    windows: list[dict[str, Any]]
+    outputs: dict[str, list[np.ndarray]]  # output name -> per window ([tokens, ...] or [...])
+    _windows_by_text: dict[int, list[tuple[int, np.ndarray]]] | None = field(default=None, repr=False)
+
+    @property
+    def n_texts(self) -> int:
+        return len(self.texts)
+
+    def with_tc(self, text_index: int, spans: Sequence[FoundSpan], labels: Sequence[str]) -> list[FoundSpan]:
+        """The spans of one text, each with the TC head's second opinion (its probability for
+        the span's technique and its own best guess); spans it has no opinion on, or whose
+        technique it does not know, stay as they are."""
+        probs = self.tc_probs(text_index, [(s.start, s.end) for s in spans])
+        return [
+            s
+            if p is None or s.technique not in labels
+            else replace(
+                s, tc_confidence=float(p[labels.index(s.technique)]), tc_technique=labels[int(p.argmax())]
+            )
+            for s, p in zip(spans, probs, strict=False)
+        ]
+
+    def _by_text(self) -> dict[int, list[tuple[int, np.ndarray]]]:
+        """Window indices and offset arrays per text (built once per inference)."""
+        if self._windows_by_text is None:
+            self._windows_by_text = defaultdict(list)
+            for k, w in enumerate(self.windows):
+                offsets = np.asarray(w["offsets"], dtype=np.int64).reshape(-1, 2)
+                self._windows_by_text[w["text_index"]].append((k, offsets))
+        return self._windows_by_text
+
+    def tc_probs(self, text_index: int, spans: Sequence[tuple[int, int]]) -> list[np.ndarray | None]:
+        """TC distribution per span of one text, pooled in the window holding most of the
+        span's tokens (the first such window on a tie); exact for a span inside one window.
+        Vectorised over spans: one [spans, tokens] membership matrix per window."""
+        if not len(spans):
+            return []
+        bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+        best_count = np.zeros(len(bounds), dtype=np.int64)
+        best_logits = np.zeros((len(bounds), len(self.outputs["tc_context_logits"][0])))
+        for k, offsets in self._by_text().get(text_index, []):
+            ts, te = offsets[:, 0], offsets[:, 1]
+            member = (te > ts)[None, :] & (ts[None, :] < bounds[:, 1:2]) & (bounds[:, 0:1] < te[None, :])
+            count = member.sum(axis=1)
+            better = count > best_count
+            if better.any():
+                pooled = member[better].astype(np.float64) @ self.outputs["tc_token_logits"][k].astype(
+                    np.float64
+                )
+                best_logits[better] = pooled / count[better, None] + self.outputs["tc_context_logits"][k]
+                best_count[better] = count[better]
+        return [softmax(best_logits[i]) if best_count[i] else None for i in range(len(bounds))]
