@@ -24,7 +24,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from mindlens.models import families  # plain data: no torch, nothing that imports this module
+from mindlens import families  # plain data: no torch, nothing that imports this module
 from mindlens.paths import Paths
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ class Candidate(BaseModel):
     """One model the pipeline trains (one mapped Airflow task each)."""
 
     name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    family: str  # a name or alias of mindlens.models.families (kept as given)
+    family: str  # a name or alias of mindlens.families (kept as given)
     params: dict[str, Any] = {}  # BaselineSettings overrides (tfidf) or TaggerTrainConfig fields
 
     @field_validator("family")

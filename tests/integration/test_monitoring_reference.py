@@ -16,7 +16,7 @@ def test_reference_for_a_release_folder_keeps_its_checksums_valid(champion_setti
     from mindlens.models.analyzer import find_bundle
     from mindlens.monitoring.drift import CATEGORIES, REFERENCE_FILE, Reference
     from mindlens.registry.registry import download_champion
-    from mindlens.release import read_release, write_release
+    from mindlens.training.release import read_release, write_release
 
     _, downloaded = download_champion(champion_settings, tmp_path / "download")
     folder = find_bundle(downloaded).parent  # the analyzer bundle, as in models/v1

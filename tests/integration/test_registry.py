@@ -135,8 +135,8 @@ def test_pipeline_retrain_and_release_register_with_the_same_standard_tags(tmp_p
     from mindlens import retrain
     from mindlens.models.analyzer import Analyzer
     from mindlens.models.baseline import TfidfOvrClassifier
-    from mindlens.registry import tag_version
-    from mindlens.release import register_release, write_release
+    from mindlens.registry import register_release, tag_version
+    from mindlens.training.release import write_release
 
     settings = Settings(state_dir=tmp_path)
     metric = settings.train.selection_metric

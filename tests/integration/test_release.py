@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from mindlens.cli import app
 from mindlens.config import Settings, reset_settings_cache
-from mindlens.release import SHIPPED, ReleaseError, read_release, taxonomy_version
+from mindlens.training.release import SHIPPED, ReleaseError, read_release, taxonomy_version
 
 runner = CliRunner()
 

@@ -84,7 +84,7 @@ def _train(small, family: str, tmp_path: Path, **extra):  # type: ignore[no-unty
     ],
 )
 def test_family_trains_its_heads(small, tmp_path: Path, family: str, metric: str) -> None:
-    from mindlens.models.families import family as get_family
+    from mindlens.families import family as get_family
     from mindlens.models.torch_tagger import TorchTagger
 
     tagger, metrics = _train(small, family, tmp_path)
@@ -146,7 +146,7 @@ def test_multitask_with_context_exports_and_serves(small, tmp_path: Path) -> Non
 
 def test_tc_family_adds_second_opinion_to_tfidf_sentences(small, tmp_path: Path) -> None:
     from mindlens.models.analyzer import Analyzer
-    from mindlens.release import build_release
+    from mindlens.training.release import build_release
 
     settings, _, _ = small
     _train(small, "tc", tmp_path)

@@ -10,9 +10,9 @@ import sys
 import pytest
 from pydantic import ValidationError
 
+from mindlens import families
 from mindlens.config import BaselineSettings, Candidate
-from mindlens.models import families
-from mindlens.models.families import FAMILIES, family, transformer_family
+from mindlens.families import FAMILIES, family, transformer_family
 from mindlens.models.tagger_config import HEADS
 from mindlens.notebooks import NOTEBOOK_DIR
 from mindlens.training.train_config import TaggerTrainConfig
@@ -118,7 +118,7 @@ def test_pipeline_runs_the_familys_notebook(monkeypatch: pytest.MonkeyPatch, tmp
 
 def test_registry_and_configuration_import_nothing_heavy() -> None:
     code = (
-        "import sys; import mindlens.models.families, mindlens.config, mindlens.pipeline; "
+        "import sys; import mindlens.families, mindlens.config, mindlens.pipeline; "
         "bad = [m for m in ('torch', 'transformers', 'mlflow', 'numpy', 'mindlens.training') if m in sys.modules]; "
         "assert not bad, bad"
     )

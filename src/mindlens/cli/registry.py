@@ -19,8 +19,8 @@ def registry_bootstrap(
     ] = None,
 ) -> None:
     """Register the shipped release as the champion when the registry has none."""
-    from mindlens.registry import NoChampionError, champion_info
-    from mindlens.release import SHIPPED, ReleaseError, register_release
+    from mindlens.registry import NoChampionError, champion_info, register_release
+    from mindlens.training.release import SHIPPED, ReleaseError
 
     settings = settings_or_exit()
     try:
@@ -105,7 +105,7 @@ def registry_build_release(
     ] = None,
 ) -> None:
     """Export a trained tagger (ONNX int8) with the document and clickbait models as a release."""
-    from mindlens.release import build_release
+    from mindlens.training.release import build_release
 
     if not tagger.is_dir():
         fail(f"no such folder: {tagger}", code=2)
@@ -137,7 +137,7 @@ def registry_model_card(
 ) -> None:
     """Write the model card of a release from its release.json."""
     from mindlens.model_card import render
-    from mindlens.release import SHIPPED, ReleaseError, read_release
+    from mindlens.training.release import SHIPPED, ReleaseError, read_release
 
     try:
         manifest = read_release(release or SHIPPED)

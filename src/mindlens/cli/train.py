@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
+from mindlens import families
 from mindlens.cli.common import fail, print_json, settings_or_exit
-from mindlens.models import families
 
 
 def train(

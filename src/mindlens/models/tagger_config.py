@@ -13,7 +13,7 @@ A shared transformer encoder carries up to four heads, trained together:
 - ``clickbait``: one logit from the pooled representation (a headline's clickbait score).
 
 Heads a model did not train are neither saved nor exported (which heads a family trains:
-``mindlens.models.families``). With ``context_sentences=1`` the encoder reads each sentence
+``mindlens.families``). With ``context_sentences=1`` the encoder reads each sentence
 as the first segment of a text pair whose second segment is the previous and the next
 sentence. Plain Python only: the ONNX path, the family registry and the configuration
 read it without numpy or torch.
@@ -27,12 +27,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mindlens.families import HEADS
+
 FORMAT_V1 = "mindlens.tagger/1"  # token + sentence heads, single sentences (V1)
 FORMAT = "mindlens.tagger/2"  # any heads, optional neighbouring-sentence context
 FORMATS = (FORMAT_V1, FORMAT)
 CONFIG = "tagger.json"
 
-HEADS = ("token", "sentence", "tc", "clickbait")  # in the network's output order
 V1_HEADS = ["token", "sentence"]
 # network output names per head, in the order the network returns them
 HEAD_OUTPUTS: dict[str, tuple[str, ...]] = {

@@ -108,7 +108,7 @@ def write_bundle_reference(settings: Settings, folder: Path, max_texts: int | No
     """Analyse the validation split with the bundle in ``folder`` and write its reference there;
     a release folder's checksums are refreshed so ``read_release`` still accepts it."""
     from mindlens.models.analyzer import Analyzer
-    from mindlens.release import RELEASE, refresh_release_files
+    from mindlens.training.release import RELEASE, refresh_release_files
 
     analyzer = Analyzer.load(folder)
     texts = validation_texts(settings, max_texts or settings.monitoring.reference_max_texts)

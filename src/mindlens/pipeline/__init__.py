@@ -2,7 +2,7 @@
 
 - ``data``: fetch_data, prepare_data, validate_data, profile_data, rebuild_dataset
 - ``training``: candidates, retrain_candidates, train_candidate (the family registry,
-  ``mindlens.models.families``, names each family's notebook)
+  ``mindlens.families``, names each family's notebook)
 - ``selection``: select
 - ``evaluation``: evaluation_reports, compare_with_champion (feedback_metrics, score)
 - ``registration``: register (champion if better), register_challenger

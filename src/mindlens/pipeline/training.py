@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mindlens import families
 from mindlens.config import Settings, get_settings
-from mindlens.models import families
 
 log = logging.getLogger(__name__)
 

@@ -305,3 +305,31 @@ def rollback(settings: Settings, alias: str | None = None) -> dict[str, object]:
         raise LookupError(f"v{current.version} records no earlier '{alias}' to roll back to")
     client.set_registered_model_alias(name, alias, previous)
     return {"name": name, "alias": alias, "version": previous, "rolled_back_from": str(current.version)}
+
+
+def register_release(settings: Settings, folder: Path | None = None) -> dict[str, Any]:
+    """Register a release as a new version carrying its semantic version, changelog and
+    the champion alias (the quick start does this when the registry has no champion)."""
+    from mindlens.training.release import SHIPPED, log_release
+
+    run_id, model_uri, release = log_release(settings, folder or SHIPPED, {"shipped": "true"})
+    registered = register_version(
+        settings,
+        model_uri,
+        run_id=run_id,
+        changelog=release["changelog"],
+        semver=release["version"],
+        alias=settings.mlflow.champion_alias,
+    )
+    log.info(
+        "registered shipped release %s as %s v%s (champion)",
+        release["version"],
+        registered.name,
+        registered.version,
+    )
+    return {
+        "name": registered.name,
+        "version": registered.version,
+        "semver": release["version"],
+        "run_id": run_id,
+    }

@@ -1,6 +1,6 @@
 """Fine-tune the shared-encoder tagger: one network class, the family picks its heads.
 
-The family (``mindlens.models.families``) decides the heads and the validation metric
+The family (``mindlens.families``) decides the heads and the validation metric
 training early-stops on; the best epoch is checkpointed, then the thresholds are tuned
 on validation. Clickbait batches of headlines are interleaved with sentence batches.
 Encoder and heads have their own learning rates, both on one linear warmup / linear

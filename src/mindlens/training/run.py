@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mindlens.config import Settings
-from mindlens.models.families import Family, family
+from mindlens.families import Family, family
 
 EpochCallback = Callable[[int, dict[str, float]], None]
 
@@ -123,9 +123,9 @@ def _train_tracked(
     """Train, build the release from the best epoch and log both to one MLflow run."""
     import mlflow
 
-    from mindlens.release import build_release, log_release
     from mindlens.tracking import configure_mlflow, log_run_context
     from mindlens.training.loop import train_tagger
+    from mindlens.training.release import build_release, log_release
 
     chosen = family(config.family)
     configure_mlflow(settings)

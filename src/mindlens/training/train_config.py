@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mindlens.models.families import names, transformer_family
+from mindlens.families import names, transformer_family
 
 DEVICES = ("auto", "cpu", "cuda")
 

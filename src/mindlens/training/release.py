@@ -191,7 +191,7 @@ def log_release(
     active = mlflow.active_run()
     if active is None:
         configure_mlflow(settings)
-    pyfunc_code = Path(__file__).resolve().parent / "registry" / "pyfunc_model.py"
+    pyfunc_code = Path(__file__).resolve().parents[1] / "registry" / "pyfunc_model.py"
     run_tags = {"model_family": "transformer_tagger", "semver": release["version"], **(tags or {})}
     context = (
         contextlib.nullcontext(active)
@@ -214,31 +214,3 @@ def log_release(
         )
         mlflow.set_tag("model_uri", info.model_uri)
     return run.info.run_id, info.model_uri, release
-
-
-def register_release(settings: Settings, folder: Path = SHIPPED) -> dict[str, Any]:
-    """Register a release as a new version carrying its semantic version, changelog and
-    the champion alias (the quick start does this when the registry has no champion)."""
-    from mindlens.registry import register_version
-
-    run_id, model_uri, release = log_release(settings, folder, {"shipped": "true"})
-    registered = register_version(
-        settings,
-        model_uri,
-        run_id=run_id,
-        changelog=release["changelog"],
-        semver=release["version"],
-        alias=settings.mlflow.champion_alias,
-    )
-    log.info(
-        "registered shipped release %s as %s v%s (champion)",
-        release["version"],
-        registered.name,
-        registered.version,
-    )
-    return {
-        "name": registered.name,
-        "version": registered.version,
-        "semver": release["version"],
-        "run_id": run_id,
-    }

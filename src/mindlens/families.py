@@ -8,20 +8,24 @@ names, and a line for help texts. The configuration validates candidates against
 the pipeline picks the notebook from it, training reads heads and early stopping from
 it, and the CLIs build their help from it.
 
-Imports nothing heavy (and nothing of ``mindlens`` but the tagger's head names): the
-configuration and the DAG files import it; the params classes load on first use.
+Imports nothing (it sits in the bottom layer beside the configuration, which validates
+candidates against it, and the DAG files import it); the params classes are named by
+import path and load on first use, so the registry never reaches up the layers.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mindlens.models.tagger_config import HEADS
+HEADS = ("token", "sentence", "tc", "clickbait")  # the network's heads, in its output order
 
 BASELINE_NOTEBOOK = "train_baseline"  # notebooks/train_baseline.ipynb: the TF-IDF analyzer's report
 TRANSFORMER_NOTEBOOK = "train"  # notebooks/train.ipynb: every transformer family, by parameter
+BASELINE_SETTINGS = "mindlens.config:BaselineSettings"  # what a tfidf candidate's params override
+TRANSFORMER_SETTINGS = "mindlens.training.train_config:TaggerTrainConfig"  # a transformer's params
 
 
 @dataclass(frozen=True)
@@ -42,13 +46,8 @@ class Family:
     def settings_class(self) -> type:
         """The class its params configure: ``BaselineSettings`` overrides (tfidf) or the
         fields of a ``TaggerTrainConfig`` (transformers)."""
-        if self.is_transformer:
-            from mindlens.training.train_config import TaggerTrainConfig
-
-            return TaggerTrainConfig
-        from mindlens.config import BaselineSettings
-
-        return BaselineSettings
+        module, _, name = (TRANSFORMER_SETTINGS if self.is_transformer else BASELINE_SETTINGS).partition(":")
+        return getattr(importlib.import_module(module), name)
 
     def notebook_parameters(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Papermill parameters that carry a candidate's params into its notebook (the
