@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mindlens.config import Settings
 
@@ -14,13 +14,26 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 
 
+class RunData(Protocol):
+    """What :func:`log_run_context` reads of a processed dataset: a
+    ``mindlens.data.dataset.Manifest``, which lives in a layer above this module."""
+
+    content_hash: str
+    rows: dict[str, dict[str, int]]
+
+    def to_json(self) -> str: ...
+
+
 def configure_mlflow(settings: Settings) -> str:
     """Point MLflow at the configured store; return the experiment id."""
     import mlflow
 
+    tracking_uri = settings.mlflow.tracking_uri
+    if tracking_uri is None:  # Settings derives it from the state folder when not given
+        raise RuntimeError("settings.mlflow.tracking_uri is not set")
     settings.ensure_dirs()
-    mlflow.set_tracking_uri(settings.mlflow.tracking_uri)
-    mlflow.set_registry_uri(settings.mlflow.tracking_uri)
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
     client = mlflow.MlflowClient()
     experiment = client.get_experiment_by_name(settings.mlflow.experiment)
     if experiment is not None:
@@ -79,7 +92,7 @@ def flatten(data: dict, prefix: str = "") -> dict[str, object]:
     return out
 
 
-def log_run_context(settings: Settings, manifest) -> None:  # type: ignore[no-untyped-def]
+def log_run_context(settings: Settings, manifest: RunData) -> None:
     """What makes a run reproducible: resolved config, git commit, data hash and counts."""
     import mlflow
 

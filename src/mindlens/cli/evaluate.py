@@ -48,9 +48,9 @@ def evaluate(
 
 
 def _score_file(task: str | None, gold: Path | None, pred: Path | None) -> None:
-    from mindlens.evaluation.ptc_format import score_file
+    from mindlens.evaluation.ptc_format import is_task, score_file
 
-    if task not in ("si", "tc", "flc") or gold is None or pred is None:
+    if not is_task(task) or gold is None or pred is None:
         fail("scoring a file needs --task si|tc|flc, --gold FILE and --pred FILE", code=2)
     for path in (gold, pred):
         if not path.is_file():
@@ -90,6 +90,8 @@ def predict_ptc(
     elif task == "flc":
         ptc_format.write_flc(out, predict_flc(analyzer, documents))
     else:
+        if template is None:  # checked above: --task tc needs --template
+            fail("--task tc needs --template FILE (the spans to classify)", code=2)
         try:
             rows = ptc_format.read_tc_template(template)
             predicted = predict_tc(analyzer, {d.native_id: d for d in documents}, rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -12,10 +13,13 @@ from mindlens.config import Settings
 from mindlens.evaluation.evaluate import CURATED_METRICS, MAIN_METRICS
 from mindlens.tracking import configure_mlflow
 
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+
 START, END = "<!-- mindlens-compare:start -->", "<!-- mindlens-compare:end -->"
 
 
-def _row(run, label: str, split: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _row(run: Run, label: str, split: str) -> dict[str, object]:
     metrics = run.data.metrics
     row: dict[str, object] = {
         "model": label,
@@ -63,6 +67,8 @@ def compare_runs(
         ]
     else:
         experiment = client.get_experiment_by_name(settings.mlflow.experiment)
+        if experiment is None:  # configure_mlflow creates it
+            raise RuntimeError(f"no MLflow experiment {settings.mlflow.experiment!r}")
         runs = client.search_runs(
             [experiment.experiment_id],
             "tags.model_family != ''",

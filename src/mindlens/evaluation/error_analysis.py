@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -121,6 +121,7 @@ def confusion_figure(matrix: pd.DataFrame, path: Path) -> Path:
     """Write ``matrix`` as a PNG heatmap (log colour, counts written in) and return the path."""
     # A bare Agg figure, not pyplot: works headless and leaves a notebook's backend alone.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
 
     path = Path(path)
@@ -136,7 +137,9 @@ def confusion_figure(matrix: pd.DataFrame, path: Path) -> Path:
         range(len(matrix.columns)), [_display(c) for c in matrix.columns], rotation=60, ha="right", fontsize=8
     )
     ax.set_yticks(range(len(matrix.index)), [_display(r) for r in matrix.index], fontsize=8)
-    middle = (image.norm.vmax or 1) / 2
+    # imshow of a 2-D array scales with a Normalize; the stubs type ``norm`` as the base
+    # class, whose vmax may also be a tuple (multivariate norms).
+    middle = (cast(Normalize, image.norm).vmax or 1) / 2
     for (i, j), n in np.ndenumerate(values):
         if n:
             ax.text(
@@ -218,14 +221,14 @@ def slice_report(frame: pd.DataFrame, by: SliceBy, labels: Sequence[str]) -> pd.
     (all sentences, so ``n`` is the same; ``support`` and ``techniques`` differ).
     """
     if by == "frequency":
-        rows = {}
+        by_group: dict[str, dict[str, Any]] = {}
         for name, group in _frequency_groups(frame, labels).items():
             report = _report(frame, group)
-            rows[name] = _row(report, len(frame)) | {
+            by_group[name] = _row(report, len(frame)) | {
                 "support": sum(v["support"] for v in report["per_label"].values()),
                 "techniques": group,
             }
-        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("frequency")
+        return pd.DataFrame.from_dict(by_group, orient="index").rename_axis("frequency")
     if by == "length":
         keys = frame["text"].map(length_bucket)
         order: list[object] = [name for name, _ in LENGTH_BUCKETS]
@@ -255,7 +258,8 @@ def confident_errors(
     predicted, ranked by its probability (lowest first): the sentences the
     model is surest about and wrong, which are the first to re-read for label noise.
     """
-    fps, fns = [], []
+    fps: list[dict[str, Any]] = []
+    fns: list[dict[str, Any]] = []
     for record in frame.to_dict("records"):
         gold, pred = set(record["gold"]), set(record["pred"])
         for label in labels:

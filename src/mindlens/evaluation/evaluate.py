@@ -96,6 +96,8 @@ def _span_tasks(analyzer: Analyzer, manifest: Manifest, sentences: pd.DataFrame)
         )
         reports["flc"] = flc_scores(gold_flc, pred_flc)
         if analyzer.has_tc_head:
+            if analyzer.span_model is None:  # has_tc_head says there is one
+                raise RuntimeError("the analyzer has a TC head but no span model")
             labels = analyzer.span_model.labels
             known = spans[spans["technique"].isin(labels)]
             items, contexts = tc_span_items(manifest, known)
@@ -132,6 +134,8 @@ def _clickbait_task(analyzer: Analyzer, manifest: Manifest, split: str) -> dict[
         return None
     positives = set(manifest.table("doc_labels").query("technique == 'clickbait'")["document_id"])
     scores = analyzer.clickbait_scores(docs["text"].tolist())
+    if scores is None:  # has_clickbait says there is a clickbait head or model
+        raise RuntimeError("the analyzer gave no clickbait scores")
     y_true = docs["document_id"].isin(positives).astype(int).to_numpy()
     return binary_report(y_true, scores, threshold=0.5)
 
@@ -229,11 +233,11 @@ def evaluate_analyzer(
             result.metrics["tc_micro_f1"] = spans["tc"]["micro_f1"]
             result.metrics["tc_macro_f1"] = spans["tc"]["macro_f1"]
     for source in ("semeval2021", "logic"):
-        report = _document_task(analyzer, manifest, source, split)
-        if report is not None:
-            result.reports[source] = report
-            result.metrics[f"{source}_micro_f1"] = report["micro_f1"]
-            result.metrics[f"{source}_macro_f1"] = report["macro_f1"]
+        doc_report = _document_task(analyzer, manifest, source, split)
+        if doc_report is not None:
+            result.reports[source] = doc_report
+            result.metrics[f"{source}_micro_f1"] = doc_report["micro_f1"]
+            result.metrics[f"{source}_macro_f1"] = doc_report["macro_f1"]
     clickbait = _clickbait_task(analyzer, manifest, split)
     if clickbait is not None:
         result.reports["clickbait"] = clickbait

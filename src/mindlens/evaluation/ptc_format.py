@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from mindlens.evaluation.spans import flc_scores, si_scores, tc_scores
 from mindlens.taxonomy import SOURCE_LABELS, UnknownLabelError, map_label
 
 PathLike = str | Path
+Task = Literal["si", "tc", "flc"]
 _PTC_NAME_BY_ID: dict[str, str] = {tid: name for name, tid in SOURCE_LABELS["ptc"].items()}
 _TEMPLATE_MARK = "?"
 
@@ -141,7 +142,12 @@ def read_tc(path: PathLike) -> list[tuple[str, int, int, str]]:
     return rows
 
 
-def score_file(task: Literal["si", "tc", "flc"], gold_path: PathLike, pred_path: PathLike) -> dict[str, Any]:
+def is_task(value: object) -> TypeGuard[Task]:
+    """Whether ``value`` names a task :func:`score_file` knows."""
+    return value in ("si", "tc", "flc")
+
+
+def score_file(task: Task, gold_path: PathLike, pred_path: PathLike) -> dict[str, Any]:
     """Score a predictions file against a gold file with the official metric of ``task``."""
     if task == "si":
         return si_scores(read_si(gold_path), read_si(pred_path))

@@ -76,6 +76,8 @@ def _predict_tc_head(
     analyzer: Analyzer, documents: dict[str, Document], template: Sequence[tuple[str, int, int, str | None]]
 ) -> list[tuple[str, int, int, str]]:
     """TC with the span model's TC head: each span pooled in the sentences holding it."""
+    if analyzer.span_model is None:
+        raise ValueError("the analyzer has no span model, so no TC head")
     labels = analyzer.span_model.labels
     allowed = [j for j, label in enumerate(labels) if label in PTC_TECHNIQUES]
     if not allowed:

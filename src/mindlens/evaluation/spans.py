@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 Interval = tuple[int, int]
+_K = TypeVar("_K", bound=Hashable)
 
 
 def _check_span(start: int, end: int, where: object) -> None:
@@ -46,9 +47,9 @@ def _overlap(a: Interval, b: Interval) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
-def _group(spans: Iterable[tuple[Hashable, int, int]]) -> dict[Hashable, list[Interval]]:
+def _group(spans: Iterable[tuple[_K, int, int]]) -> dict[_K, list[Interval]]:
     """Merged intervals per group key (article, or article and technique)."""
-    grouped: dict[Hashable, list[Interval]] = defaultdict(list)
+    grouped: dict[_K, list[Interval]] = defaultdict(list)
     for key, start, end in spans:
         start, end = int(start), int(end)
         _check_span(start, end, key)
@@ -106,8 +107,9 @@ def flc_scores(
     """
     g = _group(((a, t), s, e) for a, t, s, e in gold)
     p = _group(((a, t), s, e) for a, t, s, e in pred)
-    prec_by: Counter[str] = Counter()
-    rec_by: Counter[str] = Counter()
+    # Overlap credit is fractional, so these are float-valued (a Counter holds ints).
+    prec_by: defaultdict[str, float] = defaultdict(float)
+    rec_by: defaultdict[str, float] = defaultdict(float)
     n_gold_by: Counter[str] = Counter()
     n_pred_by: Counter[str] = Counter()
     for (_, technique), ivs in g.items():

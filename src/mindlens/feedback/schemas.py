@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from mindlens import taxonomy
@@ -23,7 +24,7 @@ JUDGEMENTS: tuple[str, ...] = ("manipulative", "not_manipulative", "unsure")
 ACTIONS: tuple[str, ...] = ("confirm", "add", "remove", "relabel")
 
 EXAMPLE_TEXT = "The so-called experts got it wrong again. Make our streets safe again!"
-EXAMPLE = {
+EXAMPLE: JsonDict = {  # JSON, as json_schema_extra takes it
     "client_id": "6f1c7a52-3d4e-4f0a-9b7e-2c8d1e5f0a11",
     "request_id": "3fa85f6457174562b3fc2c963f66afa6",
     "text": EXAMPLE_TEXT,

@@ -122,7 +122,7 @@ def push_feedback(
     """
     items = store.list(status="new", limit=limit)
     queued = store.list(status="queued")
-    report = {
+    report: dict[str, Any] = {
         "project": project_title,
         "feedback": len(items),
         "tasks_created": 0,
@@ -157,9 +157,9 @@ def push_feedback(
         recorded = recorded_prediction(store, item)
         if recorded is not None:
             report["logged"] += 1
-            label = f"{recorded.model_name} v{recorded.model_version} (prediction log)"
+            logged_label = f"{recorded.model_name} v{recorded.model_version} (prediction log)"
             analysis = recorded.analysis()
-            return spans_of(analysis), model_prediction(item.text, analysis, label)
+            return spans_of(analysis), model_prediction(item.text, analysis, logged_label)
         if analyzer is not None and not loaded:
             loaded.append(analyzer())
         champion, label = loaded[0] if loaded else (None, None)

@@ -35,7 +35,7 @@ from mindlens.features.signals import compute_signals
 from mindlens.models.baseline import TfidfOvrClassifier
 from mindlens.models.decoding import FoundSpan
 from mindlens.models.onnx_tagger import CONFIG, INT8, TOKENIZER, OnnxTagger  # ONNX + JSON only
-from mindlens.models.tagger import TaggerBase
+from mindlens.models.tagger import Inference, TaggerBase
 from mindlens.models.windows import Context, neighbours
 from mindlens.preprocessing.labels import indicator
 from mindlens.preprocessing.quotes import find_quotes, quote_of, quoted_share
@@ -48,7 +48,7 @@ SPAN_MODEL = "span_model"  # folder: the int8 ONNX model, tokenizer.json, tagger
 HEADLINE_CHARS = 150  # a first line longer than this is a paragraph, not a headline
 
 
-def _check_labels(model: TfidfOvrClassifier | None) -> None:
+def _check_labels(model: TfidfOvrClassifier | TaggerBase | None) -> None:
     if model is None:
         return
     unknown = [label for label in model.labels if label not in taxonomy.TECHNIQUE_IDS]
@@ -99,9 +99,23 @@ class Analyzer:
     def _span_head(self, head: str) -> bool:
         return self.span_model is not None and self.span_model.config.has(head)
 
+    def _require_span_model(self) -> TaggerBase:
+        """The span model, for code that has checked a span head is there."""
+        if self.span_model is None:
+            raise RuntimeError("this analyzer has no span model")
+        return self.span_model
+
+    def _require_sentence_model(self) -> TfidfOvrClassifier:
+        """The TF-IDF sentence model, for code that has checked there is no sentence head."""
+        if self.sentence_model is None:
+            raise RuntimeError("this analyzer has neither a sentence model nor a sentence head")
+        return self.sentence_model
+
     @property
     def sentence_labels(self) -> list[str]:
-        return list(self.span_model.labels if self._span_head("sentence") else self.sentence_model.labels)
+        if self._span_head("sentence"):
+            return list(self._require_span_model().labels)
+        return list(self._require_sentence_model().labels)
 
     @property
     def reads_context(self) -> bool:
@@ -129,18 +143,20 @@ class Analyzer:
         threshold = self.min_confidence if threshold is None else threshold
         if not texts:
             return np.zeros((0, len(self.sentence_labels))), []
-        inference = None
+        inference: Inference | None = None
         if self._span_head("sentence") or self._span_head("tc"):
-            inference = self.span_model.infer(texts, contexts=contexts)
-        if self._span_head("sentence"):
-            tagged = self.span_model.decode(inference)
+            inference = self._require_span_model().infer(texts, contexts=contexts)
+        if inference is not None and self._span_head("sentence"):
+            span_model = self._require_span_model()
+            tagged = span_model.decode(inference)
             probs = np.stack([t.sentence_probs for t in tagged])
             if self._span_head("token"):
                 return probs, [t.spans for t in tagged]
-            labels = self.span_model.labels
+            labels = span_model.labels
         else:
-            probs = self.sentence_model.predict_proba(texts)
-            labels = self.sentence_model.labels
+            sentence_model = self._require_sentence_model()
+            probs = sentence_model.predict_proba(texts)
+            labels = sentence_model.labels
         spans = [
             [
                 FoundSpan(0, len(text), label, float(p))
@@ -150,7 +166,8 @@ class Analyzer:
             for text, row in zip(texts, probs, strict=False)
         ]
         if inference is not None and self._span_head("tc"):
-            spans = [inference.with_tc(i, found, self.span_model.labels) for i, found in enumerate(spans)]
+            tc_labels = self._require_span_model().labels
+            spans = [inference.with_tc(i, found, tc_labels) for i, found in enumerate(spans)]
         return probs, spans
 
     def classify_spans(
@@ -161,7 +178,8 @@ class Analyzer:
         no token). Texts repeated across items run through the network once."""
         if not self.has_tc_head:
             raise ValueError("this analyzer's span model has no TC head")
-        return list(self.span_model.labels), self.span_model.classify_items(items, contexts)
+        span_model = self._require_span_model()
+        return list(span_model.labels), span_model.classify_items(items, contexts)
 
     @property
     def labels(self) -> list[str]:
@@ -194,7 +212,7 @@ class Analyzer:
         """Clickbait probability per headline: the span model's clickbait head when it has
         one, else the TF-IDF clickbait model; None without either."""
         if self._span_head("clickbait"):
-            return np.array([t.clickbait for t in self.span_model.tag(headlines)], dtype=float)
+            return np.array([t.clickbait for t in self._require_span_model().tag(headlines)], dtype=float)
         if self.clickbait_model is not None:
             return self.clickbait_model.predict_proba(headlines)[:, 0]
         return None
@@ -202,7 +220,10 @@ class Analyzer:
     def clickbait_score(self, headline: str) -> float | None:
         if not self.has_clickbait or not headline.strip():
             return None
-        return float(self.clickbait_scores([headline])[0])
+        scores = self.clickbait_scores([headline])
+        if scores is None:  # has_clickbait promised a clickbait head or model
+            raise RuntimeError("this analyzer has no clickbait model")
+        return float(scores[0])
 
     def analyze(
         self,
@@ -229,7 +250,8 @@ class Analyzer:
         probs, fragments = self.tag_sentences(texts, threshold, contexts=neighbours(texts))
         quotes = find_quotes(text)
         labels = self.sentence_labels
-        rows, spans = [], []
+        rows: list[dict[str, Any]] = []
+        spans: list[dict[str, Any]] = []
         for i, (sentence, row, found_spans) in enumerate(zip(sentences, probs, fragments, strict=False)):
             found = [
                 {
@@ -273,8 +295,8 @@ class Analyzer:
                 spans[-1]["quoted"] = quote is not None
                 spans[-1]["speaker"] = quote.speaker if quote is not None else None
         signals = compute_signals(text)
-        for span in spans:
-            span["evidence"] = span_evidence(span, signals)
+        for entry in spans:
+            entry["evidence"] = span_evidence(entry, signals)
         scored = probs
         if quoted_weight < 1.0 and len(probs) and quotes:
             shares = np.array([quoted_share(quotes, s.start, s.end) for s in sentences])
@@ -341,25 +363,28 @@ class Analyzer:
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("format") != FORMAT:
             raise ValueError(f"{manifest_path} is not a {FORMAT} bundle")
-        models = {}
+        models: dict[str, TfidfOvrClassifier] = {}
         for component in COMPONENTS:
             name = manifest.get(component)
             if name is not None:
                 if Path(name).name != name:  # a bundle names files beside it, nothing else
                     raise ValueError(f"{manifest_path}: bad component file name {name!r}")
                 models[component] = TfidfOvrClassifier.load(manifest_path.parent / name)
+        span_model: TaggerBase | None = None
         if manifest.get(SPAN_MODEL):
             if manifest[SPAN_MODEL] != SPAN_MODEL:
                 raise ValueError(f"{manifest_path}: bad span model folder {manifest[SPAN_MODEL]!r}")
-            models[SPAN_MODEL] = OnnxTagger.load(manifest_path.parent / SPAN_MODEL, variant="int8")
-        if "sentence_model" not in models and SPAN_MODEL not in models:
+            span_model = OnnxTagger.load(manifest_path.parent / SPAN_MODEL, variant="int8")
+        if "sentence_model" not in models and span_model is None:
             raise ValueError(f"{manifest_path} has neither a sentence model nor a span model")
         return cls(
-            models.pop("sentence_model", None),
+            models.get("sentence_model"),
             name=manifest["name"],
             min_confidence=manifest["min_confidence"],
             metadata=manifest.get("metadata", {}),
-            **models,
+            document_model=models.get("document_model"),
+            clickbait_model=models.get("clickbait_model"),
+            span_model=span_model,
         )
 
 

@@ -38,7 +38,7 @@ class TfidfOvrClassifier:
         use_signals: bool = False,
     ) -> None:
         self.labels = list(labels)
-        self.params = dict(
+        self.params: dict[str, Any] = dict(
             max_features=max_features,
             ngram_max=ngram_max,
             min_df=min_df,
@@ -56,16 +56,19 @@ class TfidfOvrClassifier:
         self.signal_mean_: np.ndarray | None = None
         self.signal_scale_: np.ndarray | None = None
 
-    def _signals(self, texts: Sequence[str], fit: bool = False):  # type: ignore[no-untyped-def]
+    def _signals(self, texts: Sequence[str], fit: bool = False) -> np.ndarray:
         """Heuristic signals as standardised dense features (mean/scale learnt at fit)."""
         vectors = [signal_vector(t) for t in texts]
         values = np.array([[v[n] for n in SIGNAL_NAMES] for v in vectors], dtype=np.float64)
         if fit:
             self.signal_mean_ = values.mean(axis=0)
             self.signal_scale_ = np.where(values.std(axis=0) > 0, values.std(axis=0), 1.0)
+        if self.signal_mean_ is None or self.signal_scale_ is None:
+            raise RuntimeError("model uses signals but has no signal scaling: it is not fitted")
         return (values - self.signal_mean_) / self.signal_scale_
 
-    def _features(self, texts: Sequence[str], fit: bool = False):  # type: ignore[no-untyped-def]
+    def _features(self, texts: Sequence[str], fit: bool = False) -> Any:
+        """The feature matrix (a scipy sparse matrix; scipy ships no type information)."""
         from scipy import sparse
 
         assert self.vectorizer is not None

@@ -47,18 +47,19 @@ def spans_from_bio(tokens: Sequence[Token], tags: dict[str, list[str]], document
     """The inverse of ``bio_tags`` (up to token boundaries)."""
     spans: list[Span] = []
     for technique, row in tags.items():
-        start = end = None
+        open_span: tuple[int, int] | None = None  # (start, end) of the span being read
         for tok, tag in zip(tokens, row, strict=False):
-            if tag == "B" or (tag == "I" and start is None):
-                if start is not None:
-                    spans.append(Span(document_id, start, end, technique))
-                start, end = tok.start, tok.end
-            elif tag == "I":
-                end = tok.end
+            if tag == "I" and open_span is not None:
+                open_span = (open_span[0], tok.end)
+            elif tag in ("B", "I"):
+                # "B", or an "I" with no span open, starts a span.
+                if open_span is not None:
+                    spans.append(Span(document_id, open_span[0], open_span[1], technique))
+                open_span = (tok.start, tok.end)
             else:
-                if start is not None:
-                    spans.append(Span(document_id, start, end, technique))
-                start = end = None
-        if start is not None:
-            spans.append(Span(document_id, start, end, technique))
+                if open_span is not None:
+                    spans.append(Span(document_id, open_span[0], open_span[1], technique))
+                open_span = None
+        if open_span is not None:
+            spans.append(Span(document_id, open_span[0], open_span[1], technique))
     return sorted(spans, key=lambda s: (s.start, s.end, s.technique))

@@ -8,18 +8,22 @@ document score and one column per technique.
 
 from __future__ import annotations
 
+from typing import Any
+
 import mlflow
 import pandas as pd
-from mlflow.pyfunc import PythonModel
+from mlflow.pyfunc import PythonModel, PythonModelContext
 
 
 class MindLensPyfunc(PythonModel):
-    def load_context(self, context) -> None:  # type: ignore[no-untyped-def]
+    def load_context(self, context: PythonModelContext) -> None:
         from mindlens.models.analyzer import Analyzer
 
         self.analyzer = Analyzer.load(context.artifacts["analyzer"])
 
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    def predict(
+        self, context: PythonModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         rows = []
         for text in model_input["text"].astype(str):
             document = self.analyzer.analyze(text)["document"]

@@ -15,10 +15,16 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mindlens.config import Settings
 from mindlens.tracking import configure_mlflow, mlflow_client
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
+
+    from mindlens.models.analyzer import Analyzer
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +81,7 @@ class RegisteredVersion:
         return asdict(self)
 
 
-def _aliased(client, settings: Settings, alias: str | None):  # type: ignore[no-untyped-def]
+def _aliased(client: MlflowClient, settings: Settings, alias: str | None) -> tuple[str, str, ModelVersion]:
     """(registered name, alias, the version behind it); NoChampionError when unset."""
     from mlflow.exceptions import MlflowException
 
@@ -215,7 +221,7 @@ def download_champion(settings: Settings, dst: Path, alias: str | None = None) -
     return info, Path(path)
 
 
-def load_analyzer(settings: Settings, model_uri: str | None = None):  # type: ignore[no-untyped-def]
+def load_analyzer(settings: Settings, model_uri: str | None = None) -> tuple[Analyzer, dict[str, Any]]:
     """The analyzer behind any MLflow model URI (``runs:/ID/analyzer``, ``models:/NAME/3``,
     ``models:/NAME@champion``, ``models:/m-...``), the champion when None.
 
@@ -240,8 +246,8 @@ def load_analyzer(settings: Settings, model_uri: str | None = None):  # type: ig
                 "uri": uri,
                 "label": f"{info.name} v{info.version}",
             }
-        path = mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp)
-        analyzer = Analyzer.load(Path(path))
+        downloaded = mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp)
+        analyzer = Analyzer.load(Path(downloaded))
         return analyzer, {
             "name": analyzer.name,
             "version": None,
@@ -251,11 +257,11 @@ def load_analyzer(settings: Settings, model_uri: str | None = None):  # type: ig
         }
 
 
-def list_versions(settings: Settings) -> list[dict[str, object]]:
+def list_versions(settings: Settings) -> list[dict[str, Any]]:
     """Every registered version with its aliases, semantic version and selection metric."""
     client = mlflow_client(settings)
     name = settings.mlflow.registered_model
-    rows = []
+    rows: list[dict[str, Any]] = []
     found = client.search_model_versions(f"name = '{name}'")
     for number in sorted(int(v.version) for v in found):
         version = client.get_model_version(name, str(number))  # search results carry no aliases

@@ -157,5 +157,7 @@ def install(app: FastAPI) -> None:
     """Register the handlers (``app.state.metrics`` counts the errors)."""
     for cls in RULES:
         app.add_exception_handler(cls, _domain_error)
+    # Starlette types every handler as taking a bare Exception, so a handler for one
+    # exception class does not match its signature (the stubs, not this code).
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unhandled)

@@ -29,13 +29,14 @@ class RequestContextFilter(logging.Filter):
             record.event = "request"
             record.client = client
             record.method = method
-            record.path = str(path).split("?", 1)[0]  # a query string may carry user text
+            clean_path = str(path).split("?", 1)[0]  # a query string may carry user text
+            record.path = clean_path
             record.http_version = http_version
             record.status = status
             began = request_id.started.get()
             if began is not None:
                 record.duration_ms = round((time.perf_counter() - began) * 1000, 2)
-            record.msg, record.args = "%s %s %s", (method, record.path, status)
+            record.msg, record.args = "%s %s %s", (method, clean_path, status)
         return True
 
 

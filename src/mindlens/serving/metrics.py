@@ -79,8 +79,9 @@ class DriftCollector(Collector):
             "Population stability index of the recent window against the model's reference (>0.25: drift).",
             labels=["feature"],
         )
-        for feature in FEATURES if values else ():
-            gauge.add_metric([feature], values[feature])
+        if values:  # None without a reference
+            for feature in FEATURES:
+                gauge.add_metric([feature], values[feature])
         yield gauge
 
 

@@ -8,7 +8,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ from mindlens.evaluation.predictions import span_sentences
 from mindlens.models.analyzer import Analyzer
 from mindlens.models.baseline import TfidfOvrClassifier
 from mindlens.tracking import configure_mlflow, log_run_context
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PYFUNC_CODE = Path(__file__).resolve().parents[1] / "registry" / "pyfunc_model.py"
 MODEL_FAMILY = "tfidf_ovr"
@@ -117,7 +120,7 @@ def fit_analyzer(
     )
 
 
-def _f1_figure(report: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _f1_figure(report: dict[str, Any]) -> Figure:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -191,14 +194,17 @@ def train_baseline(
             metadata={"run_id": run.info.run_id, "data_content_hash": manifest.content_hash},
         )
         mlflow.log_metric("fit_seconds", time.perf_counter() - started)
+        sentence_model = analyzer.sentence_model
+        if sentence_model is None:  # fit_analyzer always fits one
+            raise RuntimeError("the baseline analyzer has no sentence model")
         mlflow.log_params(
             {
                 "model": MODEL_FAMILY,
-                **analyzer.sentence_model.params,
+                **sentence_model.params,
                 "sentence_sources": ",".join(
                     (overrides or {}).get("sources") or settings.train.baseline.sources
                 ),
-                "sentence_labels": len(analyzer.sentence_model.labels),
+                "sentence_labels": len(sentence_model.labels),
                 "document_model": analyzer.document_model is not None,
                 "clickbait_model": analyzer.clickbait_model is not None,
             }

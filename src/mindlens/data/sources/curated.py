@@ -25,7 +25,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from mindlens import taxonomy
 from mindlens.config import PROJECT_ROOT
@@ -87,7 +87,7 @@ def _technique(value: Any, where: str, what: str) -> str:
         raise taxonomy.UnknownLabelError(f"{where}: {what}: {err}") from None
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
