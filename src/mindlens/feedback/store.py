@@ -95,10 +95,12 @@ class FeedbackRecord:
         return data
 
 
+def _utc(created: datetime) -> datetime:
+    """SQLite keeps no zone; every value was written in UTC."""
+    return created.replace(tzinfo=UTC) if created.tzinfo is None else created
+
+
 def _record(row: Feedback) -> FeedbackRecord:
-    created = row.created_at
-    if created.tzinfo is None:  # SQLite keeps no zone; every value was written in UTC
-        created = created.replace(tzinfo=UTC)
     return FeedbackRecord(
         id=row.id,
         client_id=row.client_id,
@@ -110,16 +112,13 @@ def _record(row: Feedback) -> FeedbackRecord:
         judgement=row.judgement,
         corrections=list(row.corrections or []),
         comment=row.comment,
-        created_at=created,
+        created_at=_utc(row.created_at),
         status=row.status,
         label_studio_task_id=row.label_studio_task_id,
     )
 
 
 def _prediction(row: Prediction) -> PredictionRecord:
-    created = row.created_at
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
     return PredictionRecord(
         request_id=row.request_id,
         endpoint=row.endpoint,
@@ -130,7 +129,7 @@ def _prediction(row: Prediction) -> PredictionRecord:
         model_run_id=row.model_run_id,
         spans=list(row.spans or []),
         document_score=row.document_score,
-        created_at=created,
+        created_at=_utc(row.created_at),
     )
 
 
