@@ -281,6 +281,10 @@ from mindlens.feedback.cli import feedback_app  # noqa: E402  (feedback store: m
 
 app.add_typer(feedback_app, name="feedback")
 
+from mindlens.evaluation.protocol_cli import protocol_app  # noqa: E402  (grouped validation: folds|cv|analyse)
+
+app.add_typer(protocol_app, name="protocol")
+
 registry_app = typer.Typer(help="The model registry: shipped release, versions.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 
