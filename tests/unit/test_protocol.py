@@ -265,3 +265,11 @@ def test_folds_command_writes_the_assignment(manifest, tmp_path, monkeypatch):
     assert len(frame) == 13 and frame["fold"].nunique() == 3
     pair = frame.set_index("document_id").loc[["ptc:100", "ptc:999"]]
     assert pair["fold"].nunique() == 1 and pair["holdout_part"].nunique() == 1
+
+
+def test_paired_difference_uses_the_same_folds():
+    a = P.CVResult("a", "tfidf", {}, [{"fold": 0, "flc_f1": 0.30}, {"fold": 1, "flc_f1": 0.10}])
+    b = P.CVResult("b", "tfidf", {}, [{"fold": 1, "flc_f1": 0.08}, {"fold": 0, "flc_f1": 0.26}])
+    mean, sd = P.paired_difference(a, b, "flc_f1")
+    assert mean == pytest.approx(0.03)
+    assert sd == pytest.approx(statistics.stdev([0.04, 0.02]))

@@ -429,6 +429,13 @@ def cross_validate(
     return result
 
 
+def paired_difference(a: CVResult, b: CVResult, metric: str) -> tuple[float, float]:
+    """Mean ± sd over folds of ``a - b`` on the same folds: how candidates are compared
+    (a fold's difficulty moves both, so the paired sd is far smaller than either sd)."""
+    theirs = {row["fold"]: row[metric] for row in b.folds if metric in row}
+    return mean_sd([row[metric] - theirs[row["fold"]] for row in a.folds if row["fold"] in theirs])
+
+
 def cv_table(results: Sequence[CVResult], metrics: Sequence[str] = ("tc_micro_f1", "si_f1", "flc_f1")) -> str:
     """Markdown: one row per model, ``mean ± sd`` per metric (– where not measured)."""
     header = "| model | family | folds | " + " | ".join(metrics) + " |"

@@ -187,6 +187,14 @@ def cv(
             else f"\narticle-level random {cfg.k}-fold (seed {cfg.seed})"
         )
         typer.echo(protocol.cv_table(scheme_results))
+        metric = settings.train.selection.metric.removeprefix("val_")
+        first = scheme_results[0]
+        for other in scheme_results[1:]:
+            if metric in other.summary() and metric in first.summary():
+                mean, sd = protocol.paired_difference(other, first, metric)
+                typer.echo(
+                    f"  {other.name} - {first.name}, {metric} on the same folds: {mean:+.3f} ± {sd:.3f}"
+                )
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         payload = {
