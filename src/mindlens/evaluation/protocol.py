@@ -335,6 +335,14 @@ class CVResult:
         }
 
 
+def _probe_params(settings: Settings, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The tfidf candidate's model hyper-parameters (``train.baseline``) with ``params`` on
+    top; data-source keys are not model parameters."""
+    sources = {"sources", "document_sources", "clickbait_sources"}
+    given = {k: v for k, v in (params or {}).items() if k not in sources}
+    return settings.train.baseline.model_dump(exclude=sources) | given
+
+
 def tc_probe_predictions(
     manifest: Manifest, fold: Fold, settings: Settings, params: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
@@ -344,14 +352,13 @@ def tc_probe_predictions(
     most probable technique per span, as in SemEval's TC task."""
     from mindlens import taxonomy
     from mindlens.models.baseline import TfidfOvrClassifier
-    from mindlens.training.baseline import _params
 
     spans = manifest.table("spans")
     spans = spans[spans["source"] == PTC]
     train = spans[spans["document_id"].isin(set(fold.train))]
     test = spans[spans["document_id"].isin(set(fold.test))]
     labels = [t for t in taxonomy.TECHNIQUE_IDS if t in set(train["technique"])]
-    model = TfidfOvrClassifier(labels, seed=settings.data.seed, **_params(settings, dict(params or {})))
+    model = TfidfOvrClassifier(labels, seed=settings.data.seed, **_probe_params(settings, params))
     model.fit(train["text"].tolist(), [[t] for t in train["technique"]])
     known = test[test["technique"].isin(labels)].reset_index(drop=True)
     probs = model.predict_proba(known["text"].tolist())
@@ -388,6 +395,8 @@ def fold_scores(
     if family == TC_PROBE:
         scores = tc_probe_scores(manifest, fold, settings, params)
     elif family == "tfidf":
+        # The module's only import from mindlens.training: each fold fits the candidate
+        # exactly as `mindlens train` does.
         from mindlens.evaluation.evaluate import evaluate_analyzer
         from mindlens.training.baseline import fit_analyzer
 
