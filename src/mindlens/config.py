@@ -226,6 +226,16 @@ class _YamlSource(YamlConfigSettingsSource):
         return values
 
 
+class ProtocolSettings(BaseModel):
+    """Grouped validation (``mindlens protocol``, validation/protocol.py; see docs/VALIDATION.md)."""
+
+    k: int = Field(5, ge=2)  # folds of the grouped cross-validation
+    seed: int = 13  # deals groups into folds and picks the held-out part
+    similarity_threshold: float = Field(0.25, gt=0, le=1)  # TF-IDF cosine that links two articles
+    holdout_fraction: float = Field(0.2, gt=0, lt=1)  # grouped held-out part for slow models
+    inner_fraction: float = Field(0.15, gt=0, lt=1)  # their early-stopping part, inside training
+
+
 class Settings(BaseSettings):
     """Validated settings; see ``configs/default.yaml`` for the meaning of each key."""
 
@@ -241,6 +251,7 @@ class Settings(BaseSettings):
     feedback: FeedbackSettings = FeedbackSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     label_studio: LabelStudioSettings = LabelStudioSettings()
+    protocol: ProtocolSettings = ProtocolSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -18,6 +18,7 @@ from mindlens.cli.feedback import feedback_app
 from mindlens.cli.jobs import airflow, pipeline, retrain
 from mindlens.cli.labels import labels_app
 from mindlens.cli.monitoring import monitoring_app
+from mindlens.cli.protocol import protocol_app
 from mindlens.cli.registry import register, registry_app
 from mindlens.cli.train import train
 
@@ -47,6 +48,7 @@ app.command()(register)
 app.command()(evaluate)
 app.command("predict-ptc")(predict_ptc)
 app.command()(compare)
+app.add_typer(protocol_app, name="protocol")
 app.command()(serve)
 app.command()(analyze)
 app.command()(pipeline)

@@ -99,7 +99,7 @@ class Analyzer:
     def _span_head(self, head: str) -> bool:
         return self.span_model is not None and self.span_model.config.has(head)
 
-    def _require_span_model(self) -> TaggerBase:
+    def require_span_model(self) -> TaggerBase:
         """The span model, for code that has checked a span head is there."""
         if self.span_model is None:
             raise RuntimeError("this analyzer has no span model")
@@ -114,7 +114,7 @@ class Analyzer:
     @property
     def sentence_labels(self) -> list[str]:
         if self._span_head("sentence"):
-            return list(self._require_span_model().labels)
+            return list(self.require_span_model().labels)
         return list(self._require_sentence_model().labels)
 
     @property
@@ -145,9 +145,9 @@ class Analyzer:
             return np.zeros((0, len(self.sentence_labels))), []
         inference: Inference | None = None
         if self._span_head("sentence") or self._span_head("tc"):
-            inference = self._require_span_model().infer(texts, contexts=contexts)
+            inference = self.require_span_model().infer(texts, contexts=contexts)
         if inference is not None and self._span_head("sentence"):
-            span_model = self._require_span_model()
+            span_model = self.require_span_model()
             tagged = span_model.decode(inference)
             probs = np.stack([t.sentence_probs for t in tagged])
             if self._span_head("token"):
@@ -166,7 +166,7 @@ class Analyzer:
             for text, row in zip(texts, probs, strict=False)
         ]
         if inference is not None and self._span_head("tc"):
-            tc_labels = self._require_span_model().labels
+            tc_labels = self.require_span_model().labels
             spans = [inference.with_tc(i, found, tc_labels) for i, found in enumerate(spans)]
         return probs, spans
 
@@ -178,7 +178,7 @@ class Analyzer:
         no token). Texts repeated across items run through the network once."""
         if not self.has_tc_head:
             raise ValueError("this analyzer's span model has no TC head")
-        span_model = self._require_span_model()
+        span_model = self.require_span_model()
         return list(span_model.labels), span_model.classify_items(items, contexts)
 
     @property
@@ -212,7 +212,7 @@ class Analyzer:
         """Clickbait probability per headline: the span model's clickbait head when it has
         one, else the TF-IDF clickbait model; None without either."""
         if self._span_head("clickbait"):
-            return np.array([t.clickbait for t in self._require_span_model().tag(headlines)], dtype=float)
+            return np.array([t.clickbait for t in self.require_span_model().tag(headlines)], dtype=float)
         if self.clickbait_model is not None:
             return self.clickbait_model.predict_proba(headlines)[:, 0]
         return None
