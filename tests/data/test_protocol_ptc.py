@@ -7,6 +7,7 @@ from conftest import data_dir, needs_ptc
 from mindlens.config import get_settings
 from mindlens.data.dataset import build_tables, write_dataset
 from mindlens.data.sources import ptc
+from mindlens.validation import cross_validation as CV
 from mindlens.validation import protocol as P
 
 pytestmark = needs_ptc
@@ -87,6 +88,6 @@ def test_grouped_fold_scores_tc_lower_than_the_legacy_split(manifest, groups):
         tuple(docs.loc[docs["split"] == "val", "document_id"]),
     )
     params = {"class_weight": None}
-    grouped = P.tc_probe_scores(manifest, P.ptc_holdout(manifest, settings, groups), settings, params)
-    random_split = P.tc_probe_scores(manifest, legacy, settings, params)
+    grouped = CV.tc_probe_scores(manifest, P.ptc_holdout(manifest, settings, groups), settings, params)
+    random_split = CV.tc_probe_scores(manifest, legacy, settings, params)
     assert 0.3 < grouped["tc_micro_f1"] < random_split["tc_micro_f1"] < 0.7

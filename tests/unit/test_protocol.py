@@ -9,6 +9,7 @@ import pytest
 from mindlens.config import get_settings
 from mindlens.data.dataset import Manifest, build_tables, write_dataset
 from mindlens.schema import Document, PropagandaSpan, SourceData, Span
+from mindlens.validation import cross_validation as CV
 from mindlens.validation import protocol as P
 
 TOPICS = {
@@ -165,21 +166,21 @@ def test_holdout_is_grouped_and_disjoint_from_training():
 
 # --- statistics -------------------------------------------------------------------------
 def test_mean_and_sample_sd():
-    mean, sd = P.mean_sd([0.4, 0.5, 0.6, 0.7])
+    mean, sd = CV.mean_sd([0.4, 0.5, 0.6, 0.7])
     assert mean == pytest.approx(0.55)
     assert sd == pytest.approx(statistics.stdev([0.4, 0.5, 0.6, 0.7]))
-    assert P.mean_sd([0.5, float("nan")]) == (0.5, pytest.approx(float("nan"), nan_ok=True))
-    assert all(math.isnan(v) for v in P.mean_sd([]))
+    assert CV.mean_sd([0.5, float("nan")]) == (0.5, pytest.approx(float("nan"), nan_ok=True))
+    assert all(math.isnan(v) for v in CV.mean_sd([]))
 
 
 def test_cv_result_summary_and_table():
-    result = P.CVResult(
+    result = CV.CVResult(
         "m", "tfidf", {}, [{"tc_micro_f1": 0.5, "si_f1": 0.2}, {"tc_micro_f1": 0.7, "si_f1": 0.4}]
     )
     summary = result.summary()
     assert summary["tc_micro_f1"][0] == pytest.approx(0.6)
     assert summary["tc_micro_f1"][1] == pytest.approx(statistics.stdev([0.5, 0.7]))
-    assert "0.600 ± 0.141" in P.cv_table([result])
+    assert "0.600 ± 0.141" in CV.cv_table([result])
     assert "flc_f1" not in summary
 
 
@@ -198,7 +199,7 @@ def test_cross_validate_scores_every_article_once(manifest):
     settings = get_settings()
     groups = P.ptc_groups(manifest, settings)
     folds = P.grouped_folds(groups, 3, 0)
-    result = P.cross_validate(P.TC_PROBE, {"min_df": 1}, manifest, settings, folds=folds, progress=False)
+    result = CV.cross_validate(P.TC_PROBE, {"min_df": 1}, manifest, settings, folds=folds, progress=False)
     assert sum(row["n_articles"] for row in result.folds) == len(groups)
     assert sum(row["n_spans"] for row in result.folds) == len(manifest.table("spans"))
     for row in result.folds:
@@ -211,14 +212,14 @@ def test_cross_validate_runs_the_tfidf_analyzer_through_the_evaluation(manifest)
     settings = get_settings()
     docs = P.labelled_articles(manifest)["document_id"].tolist()
     folds = P.grouped_folds({d: d for d in docs}, 2, 0)
-    result = P.cross_validate("tfidf", {"min_df": 1}, manifest, settings, folds=folds, progress=False)
+    result = CV.cross_validate("tfidf", {"min_df": 1}, manifest, settings, folds=folds, progress=False)
     assert {"tc_micro_f1", "si_f1", "flc_f1", "micro_f1"} <= set(result.summary())
     assert "latency_p95_ms" not in result.folds[0]
 
 
 def test_slow_families_are_refused(manifest):
     with pytest.raises(ValueError, match="holdout"):
-        P.fold_scores("multitask", {}, manifest, P.Fold(0, ("ptc:100",), ("ptc:110",)), get_settings())
+        CV.fold_scores("multitask", {}, manifest, P.Fold(0, ("ptc:100",), ("ptc:110",)), get_settings())
 
 
 def test_holdout_dataset_has_inner_val_and_a_scored_test_part(manifest, tmp_path):
@@ -268,8 +269,8 @@ def test_folds_command_writes_the_assignment(manifest, tmp_path, monkeypatch):
 
 
 def test_paired_difference_uses_the_same_folds():
-    a = P.CVResult("a", "tfidf", {}, [{"fold": 0, "flc_f1": 0.30}, {"fold": 1, "flc_f1": 0.10}])
-    b = P.CVResult("b", "tfidf", {}, [{"fold": 1, "flc_f1": 0.08}, {"fold": 0, "flc_f1": 0.26}])
-    mean, sd = P.paired_difference(a, b, "flc_f1")
+    a = CV.CVResult("a", "tfidf", {}, [{"fold": 0, "flc_f1": 0.30}, {"fold": 1, "flc_f1": 0.10}])
+    b = CV.CVResult("b", "tfidf", {}, [{"fold": 1, "flc_f1": 0.08}, {"fold": 0, "flc_f1": 0.26}])
+    mean, sd = CV.paired_difference(a, b, "flc_f1")
     assert mean == pytest.approx(0.03)
     assert sd == pytest.approx(statistics.stdev([0.04, 0.02]))

@@ -139,7 +139,7 @@ def cv(
 ) -> None:
     """Grouped k-fold cross-validation of the fast candidates: each labelled PTC article is
     scored once, by a model that never saw its story; mean ± sd over folds."""
-    from mindlens.validation import protocol
+    from mindlens.validation import cross_validation, protocol
     from mindlens.validation.gap import PROBE_PARAMS
 
     settings = _settings(k, seed, threshold)
@@ -166,11 +166,13 @@ def cv(
             settings.protocol.seed,
             protocol.span_weights(manifest, groups),
         )
-    results: dict[str, list[protocol.CVResult]] = {}
+    results: dict[str, list[cross_validation.CVResult]] = {}
     with _threads(threads):
         for scheme, scheme_folds in schemes.items():
             results[scheme] = [
-                protocol.cross_validate(family, params, manifest, settings, folds=scheme_folds, name=name)
+                cross_validation.cross_validate(
+                    family, params, manifest, settings, folds=scheme_folds, name=name
+                )
                 for name, family, params in runs
             ]
     cfg = settings.protocol
@@ -180,12 +182,12 @@ def cv(
             if scheme == "grouped"
             else f"\narticle-level random {cfg.k}-fold (seed {cfg.seed})"
         )
-        typer.echo(protocol.cv_table(scheme_results))
+        typer.echo(cross_validation.cv_table(scheme_results))
         metric = settings.train.selection.metric.removeprefix("val_")
         first = scheme_results[0]
         for other in scheme_results[1:]:
             if metric in other.summary() and metric in first.summary():
-                mean, sd = protocol.paired_difference(other, first, metric)
+                mean, sd = cross_validation.paired_difference(other, first, metric)
                 typer.echo(
                     f"  {other.name} - {first.name}, {metric} on the same folds: {mean:+.3f} ± {sd:.3f}"
                 )

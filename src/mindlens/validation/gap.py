@@ -35,6 +35,7 @@ import pandas as pd
 
 from mindlens.config import Settings
 from mindlens.data.dataset import Manifest, split_documents
+from mindlens.validation import cross_validation as CV
 from mindlens.validation import protocol as P
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def _f(value: float, digits: int = 3) -> str:
 
 
 def _pm(values: Sequence[float]) -> str:
-    mean, sd = P.mean_sd(values)
+    mean, sd = CV.mean_sd(values)
     return f"{_f(mean)} ± {_f(sd)}"
 
 
@@ -166,12 +167,12 @@ def _probe(
     manifest: Manifest, folds: Sequence[P.Fold], settings: Settings, params: Mapping[str, Any]
 ) -> pd.DataFrame:
     """The TC probe's per-span predictions over folds (column ``fold``)."""
-    frames = [P.tc_probe_predictions(manifest, f, settings, params).assign(fold=f.index) for f in folds]
+    frames = [CV.tc_probe_predictions(manifest, f, settings, params).assign(fold=f.index) for f in folds]
     return pd.concat(frames, ignore_index=True)
 
 
 def _micro(predictions: pd.DataFrame, column: str = "predicted") -> float:
-    return float(P.tc_report(predictions, column)["micro_f1"]) if len(predictions) else float("nan")
+    return float(CV.tc_report(predictions, column)["micro_f1"]) if len(predictions) else float("nan")
 
 
 def _fold_micro(predictions: pd.DataFrame) -> list[float]:
@@ -515,9 +516,9 @@ def analyse(
             tuple(d for d in data.ids if split[d] == "train"),
             tuple(d for d in data.ids if split[d] == "val"),
         )
-        random_splits.append(_micro(P.tc_probe_predictions(manifest, fold, settings, probe_params)))
+        random_splits.append(_micro(CV.tc_probe_predictions(manifest, fold, settings, probe_params)))
         held = P.holdout(data.groups, settings.data.val_fraction, seed, data.weights)
-        grouped_splits.append(_micro(P.tc_probe_predictions(manifest, held, settings, probe_params)))
+        grouped_splits.append(_micro(CV.tc_probe_predictions(manifest, held, settings, probe_params)))
     legacy_tc = _micro(legacy_pred)
     low, high = _bootstrap(legacy_pred)
     numbers["variance"] = {
@@ -599,8 +600,8 @@ def analyse(
         if name not in configured:
             raise ValueError(f"unknown candidate {name!r}; configured: {sorted(configured)}")
         candidate = configured[name]
-        legacy_scores = P.fold_scores(candidate.family, candidate.params, manifest, data.legacy, settings)
-        random_cv = P.cross_validate(
+        legacy_scores = CV.fold_scores(candidate.family, candidate.params, manifest, data.legacy, settings)
+        random_cv = CV.cross_validate(
             candidate.family,
             candidate.params,
             manifest,
@@ -609,7 +610,7 @@ def analyse(
             name=name,
             progress=progress,
         )
-        grouped_cv = P.cross_validate(
+        grouped_cv = CV.cross_validate(
             candidate.family, candidate.params, manifest, settings, folds=folds, name=name, progress=progress
         )
         cand_numbers[name] = {
