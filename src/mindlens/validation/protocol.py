@@ -13,7 +13,7 @@ This module scores models the way unseen articles would:
   reaches a threshold and takes connected components, so a story and its
   re-tellings always land on the same side of a split;
 * :func:`grouped_folds` deals whole groups into k folds (cross-validation for
-  models that train in minutes, :func:`cross_validate` reports mean and sd);
+  models that train in minutes, ``cross_validation.cross_validate`` reports mean and sd);
 * :func:`holdout` sets aside a fixed grouped part for slow models, and
   :func:`inner_split` (the same rule inside the training part) gives them a
   validation part for early stopping and thresholds that never touches the
