@@ -68,10 +68,10 @@ class TCContextClassifier:
         *,
         features: Sequence[str] = FAMILIES,
         C: float = 2.0,
-        class_weight_power: float = 0.5,
+        class_weight_power: float = 1.0,
         min_df: int = 2,
         max_features: int = 30000,
-        dense_scale: float = 1.0,
+        dense_scale: float = 0.3,
         max_iter: int = 3000,
     ) -> None:
         unknown = set(features) - set(FAMILIES)
