@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from mindlens.models.tc_context import (
+    DEFAULT_FEATURES,
     FAMILIES,
     TCContextClassifier,
     fit_mix_weight,
@@ -62,7 +63,7 @@ LABELS = ["name_calling", "loaded_language", "repetition", "slogans"]
 @pytest.fixture(scope="module")
 def model() -> TCContextClassifier:
     examples, labels = _data()
-    return TCContextClassifier(LABELS, min_df=1, C=10.0).fit(examples, labels)
+    return TCContextClassifier(LABELS, features=FAMILIES, min_df=1, C=10.0).fit(examples, labels)
 
 
 def test_fits_and_predicts_a_tiny_synthetic_set(model):
@@ -109,6 +110,12 @@ def test_json_round_trip_gives_identical_probabilities(model, tmp_path):
         loaded = TCContextClassifier.load(tmp_path / name)
         np.testing.assert_array_equal(loaded.predict_proba(probe), model.predict_proba(probe))
         assert loaded.labels == model.labels and loaded.features == list(FAMILIES)
+    default = TCContextClassifier(LABELS, min_df=1).fit(*_data())
+    assert default.features == list(DEFAULT_FEATURES)
+    default.save(tmp_path / "d.json")
+    np.testing.assert_array_equal(
+        TCContextClassifier.load(tmp_path / "d.json").predict_proba(probe), default.predict_proba(probe)
+    )
 
 
 def test_saved_file_is_plain_json_without_pickle(model, tmp_path):

@@ -1,7 +1,7 @@
 """A technique classifier (TC) for a given fragment that reads the whole article.
 
 Input: fragments as ``(document text, start, end)`` (or :class:`Fragment`). Features
-(each family can be switched off, for ablations):
+(``DEFAULT_FEATURES`` unless ``features`` names others):
 
 - ``frag_word`` / ``frag_char``: TF-IDF of the fragment, word 1-2-grams / char 2-5-grams;
 - ``context``: TF-IDF of the sentence(s) holding it, the fragment masked;
@@ -43,6 +43,9 @@ FORMAT = "mindlens.tc_context/1"
 TEXT_FAMILIES = ("frag_word", "frag_char", "context", "neighbours")
 DENSE = tuple(DENSE_FAMILIES)
 FAMILIES = TEXT_FAMILIES + DENSE
+# What the grouped-CV ablation (benchmarks/tc_context.py, docs/TC_MODEL.md) kept: position and
+# heuristic signals measured no gain (within a fold's sd) and are off unless asked for.
+DEFAULT_FEATURES = ("frag_word", "frag_char", "context", "neighbours", "repetition", "shape")
 _VECTORIZER: dict[str, dict[str, Any]] = {
     "frag_word": {"analyzer": "word", "ngram_range": (1, 2)},
     "frag_char": {"analyzer": "char_wb", "ngram_range": (2, 5)},
@@ -66,7 +69,7 @@ class TCContextClassifier:
         self,
         labels: Sequence[str] | None = None,
         *,
-        features: Sequence[str] = FAMILIES,
+        features: Sequence[str] = DEFAULT_FEATURES,
         C: float = 2.0,
         class_weight_power: float = 1.0,
         min_df: int = 2,
