@@ -1,6 +1,6 @@
 """PTC technique classification (TC) with the document-aware classifier, by grouped CV.
 
-    python benchmarks/tc_context.py [--out /tmp] [--folds 5] [--quick] [--sweep]
+    python benchmarks/tc_context.py [--out /tmp] [--folds 5] [--quick] [--sweep] [--story-groups]
 
 Needs the processed dataset (``mindlens data prepare``; MINDLENS_STATE_DIR / the config
 say where). Reads only the PTC training articles (splits ``train`` and ``val``).
@@ -20,6 +20,10 @@ and test):
 3. ``--sweep``: the hyperparameter sweep (C, class-weight power, dense scale) on fold 1
    that picked the defaults (it ran with all eight families, before position and
    heuristics were dropped from the defaults by the ablation).
+
+``--story-groups`` folds by the protocol's story groups (near-duplicate articles together;
+needs ``mindlens.validation.protocol``, on main after the protocol merge) instead of article
+ids, and also scores the val spans whose story no train-part article tells.
 
 Writes ``<out>/tc_context.json`` (every number) and ``<out>/tc_context_per_technique.png``.
 """
@@ -68,7 +72,8 @@ def configs(quick: bool) -> list[tuple[str, dict[str, Any]]]:
         feats = feats + [family]
         out.append((f"+ {family}", {"features": list(feats)}))
     if quick:
-        return [out[0], ("**default**", DEFAULT)]
+        no_repetition = [f for f in DEFAULT_FEATURES if f != "repetition"]
+        return [out[0], ("**default**", DEFAULT), ("default - repetition", {"features": no_repetition})]
     out.append(("full, no class weights", {"features": FULL, "class_weight_power": 0.0}))
     for family in FULL:
         out.append((f"full - {family}", {"features": [f for f in FULL if f != family]}))
@@ -91,6 +96,20 @@ def load_ptc() -> tuple[pd.DataFrame, dict[str, str]]:
     docs = manifest.table("documents")
     docs = docs[docs["document_id"].isin(set(spans["document_id"]))]
     return spans, dict(zip(docs["document_id"], docs["text"], strict=True))
+
+
+def story_groups() -> dict[str, str]:
+    """Article id -> story group (near-duplicate articles share one), from the protocol module
+    (``mindlens.validation.protocol`` on main after the protocol merge)."""
+    try:
+        from mindlens.validation.protocol import ptc_groups
+    except ImportError as error:
+        raise SystemExit(f"--story-groups needs mindlens.validation.protocol: {error}") from None
+    from mindlens.config import get_settings
+    from mindlens.data.dataset import Manifest
+
+    settings = get_settings()
+    return dict(ptc_groups(Manifest.read(settings.processed_dir), settings))
 
 
 def _folds(groups: np.ndarray, n_splits: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -198,9 +217,18 @@ def v1_val_probs(spans: pd.DataFrame, texts: dict[str, str], labels: list[str], 
 
 
 def ensemble_on_val(
-    spans: pd.DataFrame, X: list, y: list[str], texts: dict[str, str], out: Path, n_splits: int
+    spans: pd.DataFrame,
+    X: list,
+    y: list[str],
+    texts: dict[str, str],
+    out: Path,
+    n_splits: int,
+    stories: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """V1 vs the classifier (fitted on the train part, like V1) vs their mix, on V1's val part."""
+    """V1 vs the classifier (fitted on the train part, like V1) vs their mix, on V1's val part.
+    With ``stories`` (article -> story group), the val folds group stories, and the val spans
+    whose story has no train-part article are also scored apart (mix weight fitted on the
+    other val spans)."""
     labels = sorted(set(y))
     is_train = (spans["split"] == "train").to_numpy()
     val_idx = np.flatnonzero(~is_train)
@@ -211,7 +239,8 @@ def ensemble_on_val(
     p_v1 = v1_val_probs(spans, texts, labels, out / "v1_val_tc_probs.json")
     gold = [y[i] for i in val_idx]
     gold_idx = np.asarray([labels.index(g) for g in gold])
-    groups = spans["document_id"].to_numpy()[val_idx]
+    articles = spans["document_id"].to_numpy()[val_idx]
+    groups = articles if stories is None else np.asarray([stories[a] for a in articles])
     runs: dict[str, list[dict[str, float]]] = {"V1 TC head": [], "context model": [], "ensemble": []}
     pooled = {name: [""] * len(val_idx) for name in runs}
     weights = []
@@ -224,8 +253,8 @@ def ensemble_on_val(
             for i, p in zip(test, pred, strict=True):
                 pooled[name][i] = p
             runs[name].append(scores([gold[i] for i in test], pred))
-    return {
-        "articles": int(len(set(groups))),
+    result = {
+        "articles": int(len(set(articles))),
         "spans": int(len(val_idx)),
         "weights": weights,
         "folds": runs,
@@ -233,6 +262,26 @@ def ensemble_on_val(
         "pooled": {name: scores(gold, p) for name, p in pooled.items()},
         "per_technique": {name: per_technique(gold, p) for name, p in pooled.items()},
     }
+    if stories is not None:
+        seen = {stories[d] for d in spans.loc[is_train, "document_id"]}
+        unseen = np.asarray([stories[a] not in seen for a in articles])
+        if unseen.any() and (~unseen).any():
+            w = fit_mix_weight(p_ctx[~unseen], p_v1[~unseen], gold_idx[~unseen])
+            subset = [gold[i] for i in np.flatnonzero(unseen)]
+            result["unseen_stories"] = {
+                "articles": int(len(set(articles[unseen]))),
+                "spans": int(unseen.sum()),
+                "weight": w,
+                "scores": {
+                    name: scores(subset, [labels[j] for j in probs.argmax(axis=1)])
+                    for name, probs in (
+                        ("V1 TC head", p_v1[unseen]),
+                        ("context model", p_ctx[unseen]),
+                        ("ensemble", log_linear_mix(p_ctx[unseen], p_v1[unseen], w)),
+                    )
+                },
+            }
+    return result
 
 
 def sweep(X: list, y: list[str], folds: list) -> list[dict[str, Any]]:
@@ -306,7 +355,7 @@ def technique_table(per_model: dict[str, dict[str, dict[str, float]]]) -> list[s
 def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"### Ablation: grouped {result['n_folds']}-fold CV over {result['articles']} articles "
-        f"({result['spans']} spans), mean ± sd over folds",
+        f"({result['spans']} spans; {result['folds']}), mean ± sd over folds",
         "",
         "| model | micro-F1 | macro-F1 | Repetition P | Repetition R | Repetition F1 | fit s |",
         "|---|---|---|---|---|---|---|",
@@ -338,6 +387,20 @@ def markdown(result: dict[str, Any]) -> str:
             )
         lines += ["", "Per technique on the val part (pooled over its folds): P / R / F1", ""]
         lines += technique_table(e["per_technique"])
+        if "unseen_stories" in e:
+            u = e["unseen_stories"]
+            lines += [
+                "",
+                f"Val spans whose story has no train-part article ({u['articles']} articles, "
+                f"{u['spans']} spans; mix weight {u['weight']:.2f} fitted on the other val spans):",
+                "",
+                "| model | micro-F1 | macro-F1 | Repetition F1 |",
+                "|---|---|---|---|",
+            ]
+            for name, sc in u["scores"].items():
+                lines.append(
+                    f"| {name} | {sc['micro_f1']:.3f} | {sc['macro_f1']:.3f} | {sc['repetition_f1']:.3f} |"
+                )
     if result.get("sweep"):
         lines += [
             "",
@@ -358,7 +421,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("/tmp"))
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="baseline and full model only")
+    parser.add_argument(
+        "--quick", action="store_true", help="baseline, default model and default - repetition only"
+    )
+    parser.add_argument(
+        "--story-groups",
+        action="store_true",
+        help="fold by the protocol's story groups (mindlens.validation.protocol) instead of articles",
+    )
     parser.add_argument("--sweep", action="store_true", help="also the fold-1 hyperparameter sweep")
     parser.add_argument("--no-ensemble", action="store_true", help="skip the V1 comparison")
     args = parser.parse_args(argv)
@@ -371,13 +441,17 @@ def main(argv: list[str] | None = None) -> int:
         for d, s, e in spans[["document_id", "start", "end"]].itertuples(index=False)
     ]
     y = spans["technique"].tolist()
-    groups = spans["document_id"].to_numpy()
+    articles = spans["document_id"].to_numpy()
+    stories = story_groups() if args.story_groups else None
+    groups = articles if stories is None else np.asarray([stories[a] for a in articles])
     folds = _folds(groups, args.folds)
     result: dict[str, Any] = {
-        "articles": int(len(set(groups))),
+        "articles": int(len(set(articles))),
+        "groups": int(len(set(groups))),
         "spans": len(y),
         "n_folds": args.folds,
-        "folds": "sklearn GroupKFold, groups = article ids",
+        "folds": "sklearn GroupKFold, groups = "
+        + ("story groups (mindlens.validation.protocol.ptc_groups)" if stories else "article ids"),
         "defaults": TCContextClassifier().params,
         "ablation": [],
         "per_technique": {},
@@ -402,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         elif kwargs is DEFAULT:
             result["per_technique"]["default model"] = per_technique(y, pred)
     if not args.no_ensemble:
-        result["ensemble"] = ensemble_on_val(spans, X, y, texts, args.out, args.folds)
+        result["ensemble"] = ensemble_on_val(spans, X, y, texts, args.out, args.folds, stories)
     if args.sweep:
         result["sweep"] = sweep(X, y, folds)
     (args.out / "tc_context.json").write_text(json.dumps(result, indent=2))
