@@ -113,7 +113,7 @@ def story_groups() -> dict[str, str]:
 
 
 def _folds(groups: np.ndarray, n_splits: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Grouped k-fold over articles (swap for mindlens.evaluation.protocol when it lands)."""
+    """Grouped k-fold over articles (--story-groups folds by mindlens.validation.protocol instead)."""
     index = np.arange(len(groups))
     return list(GroupKFold(n_splits=n_splits).split(index, groups=groups))
 
