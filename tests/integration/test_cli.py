@@ -157,3 +157,28 @@ def test_compare_writes_a_markdown_table_into_the_readme(cli, tmp_path):
     assert "| metric (val) |" in text and "(champion)" in text and "| micro_f1 |" in text
     again = cli("compare", "--registered", "--readme", str(readme))
     assert again.exit_code == 0 and readme.read_text().count("mindlens-compare:start") == 1
+
+
+def test_attach_tc_model_writes_a_bundle_that_uses_it(cli, champion_settings, tmp_path):
+    from mindlens.models.analyzer import Analyzer
+    from mindlens.registry import download_champion
+
+    _, bundle = download_champion(champion_settings, tmp_path / "champion")
+    result = cli("registry", "attach-tc-model", "--bundle", str(bundle), "--out", str(tmp_path / "with-tc"))
+    assert result.exit_code == 0, result.output
+    analyzer = Analyzer.load(tmp_path / "with-tc")
+    assert analyzer.tc_model is not None
+    text = "They are traitors and liars, all of them! They are traitors."
+    labels, probs = analyzer.classify_fragments([(text, 9, 17)])
+    assert probs.shape == (1, len(labels)) and abs(probs.sum() - 1) < 1e-6
+    bad = cli(
+        "registry",
+        "attach-tc-model",
+        "--bundle",
+        str(bundle),
+        "--out",
+        str(tmp_path / "x"),
+        "--split",
+        "nope",
+    )
+    assert bad.exit_code == 2 and "no gold technique spans" in bad.output

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mindlens.cli.common import fail, print_json, settings_or_exit
+from mindlens.cli.common import fail, print_json, processed_manifest, settings_or_exit
 
 registry_app = typer.Typer(help="The model registry: shipped release, versions.", no_args_is_help=True)
 
@@ -126,6 +126,30 @@ def registry_build_release(
             if k in ("val_micro_f1", "val_flc_f1", "val_si_f1", "val_tc_micro_f1")
         )
     )
+
+
+@registry_app.command("attach-tc-model")
+def registry_attach_tc_model(
+    bundle: Annotated[Path, typer.Option(help="Analyzer bundle or release folder, e.g. models/v1.")],
+    out: Annotated[Path, typer.Option(help="Folder for the bundle with the TC model.")],
+    split: Annotated[
+        list[str] | None,
+        typer.Option(help="Split whose gold spans it learns from (repeatable; default train)."),
+    ] = None,
+) -> None:
+    """Fit the TC model that reads the article on the processed dataset and write a copy of
+    the bundle that uses it (PTC TC predictions, evaluation, each fragment's tc_confidence)."""
+    from mindlens.training.tc_context import attach_tc_model, fit_tc_model
+
+    if not bundle.is_dir():
+        fail(f"no such folder: {bundle}", code=2)
+    manifest = processed_manifest()
+    try:
+        model = fit_tc_model(manifest, tuple(split or ["train"]))
+        saved = attach_tc_model(bundle, out, model)
+    except (ValueError, FileNotFoundError) as err:
+        fail(str(err), code=2)
+    typer.echo(f"wrote {saved}: TC model over {len(model.labels or [])} techniques")
 
 
 @registry_app.command("model-card")

@@ -64,6 +64,11 @@ class Evaluation:
     figures: dict[str, Path] = field(default_factory=dict)
 
 
+def _document_texts(manifest: Manifest) -> dict[str, str]:
+    docs = manifest.table("documents")
+    return dict(zip(docs["document_id"], docs["text"], strict=True))
+
+
 def _ptc_gold(manifest: Manifest, table: str, documents: set[str]) -> pd.DataFrame:
     frame = manifest.table(table)
     return frame[frame["document_id"].isin(documents)]
@@ -95,7 +100,16 @@ def _span_tasks(analyzer: Analyzer, manifest: Manifest, sentences: pd.DataFrame)
             spans[["document_id", "technique", "start", "end"]].itertuples(index=False, name=None)
         )
         reports["flc"] = flc_scores(gold_flc, pred_flc)
-        if analyzer.has_tc_head:
+        if analyzer.tc_model is not None:  # the TC model that reads the whole article
+            texts = _document_texts(manifest)
+            labels, _ = analyzer.classify_fragments([])
+            known = spans[spans["technique"].isin(labels)]
+            fragments = [
+                (texts[d], int(s), int(e))
+                for d, s, e in known[["document_id", "start", "end"]].itertuples(index=False)
+            ]
+            _, probs = analyzer.classify_fragments(fragments)
+        elif analyzer.has_tc_head:
             if analyzer.span_model is None:  # has_tc_head says there is one
                 raise RuntimeError("the analyzer has a TC head but no span model")
             labels = analyzer.span_model.labels

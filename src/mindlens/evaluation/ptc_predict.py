@@ -52,7 +52,11 @@ def predict_si(
 def predict_tc(
     analyzer: Analyzer, documents: dict[str, Document], template: Sequence[tuple[str, int, int, str | None]]
 ) -> list[tuple[str, int, int, str]]:
-    """The template's spans, in its order, each with its most likely PTC technique."""
+    """The template's spans, in its order, each with its most likely PTC technique: from the
+    TC model that reads the article when the analyzer has one, else its TC head, else its
+    sentence scorer on the span text."""
+    if analyzer.tc_model is not None:
+        return _predict_tc_model(analyzer, documents, template)
     if analyzer.has_tc_head:
         return _predict_tc_head(analyzer, documents, template)
     labels = analyzer.sentence_labels
@@ -97,4 +101,22 @@ def _predict_tc_head(
     return [
         (article, start, end, labels[max(allowed, key=lambda j: row[j])])
         for (article, start, end, _), row in zip(template, probs, strict=False)
+    ]
+
+
+def _predict_tc_model(
+    analyzer: Analyzer, documents: dict[str, Document], template: Sequence[tuple[str, int, int, str | None]]
+) -> list[tuple[str, int, int, str]]:
+    """TC with the analyzer's TC model, each span read in its whole article."""
+    labels, _ = analyzer.classify_fragments([])
+    allowed = [j for j, label in enumerate(labels) if label in PTC_TECHNIQUES]
+    if not allowed:
+        raise ValueError("the TC model knows none of PTC's techniques")
+    for article, _, _, _ in template:
+        if article not in documents:
+            raise ValueError(f"template names article {article}, which is not in the articles folder")
+    _, probs = analyzer.classify_fragments([(documents[a].text, s, e) for a, s, e, _ in template])
+    return [
+        (article, start, end, labels[max(allowed, key=lambda j: row[j])])
+        for (article, start, end, _), row in zip(template, probs, strict=True)
     ]

@@ -36,6 +36,7 @@ from mindlens.models.baseline import TfidfOvrClassifier
 from mindlens.models.decoding import FoundSpan
 from mindlens.models.onnx_tagger import CONFIG, INT8, TOKENIZER, OnnxTagger  # ONNX + JSON only
 from mindlens.models.tagger import Inference, TaggerBase
+from mindlens.models.tc_context import TCContextClassifier
 from mindlens.models.windows import Context, neighbours
 from mindlens.preprocessing.labels import indicator
 from mindlens.preprocessing.quotes import find_quotes, quote_of, quoted_share
@@ -45,6 +46,7 @@ FORMAT = "mindlens.analyzer/1"
 MANIFEST = "analyzer.json"
 COMPONENTS = ("sentence_model", "document_model", "clickbait_model")  # JSON models
 SPAN_MODEL = "span_model"  # folder: the int8 ONNX model, tokenizer.json, tagger.json
+TC_MODEL = "tc_model"  # JSON: the technique classifier that reads the article (optional)
 HEADLINE_CHARS = 150  # a first line longer than this is a paragraph, not a headline
 
 
@@ -82,6 +84,7 @@ class Analyzer:
         document_model: TfidfOvrClassifier | None = None,
         clickbait_model: TfidfOvrClassifier | None = None,
         span_model: TaggerBase | None = None,
+        tc_model: TCContextClassifier | None = None,
     ) -> None:
         if sentence_model is None and (span_model is None or not span_model.config.has("sentence")):
             raise ValueError("an analyzer needs a sentence model or a span model with a sentence head")
@@ -91,6 +94,7 @@ class Analyzer:
         self.span_model = span_model
         self.document_model = document_model
         self.clickbait_model = clickbait_model
+        self.tc_model = tc_model
         self.name = name
         self.min_confidence = min_confidence
         self.metadata = metadata or {}
@@ -180,6 +184,17 @@ class Analyzer:
             raise ValueError("this analyzer's span model has no TC head")
         span_model = self.require_span_model()
         return list(span_model.labels), span_model.classify_items(items, contexts)
+
+    def classify_fragments(self, fragments: list[tuple[str, int, int]]) -> tuple[list[str], np.ndarray]:
+        """The technique distribution of fragments given as (whole document text, start, end),
+        from the TC model that reads the article: its labels and [fragments, labels]
+        probabilities. Raises when the analyzer has none (``tc_model`` is None)."""
+        if self.tc_model is None or self.tc_model.labels is None:
+            raise ValueError("this analyzer has no (fitted) TC model that reads the article")
+        labels = list(self.tc_model.labels)
+        if not fragments:
+            return labels, np.zeros((0, len(labels)))
+        return labels, self.tc_model.predict_proba(fragments)
 
     @property
     def labels(self) -> list[str]:
@@ -294,6 +309,11 @@ class Analyzer:
                 quote = quote_of(quotes, start, end)
                 spans[-1]["quoted"] = quote is not None
                 spans[-1]["speaker"] = quote.speaker if quote is not None else None
+        if self.tc_model is not None and spans:  # the second opinion reads the whole article
+            tc_labels, tc_probs = self.classify_fragments([(text, e["start"], e["end"]) for e in spans])
+            for entry, row in zip(spans, tc_probs, strict=True):
+                if entry["technique"] in tc_labels:
+                    entry["tc_confidence"] = round(float(row[tc_labels.index(entry["technique"])]), 4)
         signals = compute_signals(text)
         for entry in spans:
             entry["evidence"] = span_evidence(entry, signals)
@@ -344,6 +364,10 @@ class Analyzer:
                 name = f"{component}.json.gz" if compact else f"{component}.json"
                 model.save(folder / name, digits=5 if compact else None)
                 manifest[component] = name
+        if self.tc_model is not None:
+            name = f"{TC_MODEL}.json.gz" if compact else f"{TC_MODEL}.json"
+            self.tc_model.save(folder / name, digits=6 if compact else None)
+            manifest[TC_MODEL] = name
         if self.span_model is not None:
             source = getattr(self.span_model, "folder", None)
             if source is None:
@@ -375,6 +399,11 @@ class Analyzer:
             if manifest[SPAN_MODEL] != SPAN_MODEL:
                 raise ValueError(f"{manifest_path}: bad span model folder {manifest[SPAN_MODEL]!r}")
             span_model = OnnxTagger.load(manifest_path.parent / SPAN_MODEL, variant="int8")
+        tc_model = None
+        if manifest.get(TC_MODEL):
+            if Path(manifest[TC_MODEL]).name != manifest[TC_MODEL]:
+                raise ValueError(f"{manifest_path}: bad TC model file name {manifest[TC_MODEL]!r}")
+            tc_model = TCContextClassifier.load(manifest_path.parent / manifest[TC_MODEL])
         if "sentence_model" not in models and span_model is None:
             raise ValueError(f"{manifest_path} has neither a sentence model nor a span model")
         return cls(
@@ -385,6 +414,7 @@ class Analyzer:
             document_model=models.get("document_model"),
             clickbait_model=models.get("clickbait_model"),
             span_model=span_model,
+            tc_model=tc_model,
         )
 
 
