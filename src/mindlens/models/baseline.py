@@ -6,8 +6,6 @@ serving path can load registry content without executing it.
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from mindlens.features.signals import SIGNAL_NAMES, signal_vector
+from mindlens.models.json_files import read_json, rounded, write_json
 
 FORMAT = "mindlens.tfidf_ovr/1"
 
@@ -187,11 +186,9 @@ class TfidfOvrClassifier:
         if digits is not None:
             for key in ("idf", "intercept"):
                 data[key] = [round(v, digits) for v in data[key]]
-            data["coef"] = [[round(v, digits) for v in row] for row in data["coef"]]
-        payload = json.dumps(data, separators=(",", ":")).encode()
-        Path(path).write_bytes(gzip.compress(payload, mtime=0) if str(path).endswith(".gz") else payload)
+            data["coef"] = rounded(data["coef"], digits)
+        write_json(path, data)
 
     @classmethod
     def load(cls, path: Path) -> TfidfOvrClassifier:
-        raw = Path(path).read_bytes()
-        return cls.from_dict(json.loads(gzip.decompress(raw) if str(path).endswith(".gz") else raw))
+        return cls.from_dict(read_json(path))

@@ -18,8 +18,6 @@ Persisted as plain JSON (vocabularies, idf, scaling, weights), never pickle, lik
 
 from __future__ import annotations
 
-import gzip
-import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +28,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from mindlens.models.json_files import read_json, rounded, write_json
 from mindlens.models.tc_features import (
     DENSE_FAMILIES,
     DocumentView,
@@ -255,14 +254,12 @@ class TCContextClassifier:
         """JSON, gzip-compressed when the name ends in ``.gz``; ``digits`` rounds the weights."""
         data = self.to_dict()
         if digits is not None:
-            data["coef"] = [[round(v, digits) for v in row] for row in data["coef"]]
-        payload = json.dumps(data, separators=(",", ":")).encode()
-        Path(path).write_bytes(gzip.compress(payload, mtime=0) if str(path).endswith(".gz") else payload)
+            data["coef"] = rounded(data["coef"], digits)
+        write_json(path, data)
 
     @classmethod
     def load(cls, path: Path) -> TCContextClassifier:
-        raw = Path(path).read_bytes()
-        return cls.from_dict(json.loads(gzip.decompress(raw) if str(path).endswith(".gz") else raw))
+        return cls.from_dict(read_json(path))
 
 
 # --- ensemble with another model's TC probabilities ---------------------------------------
