@@ -93,6 +93,11 @@ class Manifest:
     def table(self, name: str) -> pd.DataFrame:
         return read_table(Path(self.tables[name]))
 
+    def texts(self) -> dict[str, str]:
+        """Document id -> its text (what span offsets index)."""
+        docs = self.table("documents")
+        return dict(zip(docs["document_id"], docs["text"], strict=True))
+
 
 # --- splits -------------------------------------------------------------------------
 def split_documents(ids: Sequence[str], val_fraction: float, seed: int) -> dict[str, str]:

@@ -64,11 +64,6 @@ class Evaluation:
     figures: dict[str, Path] = field(default_factory=dict)
 
 
-def _document_texts(manifest: Manifest) -> dict[str, str]:
-    docs = manifest.table("documents")
-    return dict(zip(docs["document_id"], docs["text"], strict=True))
-
-
 def _ptc_gold(manifest: Manifest, table: str, documents: set[str]) -> pd.DataFrame:
     frame = manifest.table(table)
     return frame[frame["document_id"].isin(documents)]
@@ -101,7 +96,7 @@ def _span_tasks(analyzer: Analyzer, manifest: Manifest, sentences: pd.DataFrame)
         )
         reports["flc"] = flc_scores(gold_flc, pred_flc)
         if analyzer.tc_model is not None:  # the TC model that reads the whole article
-            texts = _document_texts(manifest)
+            texts = manifest.texts()
             labels, _ = analyzer.classify_fragments([])
             known = spans[spans["technique"].isin(labels)]
             fragments = [

@@ -68,8 +68,7 @@ def tc_span_items(
     manifest: Manifest, spans: pd.DataFrame
 ) -> tuple[list[tuple[str, int, int]], list[Context]]:
     """Each gold span (rows of the spans table) in the sentences that hold it, for TC."""
-    docs = manifest.table("documents")
-    texts = dict(zip(docs["document_id"], docs["text"], strict=False))
+    texts = manifest.texts()
     sentences = manifest.table("sentences")
     sentences = sentences[sentences["document_id"].isin(set(spans["document_id"]))]
     bounds = {

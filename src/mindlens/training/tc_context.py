@@ -23,8 +23,7 @@ def tc_examples(
 ) -> tuple[list[tuple[str, int, int]], list[str]]:
     """Every gold technique span of these splits and sources as (document text, start, end)
     with its technique."""
-    docs = manifest.table("documents")
-    texts = dict(zip(docs["document_id"], docs["text"], strict=True))
+    texts = manifest.texts()
     spans = manifest.table("spans")
     spans = spans[spans["split"].isin(splits) & spans["source"].isin(sources)]
     examples = [
