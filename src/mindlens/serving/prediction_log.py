@@ -23,13 +23,12 @@ class PredictionLog:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
 
-    @staticmethod
-    def _kept(result: dict[str, Any], min_confidence: float) -> list[dict[str, Any]]:
-        return [s for s in result.get("spans", []) if s["confidence"] >= min_confidence]
-
     def record(self, endpoint: str, text: str, result: dict[str, Any], min_confidence: float = 0.0) -> None:
         if self.path is None:
             return
+        # a speaker's name is text too: logged only where the log keeps the text
+        fields: tuple[str, ...] = ("start", "end", "technique", "confidence", "quoted")
+        fields += ("speaker",) if self.text_mode == "full" else ()
         entry: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "request_id": current_request_id.get(),
@@ -38,17 +37,16 @@ class PredictionLog:
             "text_sha256": text_sha256(text),
             "text_chars": len(text),
             "spans": [
-                {k: s.get(k) for k in ("start", "end", "technique", "confidence", "quoted")}
-                for s in self._kept(result, min_confidence)
+                {k: s.get(k) for k in fields}
+                for s in result.get("spans", [])
+                if s["confidence"] >= min_confidence
             ],
             "document": {"score": result["document"]["score"], "traits": result["document"]["traits"]},
             "clickbait": (result.get("title") or {}).get("clickbait"),
             "latency_ms": result.get("timings_ms", {}).get("total"),
         }
-        if self.text_mode == "full":  # a speaker's name is text too: kept only with the text
+        if self.text_mode == "full":
             entry["text"] = text
-            for logged, span in zip(entry["spans"], self._kept(result, min_confidence), strict=True):
-                logged["speaker"] = span.get("speaker")
         elif self.text_mode == "truncate":
             entry["text"] = text[: self.truncate_chars]
         line = json.dumps(entry, ensure_ascii=False) + "\n"
