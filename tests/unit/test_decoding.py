@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mindlens.models.decoding import FoundSpan, decode_spans, merge_spans, tidy_spans
+from mindlens.models.decoding import (
+    Decoding,
+    FoundSpan,
+    decode_spans,
+    fuse_sentence,
+    merge_spans,
+    tidy_spans,
+    viterbi_inside,
+)
 
 
 def test_decode_spans_runs_per_technique_break_on_empty_offsets() -> None:
@@ -45,3 +53,55 @@ def test_tidy_spans_snaps_joins_and_drops() -> None:
         ("the end", "slogans", 0.7),
         ("the end of", "slogans", 0.6),
     }
+
+
+def _plain_runs(probs: np.ndarray, threshold: float) -> np.ndarray:
+    return probs >= threshold
+
+
+def test_viterbi_without_cost_is_thresholding() -> None:
+    rng = np.random.default_rng(0)
+    probs = rng.random((6, 40))
+    scores = np.log(probs / (1 - probs))  # threshold 0.5: log-odds against 0
+    assert np.array_equal(viterbi_inside(scores, 0.0), _plain_runs(probs, 0.5))
+
+
+def test_viterbi_fills_short_dips_and_drops_weak_blips() -> None:
+    # a strong run with a one-token dip, then an isolated weak blip
+    scores = np.array([[-3.0, 2.0, 2.0, -0.5, 2.0, 2.0, -3.0, -3.0, 0.4, -3.0]])
+    got = viterbi_inside(scores, 1.0)[0]
+    assert got.tolist() == [False, True, True, True, True, True, False, False, False, False]
+    # with a cost below the blip's evidence it survives; -inf always breaks a run
+    assert viterbi_inside(scores, 0.3)[0][8]
+    scores[0, 3] = -np.inf
+    assert not viterbi_inside(scores, 1.0)[0][3]
+
+
+def test_decode_spans_per_label_thresholds_and_costs() -> None:
+    offsets = [(0, 0), (0, 4), (5, 9), (10, 14), (15, 19), (0, 0)]
+    probs = np.array([[0.0, 0.0], [0.9, 0.6], [0.4, 0.6], [0.9, 0.6], [0.1, 0.1], [0.0, 0.0]])
+    plain = decode_spans(offsets, probs, ["a", "b"], threshold=np.array([0.5, 0.7]))
+    assert [(s.start, s.end, s.technique) for s in plain] == [(0, 4, "a"), (10, 14, "a")]
+    smooth = decode_spans(offsets, probs, ["a", "b"], np.array([0.5, 0.7]), switch_costs=np.array([2.0, 0.0]))
+    assert [(s.start, s.end, s.technique) for s in smooth] == [(0, 14, "a")]
+    assert smooth[0].confidence == pytest.approx((0.9 + 0.4 + 0.9) / 3)
+
+
+def test_fuse_sentence_is_geometric_and_a_no_op_at_zero_weight() -> None:
+    tokens = np.array([[0.9, 0.9], [0.2, 0.2]])
+    sentence = np.array([[0.1, 0.1]])
+    assert fuse_sentence(tokens, sentence, np.zeros(2)) is tokens
+    fused = fuse_sentence(tokens, sentence, np.array([0.5, 0.0]))
+    assert fused[0, 0] == pytest.approx(np.sqrt(0.9 * 0.1))
+    assert fused[:, 1] == pytest.approx(tokens[:, 1])
+
+
+def test_decoding_round_trip_and_checks() -> None:
+    decoding = Decoding(thresholds={"a": 0.7}, switch_costs={"a": 1.5})
+    assert Decoding.from_dict(decoding.to_dict()) == decoding
+    thresholds, costs, weights = decoding.arrays(["a", "b"], 0.5)
+    assert thresholds.tolist() == [0.7, 0.5] and costs.tolist() == [1.5, 0.0] and weights.tolist() == [0, 0]
+    with pytest.raises(ValueError, match="thresholds"):
+        Decoding(thresholds={"a": 1.5})
+    with pytest.raises(ValueError, match="unknown decoding keys"):
+        Decoding.from_dict({"threshold": {}})

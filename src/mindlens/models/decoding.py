@@ -8,9 +8,10 @@ overlapping windows are merged (``merge_spans``), then tidied for readers
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
@@ -35,34 +36,175 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return z / z.sum(axis=-1, keepdims=True)
 
 
+@dataclass(frozen=True)
+class Decoding:
+    """How token probabilities become fragments, per technique (a missing technique keeps the
+    tagger's single ``token_threshold`` and plain thresholding).
+
+    Chosen after training on articles the network never saw (``mindlens registry
+    tune-decoding``), because one global threshold suits no technique: Loaded language is
+    frequent and short, Flag-waving rare and long.
+
+    - ``thresholds``: a token is inside a fragment when its probability reaches this;
+    - ``switch_costs``: Viterbi decoding over inside/outside tokens, with this cost (in
+      log-odds) for opening a fragment: runs whose evidence does not pay for it vanish, and
+      short dips inside a fragment no longer split it (0 is plain thresholding);
+    - ``sentence_weights``: the weight of the sentence head in a token's probability,
+      ``p_token^(1-w) * p_sentence^w`` (0 reads the token head alone).
+    """
+
+    thresholds: dict[str, float] = field(default_factory=dict)
+    switch_costs: dict[str, float] = field(default_factory=dict)
+    sentence_weights: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, values, low, high in (
+            ("thresholds", self.thresholds, 0.0, 1.0),
+            ("switch_costs", self.switch_costs, 0.0, math.inf),
+            ("sentence_weights", self.sentence_weights, 0.0, 1.0),
+        ):
+            bad = {k: v for k, v in values.items() if not low <= float(v) <= high}
+            if bad:
+                raise ValueError(f"decoding {name} must lie in [{low}, {high}]: {bad}")
+
+    def arrays(self, labels: Sequence[str], threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-label threshold, switch cost and sentence weight, in ``labels`` order."""
+        return (
+            np.array([self.thresholds.get(label, threshold) for label in labels], dtype=float),
+            np.array([self.switch_costs.get(label, 0.0) for label in labels], dtype=float),
+            np.array([self.sentence_weights.get(label, 0.0) for label in labels], dtype=float),
+        )
+
+    def to_dict(self) -> dict[str, dict[str, float]]:
+        return {k: dict(sorted(v.items())) for k, v in asdict(self).items() if v}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, dict[str, float]]) -> Decoding:
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown decoding keys {unknown}")
+        return cls(**{k: {str(t): float(v) for t, v in values.items()} for k, values in data.items()})
+
+
+def fuse_sentence(token_probs: np.ndarray, sentence_probs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Token probabilities [tokens, labels] with the sentence head's opinion mixed in
+    geometrically, ``p_token^(1-w) * p_sentence^w`` per label (w = 0 leaves a label as is)."""
+    if not np.any(weights):
+        return token_probs
+    eps = 1e-6
+    logs = (1.0 - weights) * np.log(np.clip(token_probs, eps, 1.0)) + weights * np.log(
+        np.clip(sentence_probs, eps, 1.0)
+    )
+    return np.exp(logs)
+
+
+def viterbi_inside(scores: np.ndarray, cost: np.ndarray | float) -> np.ndarray:
+    """The best inside/outside path per sequence (last axis), vectorised over leading axes.
+
+    ``scores`` is each token's evidence for "inside" against "outside" (log-odds against the
+    threshold; ``-inf`` forbids inside), ``cost`` the price of opening a run (broadcast over
+    leading axes). With cost 0 a token is inside exactly when its score is >= 0.
+    """
+    scores = np.asarray(scores, dtype=float)
+    cost = np.broadcast_to(np.asarray(cost, dtype=float), scores.shape[:-1])
+    n = scores.shape[-1]
+    inside = np.zeros(scores.shape, dtype=bool)
+    if n == 0:
+        return inside
+    # came_in[t]: for state "inside" at t, whether t-1 was inside; out_from_in[t]: same for "outside"
+    came_in = np.zeros(scores.shape, dtype=bool)
+    out_from_in = np.zeros(scores.shape, dtype=bool)
+    v_in = scores[..., 0] - cost
+    v_out = np.zeros(scores.shape[:-1])
+    for t in range(1, n):
+        stay, enter = v_in, v_out - cost
+        came_in[..., t] = stay >= enter
+        out_from_in[..., t] = v_in > v_out
+        v_in, v_out = scores[..., t] + np.maximum(stay, enter), np.maximum(v_out, v_in)
+    state = v_in >= v_out
+    for t in range(n - 1, -1, -1):
+        inside[..., t] = state
+        state = np.where(state, came_in[..., t], out_from_in[..., t])
+    return inside
+
+
+def inside_mask(
+    content: np.ndarray,
+    token_probs: np.ndarray,
+    thresholds: np.ndarray,
+    switch_costs: np.ndarray | None = None,
+) -> np.ndarray:
+    """[windows, tokens, labels]: which tokens lie inside a fragment of each label.
+    ``content`` [windows, tokens] is False for special, padding and context tokens."""
+    plain = content[..., None] & (token_probs >= thresholds)
+    if switch_costs is None or not np.any(switch_costs):
+        return plain
+    eps = 1e-6
+    p = np.clip(token_probs, eps, 1 - eps)
+    t = np.clip(thresholds, eps, 1 - eps)
+    scores = np.where(content[..., None], np.log(p / (1 - p)) - np.log(t / (1 - t)), -np.inf)
+    smoothed = np.moveaxis(viterbi_inside(np.moveaxis(scores, -1, -2), switch_costs), -1, -2)
+    return np.where(switch_costs > 0, smoothed, plain)
+
+
+def decode_windows(
+    offsets: np.ndarray,
+    token_probs: np.ndarray,
+    labels: Sequence[str],
+    threshold: float | np.ndarray,
+    switch_costs: np.ndarray | None = None,
+) -> list[list[FoundSpan]]:
+    """Fragments of many windows at once: maximal runs of inside tokens per technique, as
+    character spans; a span's confidence is its tokens' mean probability.
+
+    ``offsets`` [windows, tokens, 2] (padded with (0, 0)), ``token_probs`` [windows, tokens,
+    labels]; ``threshold`` is one value or one per label; ``switch_costs`` (per label) turns on
+    Viterbi smoothing. Special, padding and context tokens have empty offsets and break runs.
+    """
+    offsets = np.asarray(offsets, dtype=np.int64).reshape(*token_probs.shape[:2], 2)
+    thresholds = np.broadcast_to(np.asarray(threshold, dtype=float), (len(labels),))
+    inside = inside_mask(offsets[..., 1] > offsets[..., 0], token_probs, thresholds, switch_costs)
+    runs = np.moveaxis(inside, -1, -2).astype(np.int8)  # [windows, labels, tokens]
+    edges = np.diff(np.pad(runs, ((0, 0), (0, 0), (1, 1))), axis=-1)
+    w, j, first = np.nonzero(edges == 1)
+    stop = np.nonzero(edges == -1)[2]  # same (window, label) order, one end per start
+    sums = np.pad(np.cumsum(np.moveaxis(token_probs, -1, -2), axis=-1), ((0, 0), (0, 0), (1, 0)))
+    confidence = (sums[w, j, stop] - sums[w, j, first]) / (stop - first)
+    spans: list[list[FoundSpan]] = [[] for _ in range(token_probs.shape[0])]
+    for k in range(len(w)):
+        spans[w[k]].append(
+            FoundSpan(
+                int(offsets[w[k], first[k], 0]),
+                int(offsets[w[k], stop[k] - 1, 1]),
+                labels[j[k]],
+                float(confidence[k]),
+            )
+        )
+    return spans
+
+
 def decode_spans(
     offsets: Sequence[tuple[int, int]],
     token_probs: np.ndarray,
     labels: Sequence[str],
-    threshold: float,
+    threshold: float | np.ndarray,
     base: int = 0,
+    switch_costs: np.ndarray | None = None,
 ) -> list[FoundSpan]:
-    """Maximal runs of content tokens at or above the threshold, per technique, as
-    character spans (``base`` is added to every offset). Special, padding and context
-    tokens have empty offsets and break runs."""
-    spans: list[FoundSpan] = []
-    for j, label in enumerate(labels):
-        run: list[int] = []
-        for i, (start, end) in enumerate(offsets):
-            inside = end > start and token_probs[i, j] >= threshold
-            if inside:
-                run.append(i)
-            if run and (not inside or i == len(offsets) - 1):
-                spans.append(
-                    FoundSpan(
-                        base + offsets[run[0]][0],
-                        base + offsets[run[-1]][1],
-                        label,
-                        float(token_probs[run, j].mean()),
-                    )
-                )
-                run = []
-    return spans
+    """:func:`decode_windows` for one window; ``base`` is added to every offset."""
+    probs = np.asarray(token_probs, dtype=float).reshape(1, len(offsets), len(labels))
+    found = decode_windows(np.asarray(offsets).reshape(1, -1, 2), probs, labels, threshold, switch_costs)[0]
+    return [replace(s, start=s.start + base, end=s.end + base) for s in found] if base else found
+
+
+def pad_tokens(arrays: Sequence[np.ndarray], fill: float = 0.0) -> np.ndarray:
+    """Stack per-window arrays [tokens, ...] of different lengths into [windows, max tokens, ...]."""
+    longest = max((len(a) for a in arrays), default=0)
+    shape = (len(arrays), longest, *(arrays[0].shape[1:] if len(arrays) else ()))
+    out = np.full(shape, fill, dtype=np.result_type(*arrays) if len(arrays) else float)
+    for k, a in enumerate(arrays):
+        out[k, : len(a)] = a
+    return out
 
 
 def merge_spans(spans: Sequence[FoundSpan]) -> list[FoundSpan]:

@@ -178,6 +178,7 @@ class OnnxTagger(TaggerBase):
             )
         self.outputs = output_names(config.heads)
         self.inputs = input_names(config)
+        self.decoding  # noqa: B018 -- bad saved decoding values fail at load, not at the first request
 
     @classmethod
     def load(cls, folder: Path, variant: str = "int8", threads: int | None = None) -> OnnxTagger:

@@ -17,7 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from mindlens.models.decoding import FoundSpan, decode_spans, merge_spans, sigmoid, softmax, tidy_spans
+from mindlens.models.decoding import (
+    Decoding,
+    FoundSpan,
+    decode_windows,
+    fuse_sentence,
+    merge_spans,
+    pad_tokens,
+    sigmoid,
+    softmax,
+    tidy_spans,
+)
 from mindlens.models.tagger_config import PER_TOKEN_OUTPUTS, TaggerConfig, output_names
 from mindlens.models.windows import Context, pad_windows
 
@@ -44,6 +54,11 @@ class TaggerBase:
     @property
     def heads(self) -> list[str]:
         return self.config.heads
+
+    @property
+    def decoding(self) -> Decoding:
+        """The per-technique decoding saved with the model (checked: bad values raise)."""
+        return Decoding.from_dict(self.config.decoding)
 
     def _windows(
         self, texts: Sequence[str], contexts: Sequence[Context] | None = None
@@ -84,27 +99,40 @@ class TaggerBase:
                     outputs[name][index] = values[row, :n] if per_token else values[row]
         return Inference(list(texts), windows, outputs)
 
-    def decode(self, inference: Inference, token_threshold: float | None = None) -> list[TaggedText]:
-        """Spans and sentence scores from network outputs (cheap: thresholds can be tuned
-        without running the network again). Each span gets the TC head's opinion when
-        the model has one."""
+    def decode(
+        self,
+        inference: Inference,
+        token_threshold: float | None = None,
+        decoding: Decoding | None = None,
+    ) -> list[TaggedText]:
+        """Spans and sentence scores from network outputs (cheap: decoding can be tuned
+        without running the network again). ``decoding`` defaults to the model's own; a
+        ``token_threshold`` given here replaces its thresholds. Each span gets the TC
+        head's opinion when the model has one."""
+        decoding = self.decoding if decoding is None else decoding
         threshold = self.config.token_threshold if token_threshold is None else token_threshold
+        thresholds, costs, weights = decoding.arrays(self.labels, threshold)
+        if token_threshold is not None:
+            thresholds[:] = token_threshold
         results = [TaggedText(np.zeros(len(self.labels)), []) for _ in range(inference.n_texts)]
         found: dict[int, list[FoundSpan]] = {i: [] for i in range(inference.n_texts)}
-        out = inference.outputs
-        for k, window in enumerate(inference.windows):
+        out, windows = inference.outputs, inference.windows
+        sentence = [sigmoid(x) for x in out["sentence_logits"]] if "sentence_logits" in out else None
+        for k, window in enumerate(windows):
             i = window["text_index"]
-            if "sentence_logits" in out:
-                results[i].sentence_probs = np.maximum(
-                    results[i].sentence_probs, sigmoid(out["sentence_logits"][k])
-                )
-            if "token_logits" in out:
-                found[i] += decode_spans(
-                    window["offsets"], sigmoid(out["token_logits"][k]), self.labels, threshold
-                )
+            if sentence is not None:
+                results[i].sentence_probs = np.maximum(results[i].sentence_probs, sentence[k])
             if "clickbait_logits" in out:
                 p = float(sigmoid(out["clickbait_logits"][k][0]))
                 results[i].clickbait = p if results[i].clickbait is None else max(results[i].clickbait, p)
+        if "token_logits" in out and windows:  # every window at once: one padded array
+            probs = pad_tokens([sigmoid(x) for x in out["token_logits"]])
+            if sentence is not None:
+                probs = fuse_sentence(probs, np.stack(sentence)[:, None, :], weights)
+            offsets = pad_tokens([np.asarray(w["offsets"], dtype=np.int64).reshape(-1, 2) for w in windows])
+            decoded = decode_windows(offsets, probs, self.labels, thresholds, costs)
+            for window, spans in zip(windows, decoded, strict=True):
+                found[window["text_index"]] += spans
         for i, spans in found.items():
             merged = tidy_spans(inference.texts[i], merge_spans(spans))
             results[i].spans = (

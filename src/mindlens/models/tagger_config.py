@@ -62,6 +62,9 @@ class TaggerConfig:
     metrics: dict[str, float] = field(default_factory=dict)
     heads: list[str] = field(default_factory=lambda: list(V1_HEADS))
     context_sentences: int = 0  # 1: read (sentence, previous + next sentence) as a text pair
+    # per-technique decoding chosen after training (``mindlens.models.decoding.Decoding``:
+    # thresholds, switch_costs, sentence_weights); empty: one token_threshold for all
+    decoding: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = [h for h in self.heads if h not in HEADS]
@@ -81,6 +84,8 @@ class TaggerConfig:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        if not self.decoding:  # files without tuned decoding stay as older versions wrote them
+            data.pop("decoding")
         if self.is_v1:  # V1's loader passes every key to the constructor: write only its keys
             for key in ("heads", "context_sentences"):
                 data.pop(key)
