@@ -69,7 +69,7 @@ def _credit(pred: list[Interval], gold: list[Interval]) -> tuple[float, float]:
     return prec, rec
 
 
-def _prf(prec_num: float, n_pred: int, rec_num: float, n_gold: int) -> tuple[float, float, float]:
+def prf(prec_num: float, n_pred: int, rec_num: float, n_gold: int) -> tuple[float, float, float]:
     p = prec_num / n_pred if n_pred else 0.0
     r = rec_num / n_gold if n_gold else 0.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
@@ -92,8 +92,26 @@ def si_scores(gold: Iterable[tuple[str, int, int]], pred: Iterable[tuple[str, in
         rec_num += dr
     n_gold = sum(map(len, g.values()))
     n_pred = sum(map(len, p.values()))
-    precision, recall, f1 = _prf(prec_num, n_pred, rec_num, n_gold)
+    precision, recall, f1 = prf(prec_num, n_pred, rec_num, n_gold)
     return {"precision": precision, "recall": recall, "f1": f1, "n_gold": n_gold, "n_pred": n_pred}
+
+
+Credit = tuple[float, int, float, int]  # precision credit, predicted spans, recall credit, gold spans
+
+
+def flc_credit(
+    gold: Iterable[tuple[str, str, int, int]], pred: Iterable[tuple[str, str, int, int]]
+) -> dict[tuple[str, str], Credit]:
+    """FLC's sums per (article, technique): they add up over articles and techniques, so a
+    search over per-technique decodings scores any subset of articles without rescoring."""
+    g = _group(((a, t), s, e) for a, t, s, e in gold)
+    p = _group(((a, t), s, e) for a, t, s, e in pred)
+    out: dict[tuple[str, str], Credit] = {}
+    for key in set(g) | set(p):
+        pred_ivs, gold_ivs = p.get(key, []), g.get(key, [])
+        dp, dr = _credit(pred_ivs, gold_ivs)
+        out[key] = (dp, len(pred_ivs), dr, len(gold_ivs))
+    return out
 
 
 def flc_scores(
@@ -105,26 +123,22 @@ def flc_scores(
     match, and spans are merged per (article, technique) only, so two
     techniques on one fragment remain two spans to find.
     """
-    g = _group(((a, t), s, e) for a, t, s, e in gold)
-    p = _group(((a, t), s, e) for a, t, s, e in pred)
     # Overlap credit is fractional, so these are float-valued (a Counter holds ints).
     prec_by: defaultdict[str, float] = defaultdict(float)
     rec_by: defaultdict[str, float] = defaultdict(float)
     n_gold_by: Counter[str] = Counter()
     n_pred_by: Counter[str] = Counter()
-    for (_, technique), ivs in g.items():
-        n_gold_by[technique] += len(ivs)
-    for (article, technique), pred_ivs in p.items():
-        n_pred_by[technique] += len(pred_ivs)
-        dp, dr = _credit(pred_ivs, g.get((article, technique), []))
+    for (_, technique), (dp, n_pred, dr, n_gold) in flc_credit(gold, pred).items():
         prec_by[technique] += dp
         rec_by[technique] += dr
+        n_pred_by[technique] += n_pred
+        n_gold_by[technique] += n_gold
     per_technique: dict[str, dict[str, float]] = {}
     for technique in sorted(set(n_gold_by) | set(n_pred_by)):
-        tp, tr, tf = _prf(prec_by[technique], n_pred_by[technique], rec_by[technique], n_gold_by[technique])
+        tp, tr, tf = prf(prec_by[technique], n_pred_by[technique], rec_by[technique], n_gold_by[technique])
         per_technique[technique] = {"precision": tp, "recall": tr, "f1": tf, "support": n_gold_by[technique]}
     n_gold, n_pred = sum(n_gold_by.values()), sum(n_pred_by.values())
-    precision, recall, f1 = _prf(sum(prec_by.values()), n_pred, sum(rec_by.values()), n_gold)
+    precision, recall, f1 = prf(sum(prec_by.values()), n_pred, sum(rec_by.values()), n_gold)
     return {
         "precision": precision,
         "recall": recall,
@@ -165,11 +179,11 @@ def tc_scores(
         pred_count.update(labels)
     per_class: dict[str, dict[str, float]] = {}
     for label in sorted(set(gold_count) | set(pred_count)):
-        lp, lr, lf = _prf(correct_by[label], pred_count[label], correct_by[label], gold_count[label])
+        lp, lr, lf = prf(correct_by[label], pred_count[label], correct_by[label], gold_count[label])
         per_class[label] = {"precision": lp, "recall": lr, "f1": lf, "support": gold_count[label]}
     correct = sum(correct_by.values())
     n_gold, n_pred = sum(gold_count.values()), sum(pred_count.values())
-    precision, recall, micro_f1 = _prf(correct, n_pred, correct, n_gold)
+    precision, recall, micro_f1 = prf(correct, n_pred, correct, n_gold)
     present = [v["f1"] for v in per_class.values() if v["support"] > 0]
     return {
         "micro_f1": micro_f1,
