@@ -15,24 +15,23 @@ registry_app = typer.Typer(help="The model registry: shipped release, versions."
 @registry_app.command("bootstrap")
 def registry_bootstrap(
     release: Annotated[
-        Path | None, typer.Option(help="Release folder (default: the shipped models/v1).")
+        list[Path] | None,
+        typer.Option(help="Release folder (repeatable; default: the shipped models/v1 and models/v2)."),
     ] = None,
 ) -> None:
-    """Register the shipped release as the champion when the registry has none."""
-    from mindlens.registry import NoChampionError, champion_info, register_release
-    from mindlens.training.release import SHIPPED, ReleaseError
+    """Register the shipped releases the registry lacks; the newest becomes champion when
+    there is none or the champion is an older shipped release."""
+    from mindlens.registry import bootstrap_releases
+    from mindlens.training.release import SHIPPED_RELEASES, ReleaseError
 
-    settings = settings_or_exit()
     try:
-        info = champion_info(settings)
-        typer.echo(f"champion {info.name} v{info.version} exists; nothing to do")
-        return
-    except NoChampionError:
-        pass
-    try:
-        print_json(register_release(settings, release or SHIPPED))
+        result = bootstrap_releases(settings_or_exit(), release or list(SHIPPED_RELEASES))
     except ReleaseError as err:
         fail(str(err))
+    if not result["registered"]:
+        typer.echo(f"champion v{result['champion']} ({result['champion_semver']}); nothing to register")
+    else:
+        print_json(result)
 
 
 @registry_app.command("list")
@@ -152,14 +151,117 @@ def registry_attach_tc_model(
     typer.echo(f"wrote {saved}: TC model over {len(model.labels or [])} techniques")
 
 
+@registry_app.command("tune-decoding")
+def registry_tune_decoding(
+    bundle: Annotated[Path, typer.Option(help="Analyzer bundle or release folder, e.g. models/v1.")],
+    out: Annotated[Path, typer.Option(help="Folder for the bundle with the tuned decoding.")],
+    split: Annotated[
+        str, typer.Option(help="Labelled PTC split the network never trained on (default val).")
+    ] = "val",
+    shared: Annotated[
+        bool, typer.Option(help="One switch cost and sentence weight for all techniques.")
+    ] = False,
+    fusion: Annotated[
+        bool, typer.Option(help="Also try mixing the sentence head into token probabilities.")
+    ] = False,
+) -> None:
+    """Choose each technique's decoding (token threshold, Viterbi switch cost, sentence-head
+    weight) on labelled PTC articles the network never trained on, score it by grouped
+    cross-validation over their stories (chosen on the other folds, mean ± sd), and write a
+    copy of the bundle that uses it, with the report as decoding_tuning.json."""
+    import json
+
+    from threadpoolctl import threadpool_limits
+
+    from mindlens.models.analyzer import Analyzer, find_bundle
+    from mindlens.training.release import derive_bundle
+    from mindlens.validation import protocol, tune_decoding
+
+    settings = settings_or_exit()
+    if not bundle.is_dir():
+        fail(f"no such folder: {bundle}", code=2)
+    manifest = processed_manifest()
+    analyzer = Analyzer.load(find_bundle(bundle).parent)
+    if analyzer.span_model is None or not analyzer.span_model.config.has("token"):
+        fail(f"{bundle} has no span model with a token head: nothing to decode", code=2)
+    tagger = analyzer.span_model
+    with threadpool_limits(limits=1):
+        sentences = tune_decoding.labelled_sentences(tagger, manifest, split)
+        if sentences.frame.empty:
+            fail(f"no labelled PTC sentences in split {split!r} of the processed dataset", code=2)
+        result = tune_decoding.tune(
+            tagger,
+            sentences,
+            protocol.ptc_groups(manifest, settings),
+            k=settings.protocol.k,
+            seed=settings.protocol.seed,
+            grid=tune_decoding.Grid(sentence_weights=(0.0, 0.3, 0.6) if fusion else (0.0,)),
+            min_confidence=analyzer.min_confidence,
+            shared=shared,
+        )
+
+    def apply(changed: Analyzer) -> None:
+        changed.require_span_model().config.decoding = result.decoding.to_dict()
+
+    saved = derive_bundle(bundle, out, apply)
+    report = saved / tune_decoding.REPORT
+    report.write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+    typer.echo(tune_decoding.summary_table(result))
+    typer.echo(f"wrote {saved} (report {report})")
+
+
+@registry_app.command("release")
+def registry_release(
+    bundle: Annotated[Path, typer.Option(help="Analyzer bundle to ship (e.g. from tune-decoding).")],
+    out: Annotated[Path, typer.Option(help="Release folder to write (e.g. models/v2).")],
+    version: Annotated[str, typer.Option(help="Semantic version of the release.")],
+    changelog: Annotated[str, typer.Option(help="One-line changelog.")],
+    base: Annotated[
+        Path | None, typer.Option(help="The release whose network it reuses (e.g. models/v1).")
+    ] = None,
+    step: Annotated[
+        list[str] | None, typer.Option(help="A command that derived the bundle (repeatable, in order).")
+    ] = None,
+) -> None:
+    """Release an analyzer bundle derived from an earlier release: evaluate it, keep the
+    base's training command and the derivation steps, checksum every file."""
+    import json
+
+    from mindlens.training.release import ReleaseError, release_bundle
+    from mindlens.validation.tune_decoding import REPORT
+
+    if not bundle.is_dir():
+        fail(f"no such folder: {bundle}", code=2)
+    tuning = bundle / REPORT
+    try:
+        release = release_bundle(
+            settings_or_exit(),
+            bundle,
+            out,
+            version=version,
+            changelog=changelog,
+            base=base,
+            steps=step,
+            protocol={"decoding": json.loads(tuning.read_text())["summary"]} if tuning.is_file() else None,
+        )
+    except (ReleaseError, ValueError, FileNotFoundError) as err:
+        fail(str(err), code=2)
+    shown = ("val_si_f1", "val_flc_f1", "val_tc_micro_f1", "curated_test_hard_negative_fp_rate")
+    typer.echo(
+        f"wrote {out} ({release['version']}): "
+        + ", ".join(f"{k}={release['metrics'][k]:.3f}" for k in shown if k in release["metrics"])
+    )
+
+
 @registry_app.command("model-card")
 def registry_model_card(
     release: Annotated[
-        Path | None, typer.Option(help="Release folder (default: the shipped models/v1).")
+        Path | None, typer.Option(help="Release folder (default: the newest shipped release).")
     ] = None,
     out: Annotated[Path, typer.Option(help="Where to write the card.")] = Path("MODEL_CARD.md"),
 ) -> None:
     """Write the model card of a release from its release.json."""
+    from mindlens.config import PROJECT_ROOT
     from mindlens.model_card import render
     from mindlens.training.release import SHIPPED, ReleaseError, read_release
 
@@ -168,7 +270,9 @@ def registry_model_card(
     except ReleaseError as err:
         fail(str(err))
     command = "mindlens registry model-card" + (f" --release {release}" if release else "") + f" --out {out}"
-    out.write_text(render(manifest, command), encoding="utf-8")
+    folder = (release or SHIPPED).resolve()
+    shown = folder.relative_to(PROJECT_ROOT) if folder.is_relative_to(PROJECT_ROOT) else folder
+    out.write_text(render(manifest, command, f"{shown.as_posix()}/release.json"), encoding="utf-8")
     typer.echo(f"wrote {out}")
 
 

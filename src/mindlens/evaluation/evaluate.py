@@ -52,7 +52,11 @@ MAIN_METRICS = (
     "ece",
     "latency_p95_ms",
 )
-CURATED_METRICS = ("curated_test_micro_f1", "curated_test_hard_negative_fp_rate")
+CURATED_METRICS = (
+    "curated_test_micro_f1",
+    "curated_test_hard_negative_fp_rate",
+    "curated_test_hard_negative_fragment_rate",
+)
 
 
 @dataclass
@@ -159,7 +163,7 @@ def _curated_task(analyzer: Analyzer, manifest: Manifest) -> dict[str, Any] | No
         return None
     threshold = analyzer.min_confidence
     contexts = sentence_contexts(manifest, sentences) if analyzer.reads_context else None
-    probs, _ = analyzer.tag_sentences(sentences["text"].tolist(), threshold, contexts)
+    probs, fragments = analyzer.tag_sentences(sentences["text"].tolist(), threshold, contexts)
     labels = analyzer.sentence_labels
     gold = analyzer.binarize([list(g) for g in sentences["labels"]])
     report = multilabel_report(gold, (probs >= threshold).astype(int), labels)
@@ -168,14 +172,24 @@ def _curated_task(analyzer: Analyzer, manifest: Manifest) -> dict[str, Any] | No
         .groupby(sentences["document_id"])
         .any()
     )
+    with_fragment = (
+        pd.Series(
+            [any(f.confidence >= threshold for f in found) for found in fragments], index=sentences.index
+        )
+        .groupby(sentences["document_id"])
+        .any()
+    )
     docs = manifest.table("documents")
     hard = docs[(docs["source"] == "curated") & (docs["split"] == "test") & docs["hard_negative"]]
     hard_flagged = flagged.reindex(hard["document_id"]).fillna(False)
+    hard_fragments = with_fragment.reindex(hard["document_id"]).fillna(False)
     return {
         "micro_f1": report["micro_f1"],
         "macro_f1": report["macro_f1"],
         "hard_negatives": int(len(hard)),
+        # a technique on some sentence / a fragment the reader sees (what the tagger marks)
         "hard_negative_fp_rate": float(hard_flagged.mean()) if len(hard) else float("nan"),
+        "hard_negative_fragment_rate": float(hard_fragments.mean()) if len(hard) else float("nan"),
     }
 
 

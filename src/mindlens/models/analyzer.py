@@ -34,7 +34,7 @@ from mindlens.features.evidence import evidence_for
 from mindlens.features.signals import compute_signals
 from mindlens.models.baseline import TfidfOvrClassifier
 from mindlens.models.decoding import FoundSpan
-from mindlens.models.onnx_tagger import CONFIG, INT8, TOKENIZER, OnnxTagger  # ONNX + JSON only
+from mindlens.models.onnx_tagger import INT8, TOKENIZER, OnnxTagger  # ONNX + JSON only
 from mindlens.models.tagger import Inference, TaggerBase
 from mindlens.models.tc_context import TCContextClassifier
 from mindlens.models.windows import Context, neighbours
@@ -374,8 +374,9 @@ class Analyzer:
                 raise ValueError("the span model must be an exported ONNX tagger to be saved in a bundle")
             target = folder / SPAN_MODEL
             target.mkdir(exist_ok=True)
-            for name in (INT8, TOKENIZER, CONFIG):
+            for name in (INT8, TOKENIZER):
                 shutil.copyfile(Path(source) / name, target / name)
+            self.span_model.config.save(target)  # as it is now (e.g. with tuned decoding)
             manifest[SPAN_MODEL] = SPAN_MODEL
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
         return folder

@@ -13,6 +13,7 @@ file on disk.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -313,9 +314,11 @@ def rollback(settings: Settings, alias: str | None = None) -> dict[str, object]:
     return {"name": name, "alias": alias, "version": previous, "rolled_back_from": str(current.version)}
 
 
-def register_release(settings: Settings, folder: Path | None = None) -> dict[str, Any]:
-    """Register a release as a new version carrying its semantic version, changelog and
-    the champion alias (the quick start does this when the registry has no champion)."""
+def register_release(
+    settings: Settings, folder: Path | None = None, *, champion: bool = True
+) -> dict[str, Any]:
+    """Register a release as a new version carrying its semantic version, changelog, the
+    ``shipped`` tag and (with ``champion``) the champion alias."""
     from mindlens.training.release import SHIPPED, log_release
 
     run_id, model_uri, release = log_release(settings, folder or SHIPPED, {"shipped": "true"})
@@ -325,17 +328,66 @@ def register_release(settings: Settings, folder: Path | None = None) -> dict[str
         run_id=run_id,
         changelog=release["changelog"],
         semver=release["version"],
-        alias=settings.mlflow.champion_alias,
+        tags={"shipped": "true"},
+        alias=settings.mlflow.champion_alias if champion else None,
     )
     log.info(
-        "registered shipped release %s as %s v%s (champion)",
-        release["version"],
-        registered.name,
-        registered.version,
+        "registered shipped release %s as %s v%s", release["version"], registered.name, registered.version
     )
     return {
         "name": registered.name,
         "version": registered.version,
         "semver": release["version"],
         "run_id": run_id,
+        "champion": champion,
+    }
+
+
+def _semver_key(text: str | None) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in (text or "").split("+")[0].split("-")[0].split("."))
+    except ValueError:
+        return ()
+
+
+def bootstrap_releases(settings: Settings, folders: Sequence[Path]) -> dict[str, Any]:
+    """Register the shipped releases the registry lacks (oldest first, so rollback has a
+    path), and make the newest one champion when there is no champion, or when it is new
+    here and the champion is an older shipped release (an upgrade). A model trained and
+    promoted here stays champion, and so does a release someone rolled back to."""
+    from mindlens.training.release import read_release
+
+    client = mlflow_client(settings)
+    name = settings.mlflow.registered_model
+    shipped = {
+        (v.tags or {}).get("semver"): str(v.version)
+        for v in client.search_model_versions(f"name = '{name}'")
+        if (v.tags or {}).get("shipped") == "true"
+    }
+    releases = sorted(((read_release(f)["version"], f) for f in folders), key=lambda r: _semver_key(r[0]))
+    added = []
+    for semver, folder in releases:
+        if semver not in shipped:
+            shipped[semver] = register_release(settings, folder, champion=False)["version"]
+            added.append(semver)
+    if not releases:
+        return {"registered": added, "champion": None}
+    newest = releases[-1][0]
+    try:
+        current = champion_info(settings)
+        replace = (
+            newest in added
+            and current.version in shipped.values()
+            and _semver_key(current.semver) < _semver_key(newest)
+        )
+    except NoChampionError:
+        current, replace = None, True
+    if replace:
+        promote(settings, shipped[newest])
+        log.info("champion: shipped release %s (v%s)", newest, shipped[newest])
+    champion = shipped[newest] if replace else (current.version if current else None)
+    return {
+        "registered": added,
+        "champion": champion,
+        "champion_semver": newest if replace else current.semver if current else None,
     }

@@ -12,17 +12,24 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mindlens import taxonomy
 from mindlens.config import PROJECT_ROOT, Settings
 
+if TYPE_CHECKING:
+    from mindlens.models.analyzer import Analyzer
+
 log = logging.getLogger(__name__)
 RELEASE = "release.json"
-SHIPPED = PROJECT_ROOT / "models" / "v1"
+# The releases shipped in the repository, oldest first; the last is the default champion.
+SHIPPED_RELEASES = (PROJECT_ROOT / "models" / "v1", PROJECT_ROOT / "models" / "v2")
+SHIPPED = SHIPPED_RELEASES[-1]
 
 
 class ReleaseError(ValueError):
@@ -106,6 +113,34 @@ def read_release(folder: Path) -> dict[str, Any]:
     return release
 
 
+def _emptied(folder: Path) -> Path:
+    """``folder``, created or with its old files removed (a release is written whole)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.rglob("*"):
+        if old.is_file():
+            old.unlink()
+    return folder
+
+
+def derive_bundle(bundle: Path, out: Path, change: Callable[[Analyzer], None]) -> Path:
+    """Copy the analyzer bundle at ``bundle`` to ``out`` after ``change`` edits the loaded
+    analyzer (a TC model attached, decoding tuned). The drift reference comes along; a
+    release's ``release.json`` does not (its checksums would no longer hold)."""
+    from mindlens.models.analyzer import Analyzer, find_bundle
+
+    source = find_bundle(bundle).parent
+    if out.resolve() == source.resolve():
+        raise ValueError("write the changed bundle to a new folder, not over its source")
+    analyzer = Analyzer.load(source)
+    change(analyzer)
+    out.mkdir(parents=True, exist_ok=True)
+    saved = analyzer.save(out, compact=True)
+    drift = source / "drift_reference.json"
+    if drift.is_file():
+        shutil.copyfile(drift, out / drift.name)
+    return saved
+
+
 def build_release(
     settings: Settings,
     tagger_folder: Path,
@@ -120,7 +155,6 @@ def build_release(
     TF-IDF sentence or clickbait model where the tagger lacks that head), evaluate the
     whole analyzer on validation, and write the release folder."""
     from mindlens.data.dataset import MANIFEST, Manifest
-    from mindlens.evaluation.evaluate import evaluate_analyzer
     from mindlens.models.analyzer import Analyzer
     from mindlens.models.onnx_tagger import OnnxTagger, export_onnx
     from mindlens.models.torch_tagger import TorchTagger
@@ -149,31 +183,83 @@ def build_release(
                 "data_content_hash": manifest.content_hash,
             },
         )
-        evaluation = evaluate_analyzer(analyzer, manifest, settings, "val")
-        out.mkdir(parents=True, exist_ok=True)
-        for old in out.rglob("*"):
-            if old.is_file():
-                old.unlink()
-        analyzer.save(out, compact=True)
+        analyzer.save(_emptied(out), compact=True)
+    training = {
+        "command": training_command,
+        "hardware": hardware,
+        "best_epoch": config.metrics.get("best_epoch"),
+        "wall_seconds": config.metrics.get("train_wall_seconds"),
+    }
+    return finish_release(settings, out, version=version, changelog=changelog, extra={"training": training})
+
+
+def finish_release(
+    settings: Settings,
+    out: Path,
+    *,
+    version: str,
+    changelog: str,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Evaluate the analyzer bundle in ``out`` on the validation split and write its
+    ``release.json`` (metrics, per-technique F1, data hash, checksums, ``extra``)."""
+    from mindlens.data.dataset import MANIFEST, Manifest
+    from mindlens.evaluation.evaluate import evaluate_analyzer
+    from mindlens.models.analyzer import Analyzer
+
+    manifest = Manifest.read(settings.paths.processed_data / MANIFEST)
+    analyzer = Analyzer.load(out)
+    evaluation = evaluate_analyzer(analyzer, manifest, settings, "val")
     write_release(
         out,
         version=version,
         changelog=changelog,
         metrics=evaluation.metrics,
         extra={
-            "backbone": config.backbone,
-            "heads": config.heads,
-            "training": {
-                "command": training_command,
-                "hardware": hardware,
-                "best_epoch": config.metrics.get("best_epoch"),
-                "wall_seconds": config.metrics.get("train_wall_seconds"),
-            },
+            "backbone": analyzer.metadata.get("backbone"),
+            "heads": analyzer.metadata.get("heads"),
             "data_content_hash": manifest.content_hash,
             "per_technique_f1": {k: v["f1"] for k, v in evaluation.reports["sentences"]["per_label"].items()},
+            **(extra or {}),
         },
     )
     return read_release(out)
+
+
+def release_bundle(
+    settings: Settings,
+    bundle: Path,
+    out: Path,
+    *,
+    version: str,
+    changelog: str,
+    base: Path | None = None,
+    steps: list[str] | None = None,
+    protocol: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Make a release of an analyzer bundle derived from the release at ``base`` (the same
+    network, other parts added or retuned): its files, its evaluation, and a ``training``
+    record that keeps the base's training command and adds the ``steps`` that derived it."""
+    from mindlens.models.analyzer import Analyzer, find_bundle
+
+    source = find_bundle(bundle).parent
+    if out.resolve() == source.resolve():
+        raise ValueError("write the release to a new folder, not over the bundle")
+    base_release = read_release(base) if base is not None else {}
+    analyzer = Analyzer.load(source)
+    analyzer.name = f"mindlens-{version}"
+    analyzer.metadata = analyzer.metadata | {"version": version}
+    analyzer.save(_emptied(out), compact=True)
+    for name in ("drift_reference.json",):
+        if (source / name).is_file():
+            shutil.copyfile(source / name, out / name)
+    training = dict(base_release.get("training", {}))
+    training["derived_from"] = base_release.get("version")
+    training["steps"] = list(steps or [])
+    extra: dict[str, Any] = {"training": training}
+    if protocol is not None:
+        extra["protocol"] = protocol
+    return finish_release(settings, out, version=version, changelog=changelog, extra=extra)
 
 
 def log_release(

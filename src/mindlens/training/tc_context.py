@@ -8,14 +8,14 @@ training part and scored honestly on the validation part V1 never saw.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from mindlens.data.dataset import Manifest
-from mindlens.models.analyzer import Analyzer, find_bundle
+from mindlens.models.analyzer import Analyzer
 from mindlens.models.tc_context import TCContextClassifier
+from mindlens.training.release import derive_bundle
 
 
 def tc_examples(
@@ -47,16 +47,9 @@ def fit_tc_model(
 
 
 def attach_tc_model(bundle: Path, out: Path, model: TCContextClassifier) -> Path:
-    """Copy the analyzer bundle at ``bundle`` to ``out`` with ``model`` as its TC model
-    (a release's ``release.json`` is not copied: its checksums would no longer hold)."""
-    source = find_bundle(bundle).parent
-    if out.resolve() == source.resolve():
-        raise ValueError("write the bundle with a TC model to a new folder, not over its source")
-    analyzer = Analyzer.load(source)
-    analyzer.tc_model = model
-    out.mkdir(parents=True, exist_ok=True)
-    saved = analyzer.save(out, compact=True)
-    drift = source / "drift_reference.json"
-    if drift.is_file():
-        shutil.copyfile(drift, out / drift.name)
-    return saved
+    """Copy the analyzer bundle at ``bundle`` to ``out`` with ``model`` as its TC model."""
+
+    def attach(analyzer: Analyzer) -> None:
+        analyzer.tc_model = model
+
+    return derive_bundle(bundle, out, attach)
