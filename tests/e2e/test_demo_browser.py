@@ -1,7 +1,7 @@
 """The demo in a real browser: headless Chromium driven by Playwright against ``live_server``.
 
 Uses Debian's ``/usr/bin/chromium`` (or ``MINDLENS_CHROMIUM``); never downloads a
-browser. Saves its screenshots into tmp (the README's comes from test_v1_demo_browser.py).
+browser. Saves its screenshots into tmp (the README's comes from test_shipped_demo_browser.py).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def test_demo_in_chromium(live_server: str, browser_context: Any, tmp_path: Path
     page.get_by_role("option", name="Opinion column").click()
     page.wait_for_selector("#ml-summary:has-text('disaster in disguise')", timeout=TIMEOUT_MS)
     _set_slider(page, 0.3)
-    out_dir = tmp_path  # the README's screenshot shows V1 (test_v1_demo_browser.py)
+    out_dir = tmp_path  # the README's screenshot shows the shipped champion (test_shipped_demo_browser.py)
     page.screenshot(path=str(out_dir / "demo.png"), full_page=True)
 
     page.set_viewport_size({"width": 390, "height": 844})  # a phone

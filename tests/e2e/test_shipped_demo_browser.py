@@ -1,6 +1,7 @@
-"""The shipped V1 served as a fresh user gets it, on a real news article, in a real browser.
+"""The shipped champion (V2) served as a fresh user gets it, on a real news article, in a
+real browser.
 
-A private state folder gets V1 through ``mindlens registry bootstrap`` (what ``make run``
+A private state folder gets the shipped releases through ``mindlens registry bootstrap`` (what ``make run``
 does), ``mindlens serve`` serves it, and headless Chromium analyses a PTC test-set article
 (text only, never trained on) in the demo. With MINDLENS_UPDATE_SCREENSHOT=1 the
 screenshot becomes the README's docs/demo.png.
@@ -39,9 +40,9 @@ def real_article() -> str:
 
 
 @pytest.fixture(scope="module")
-def v1_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A server over a fresh registry holding only the bootstrapped V1."""
-    state = tmp_path_factory.mktemp("v1-state")
+def shipped_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server over a fresh registry holding only the bootstrapped releases (V2 champion)."""
+    state = tmp_path_factory.mktemp("shipped-state")
     env = os.environ | {"MINDLENS_STATE_DIR": str(state)}
     subprocess.run(
         [sys.executable, "-m", "mindlens.cli", "registry", "bootstrap"],
@@ -62,12 +63,12 @@ def v1_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             stop_process(process)
 
 
-def test_v1_answers_with_every_head(v1_server: str) -> None:
-    """V1 is the champion, finds fragments with TC second opinions and scores the title."""
+def test_v2_answers_with_every_head(shipped_server: str) -> None:
+    """V2 is the champion, finds fragments with the TC model's opinions and scores the title."""
     article = real_article()
-    assert httpx.get(f"{v1_server}/version").json()["semver"] == "1.0.0"
-    body = httpx.post(f"{v1_server}/analyze", json={"text": article}, timeout=60).json()
-    assert body["spans"], "V1 found nothing in a news article"
+    assert httpx.get(f"{shipped_server}/version").json()["semver"] == "1.1.0"
+    body = httpx.post(f"{shipped_server}/analyze", json={"text": article}, timeout=60).json()
+    assert body["spans"], "V2 found nothing in a news article"
     for span in body["spans"]:
         assert article[span["start"] : span["end"]] == span["text"]
         assert span["tc_confidence"] is not None and 0.0 <= span["tc_confidence"] <= 1.0
@@ -75,12 +76,12 @@ def test_v1_answers_with_every_head(v1_server: str) -> None:
     assert body["title"]["clickbait"] is not None
 
 
-def test_v1_demo_on_a_real_article(v1_server: str, browser_context: Any, tmp_path: Path) -> None:
+def test_v2_demo_on_a_real_article(shipped_server: str, browser_context: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     article = real_article()
     page = browser_context.new_page()
-    page.goto(f"{v1_server}/demo/")
+    page.goto(f"{shipped_server}/demo/")
     page.wait_for_selector("#ml-summary:has-text('sentences flagged')", timeout=TIMEOUT_MS)
     page.locator("#ml-text textarea").fill(article)
     page.locator("#ml-analyze").click()
