@@ -31,11 +31,15 @@ SubmitFn = Callable[[dict[str, Any]], dict[str, Any]]  # POST /feedback body -> 
 
 def accepts_title(analyze: AnalyzeFn) -> bool:
     """True if ``analyze`` takes a ``title`` keyword (or ``**kwargs``)."""
+    return _accepts(analyze, "title")
+
+
+def _accepts(fn: Callable[..., Any], name: str) -> bool:
     try:
-        params = inspect.signature(analyze).parameters.values()
+        params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return False
-    return any(p.name == "title" or p.kind is p.VAR_KEYWORD for p in params)
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in params)
 
 
 class Callbacks:
@@ -142,6 +146,7 @@ class Callbacks:
         pending: dict[str, Any],
         judgement: str | None,
         comment: str | None,
+        request: gr.Request | None = None,  # Gradio passes it: the browser's address
     ) -> tuple[str, dict[str, Any]]:
         if not state or self.submit_feedback is None:
             gr.Warning("Analyze a text first, then send your feedback on it.")
@@ -156,7 +161,11 @@ class Callbacks:
             gr.Warning(message)
             return f"⚠️ {message}", pending
         try:
-            ack = self.submit_feedback(payload)
+            if _accepts(self.submit_feedback, "client"):  # the API's per-address limit applies
+                client = request.client.host if request is not None and request.client else None
+                ack = self.submit_feedback(payload, client=client)  # type: ignore[call-arg]
+            else:
+                ack = self.submit_feedback(payload)
         except ValueError as err:
             gr.Warning(str(err))
             return f"⚠️ Not stored: {err}", pending

@@ -17,6 +17,7 @@ from mindlens.feedback import FeedbackAck, FeedbackError, FeedbackIn
 from mindlens.feedback.service import FeedbackMismatchError, FeedbackTooLargeError
 from mindlens.serving.errors import public_message, summarise
 from mindlens.serving.plugins import ServingContext
+from mindlens.serving.rate_limit import RateLimitedError
 
 ENDPOINT = "/demo"  # the metrics' and the prediction log's endpoint label for demo analyses
 
@@ -44,11 +45,19 @@ class DemoService:
         )
         return {**result, "request_id": request_id}
 
-    def submit_feedback(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """POST /feedback in-process: the acknowledgement, or ValueError with the API's reason."""
+    def submit_feedback(self, payload: dict[str, Any], client: str | None = None) -> dict[str, Any]:
+        """POST /feedback in-process: the acknowledgement, or ValueError with the API's reason.
+        ``client`` (the browser's address) counts against POST /feedback's per-address limit,
+        the same budget as the API's (an unknown address shares one budget)."""
         feedback = self.context.feedback
         if feedback is None:
             raise ValueError("feedback is not available in this demo")
+        limiter = self.context.feedback_limiter
+        if limiter is not None:
+            try:
+                limiter.check(client or "unknown")
+            except RateLimitedError as err:
+                raise ValueError(public_message(err)) from None
         try:
             item = FeedbackIn.model_validate(payload)
         except ValidationError as err:

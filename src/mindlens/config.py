@@ -129,7 +129,13 @@ class ServingSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     api_url: str | None = None
-    admin_token: str | None = None
+    # A secret: from the environment only (MINDLENS_SERVING__ADMIN_TOKEN), never the config file;
+    # unset: `mindlens serve` generates one into <state_dir>/admin_token and every process reads it.
+    # Without any, /admin/* and GET /feedback/{id} are closed to everyone.
+    admin_token: str | None = Field(None, repr=False)
+    # `mindlens serve` refuses to start on a missing (or unreadable) registry database unless
+    # this is set; `mindlens registry bootstrap` and the pipeline create it.
+    create_registry: bool = False
     max_text_chars: int = Field(20000, ge=1)
     max_batch_texts: int = Field(32, ge=1)
     reload_interval_s: float = Field(300, ge=0)
@@ -137,12 +143,21 @@ class ServingSettings(BaseModel):
     # quoted words count this much in the document scores (1: fully, as in PTC scoring)
     quoted_weight: float = Field(0.5, ge=0, le=1)
     prediction_log: bool = True  # JSON lines under <state_dir>/predictions/
+    # rotated at this size or age (a rotated file gets .1, .2, ...; this many are kept)
+    prediction_log_max_mb: float = Field(50, gt=0)
+    prediction_log_max_age_h: float = Field(24, gt=0)
+    prediction_log_backups: int = Field(7, ge=1)
     log_text: str = Field("hash", pattern=r"^(hash|truncate|full)$")  # what of the input to keep
     cors_origins: list[str] = []  # browsers from these origins may call the API
 
     @property
     def url(self) -> str:
         return self.api_url or f"http://{self.host}:{self.port}"
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _blank_token_is_unset(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
 
 
 class MonitoringSettings(BaseModel):
@@ -197,7 +212,11 @@ LEGACY_ENV = {
     "MINDLENS_LABEL_STUDIO_PROJECT": ("label_studio", "project"),
     "MINDLENS_LABEL_STUDIO_FEEDBACK_PROJECT": ("label_studio", "feedback_project"),
 }
-SECRETS = (("label_studio", "token"),)  # read from the environment only
+# read from the environment only: (section, key) -> the variable to set
+SECRETS = {
+    ("label_studio", "token"): "MINDLENS_LABEL_STUDIO_TOKEN",
+    ("serving", "admin_token"): "MINDLENS_SERVING__ADMIN_TOKEN",
+}
 
 
 class _LegacyEnvSource(PydanticBaseSettingsSource):
@@ -217,11 +236,11 @@ class _YamlSource(YamlConfigSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         values = super().__call__()
-        for section, key in SECRETS:
+        for (section, key), variable in SECRETS.items():
             if isinstance(values.get(section), dict) and values[section].get(key) is not None:
                 raise ValueError(
-                    f"{section}.{key} is a secret: set it in the environment "
-                    f"(MINDLENS_{section.upper()}_{key.upper()}), not in {config_file()}"
+                    f"{section}.{key} is a secret: set it in the environment ({variable}), "
+                    f"not in {config_file()}"
                 )
         return values
 
@@ -280,6 +299,11 @@ class Settings(BaseSettings):
             self.mlflow.artifact_root = str(paths.mlflow_artifacts)
         if self.feedback.database_url is None:
             self.feedback.database_url = f"sqlite:///{paths.feedback_db}"
+        if self.serving.admin_token is None:  # the one `mindlens serve` generated, if any
+            try:
+                self.serving.admin_token = paths.admin_token.read_text(encoding="utf-8").strip() or None
+            except OSError:
+                pass
         return self
 
     # Derived locations live in ``Paths`` (mindlens.paths), so no other module invents its own.

@@ -151,13 +151,19 @@ def test_prediction_log_joins_on_request_id_and_keeps_no_raw_text(api: httpx.Cli
     import hashlib
     import json
     import os
+    import time
     from pathlib import Path
 
     response = api.post("/analyze", json={"text": TEXT}, headers={"X-Request-ID": "pred-log-1"})
     assert response.status_code == 200
     log = Path(os.environ["MINDLENS_STATE_DIR"]) / "predictions" / "predictions.jsonl"
-    entries = [json.loads(line) for line in log.read_text().splitlines()]
-    mine = [e for e in entries if e["request_id"] == "pred-log-1"]
+    mine: list[dict] = []
+    for _ in range(100):  # written off the request path, moments after the answer
+        entries = [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+        mine = [e for e in entries if e["request_id"] == "pred-log-1"]
+        if mine:
+            break
+        time.sleep(0.05)
     assert len(mine) == 1
     entry = mine[0]
     assert entry["text_sha256"] == hashlib.sha256(TEXT.encode()).hexdigest()

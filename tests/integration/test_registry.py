@@ -111,7 +111,9 @@ def test_register_version_sets_the_standard_tags_and_the_alias(tmp_path):
     run_id, uri = _fake_run(settings, 0.25)
     first = register_version(settings, uri, run_id=run_id, changelog="first", tags={"origin": "test"})
     assert (first.version, first.semver, first.alias, first.previous) == ("1", "1.0.0", None, None)
-    assert _tags(settings, "1") == {
+    tags = _tags(settings, "1")
+    assert len(tags.pop("artifacts_sha256")) == 64  # checked whenever serving loads the version
+    assert tags == {
         "semver": "1.0.0",
         "changelog": "first",
         "run_id": run_id,
@@ -170,7 +172,7 @@ def test_pipeline_retrain_and_release_register_with_the_same_standard_tags(tmp_p
     release_version = register_release(settings, folder)["version"]
 
     tags = {v: _tags(settings, v) for v in (pipeline_version, retrain_version, release_version)}
-    standard = {"semver", "changelog", "run_id", metric}
+    standard = {"semver", "changelog", "run_id", "artifacts_sha256", metric}
     for version, version_tags in tags.items():
         assert standard <= set(version_tags), (version, version_tags)
     assert set(tags[pipeline_version]) == standard

@@ -16,6 +16,8 @@ from mindlens.serving.app import create_app
 from mindlens.serving.metrics import Metrics
 from mindlens.serving.model_store import NO_MODEL_MESSAGE, ModelStore, NoModelError
 
+ADMIN = {"X-API-Key": "model-store-admin"}
+
 
 class FakeAnalyzer:
     name = "fake-analyzer"
@@ -83,7 +85,7 @@ def _reloads(metrics: Metrics, outcome: str) -> float:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(state_dir=tmp_path, serving={"reload_interval_s": 0})
+    return Settings(state_dir=tmp_path, serving={"reload_interval_s": 0, "admin_token": ADMIN["X-API-Key"]})
 
 
 def test_reload_swaps_only_on_new_version(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,7 +121,7 @@ def test_failed_reload_over_http_still_serves(settings: Settings, monkeypatch: p
     with TestClient(create_app(settings, with_ui=False)) as client:
         assert client.get("/healthz").json()["version"] == "1"
         registry.version, registry.fail_download = "2", True
-        body = client.post("/admin/reload").json()  # no admin token configured
+        body = client.post("/admin/reload", headers=ADMIN).json()
         assert body["reloaded"] is False and body["version"] == "1" and body["error"]
         answer = client.post("/analyze", json={"text": "Make our streets safe again!"})
         assert answer.status_code == 200 and answer.json()["model"]["version"] == "1"
@@ -144,7 +146,7 @@ def test_no_champion_app_starts_and_answers_503(settings: Settings) -> None:
         answer = client.post("/analyze", json={"text": "Make our streets safe again!"})
         assert answer.status_code == 503
         assert answer.json()["detail"] == NO_MODEL_MESSAGE
-        assert client.post("/admin/reload").json()["reloaded"] is False
+        assert client.post("/admin/reload", headers=ADMIN).json()["reloaded"] is False
         assert client.get("/readyz").status_code == 503
         assert client.get("/version").json()["model"] is None
         batch = client.post("/analyze/batch", json={"texts": ["one"] * 33})

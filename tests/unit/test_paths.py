@@ -19,6 +19,7 @@ LAYOUT = {
     "serving": "serving",
     "predictions": "predictions",
     "predictions_log": "predictions/predictions.jsonl",
+    "admin_token": "admin_token",
     "feedback_db": "feedback.db",
     "monitoring": "monitoring",
     "pipeline_status": "monitoring/dag_runs.json",

@@ -28,6 +28,7 @@ RESULT = {
 def _logged(tmp_path, mode: str) -> dict:
     log = PredictionLog(tmp_path / f"{mode}.jsonl", text_mode=mode)
     log.record("/analyze", '"traitors," Doe said. maybe', RESULT, min_confidence=0.5)
+    log.close()  # written off the request path: close() writes what is queued
     return json.loads((tmp_path / f"{mode}.jsonl").read_text())
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from mindlens.feedback.service import FeedbackMismatchError, FeedbackTooLargeError
 from mindlens.feedback.store import FeedbackConflictError, FeedbackUnavailableError
+from mindlens.preprocessing.hygiene import BadTextError
 from mindlens.serving import errors
 from mindlens.serving.analysis import BatchTooLargeError, TextTooLongError
 from mindlens.serving.metrics import Metrics
@@ -54,6 +55,8 @@ CASES = [
         "unauthorized",
     ),
     (errors.InvalidAPIKeyError("invalid X-API-Key"), 403, None, {}, "forbidden"),
+    (errors.AdminDisabledError("admin endpoints are closed"), 403, None, {}, "forbidden"),
+    (BadTextError("text contains a control character (U+0000) at position 3"), 422, None, {}, "validation"),
 ]
 
 

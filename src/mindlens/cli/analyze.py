@@ -17,10 +17,14 @@ def serve(
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default from config).")] = None,
 ) -> None:
     """Serve the API with the Gradio demo at /demo (one uvicorn process)."""
+    from mindlens.serving.server import StartupError
     from mindlens.serving.server import serve as run_server
 
     settings = settings_or_exit()
-    run_server(settings, host=host or settings.serving.host, port=port or settings.serving.port)
+    try:
+        run_server(settings, host=host or settings.serving.host, port=port or settings.serving.port)
+    except StartupError as err:
+        fail(f"not serving: {err}")
 
 
 def _read_input(source: str) -> str:

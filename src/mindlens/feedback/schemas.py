@@ -14,6 +14,7 @@ from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from mindlens import taxonomy
+from mindlens.preprocessing.hygiene import RULE, validate_text
 
 if TYPE_CHECKING:
     from mindlens.feedback.store import FeedbackRecord
@@ -45,16 +46,9 @@ EXAMPLE: JsonDict = {  # JSON, as json_schema_extra takes it
 
 
 def _no_bad_characters(value: str, field: str) -> str:
-    """NUL and lone surrogates cannot be stored (PostgreSQL text, UTF-8): reject them as 422."""
-    if "\x00" in value:
-        raise PydanticCustomError("bad_character", "{field} contains a NUL character", {"field": field})
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise PydanticCustomError(
-            "bad_character", "{field} contains an unpaired surrogate (invalid Unicode)", {"field": field}
-        ) from None
-    return value
+    """Lone surrogates and control characters (NUL included: PostgreSQL text cannot hold it):
+    422, by the same rule as every other text field (``preprocessing.hygiene``)."""
+    return validate_text(value, field)
 
 
 class Correction(BaseModel):
@@ -80,9 +74,13 @@ class Correction(BaseModel):
         description="Taxonomy id of the fragment's technique (for add: "
         "the technique it uses; otherwise: the one the model gave).",
         examples=["loaded_language"],
+        json_schema_extra={"enum": list(taxonomy.TECHNIQUE_IDS)},
     )
     new_technique: str | None = Field(
-        None, description="relabel only: the right taxonomy id.", examples=["name_calling"]
+        None,
+        description="relabel only: the right taxonomy id.",
+        examples=["name_calling"],
+        json_schema_extra={"enum": [*taxonomy.TECHNIQUE_IDS, None]},
     )
 
     @field_validator("technique", "new_technique")
@@ -143,13 +141,18 @@ class FeedbackIn(BaseModel):
         "about; joins it to the prediction log and model.",
     )
     text: str = Field(
-        ..., strict=True, description="The text the feedback is about (limit: serving.max_text_chars)."
+        ...,
+        strict=True,
+        description="The text the feedback is about: not blank, at most serving.max_text_chars "
+        f"characters (413 above), {RULE}.",
     )
     corrections: list[Correction] = Field(
         default_factory=list, description=("Span corrections (limit: feedback.max_corrections).")
     )
     judgement: Judgement | None = Field(None, description="Whole-text judgement.")
-    comment: str | None = Field(None, description="Free text (limit: feedback.max_comment_chars).")
+    comment: str | None = Field(
+        None, description=f"Free text: at most feedback.max_comment_chars characters (413 above), {RULE}."
+    )
 
     @field_validator("text")
     @classmethod

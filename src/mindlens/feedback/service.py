@@ -90,6 +90,12 @@ class FeedbackService:
             log.info("feedback store open: %r", self._store)
             return self._store
 
+    @property
+    def unavailable(self) -> bool:
+        """True while the store failed to open (``POST /feedback`` answers 503; ``/readyz``
+        reports it as degraded)."""
+        return self._store is None and self._failed_at is not None
+
     def close(self) -> None:
         """Write the predictions still pending, then close the store."""
         self.recorder.close()

@@ -23,15 +23,29 @@ def predictions_path(settings: Settings) -> Path:
     return settings.paths.predictions_log
 
 
+def _log_files(path: Path) -> list[Path]:
+    """The log's rotated files (``.N`` oldest first, as the rotating handler names them), then it."""
+    rotated = []
+    for candidate in path.parent.glob(path.name + ".*"):
+        suffix = candidate.name[len(path.name) + 1 :]
+        if suffix.isdigit():
+            rotated.append((int(suffix), candidate))
+    files = [p for _, p in sorted(rotated, reverse=True)]
+    return files + ([path] if path.is_file() else [])
+
+
 def read_predictions(path: Path, limit: int) -> list[dict[str, Any]]:
-    """The last ``limit`` parseable lines of a prediction log (empty if there is none)."""
-    if not Path(path).is_file():
+    """The last ``limit`` parseable lines of a prediction log and its rotated files (empty if
+    there is none)."""
+    files = _log_files(Path(path))
+    if not files:
         return []
     lines: deque[str] = deque(maxlen=limit)
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                lines.append(line)
+    for file in files:
+        with open(file, encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    lines.append(line)
     entries = []
     for line in lines:
         try:

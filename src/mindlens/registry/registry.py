@@ -12,7 +12,10 @@ file on disk.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,11 +36,28 @@ log = logging.getLogger(__name__)
 CHALLENGER = "challenger"
 # Tags every registered version carries (register_version); the selection metric's own
 # name (``train.selection.metric``) is added when its run logged it.
-STANDARD_TAGS = ("semver", "changelog", "run_id")
+STANDARD_TAGS = ("semver", "changelog", "run_id", "artifacts_sha256")
+
+
+# A version's artifact checksum: sha256 over the sorted (relative path, file sha256) pairs of
+# its model artifacts, recorded as a version tag when it is registered, checked on every load.
+CHECKSUM_TAG = "artifacts_sha256"
+RELEASE_MANIFEST = "release.json"  # a release bundle's own per-file sha256 list (training.release)
+# written by MLflow into a models:/ download (the name and version), not part of the artifacts
+_DOWNLOAD_ONLY = frozenset({"registered_model_meta"})
 
 
 class NoChampionError(LookupError):
     """The registry has no version under the champion alias yet."""
+
+
+class RegistryError(RuntimeError):
+    """The registry itself is missing or cannot be read (not: it has no champion). The message
+    is fit for operators and clients: no SQL, no stack trace."""
+
+
+class ArtifactChecksumError(RuntimeError):
+    """A version's downloaded artifacts do not match the checksums recorded for them (corrupt)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +67,87 @@ class ChampionInfo:
     run_id: str | None
     metric: float | None
     semver: str | None = None
+    checksum: str | None = None  # the CHECKSUM_TAG recorded at registration (None: older versions)
+
+
+def _sqlite_path(uri: str | None) -> Path | None:
+    """The database file of a ``sqlite:///`` tracking URI, None for any other store."""
+    if not uri or not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri[len("sqlite:///") :].split("?", 1)[0])
+
+
+def check_registry(settings: Settings, *, create: bool = False) -> None:
+    """``RegistryError`` when the registry database is missing (unless ``create``: MLflow then
+    makes an empty one on first use) or exists but cannot be read as an MLflow registry.
+    Only SQLite stores are checked here; a server-backed store shows its faults on first use."""
+    path = _sqlite_path(settings.mlflow.tracking_uri)
+    if path is None:
+        return
+    if not path.exists():
+        if create:
+            log.warning("no registry database at %s; an empty one will be created", path)
+            return
+        raise RegistryError(
+            f"no model registry database at {path}: run `mindlens registry bootstrap` (or `make run`) "
+            "to create it with the shipped model, point MINDLENS_STATE_DIR / MINDLENS_MLFLOW__TRACKING_URI "
+            "at the existing one, or set MINDLENS_SERVING__CREATE_REGISTRY=true to start with an empty one"
+        )
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+            connection.execute("SELECT count(*) FROM registered_models").fetchone()
+    except sqlite3.Error as err:
+        raise RegistryError(
+            f"the model registry database {path} cannot be read as an MLflow registry "
+            f"({type(err).__name__}); restore it from a backup or move it away and run "
+            "`mindlens registry bootstrap`"
+        ) from err
+
+
+def artifacts_checksum(folder: Path) -> str:
+    """sha256 over the sorted (relative path, file sha256) pairs of every file under ``folder``."""
+    digest = hashlib.sha256()
+    files = (
+        p
+        for p in Path(folder).rglob("*")
+        if p.is_file() and p.relative_to(folder).as_posix() not in _DOWNLOAD_ONLY
+    )
+    for path in sorted(files):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + _file_sha256(path).encode())
+    return digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_artifacts(folder: Path, expected: str | None) -> bool:
+    """Check a downloaded version: its recorded checksum (``expected``) and, for a release
+    bundle, every file against its ``release.json``. ``ArtifactChecksumError`` naming the
+    mismatch; True when something was verified, False when the version records no checksums."""
+    verified = False
+    for manifest in sorted(Path(folder).rglob(RELEASE_MANIFEST)):
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files") or {}
+        for name, sha in files.items():
+            file = manifest.parent / name
+            if not file.is_file():
+                raise ArtifactChecksumError(f"artifact {name} listed in {RELEASE_MANIFEST} is missing")
+            if _file_sha256(file) != sha:
+                raise ArtifactChecksumError(
+                    f"artifact {name} does not match its sha256 in {RELEASE_MANIFEST}"
+                )
+        verified = verified or bool(files)
+    if expected is not None:
+        if artifacts_checksum(folder) != expected:
+            raise ArtifactChecksumError(
+                f"the artifacts do not match the {CHECKSUM_TAG} recorded at registration"
+            )
+        verified = True
+    return verified
 
 
 @dataclass(frozen=True)
@@ -82,15 +183,22 @@ class RegisteredVersion:
         return asdict(self)
 
 
+# What MLflow answers when the alias or the registered model does not exist (not a fault)
+_ABSENT = ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")
+
+
 def _aliased(client: MlflowClient, settings: Settings, alias: str | None) -> tuple[str, str, ModelVersion]:
-    """(registered name, alias, the version behind it); NoChampionError when unset."""
+    """(registered name, alias, the version behind it); NoChampionError when unset,
+    RegistryError when the registry cannot be read (a database fault is not "no champion")."""
     from mlflow.exceptions import MlflowException
 
     name, alias = settings.mlflow.registered_model, alias or settings.mlflow.champion_alias
     try:
         return name, alias, client.get_model_version_by_alias(name, alias)
     except MlflowException as err:
-        raise NoChampionError(f"no '{alias}' version of registered model '{name}'") from err
+        if err.error_code in _ABSENT:
+            raise NoChampionError(f"no '{alias}' version of registered model '{name}'") from err
+        raise RegistryError(f"the model registry cannot be read ({err.error_code})") from err
 
 
 def selection_metric(settings: Settings, run_id: str | None, client: Any = None) -> float | None:
@@ -106,8 +214,9 @@ def champion_info(settings: Settings, alias: str | None = None) -> ChampionInfo:
     client = mlflow_client(settings)
     name, alias, version = _aliased(client, settings, alias)
     metric = selection_metric(settings, version.run_id, client)
+    tags = version.tags or {}
     return ChampionInfo(
-        name, str(version.version), version.run_id, metric, (version.tags or {}).get("semver")
+        name, str(version.version), version.run_id, metric, tags.get("semver"), tags.get(CHECKSUM_TAG)
     )
 
 
@@ -156,6 +265,9 @@ def register_version(
     standard = {"semver": semver, "changelog": changelog, "run_id": run_id}
     if metric is not None:
         standard[metric_name] = str(metric)
+    checksum = _model_checksum(model_uri)  # verified whenever serving loads the version
+    if checksum is not None:
+        standard[CHECKSUM_TAG] = checksum
     clash = sorted(set(tags or {}) & set(standard))
     if clash:
         raise ValueError(f"extra tags may not replace the standard ones: {clash}")
@@ -167,6 +279,21 @@ def register_version(
     return RegisteredVersion(
         name, version, semver, changelog, run_id, metric_name, metric, alias, previous, all_tags
     )
+
+
+def _model_checksum(model_uri: str) -> str | None:
+    """The CHECKSUM_TAG of a logged model's artifacts (None, with a warning, if unreadable)."""
+    import tempfile
+
+    import mlflow
+
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=tmp)
+            return artifacts_checksum(Path(path))
+    except Exception as err:  # registering must not fail on it: the version loads unverified
+        log.warning("no artifact checksum for %s: %s: %s", model_uri, type(err).__name__, err)
+        return None
 
 
 def tag_version(settings: Settings, version: str, tags: dict[str, str]) -> None:

@@ -4,7 +4,7 @@
 An analysis is counted in the metrics and the drift window, written to the prediction log
 (monitoring reads it) and recorded in the feedback database under its request id (feedback
 joins it there). Failures the client can act on are domain errors (``TextTooLongError``,
-``BatchTooLargeError``, ``NoModelError``); ``serving.errors`` turns them into HTTP answers.
+``BatchTooLargeError``, ``BadTextError``, ``NoModelError``); ``serving.errors`` turns them into HTTP answers.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from mindlens.config import Settings
 from mindlens.monitoring.drift import Observation
+from mindlens.preprocessing.hygiene import check_text
 from mindlens.serving.model_store import ModelStore
 from mindlens.serving.prediction_log import PredictionLog
 from mindlens.serving.request_id import current as current_request_id
@@ -42,11 +43,15 @@ def analyze_text(
     endpoint: str = "/analyze",
     record_threshold: float | None = None,
 ) -> dict[str, Any]:
-    """Analyze with the served champion; raises NoModelError / TextTooLongError."""
+    """Analyze with the served champion; raises NoModelError / TextTooLongError / BadTextError
+    (a lone surrogate or a control character: the schemas refuse them first, the demo here)."""
     started = time.perf_counter()
     limit = settings.serving.max_text_chars
     if len(text) > limit:
         raise TextTooLongError(f"text is too long: {len(text)} characters received, the limit is {limit}")
+    check_text(text, "text")
+    if title is not None:
+        check_text(title, "title")
     loaded = store.require()  # one snapshot: analyzer and info always match
     model_started = time.perf_counter()
     result = loaded.analyzer.analyze(

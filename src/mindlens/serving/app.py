@@ -20,7 +20,7 @@ from mindlens.config import Settings, get_settings
 from mindlens.feedback.service import FeedbackService
 from mindlens.feedback.store import FeedbackUnavailableError
 from mindlens.monitoring.pipeline_status import status_path
-from mindlens.serving import errors
+from mindlens.serving import errors, openapi
 from mindlens.serving.analysis import AnalysisService
 from mindlens.serving.metrics import Metrics, MetricsMiddleware
 from mindlens.serving.model_store import ModelStore
@@ -52,6 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         store.stop_polling()
         feedback.close()
+        app.state.prediction_log.close()
 
 
 def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> FastAPI:
@@ -62,9 +63,14 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
         settings.monitoring.drift_window, settings.monitoring.drift_min_texts, status_path(settings)
     )
     store = ModelStore(settings, metrics)
+    serving = settings.serving
     prediction_log = PredictionLog(
-        settings.paths.predictions_log if settings.serving.prediction_log else None,
-        settings.serving.log_text,
+        settings.paths.predictions_log if serving.prediction_log else None,
+        serving.log_text,
+        max_bytes=int(serving.prediction_log_max_mb * 2**20),
+        max_age_s=serving.prediction_log_max_age_h * 3600,
+        backups=serving.prediction_log_backups,
+        on_error=lambda: metrics.errors.labels(type="prediction_log").inc(),
     )
     feedback = FeedbackService(
         settings,
@@ -92,14 +98,24 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
             allow_methods=["GET", "POST"],
             allow_headers=["content-type", "x-request-id"],
         )
+    app.add_middleware(errors.UnhandledErrorMiddleware)  # innermost: a 500 is counted and gets an id
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)  # outermost: every response carries X-Request-ID
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    openapi.install(app, settings)
 
     app.state.ui = (
-        mount_ui_plugins(app, ServingContext(settings=settings, analysis=analysis, feedback=feedback))
+        mount_ui_plugins(
+            app,
+            ServingContext(
+                settings=settings,
+                analysis=analysis,
+                feedback=feedback,
+                feedback_limiter=app.state.feedback_limiter,
+            ),
+        )
         if with_ui
         else {}
     )

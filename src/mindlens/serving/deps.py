@@ -12,9 +12,10 @@ from fastapi.security import APIKeyHeader
 from mindlens.config import Settings
 from mindlens.feedback.service import FeedbackService
 from mindlens.serving.analysis import AnalysisService
-from mindlens.serving.errors import InvalidAPIKeyError, MissingAPIKeyError
+from mindlens.serving.errors import AdminDisabledError, InvalidAPIKeyError, MissingAPIKeyError
 from mindlens.serving.metrics import Metrics
 from mindlens.serving.model_store import ModelStore
+from mindlens.serving.prediction_log import PredictionLog
 from mindlens.serving.rate_limit import RateLimiter
 
 
@@ -42,23 +43,37 @@ def _feedback_limiter(request: Request) -> RateLimiter:
     return request.app.state.feedback_limiter
 
 
+def _prediction_log(request: Request) -> PredictionLog:
+    return request.app.state.prediction_log
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 StoreDep = Annotated[ModelStore, Depends(_store)]
 MetricsDep = Annotated[Metrics, Depends(_metrics)]
 AnalysisDep = Annotated[AnalysisService, Depends(_analysis)]
 FeedbackDep = Annotated[FeedbackService, Depends(_feedback)]
 FeedbackLimiterDep = Annotated[RateLimiter, Depends(_feedback_limiter)]
+PredictionLogDep = Annotated[PredictionLog, Depends(_prediction_log)]
 
 _api_key = APIKeyHeader(
-    name="X-API-Key", auto_error=False, description="Required for /admin/* when serving.admin_token is set."
+    name="X-API-Key",
+    auto_error=False,
+    description="The admin token (MINDLENS_SERVING__ADMIN_TOKEN, or the file `mindlens serve` generates "
+    "in the state folder): required for /admin/* and GET /feedback/{id}.",
+)
+
+ADMIN_DISABLED = (
+    "admin endpoints are closed: this server has no admin token configured "
+    "(set MINDLENS_SERVING__ADMIN_TOKEN, or start it with `mindlens serve`, which generates one)"
 )
 
 
 def require_admin(settings: SettingsDep, key: str | None = Depends(_api_key)) -> None:
-    """Admin routes need ``X-API-Key`` equal to ``serving.admin_token`` (when one is set)."""
+    """Admin routes need ``X-API-Key`` equal to ``serving.admin_token``; without a configured
+    token they are closed to everyone (403), never open."""
     token = settings.serving.admin_token
     if not token:
-        return
+        raise AdminDisabledError(ADMIN_DISABLED)
     if not key:
         raise MissingAPIKeyError("missing X-API-Key header")
     if not secrets.compare_digest(key.encode(), token.encode()):

@@ -18,13 +18,15 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mindlens.feedback.service import FeedbackMismatchError, FeedbackTooLargeError
 from mindlens.feedback.store import FeedbackConflictError, FeedbackUnavailableError
+from mindlens.preprocessing.hygiene import BadTextError
 from mindlens.serving.analysis import BatchTooLargeError, TextTooLongError
 from mindlens.serving.model_store import NoModelError
 from mindlens.serving.rate_limit import RateLimitedError
-from mindlens.serving.schemas import ErrorResponse
+from mindlens.serving.schemas import ErrorResponse, ValidationErrorResponse
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,10 @@ class MissingAPIKeyError(PermissionError):
 
 class InvalidAPIKeyError(PermissionError):
     """An admin route with a wrong ``X-API-Key``."""
+
+
+class AdminDisabledError(PermissionError):
+    """An admin route on a server with no admin token: closed to everyone (secure by default)."""
 
 
 class NotReadyError(LookupError):
@@ -64,6 +70,7 @@ class ErrorRule:
 
 RULES: dict[type[Exception], ErrorRule] = {
     TextTooLongError: ErrorRule(413, "payload_too_large"),
+    BadTextError: ErrorRule(422, "validation"),
     BatchTooLargeError: ErrorRule(413, "payload_too_large"),
     NoModelError: ErrorRule(503, "no_model"),
     NotReadyError: ErrorRule(503, None),
@@ -79,6 +86,7 @@ RULES: dict[type[Exception], ErrorRule] = {
     ),
     MissingAPIKeyError: ErrorRule(401, "unauthorized", headers=lambda _: {"WWW-Authenticate": "ApiKey"}),
     InvalidAPIKeyError: ErrorRule(403, "forbidden"),
+    AdminDisabledError: ErrorRule(403, "forbidden"),
 }
 
 
@@ -98,8 +106,9 @@ def public_message(exc: BaseException) -> str:
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` documenting these error codes with the ``ErrorResponse`` body."""
-    return {code: {"model": ErrorResponse} for code in codes}
+    """OpenAPI ``responses=`` documenting these error codes with their body (422: the
+    ``ValidationErrorResponse``, every other code: ``ErrorResponse``)."""
+    return {code: {"model": ValidationErrorResponse if code == 422 else ErrorResponse} for code in codes}
 
 
 # --- request validation --------------------------------------------------------------------
@@ -151,6 +160,35 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     _count(request, "unhandled")
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse(status_code=500, content={"detail": "internal server error"})
+
+
+class UnhandledErrorMiddleware:
+    """Turns an exception no handler took into the 500 of ``_unhandled`` *inside* the request-id
+    middleware, so the 500 carries ``X-Request-ID`` and its log line the request id (Starlette's
+    own last-resort handler runs outside every middleware, after the id is gone)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:
+            if started:  # too late for a clean answer: let the server close the connection
+                raise
+            response = await _unhandled(Request(scope, receive), exc)
+            await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:

@@ -3,6 +3,13 @@
 Only the registry's ``champion`` is ever loaded (never a loose file), so what
 the API serves is always what the pipeline promoted. A failed load keeps the
 previous model serving: a bad artifact must not take the API down.
+
+Every load verifies the version's artifacts against the checksums recorded for it
+(``registry.verify_artifacts``): a corrupt version is refused, the last good one keeps serving,
+and ``problem`` says why (``/readyz``, the reload answer, the log, ``mindlens_errors_total``).
+"No champion" (nothing registered) and "champion unreadable" (registered, but its artifacts
+cannot be fetched, fail their checksums or do not load) are told apart. ``problem`` is fit for
+clients: no SQL, no paths; the log has the details.
 """
 
 from __future__ import annotations
@@ -19,10 +26,13 @@ from mindlens.config import Settings
 from mindlens.models.analyzer import Analyzer
 from mindlens.monitoring.reference import computed_reference, read_bundle_reference
 from mindlens.registry.registry import (
+    ArtifactChecksumError,
     ChampionInfo,
     NoChampionError,
+    RegistryError,
     champion_info,
     download_champion,
+    verify_artifacts,
 )
 from mindlens.serving.metrics import Metrics
 
@@ -33,6 +43,15 @@ NO_MODEL_MESSAGE = "no champion model registered yet; run the pipeline"
 
 class NoModelError(LookupError):
     """No model is loaded (no champion registered, or it never loaded)."""
+
+
+class _LoadFailure(Exception):
+    """A champion that could not be loaded: ``public`` for clients, ``kind`` for the metric."""
+
+    def __init__(self, kind: str, public: str) -> None:
+        super().__init__(public)
+        self.kind = kind
+        self.public = public
 
 
 @dataclass(frozen=True)
@@ -57,7 +76,9 @@ class ModelStore:
         self._current: LoadedModel | None = None
         self._swap_lock = threading.Lock()  # guards _current
         self._reload_lock = threading.Lock()  # one download at a time
-        self.last_error: str | None = None
+        self.last_error: str | None = None  # the last failure in full (type and message), for logs
+        self.problem: str | None = None  # the same for clients and /readyz: no SQL, no paths
+        self.champion_state = "loading"  # loading | serving | no_champion | unreadable | registry_error
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -76,8 +97,14 @@ class ModelStore:
         """The served model, or ``NoModelError`` with a message fit for the client."""
         current = self.current
         if current is None:
-            raise NoModelError(NO_MODEL_MESSAGE)
+            raise NoModelError(self.unavailable_reason())
         return current
+
+    def unavailable_reason(self) -> str:
+        """Why nothing is served: no champion registered, or the champion is unreadable."""
+        if self.champion_state in ("unreadable", "registry_error") and self.problem:
+            return f"no model is served: {self.problem}"
+        return NO_MODEL_MESSAGE
 
     # --- reloading -------------------------------------------------------------
     def reload(self) -> bool:
@@ -88,44 +115,76 @@ class ModelStore:
             except NoChampionError as err:
                 self._count("no_champion")
                 self.last_error = str(err)
+                self.problem = None if self.current is None else f"the champion alias vanished ({err})"
                 if self.current is None:
+                    self.champion_state = "no_champion"
                     log.warning("%s (%s)", NO_MODEL_MESSAGE, err)
                 else:
                     log.warning("champion alias vanished (%s); keeping v%s", err, self.version)
                 return False
+            except RegistryError as err:
+                return self._failed("registry", str(err), err, "registry_error")
+            except _LoadFailure as err:
+                return self._failed(err.kind, err.public, err.__cause__ or err, "unreadable")
             except Exception as err:
-                self._count("failure")
-                self.metrics.errors.labels(type="model_load").inc()
-                self.last_error = f"{type(err).__name__}: {err}"
-                log.exception(
-                    "champion reload failed; still serving %s",
-                    f"v{self.version}" if self.current else "nothing",
-                )
-                return False
+                return self._failed("model_load", "the champion could not be loaded", err, "unreadable")
+
+    def _failed(self, kind: str, public: str, err: BaseException, state: str) -> bool:
+        """Count, log (in full) and keep serving what was served; ``problem`` tells clients."""
+        self._count("corrupt" if kind == "model_checksum" else "failure")
+        self.metrics.errors.labels(type=kind).inc()
+        if kind != "model_load":
+            self.metrics.errors.labels(type="model_load").inc()
+        self.last_error = f"{type(err).__name__}: {err}"
+        served = f"v{self.version}" if self.current else "nothing"
+        self.problem = f"{public}; still serving {served}"
+        if self.current is None:
+            self.champion_state = state
+        log.error("champion reload failed: %s; still serving %s", public, served, exc_info=err)
+        return False
 
     def _reload(self) -> bool:
         info = champion_info(self.settings)
         if self.current is not None and self.current.info.version == info.version:
             self._count("unchanged")
-            self.last_error = None
+            self.last_error = self.problem = None
             return False
         workdir = self.settings.paths.serving
         workdir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix="champion-", dir=workdir))
+        name = f"champion v{info.version}"
         try:
-            info, folder = download_champion(self.settings, tmp)
-            analyzer = load_analyzer(folder)
-            reference = read_bundle_reference(folder)
+            try:
+                info, folder = download_champion(self.settings, tmp)
+            except (NoChampionError, RegistryError):
+                raise
+            except Exception as err:
+                raise _LoadFailure(
+                    "model_download",
+                    f"{name} is unreadable: its artifacts could not be fetched from the artifact store",
+                ) from err
+            try:
+                verified = verify_artifacts(folder, info.checksum)
+            except ArtifactChecksumError as err:
+                raise _LoadFailure("model_checksum", f"{name} refused: {err} (corrupt artifacts)") from err
+            if not verified:
+                log.warning("%s records no artifact checksums: loaded unverified", name)
+            try:
+                analyzer = load_analyzer(folder)
+                reference = read_bundle_reference(folder)
+            except Exception as err:
+                raise _LoadFailure("model_load", f"{name} is unreadable: its bundle does not load") from err
         finally:
             shutil.rmtree(tmp, ignore_errors=True)  # the bundle is fully in memory by now
         with self._swap_lock:
             previous, self._current = self._current, LoadedModel(analyzer, info)
+        self.champion_state = "serving"
         self.metrics.set_model(getattr(analyzer, "name", info.name), info.version)
         self.metrics.drift.set_reference(reference)
         if reference is None:
             self._compute_reference(analyzer, info)
         self._count("changed")
-        self.last_error = None
+        self.last_error = self.problem = None
         log.info(
             "serving %s v%s (run %s)%s",
             info.name,

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from mindlens.config import Settings
 from mindlens.feedback.service import FeedbackService
 from mindlens.serving.analysis import AnalysisService
+from mindlens.serving.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ class ServingContext:
     settings: Settings
     analysis: AnalysisService  # /analyze's code path (``analyze``, ``model_label``)
     feedback: FeedbackService | None  # /feedback's code path; None: no feedback in the UI
+    # POST /feedback's per-address limit: a UI's feedback counts against the same budget
+    feedback_limiter: RateLimiter | None = None
 
 
 Mount = Callable[[FastAPI, ServingContext], "str | None"]

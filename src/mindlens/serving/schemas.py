@@ -5,10 +5,15 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from mindlens.preprocessing.hygiene import RULE, validate_text
+
 EXAMPLE_TEXT = (
     "The so-called experts got it wrong again. Every true patriot will stand "
     "with us. Make our streets safe again!"
 )
+
+
+TITLE_MAX_CHARS = 1000
 
 
 class AnalyzeRequest(BaseModel):
@@ -17,15 +22,26 @@ class AnalyzeRequest(BaseModel):
         json_schema_extra={"examples": [{"text": EXAMPLE_TEXT, "min_confidence": 0.5}]},
     )
 
-    text: str = Field(..., strict=True, description="The text to analyze (plain text).")
+    text: str = Field(
+        ...,
+        strict=True,
+        description="The text to analyze (plain text): not blank, at most serving.max_text_chars "
+        f"characters (413 above), {RULE}.",
+    )
     title: str | None = Field(
-        None, max_length=1000, description="Headline; default: the text's first line. Scored for clickbait."
+        None,
+        strict=True,
+        # checked in _clean_title: pydantic's own max_length fails on a lone surrogate with a
+        # message that hides the problem
+        json_schema_extra={"maxLength": TITLE_MAX_CHARS},
+        description=f"Headline; default: the text's first line. Scored for clickbait. {RULE.capitalize()}.",
     )
     min_confidence: float | None = Field(
         None,
         ge=0.0,
         le=1.0,
-        description="Report techniques at or above this confidence; default from the model.",
+        strict=True,  # a number: true/false or "0.5" are 422, not 1.0/0.0/0.5
+        description="Report techniques at or above this confidence (0 to 1); default from the model.",
     )
 
     @field_validator("text")
@@ -35,6 +51,18 @@ class AnalyzeRequest(BaseModel):
         if not value.strip():
             raise PydanticCustomError(
                 "empty_text", "text is empty or whitespace-only; send some text to analyze"
+            )
+        return validate_text(value, "text")
+
+    @field_validator("title")
+    @classmethod
+    def _clean_title(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        validate_text(value, "title")
+        if len(value) > TITLE_MAX_CHARS:
+            raise PydanticCustomError(
+                "string_too_long", "title is too long: at most {limit} characters", {"limit": TITLE_MAX_CHARS}
             )
         return value
 
@@ -163,15 +191,44 @@ class HealthResponse(BaseModel):
     version: str | None = Field(None, description="Shortcut for model.version.", examples=["3"])
 
 
+class ReadyResponse(BaseModel):
+    status: str = Field(..., examples=["ready"], description="ready, or degraded (see problems).")
+    version: str = Field(..., examples=["3"], description="The served model's registry version.")
+    problems: list[str] = Field(
+        default_factory=list,
+        description="What is degraded while analyses go on (empty when ready).",
+        examples=[["the prediction log cannot be written (OSError); analyses go on"]],
+    )
+
+
 class ReloadResponse(BaseModel):
     reloaded: bool = Field(..., description="True if a new champion version is now served.")
     version: str | None = Field(None, examples=["4"])
-    error: str | None = Field(None, description="Why the last reload failed, if it did.")
+    error: str | None = Field(
+        None, description="Why the last reload failed, if it did (no internals: the server log has them)."
+    )
 
 
 class ErrorResponse(BaseModel):
+    """Every 4xx and 5xx answer (a 500 says only ``internal server error``; the server log has
+    the rest under the response's ``X-Request-ID``)."""
+
     detail: str = Field(..., examples=["text is too long: 25000 characters received, the limit is 20000"])
-    errors: list[dict] | None = None
+
+
+class ValidationErrorItem(BaseModel):
+    type: str = Field(..., examples=["empty_text"])
+    loc: list[str | int] = Field(..., examples=[["body", "text"]])
+    msg: str = Field(..., examples=["text is empty or whitespace-only; send some text to analyze"])
+
+
+class ValidationErrorResponse(BaseModel):
+    """422: the request body does not match the schema; ``detail`` sums up every problem."""
+
+    detail: str = Field(..., examples=["text: text is empty or whitespace-only; send some text to analyze"])
+    errors: list[ValidationErrorItem] = Field(
+        default_factory=list, description="One entry per problem of the body (pydantic's type, loc, msg)."
+    )
 
 
 class BatchRequest(BaseModel):
@@ -183,9 +240,12 @@ class BatchRequest(BaseModel):
     )
 
     texts: list[str] = Field(
-        ..., min_length=1, description="Texts to analyze (limit: serving.max_batch_texts)."
+        ...,
+        min_length=1,
+        description="Texts to analyze: 1 to serving.max_batch_texts of them (413 above), each "
+        f"not blank, at most serving.max_text_chars characters (413 above), {RULE}.",
     )
-    min_confidence: float | None = Field(None, ge=0.0, le=1.0)
+    min_confidence: float | None = Field(None, ge=0.0, le=1.0, strict=True)
 
     @field_validator("texts")
     @classmethod
@@ -195,6 +255,8 @@ class BatchRequest(BaseModel):
             raise PydanticCustomError(
                 "empty_text", "texts {blank} are empty or whitespace-only", {"blank": blank}
             )
+        for i, text in enumerate(value):
+            validate_text(text, f"texts.{i}")
         return value
 
 

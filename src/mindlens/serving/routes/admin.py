@@ -20,6 +20,7 @@ router = APIRouter(tags=["ops"])
 def admin_reload(store: StoreDep) -> ReloadResponse:
     """Load the registry's champion now if it changed (the pipeline calls this)."""
     changed = store.reload()
-    return ReloadResponse(
-        reloaded=changed, version=store.version, error=None if changed else store.last_error
-    )
+    error = None if changed else store.problem
+    if not changed and error is None and store.current is None:
+        error = store.unavailable_reason()  # nothing served: say why (no champion registered yet)
+    return ReloadResponse(reloaded=changed, version=store.version, error=error)

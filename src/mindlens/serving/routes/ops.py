@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from mindlens import __version__
-from mindlens.serving.deps import MetricsDep, StoreDep
+from mindlens.serving.deps import FeedbackDep, MetricsDep, PredictionLogDep, StoreDep
 from mindlens.serving.errors import NotReadyError, responses
 from mindlens.serving.metrics import CONTENT_TYPE
-from mindlens.serving.model_store import NO_MODEL_MESSAGE
-from mindlens.serving.schemas import HealthResponse, ModelRef, VersionResponse
+from mindlens.serving.schemas import HealthResponse, ModelRef, ReadyResponse, VersionResponse
 
 router = APIRouter(tags=["ops"])
 
@@ -28,13 +27,21 @@ def version(store: StoreDep) -> VersionResponse:
     )
 
 
-@router.get("/readyz", responses=responses(503))
-def readyz(store: StoreDep) -> dict[str, str]:
-    """Readiness: 200 once a model is loaded, 503 before (load balancers wait for it)."""
+@router.get("/readyz", response_model=ReadyResponse, responses=responses(503))
+def readyz(store: StoreDep, prediction_log: PredictionLogDep, feedback: FeedbackDep) -> ReadyResponse:
+    """Readiness: 200 once a model is loaded, 503 before (load balancers wait for it) saying
+    why: no champion registered yet, or the champion is unreadable. A 200 is ``degraded``
+    (with the problems) while analyses go on but something failed: a refused champion version
+    (corrupt artifacts; the last good one serves), prediction-log writes, the feedback store."""
     current = store.current
     if current is None:
-        raise NotReadyError(NO_MODEL_MESSAGE)
-    return {"status": "ready", "version": current.info.version}
+        raise NotReadyError(store.unavailable_reason())
+    problems = [p for p in (store.problem, prediction_log.problem) if p]
+    if feedback.unavailable:
+        problems.append("the feedback store is unavailable; POST /feedback answers 503")
+    return ReadyResponse(
+        status="degraded" if problems else "ready", version=current.info.version, problems=problems
+    )
 
 
 @router.get("/healthz", response_model=HealthResponse)
