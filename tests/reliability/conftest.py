@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from faults import FolderRegistry, settings_for
+
+from reliability.faults import FolderRegistry, settings_for
 
 
 @pytest.fixture

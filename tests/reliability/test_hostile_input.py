@@ -9,9 +9,9 @@ import logging
 from typing import Any
 
 import pytest
-from faults import FolderRegistry, errors_total, settings_for
 
 from mindlens.preprocessing.hygiene import text_problem
+from reliability.faults import FolderRegistry, errors_total, settings_for
 
 pytestmark = pytest.mark.reliability
 

@@ -8,10 +8,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from faults import ADMIN, FolderRegistry, settings_for
 
 from mindlens.config import Settings
 from mindlens.serving import model_store
+from reliability.faults import ADMIN, FolderRegistry, settings_for
 
 pytestmark = pytest.mark.reliability
 

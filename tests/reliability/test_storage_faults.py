@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
-from faults import ADMIN, FolderRegistry, errors_total
 
 from mindlens.serving.prediction_log import PredictionLog
+from reliability.faults import ADMIN, FolderRegistry, errors_total
 
 pytestmark = pytest.mark.reliability
 
