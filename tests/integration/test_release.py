@@ -53,7 +53,7 @@ def test_bootstrap_registers_the_shipped_releases_once_newest_champion(tmp_path,
     reset_settings_cache()
     first = runner.invoke(app, ["registry", "bootstrap"])
     assert first.exit_code == 0, first.output
-    result = json.loads(first.output[first.output.index("{") :])  # after any log lines
+    result, _ = json.JSONDecoder().raw_decode(first.output[first.output.index("{") :])  # amid log lines
     assert result["registered"] == ["1.0.0", "1.1.0"] and result["champion_semver"] == "1.1.0"
     again = runner.invoke(app, ["registry", "bootstrap"])
     assert again.exit_code == 0 and "nothing to register" in again.output and "1.1.0" in again.output

@@ -10,6 +10,7 @@ A task whose data is absent (a source left out) is skipped, not faked.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,10 +221,12 @@ def evaluate_analyzer(
     settings: Settings,
     split: str = "val",
     figures_dir: Path | None = None,
+    documents: Collection[str] | None = None,
 ) -> Evaluation:
-    """Every available task on ``split``; figures (reliability diagram) go to ``figures_dir``."""
+    """Every available task on ``split``; figures (reliability diagram) go to ``figures_dir``.
+    With ``documents``, only the span-labelled tasks on those articles (a protocol fold)."""
     result = Evaluation(split=split, metrics={})
-    sentences = sentence_predictions(analyzer, manifest, settings, split)
+    sentences = sentence_predictions(analyzer, manifest, settings, split, documents=documents)
     result.sentences = sentences
     labels = analyzer.sentence_labels
     if len(sentences):
@@ -255,27 +258,30 @@ def evaluate_analyzer(
         if "tc" in spans:
             result.metrics["tc_micro_f1"] = spans["tc"]["micro_f1"]
             result.metrics["tc_macro_f1"] = spans["tc"]["macro_f1"]
-    for source in ("semeval2021", "logic"):
+    whole = documents is None  # the other sources, latency and the curated part: whole splits only
+    for source in ("semeval2021", "logic") if whole else ():
         doc_report = _document_task(analyzer, manifest, source, split)
         if doc_report is not None:
             result.reports[source] = doc_report
             result.metrics[f"{source}_micro_f1"] = doc_report["micro_f1"]
             result.metrics[f"{source}_macro_f1"] = doc_report["macro_f1"]
-    clickbait = _clickbait_task(analyzer, manifest, split)
+    clickbait = _clickbait_task(analyzer, manifest, split) if whole else None
     if clickbait is not None:
         result.reports["clickbait"] = clickbait
         for key in ("accuracy", "f1", "roc_auc"):
             if clickbait.get(key) is not None:
                 result.metrics[f"clickbait_{key}"] = clickbait[key]
     latency = (
-        None if split == "train" else _latency(analyzer, manifest, settings.train.baseline.sources, split)
+        None
+        if split == "train" or not whole
+        else _latency(analyzer, manifest, settings.train.baseline.sources, split)
     )
     if latency:
         result.metrics.update(latency)
     result.metrics = {
         f"{split}_{k}": float(v) for k, v in result.metrics.items() if v is not None and np.isfinite(v)
     }
-    curated = None if split == "train" else _curated_task(analyzer, manifest)
+    curated = None if split == "train" or not whole else _curated_task(analyzer, manifest)
     if curated is not None:  # the curated test part, whatever split is evaluated
         result.reports["curated_test"] = curated
         result.metrics.update(

@@ -8,7 +8,7 @@ sources: gold and predicted techniques and one probability column per label
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -89,11 +89,14 @@ def sentence_predictions(
     settings: Settings,
     split: str = "val",
     threshold: float | None = None,
+    documents: Collection[str] | None = None,
 ) -> pd.DataFrame:
-    """Gold vs predicted techniques for every span-labelled sentence of ``split``, with the
-    fragments found in it (``fragments``: (start, end, technique, confidence) in document
-    offsets)."""
+    """Gold vs predicted techniques for every span-labelled sentence of ``split`` (of
+    ``documents`` only, when given), with the fragments found in it (``fragments``: (start,
+    end, technique, confidence) in document offsets)."""
     frame = span_sentences(manifest, settings.train.baseline.sources, split)
+    if documents is not None:
+        frame = frame[frame["document_id"].isin(set(documents))].reset_index(drop=True)
     labels = analyzer.sentence_labels
     threshold = analyzer.min_confidence if threshold is None else threshold
     contexts = sentence_contexts(manifest, frame) if analyzer.reads_context else None

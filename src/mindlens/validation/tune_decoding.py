@@ -328,6 +328,8 @@ def tune(
             {
                 "fold": fold.index,
                 "articles": len(fold.test),
+                "documents": list(fold.test),
+                "decoding": table.decoding(choice).to_dict(),  # chosen without this fold
                 "own": span_scores(_fragments(tagger, held, own, min_confidence), held),
                 "tuned": span_scores(_fragments(tagger, held, table.decoding(choice), min_confidence), held),
             }
