@@ -165,3 +165,11 @@ def test_cv_in_the_training_stage_can_be_switched_off(tmp_path, small_manifest):
     settings = Settings(state_dir=tmp_path, protocol={"cv_candidates": False})
     candidate = {"name": "tfidf", "family": "tfidf"}
     assert training.protocol_metrics(candidate, {"run_id": "x"}, small_manifest.folder, settings) == {}
+
+
+def test_a_sample_with_fewer_story_groups_than_k_gets_one_fold_per_group(tmp_path, small_manifest):
+    settings = Settings(state_dir=tmp_path, protocol={"k": 10})  # 6 topics: 6 groups at 0.25
+    run_id = _run(settings)
+    candidate = {"name": "tfidf", "family": "tfidf", "params": {"min_df": 1}}
+    metrics = training.protocol_metrics(candidate, {"run_id": run_id}, small_manifest.folder, settings)
+    assert metrics["cv_folds"] == 6

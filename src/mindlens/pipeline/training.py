@@ -97,10 +97,17 @@ def protocol_metrics(
         if family in protocol.FAMILIES and settings.protocol.cv_candidates:
             started = time.perf_counter()
             try:
+                folds = _folds(manifest, settings)
                 result = cross_validation.cross_validate(
-                    family, candidate.get("params", {}), manifest, settings, name=name, progress=False
+                    family,
+                    candidate.get("params", {}),
+                    manifest,
+                    settings,
+                    folds=folds,
+                    name=name,
+                    progress=False,
                 )
-            except ValueError as err:  # e.g. a sample too small for k groups
+            except ValueError as err:  # e.g. a sample of a single story
                 log.warning("candidate %s: no grouped cross-validation (%s)", name, err)
             else:
                 metrics |= result.as_metrics() | {"cv_seconds": time.perf_counter() - started}
@@ -127,6 +134,20 @@ def protocol_metrics(
         shown = {k: round(v, 4) for k, v in metrics.items() if not k.endswith("_sd")}
         log.info("candidate %s: protocol metrics %s", name, shown)
     return metrics
+
+
+def _folds(manifest: Any, settings: Settings) -> list[Any]:
+    """The protocol's grouped folds; a sample with fewer story groups than ``protocol.k``
+    (a quick run on a few documents) gets one fold per group instead."""
+    from mindlens.validation import protocol
+
+    groups = protocol.ptc_groups(manifest, settings)
+    n_groups = len(set(groups.values()))
+    if n_groups >= settings.protocol.k:
+        return protocol.ptc_folds(manifest, settings, groups)
+    log.warning("only %d story groups in this sample: %d-fold grouped CV", n_groups, n_groups)
+    fewer = settings.protocol.model_copy(update={"k": max(n_groups, 2)})
+    return protocol.ptc_folds(manifest, settings.model_copy(update={"protocol": fewer}), groups)
 
 
 def _holdout_scores(model_uri: str, manifest: Any, settings: Settings) -> dict[str, float]:
