@@ -63,11 +63,32 @@ class BaselineSettings(BaseModel):
     use_signals: bool = False  # add the heuristic signals as features
 
 
+# Prefixes of the protocol's metrics (docs/VALIDATION.md): grouped k-fold CV of a fast
+# candidate (``cv_X``, sd ``cv_X_sd``), the grouped held-out part of a ``mindlens protocol
+# holdout`` dataset (``holdout_X``), and the legacy val articles whose story no legacy
+# train article tells (``unseen_X``, article-bootstrap sd ``unseen_X_sd``). ``val_X`` is
+# the legacy random split.
+PROTOCOL_PREFIXES = ("cv_", "holdout_", "unseen_")
+
+
+def legacy_metric(metric: str) -> str:
+    """The legacy ``val_`` metric a protocol metric estimates (``cv_flc_f1`` -> ``val_flc_f1``);
+    a legacy metric is its own. Used where one side of a comparison has no protocol figure."""
+    for prefix in PROTOCOL_PREFIXES:
+        if metric.startswith(prefix):
+            return "val_" + metric.removeprefix(prefix)
+    return metric
+
+
 class SelectionSettings(BaseModel):
     """The rule that picks a winner among candidates and against the champion."""
 
-    metric: str = "val_flc_f1"  # higher is better
+    metric: str = "cv_flc_f1"  # higher is better; cv_/holdout_ (protocol) or val_ (legacy split)
     max_p95_latency_ms: float | None = Field(None, gt=0)  # per document; None: no bound
+
+    @property
+    def legacy_metric(self) -> str:
+        return legacy_metric(self.metric)
 
 
 class Candidate(BaseModel):
@@ -98,13 +119,15 @@ class GateSettings(BaseModel):
     """When a retrained candidate may replace the champion (both scored on the same sets)."""
 
     tolerance: float = Field(0.01, ge=0)  # largest allowed drop on any gate metric (absolute)
+    # PTC tasks on the unseen-story val articles (neither model saw their story); the other
+    # sources' seeded val splits have no story leak.
     metrics: list[str] = [
-        "val_micro_f1",
-        "val_macro_f1",
-        "val_slc_f1",
-        "val_si_f1",
-        "val_tc_micro_f1",
-        "val_flc_f1",
+        "unseen_micro_f1",
+        "unseen_macro_f1",
+        "unseen_slc_f1",
+        "unseen_si_f1",
+        "unseen_tc_micro_f1",
+        "unseen_flc_f1",
         "val_semeval2021_micro_f1",
         "val_logic_micro_f1",
         "val_clickbait_f1",
@@ -112,6 +135,10 @@ class GateSettings(BaseModel):
     ]
     feedback_metric: str = "feedback_agreement"  # on the reviewed feedback examples
     require_feedback_improvement: bool = True  # candidate must beat the champion on it
+    # A metric with a paired article-bootstrap sd of the difference (the unseen_ ones) fails
+    # only when its drop exceeds tolerance + noise_z * that sd: on a few dozen articles a
+    # drop of a point is noise, and the gate should not be a coin toss. 0: the plain rule.
+    noise_z: float = Field(1.645, ge=0)
 
 
 class RetrainSettings(BaseModel):
@@ -253,6 +280,9 @@ class ProtocolSettings(BaseModel):
     similarity_threshold: float = Field(0.25, gt=0, le=1)  # TF-IDF cosine that links two articles
     holdout_fraction: float = Field(0.2, gt=0, lt=1)  # grouped held-out part for slow models
     inner_fraction: float = Field(0.15, gt=0, lt=1)  # their early-stopping part, inside training
+    cv_candidates: bool = True  # the training stage cross-validates fast candidates (cv_ metrics)
+    cv_threads: int = Field(1, ge=1)  # BLAS/OpenMP threads while it does (more oversubscribes)
+    bootstrap_draws: int = Field(200, ge=10)  # article-bootstrap draws of the unseen_ sds
 
 
 class Settings(BaseSettings):

@@ -66,6 +66,13 @@ def test_evaluate_prints_every_task_metric(cli):
     assert "mindlens-analyzer v" in result.output
     for metric in ("val_micro_f1", "val_slc_f1", "val_si_f1", "val_tc_micro_f1", "val_flc_f1", "val_ece"):
         assert metric in result.output
+    # the protocol's figures for a fixed model, labelled, with their article-bootstrap sd
+    assert "protocol: unseen-story val articles (" in result.output
+    for metric in ("unseen_tc_micro_f1", "unseen_si_f1", "unseen_flc_f1"):
+        line = next(line for line in result.output.splitlines() if line.strip().startswith(metric + " "))
+        assert " ± " in line
+    plain = cli("evaluate", "--no-report", "--no-protocol")
+    assert plain.exit_code == 0 and "unseen_" not in plain.output
     bad = cli("evaluate", "--no-report", "--split", "nope")
     assert bad.exit_code == 2 and "known" in bad.output
     missing = cli("evaluate", "--no-report", "--model-uri", "runs:/0123456789abcdef/analyzer")

@@ -8,8 +8,9 @@ from mindlens.registry import NoChampionError, champion_info, register_if_better
 from mindlens.tracking import configure_mlflow
 
 
-def _fake_run(settings: Settings, metric: float) -> tuple[str, str]:
-    """A run with a metric and a tiny logged model, as training would leave it."""
+def _fake_run(settings: Settings, metric: float | None, **more: float) -> tuple[str, str]:
+    """A run with a metric (the selection metric; None: not logged, as for a model that was
+    never cross-validated), ``more`` metrics and a tiny logged model, as training would leave it."""
     import tempfile
     from pathlib import Path
 
@@ -20,7 +21,9 @@ def _fake_run(settings: Settings, metric: float) -> tuple[str, str]:
     configure_mlflow(settings)
     model = TfidfOvrClassifier(["doubt"], min_df=1).fit(["is it true?", "it is."], [["doubt"], []])
     with mlflow.start_run() as run, tempfile.TemporaryDirectory() as tmp:
-        mlflow.log_metric(settings.train.selection_metric, metric)
+        if metric is not None:
+            mlflow.log_metric(settings.train.selection_metric, metric)
+        mlflow.log_metrics(more)
         bundle = Analyzer(model).save(Path(tmp) / "analyzer")
         info = mlflow.pyfunc.log_model(
             name="analyzer", python_model=str(PYFUNC_CODE), artifacts={"analyzer": str(bundle)}
@@ -53,6 +56,25 @@ def test_run_without_the_selection_metric_is_refused(tmp_path):
     other = Settings(state_dir=tmp_path, train={"selection": {"metric": "val_missing"}})
     with pytest.raises(ValueError, match="val_missing"):
         register_if_better(other, run_id, uri)
+
+
+def test_a_champion_without_the_protocol_metric_is_compared_on_the_legacy_split(tmp_path):
+    settings = Settings(state_dir=tmp_path)
+    assert settings.train.selection_metric == "cv_flc_f1"
+    v1 = register_if_better(settings, *_fake_run(settings, None, val_flc_f1=0.25))  # V1: no CV
+    assert v1.promoted
+    weaker = register_if_better(settings, *_fake_run(settings, 0.09, val_flc_f1=0.12))
+    assert not weaker.promoted and weaker.metric_name == "val_flc_f1"
+    assert "compared on the legacy split" in weaker.reason
+    assert champion_info(settings).version == "1"  # not replaced because it has no cv_flc_f1
+    stronger = register_if_better(settings, *_fake_run(settings, 0.2, val_flc_f1=0.3))
+    assert stronger.promoted and champion_info(settings).version == "3"
+    # both cross-validated: the protocol metric decides, whatever the legacy split says
+    lucky = register_if_better(settings, *_fake_run(settings, 0.1, val_flc_f1=0.5))
+    assert not lucky.promoted and lucky.metric_name == "cv_flc_f1"
+    # a candidate never cross-validated (trained outside the pipeline) meets it on the legacy split
+    legacy_only = register_if_better(settings, *_fake_run(settings, None, val_flc_f1=0.4))
+    assert legacy_only.promoted and legacy_only.metric_name == "val_flc_f1"
 
 
 def test_promote_and_rollback_move_the_champion(tmp_path):

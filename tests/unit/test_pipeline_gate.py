@@ -103,3 +103,37 @@ def test_tolerance_comes_from_the_config(tolerance, passed):
     candidate = CHAMPION | {"val_micro_f1": 0.27, "feedback_agreement": 0.9}
     config = GATE.model_copy(update={"tolerance": tolerance})
     assert gate(candidate, CHAMPION, config).passed is passed
+
+
+# --- the unseen-story metrics and their paired article-bootstrap noise ---------------------
+NOISY = GateSettings(tolerance=0.01, metrics=["unseen_tc_micro_f1"], require_feedback_improvement=False)
+
+
+def test_a_drop_within_the_paired_bootstrap_noise_passes():
+    champion, candidate = {"unseen_tc_micro_f1": 0.50}, {"unseen_tc_micro_f1": 0.47}  # drop 0.03
+    decision = gate(candidate, champion, NOISY, noise={"unseen_tc_micro_f1": 0.02})
+    assert decision.passed  # 0.03 <= 0.01 + 1.645 * 0.02
+    assert "within tolerance 0.01 + 1.645 × paired sd 0.0200" in decision.checks[0].reason
+
+
+def test_a_drop_beyond_tolerance_and_noise_fails():
+    champion, candidate = {"unseen_tc_micro_f1": 0.50}, {"unseen_tc_micro_f1": 0.40}
+    decision = gate(candidate, champion, NOISY, noise={"unseen_tc_micro_f1": 0.02})
+    assert not decision.passed and _failed(decision) == ["unseen_tc_micro_f1"]
+
+
+def test_without_noise_or_with_noise_z_zero_the_plain_tolerance_rule_holds():
+    champion, candidate = {"unseen_tc_micro_f1": 0.50}, {"unseen_tc_micro_f1": 0.47}
+    assert not gate(candidate, champion, NOISY).passed
+    plain = NOISY.model_copy(update={"noise_z": 0.0})
+    assert not gate(candidate, champion, plain, noise={"unseen_tc_micro_f1": 0.02}).passed
+
+
+def test_the_shipped_gate_scores_ptc_tasks_on_unseen_stories():
+    from mindlens.config import get_settings
+
+    metrics = get_settings().retrain.gate.metrics
+    assert "unseen_tc_micro_f1" in metrics and "unseen_flc_f1" in metrics
+    assert not [
+        m for m in metrics if m.startswith("val_") and m.removeprefix("val_") in ("tc_micro_f1", "flc_f1")
+    ]

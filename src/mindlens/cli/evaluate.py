@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mindlens.cli.common import fail, load_model, print_json, processed_manifest, settings_or_exit
+
+if TYPE_CHECKING:
+    from mindlens.config import Settings
+    from mindlens.data.dataset import Manifest
+    from mindlens.evaluation.evaluate import Evaluation
 
 
 def evaluate(
@@ -24,6 +29,12 @@ def evaluate(
     ] = None,
     gold: Annotated[Path | None, typer.Option(help="With --task: gold labels file.")] = None,
     pred: Annotated[Path | None, typer.Option(help="With --task: predictions file.")] = None,
+    protocol: Annotated[
+        bool,
+        typer.Option(
+            help="Also the protocol's figures: the unseen-story val articles, article-bootstrap sd."
+        ),
+    ] = True,
 ) -> None:
     """Score a model on every task of the processed dataset (or score a PTC predictions file)."""
     if task is not None or gold is not None or pred is not None:
@@ -42,9 +53,40 @@ def evaluate(
     typer.echo(f"{ref['label']} on {split}")
     for name, value in sorted(evaluation.metrics.items()):
         typer.echo(f"  {name:<32} {value:.4f}")
+    if protocol:
+        _protocol_figures(analyzer, manifest, settings, evaluation)
     if report:
         for name, result in pipeline.evaluation_reports(model_uri, split, settings=settings).items():
             typer.echo(f"{name} report: {result['report_html']}")
+
+
+def _protocol_figures(analyzer: Any, manifest: Manifest, settings: Settings, evaluation: Evaluation) -> None:
+    """What the protocol says about a fixed model: on ``val``, its scores on the legacy val
+    articles whose story no legacy train article tells (mean ± article-bootstrap sd); on the
+    ``test`` split of a ``mindlens protocol holdout`` dataset, the lines above are already
+    the grouped held-out figures."""
+    from mindlens.validation.protocol import holdout_articles
+    from mindlens.validation.unseen import SPLIT, score_unseen
+
+    if evaluation.split == "test" and holdout_articles(manifest):
+        n = len(holdout_articles(manifest))
+        typer.echo(
+            f"protocol: test is the grouped held-out part ({n} PTC articles); the figures above are its"
+        )
+        return
+    if evaluation.split != SPLIT:
+        return
+    unseen = score_unseen(analyzer, manifest, settings, evaluation)
+    if not unseen.articles:
+        typer.echo("protocol: no unseen-story val articles (every val story has a legacy train article)")
+        return
+    typer.echo(
+        f"protocol: unseen-story val articles ({len(unseen.articles)} legacy val articles whose story no "
+        f"legacy train article tells; mean ± sd over {settings.protocol.bootstrap_draws} article-bootstrap "
+        "draws; honest for a model trained on the legacy train split)"
+    )
+    for line in unseen.lines():
+        typer.echo(line)
 
 
 def _score_file(task: str | None, gold: Path | None, pred: Path | None) -> None:

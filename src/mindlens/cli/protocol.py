@@ -183,7 +183,7 @@ def cv(
             else f"\narticle-level random {cfg.k}-fold (seed {cfg.seed})"
         )
         typer.echo(cross_validation.cv_table(scheme_results))
-        metric = settings.train.selection.metric.removeprefix("val_")
+        metric = settings.train.selection.legacy_metric.removeprefix("val_")  # cv_flc_f1 -> flc_f1
         first = scheme_results[0]
         for other in scheme_results[1:]:
             if metric in other.summary() and metric in first.summary():

@@ -1,4 +1,9 @@
-"""Runs or registered versions side by side on the main metrics (``mindlens compare``)."""
+"""Runs or registered versions side by side on the main metrics (``mindlens compare``).
+
+Beside each legacy split metric, the protocol's figures where a run has them (docs/
+VALIDATION.md): ``<m> (grouped cv)`` (mean ± sd over the grouped folds, logged by the
+training stage for fast candidates) and ``<m> (held-out)`` (models trained on a
+``mindlens protocol holdout`` dataset)."""
 
 from __future__ import annotations
 
@@ -17,6 +22,12 @@ if TYPE_CHECKING:
     from mlflow.entities import Run
 
 START, END = "<!-- mindlens-compare:start -->", "<!-- mindlens-compare:end -->"
+# run metric prefix -> the label of its column; the sd is logged as <prefix><m>_sd
+PROTOCOL_COLUMNS = {"cv_": "grouped cv", "holdout_": "held-out"}
+
+
+def protocol_column(metric: str, prefix: str) -> str:
+    return f"{metric} ({PROTOCOL_COLUMNS[prefix]})"
 
 
 def _row(run: Run, label: str, split: str) -> dict[str, object]:
@@ -28,6 +39,12 @@ def _row(run: Run, label: str, split: str) -> dict[str, object]:
     }
     for name in MAIN_METRICS:
         row[name] = metrics.get(f"{split}_{name}")
+        for prefix in PROTOCOL_COLUMNS:
+            if f"{prefix}{name}" in metrics:  # (mean, sd); sd nan where not measured
+                row[protocol_column(name, prefix)] = (
+                    metrics[f"{prefix}{name}"],
+                    metrics.get(f"{prefix}{name}_sd", float("nan")),
+                )
     for name in CURATED_METRICS:
         row[name] = metrics.get(name)
     row["train_seconds"] = metrics.get("train_seconds")  # wall time where the run trained (CPU)
@@ -79,10 +96,16 @@ def compare_runs(
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
+    order = ["model", "run", "family"]
+    for name in MAIN_METRICS:  # each metric, then its protocol figures beside it
+        order += [name] + [protocol_column(name, p) for p in PROTOCOL_COLUMNS]
+    order += [*CURATED_METRICS, "train_seconds"]
+    order += [c for c in frame.columns if c not in order]
     keep = [
         c
-        for c in frame.columns
-        if c not in [*MAIN_METRICS, *CURATED_METRICS, "train_seconds"] or frame[c].notna().any()
+        for c in order
+        if c in frame.columns
+        and (c not in [*MAIN_METRICS, *CURATED_METRICS, "train_seconds"] or frame[c].notna().any())
     ]
     return frame[keep]
 
@@ -90,6 +113,9 @@ def compare_runs(
 def _cell(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if isinstance(value, tuple):  # a protocol figure: mean ± sd
+        mean, sd = value
+        return _cell(mean) + ("" if math.isnan(sd) else f" ± {sd:.3f}")
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 

@@ -67,6 +67,9 @@ class Evaluation:
     reports: dict[str, Any] = field(default_factory=dict)  # per task, with per-class detail
     sentences: pd.DataFrame | None = None  # sentence predictions (error analysis)
     figures: dict[str, Path] = field(default_factory=dict)
+    # (gold, predicted) tuples per span task ("si", "flc", "tc"), exactly what its scorer
+    # read: an article bootstrap re-scores resampled articles without predicting again.
+    scored: dict[str, tuple[list[Any], list[Any]]] = field(default_factory=dict)
 
 
 def _ptc_gold(manifest: Manifest, table: str, documents: set[str]) -> pd.DataFrame:
@@ -74,8 +77,14 @@ def _ptc_gold(manifest: Manifest, table: str, documents: set[str]) -> pd.DataFra
     return frame[frame["document_id"].isin(documents)]
 
 
-def _span_tasks(analyzer: Analyzer, manifest: Manifest, sentences: pd.DataFrame) -> dict[str, Any]:
-    """SI, FLC and TC on the documents the sentence predictions cover.
+def _span_tasks(
+    analyzer: Analyzer,
+    manifest: Manifest,
+    sentences: pd.DataFrame,
+    scored: dict[str, tuple[list[Any], list[Any]]] | None = None,
+) -> dict[str, Any]:
+    """SI, FLC and TC on the documents the sentence predictions cover (their scorers'
+    gold and predicted tuples go to ``scored`` when given).
 
     Fragments come from the analyzer (whole sentences for a sentence-level model);
     for TC the span model's TC head classifies each gold span in the sentences holding
@@ -91,15 +100,17 @@ def _span_tasks(analyzer: Analyzer, manifest: Manifest, sentences: pd.DataFrame)
     si_gold = _ptc_gold(manifest, "si_spans", documents)
     spans = _ptc_gold(manifest, "spans", documents)
     reports: dict[str, Any] = {}
+    scored = {} if scored is None else scored
     if len(si_gold):
-        reports["si"] = si_scores(
-            list(si_gold[["document_id", "start", "end"]].itertuples(index=False, name=None)), pred_si
-        )
+        gold_si = list(si_gold[["document_id", "start", "end"]].itertuples(index=False, name=None))
+        reports["si"] = si_scores(gold_si, pred_si)
+        scored["si"] = (gold_si, pred_si)
     if len(spans):
         gold_flc = list(
             spans[["document_id", "technique", "start", "end"]].itertuples(index=False, name=None)
         )
         reports["flc"] = flc_scores(gold_flc, pred_flc)
+        scored["flc"] = (gold_flc, pred_flc)
         if analyzer.tc_model is not None:  # the TC model that reads the whole article
             texts = manifest.texts()
             labels, _ = analyzer.classify_fragments([])
@@ -124,6 +135,7 @@ def _span_tasks(analyzer: Analyzer, manifest: Manifest, sentences: pd.DataFrame)
         gold_tc = list(known[["document_id", "start", "end", "technique"]].itertuples(index=False, name=None))
         pred_tc = [(d, s, e, t) for (d, s, e, _), t in zip(gold_tc, predicted, strict=False)]
         reports["tc"] = tc_scores(gold_tc, pred_tc)
+        scored["tc"] = (gold_tc, pred_tc)
     return reports
 
 
@@ -249,7 +261,7 @@ def evaluate_analyzer(
                 Path(figures_dir) / f"reliability_{split}.png",
                 title=f"sentence confidences ({split})",
             )
-        spans = _span_tasks(analyzer, manifest, sentences)
+        spans = _span_tasks(analyzer, manifest, sentences, result.scored)
         result.reports.update(spans)
         for task in ("si", "flc"):
             if task in spans:

@@ -1,6 +1,7 @@
 """Evaluation stages: the report notebooks of a candidate (pipeline), and the retrain job's
 comparison of the selected candidate with the champion on the same fixed sets (the seeded
-validation split of each source, the curated test part) plus the reviewed feedback."""
+validation split of each source, the curated test part, and of it the unseen-story val
+articles with paired article-bootstrap draws) plus the reviewed feedback."""
 
 from __future__ import annotations
 
@@ -63,13 +64,19 @@ def feedback_metrics(analyzer: Any, manifest: Any) -> dict[str, float]:
     }
 
 
-def score(analyzer: Any, manifest: Any, settings: Settings) -> dict[str, float]:
-    """Every fixed evaluation metric (validation split, curated test part) plus feedback."""
+def score(
+    analyzer: Any, manifest: Any, settings: Settings
+) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Every fixed evaluation metric (validation split, curated test part, the unseen-story
+    val articles: ``unseen_<m>`` and ``unseen_<m>_sd``) plus feedback; and the unseen
+    metrics' bootstrap draws, for the paired comparison."""
     from mindlens.evaluation.evaluate import evaluate_analyzer
+    from mindlens.validation.unseen import score_unseen
 
-    return evaluate_analyzer(analyzer, manifest, settings, "val").metrics | feedback_metrics(
-        analyzer, manifest
-    )
+    evaluation = evaluate_analyzer(analyzer, manifest, settings, "val")
+    unseen = score_unseen(analyzer, manifest, settings, evaluation)
+    metrics = evaluation.metrics | unseen.metrics | feedback_metrics(analyzer, manifest)
+    return metrics, unseen.draws
 
 
 def compare_with_champion(
@@ -84,11 +91,13 @@ def compare_with_champion(
     from mindlens.data.dataset import Manifest
     from mindlens.registry.registry import NoChampionError, champion_info, load_analyzer
     from mindlens.tracking import configure_mlflow
+    from mindlens.validation.unseen import paired_sds
 
     settings = settings or get_settings()
     manifest = Manifest.read(Path(manifest_path))
     candidate_analyzer, _ = load_analyzer(settings, best["model_uri"])
-    candidate = score(candidate_analyzer, manifest, settings)
+    candidate, candidate_draws = score(candidate_analyzer, manifest, settings)
+    paired: dict[str, float] = {}
     try:
         info = champion_info(settings)
         champion_analyzer, _ = load_analyzer(settings)
@@ -96,7 +105,8 @@ def compare_with_champion(
         info, champion = None, None
         log.info("no champion yet: the candidate has nothing to be compared with")
     else:
-        champion = score(champion_analyzer, manifest, settings)
+        champion, champion_draws = score(champion_analyzer, manifest, settings)
+        paired = paired_sds(candidate_draws, champion_draws)
     configure_mlflow(settings)
     tags = {
         JOB_TAG: "retrain",
@@ -110,7 +120,10 @@ def compare_with_champion(
         mlflow.log_metrics({f"candidate.{k}": v for k, v in candidate.items()})
         if champion is not None:
             mlflow.log_metrics({f"champion.{k}": v for k, v in champion.items()})
-        mlflow.log_dict({"candidate": candidate, "champion": champion}, "comparison.json")
+        mlflow.log_metrics({f"paired_sd.{k}": v for k, v in paired.items()})
+        mlflow.log_dict(
+            {"candidate": candidate, "champion": champion, "paired_sd": paired}, "comparison.json"
+        )
     log.info(
         "candidate %s vs champion %s: %s",
         best["candidate"],
@@ -130,4 +143,5 @@ def compare_with_champion(
         "champion_version": info.version if info else None,
         "champion_semver": info.semver if info else None,
         "metrics": {"candidate": candidate, "champion": champion},
+        "paired_sd": paired,  # sd of the paired article-bootstrap difference, per unseen_ metric
     }

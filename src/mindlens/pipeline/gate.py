@@ -1,6 +1,11 @@
 """The retrain gate: whether a retrained candidate may replace the champion (both scored on
 the same sets), and the record of that decision (task log, the ``retrain`` MLflow run, the
-version's tags)."""
+version's tags).
+
+Its PTC metrics are the ``unseen_`` ones: the legacy val articles whose story neither model
+saw in training (``validation.unseen``). They are few, so each comes with the sd of the
+paired article-bootstrap difference, and a drop fails only beyond tolerance + noise_z * sd.
+"""
 
 from __future__ import annotations
 
@@ -43,12 +48,16 @@ def lower_is_better(metric: str) -> bool:
 
 
 def gate(
-    candidate: Mapping[str, float], champion: Mapping[str, float] | None, config: GateSettings
+    candidate: Mapping[str, float],
+    champion: Mapping[str, float] | None,
+    config: GateSettings,
+    noise: Mapping[str, float] | None = None,
 ) -> GateDecision:
     """Decide whether ``candidate`` may replace ``champion`` (metrics on the same sets).
 
     Fails when a gate metric drops by more than ``tolerance`` (absolute; for a
-    lower-is-better metric, a rise), when the candidate lacks a metric the champion has,
+    lower-is-better metric, a rise) plus ``noise_z`` times its ``noise`` (the sd of the
+    paired article-bootstrap difference, where measured), when the candidate lacks a metric the champion has,
     or, with ``require_feedback_improvement``, when there is no reviewed feedback or the
     candidate does not agree with it strictly more often than the champion (unless both
     agree on all of it). Passes without comparison when there is no champion.
@@ -71,16 +80,20 @@ def gate(
             )
             continue
         drop = (new - old) if lower_is_better(metric) else (old - new)
-        ok = drop <= config.tolerance + 1e-12
+        sd = (noise or {}).get(metric)
+        margin = config.noise_z * sd if sd is not None and config.noise_z > 0 else 0.0
+        ok = drop <= config.tolerance + margin + 1e-12
         verdict = "within" if ok else "beyond"
+        allowed = f"tolerance {config.tolerance:g}"
+        if margin:
+            allowed += f" + {config.noise_z:g} × paired sd {sd:.4f}"
         checks.append(
             Check(
                 metric,
                 ok,
                 new,
                 old,
-                f"{metric}: {old:.4f} -> {new:.4f} (drop {max(drop, 0.0):.4f}, "
-                f"{verdict} tolerance {config.tolerance:g})",
+                f"{metric}: {old:.4f} -> {new:.4f} (drop {max(drop, 0.0):.4f}, {verdict} {allowed})",
             )
         )
     metric = config.feedback_metric
@@ -126,7 +139,7 @@ def decide(
     settings = settings or get_settings()
     config = settings.retrain.gate
     metrics = evaluation["metrics"]
-    decision = gate(metrics["candidate"], metrics["champion"], config)
+    decision = gate(metrics["candidate"], metrics["champion"], config, evaluation.get("paired_sd"))
     verdict = "passed" if decision.passed else "failed"
     log.info(
         "gate %s for v%s (%s) against champion %s:",
@@ -151,11 +164,13 @@ def decide(
         "candidate": evaluation["candidate"],
         "reason": evaluation["reason"],
         "run_id": evaluation["run_id"],
+        "paired_sd": evaluation.get("paired_sd") or {},
     }
     client = mlflow_client(settings)
     run_id = evaluation["run_id"]
     client.log_text(run_id, json.dumps(record, indent=2, default=str), "decision.json")
     client.log_param(run_id, "gate.tolerance", config.tolerance)
+    client.log_param(run_id, "gate.noise_z", config.noise_z)
     client.log_param(run_id, "gate.metrics", ",".join(config.metrics)[:500])
     client.log_param(run_id, "gate.feedback_metric", config.feedback_metric)
     client.log_param(run_id, "gate.require_feedback_improvement", config.require_feedback_improvement)

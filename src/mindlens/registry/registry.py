@@ -305,36 +305,50 @@ def tag_version(settings: Settings, version: str, tags: dict[str, str]) -> None:
 
 
 def register_if_better(settings: Settings, run_id: str, model_uri: str) -> RegistrationResult:
-    """Register the run's model as a new version; promote it if it beats the champion."""
+    """Register the run's model as a new version; promote it if it beats the champion.
+
+    Compared on the selection metric where both runs logged it. Where one of them has no
+    protocol figure (a model never cross-validated: V1, a transformer, a run trained outside
+    the pipeline), both are compared on the legacy split metric it estimates
+    (``cv_flc_f1`` -> ``val_flc_f1``) and the reason says so, rather than a champion being
+    replaced by default or a candidate refused."""
     client = mlflow_client(settings)
-    metric_name = settings.train.selection_metric
-    candidate = selection_metric(settings, run_id, client)
-    if candidate is None:
+    metric_name, legacy = settings.train.selection_metric, settings.train.selection.legacy_metric
+    mine = client.get_run(run_id).data.metrics
+    if metric_name not in mine and legacy not in mine:
         raise ValueError(f"run {run_id} has no metric '{metric_name}' to compare on")
     try:
         current = champion_info(settings)
     except NoChampionError:
         current = None
-    champion_metric = current.metric if current else None
+    theirs = client.get_run(current.run_id).data.metrics if current and current.run_id else {}
+    compared, note = metric_name, ""
+    if metric_name not in mine or (current is not None and metric_name not in theirs and legacy in theirs):
+        compared = legacy
+        note = f" ({metric_name} not on both runs: compared on the legacy split)"
+    candidate = mine.get(compared)
+    if candidate is None:  # the champion has only the legacy metric, the candidate only the protocol one
+        compared, candidate, note = metric_name, mine[metric_name], ""
+    champion_metric = theirs.get(compared)
     if current is None:
         promoted, reason = True, "no champion yet"
     elif champion_metric is None or candidate > champion_metric:
-        promoted, reason = True, f"{metric_name} {candidate:.4f} > champion's {champion_metric}"
+        promoted, reason = True, f"{compared} {candidate:.4f} > champion's {champion_metric}{note}"
     else:
         promoted = False
-        reason = f"{metric_name} {candidate:.4f} <= champion v{current.version}'s {champion_metric:.4f}"
+        reason = f"{compared} {candidate:.4f} <= champion v{current.version}'s {champion_metric:.4f}{note}"
     run_name = client.get_run(run_id).info.run_name or run_id[:8]
     registered = register_version(
         settings,
         model_uri,
         run_id=run_id,
-        changelog=f"{run_name}: {metric_name} {candidate:.4f}",
+        changelog=f"{run_name}: {compared} {candidate:.4f}",
         # the best candidate that lost stays visible as the challenger
         alias=settings.mlflow.champion_alias if promoted else CHALLENGER,
     )
     log.info("registered %s v%s (promoted=%s: %s)", registered.name, registered.version, promoted, reason)
     return RegistrationResult(
-        registered.name, registered.version, promoted, metric_name, candidate, champion_metric, reason
+        registered.name, registered.version, promoted, compared, candidate, champion_metric, reason
     )
 
 

@@ -5,8 +5,10 @@ training part, score its test part with the project's own evaluation, report mea
 
 from __future__ import annotations
 
+import logging
 import math
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,9 @@ from mindlens.validation.protocol import (
     fold_dataset,
     ptc_folds,
 )
+
+log = logging.getLogger(__name__)
+CV_PREFIX = "cv_"  # MLflow metrics of a candidate's grouped CV: cv_<m> (mean), cv_<m>_sd
 
 
 def mean_sd(values: Sequence[float]) -> tuple[float, float]:
@@ -52,6 +57,14 @@ class CVResult:
 
     def summary(self) -> dict[str, tuple[float, float]]:
         return {m: mean_sd([row[m] for row in self.folds if m in row]) for m in self.metrics}
+
+    def as_metrics(self) -> dict[str, float]:
+        """Flat MLflow metrics: ``cv_<m>`` (mean over folds) and ``cv_<m>_sd`` (sd over
+        folds) for every measured metric, and ``cv_folds``; nan values left out."""
+        metrics = {f"{CV_PREFIX}folds": float(len(self.folds))}
+        for name, (mean, sd) in self.summary().items():
+            metrics |= {f"{CV_PREFIX}{name}": mean, f"{CV_PREFIX}{name}_sd": sd}
+        return {k: v for k, v in metrics.items() if math.isfinite(v)}
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.folds).assign(name=self.name)
@@ -165,7 +178,21 @@ def cross_validate(
     folds = list(folds) if folds is not None else ptc_folds(manifest, settings)
     result = CVResult(name or family, family, dict(params or {}))
     for fold in tqdm(folds, desc=f"cv {result.name}", unit="fold", disable=not progress):
+        started = time.perf_counter()
         result.folds.append(fold_scores(family, params, manifest, fold, settings, work_dir))
+        if not progress:  # a task log rather than a terminal
+            shown = ", ".join(
+                f"{m} {result.folds[-1][m]:.3f}" for m in ("tc_micro_f1", "flc_f1") if m in result.folds[-1]
+            )
+            log.info(
+                "cv %s: fold %d/%d (%d articles) in %.0f s: %s",
+                result.name,
+                fold.index + 1,
+                len(folds),
+                len(fold.test),
+                time.perf_counter() - started,
+                shown,
+            )
     return result
 
 

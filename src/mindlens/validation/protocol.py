@@ -126,6 +126,29 @@ def ptc_groups(manifest: Manifest, settings: Settings) -> dict[str, str]:
     )
 
 
+def unseen_story_articles(
+    manifest: Manifest, settings: Settings, groups: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
+    """The legacy ``val`` PTC articles whose story group holds no legacy ``train`` article
+    (sorted ids): the only labelled articles on which a model trained on the legacy train
+    split (every fixed model we ship or retrain) meets a story it never saw. The retrain
+    gate and ``mindlens evaluate`` score fixed models on them."""
+    groups = groups or ptc_groups(manifest, settings)
+    docs = labelled_articles(manifest).set_index("document_id")["split"]
+    seen = {groups[d] for d, split in docs.items() if split == "train" and d in groups}
+    return tuple(sorted(d for d, split in docs.items() if split == "val" and groups.get(d) not in seen))
+
+
+def holdout_articles(manifest: Manifest, source: str = PTC) -> tuple[str, ...]:
+    """The span-labelled ``test`` articles of a ``mindlens protocol holdout`` dataset (the
+    grouped held-out part; empty for the ordinary processed dataset, whose PTC test
+    articles carry no labels)."""
+    docs = manifest.table("documents")
+    test = set(docs.loc[(docs["source"] == source) & (docs["split"] == "test"), "document_id"])
+    spans = manifest.table("spans")
+    return tuple(sorted(test & set(spans["document_id"])))
+
+
 # --- splits ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Fold:
