@@ -52,7 +52,9 @@ def main() -> None:
     groups = protocol.ptc_groups(manifest, settings)
     table = tune_decoding.search_table(tagger, sentences, WIDEST, min_confidence=analyzer.min_confidence)
     print(f"data {manifest.content_hash[:12]}, {len(table.documents)} val articles, bundle {args.bundle}\n")
-    print("| options per technique | cost | rounds | FLC F1 (mean ± sd) | SI F1 | FLC gain vs own | folds better |")
+    print(
+        "| options per technique | cost | rounds | FLC F1 (mean ± sd) | SI F1 | FLC gain vs own | folds better |"
+    )
     print("|---|---|---|---|---|---|---|")
     own = None
     for name, keep in VARIANTS.items():

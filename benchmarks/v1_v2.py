@@ -28,12 +28,7 @@ from mindlens.training.baseline import fit_analyzer
 from mindlens.validation import protocol, tune_decoding
 
 FOLD_METRICS = ["si_f1", "tc_micro_f1", "tc_macro_f1", "flc_f1", "micro_f1", "macro_f1", "slc_f1", "ece"]
-WHOLE_METRICS = [
-    "semeval2021_micro_f1",
-    "logic_micro_f1",
-    "clickbait_f1",
-    "latency_p50_ms",
-]
+WHOLE_METRICS = ["semeval2021_micro_f1", "logic_micro_f1", "clickbait_f1"]
 CURATED = [
     "curated_test_micro_f1",
     "curated_test_hard_negative_fp_rate",
@@ -48,6 +43,28 @@ def with_decoding(analyzer: Analyzer, decoding: dict[str, Any]) -> Analyzer:
     changed.span_model.config = copy.deepcopy(analyzer.require_span_model().config)
     changed.span_model.config.decoding = decoding
     return changed
+
+
+def serving_cost(models: dict[str, Analyzer], manifest: Manifest, rounds: int = 3) -> str:
+    """p50 of ``analyze`` per PTC test article for each model, measured in alternating rounds of
+    one run (absolute times depend on the machine and its load; the ratio is the figure)."""
+    import time
+
+    docs = manifest.table("documents")
+    texts = docs[(docs["source"] == "ptc") & (docs["split"] == "unlabelled")]["text"].head(20).tolist()
+    timings: dict[str, list[float]] = {name: [] for name in models}
+    for analyzer in models.values():
+        analyzer.analyze(texts[0])  # warm-up
+    for _ in range(rounds):
+        for name, analyzer in models.items():
+            for text in texts:
+                started = time.perf_counter()
+                analyzer.analyze(text)
+                timings[name].append((time.perf_counter() - started) * 1000)
+    p50 = {name: float(np.percentile(t, 50)) for name, t in timings.items()}
+    return ", ".join(f"{name} {ms:.0f} ms" for name, ms in p50.items()) + (
+        f"; V2 / V1 = {p50['V2'] / p50['V1']:.2f}" if "V1" in p50 and "V2" in p50 else ""
+    )
 
 
 def main() -> None:
@@ -110,6 +127,9 @@ def main() -> None:
             for n in names
         ]
         print(f"| {metric} (whole split) | " + " | ".join(cells) + " | |")
+    print(
+        f"\nanalyze p50 per PTC test article, {len(names)} models in alternating rounds: {serving_cost(models, manifest)}"
+    )
 
 
 if __name__ == "__main__":

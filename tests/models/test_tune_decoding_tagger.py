@@ -36,7 +36,9 @@ def _sentences(tagger) -> Sentences:
         gold.append((doc, LABELS[(d + 1) % len(LABELS)], len(first) + 1, len(first) + 1 + len(second) - 1))
     frame = pd.DataFrame(rows, columns=["document_id", "start", "text"])
     spans = pd.DataFrame(gold, columns=["document_id", "technique", "start", "end"])
-    return Sentences(frame, tagger.infer(frame["text"].tolist()), spans, spans[["document_id", "start", "end"]])
+    return Sentences(
+        frame, tagger.infer(frame["text"].tolist()), spans, spans[["document_id", "start", "end"]]
+    )
 
 
 GRID = Grid(thresholds=(0.45, 0.5, 0.55), switch_costs=(0.0, 1.0), sentence_weights=(0.0, 0.5))

@@ -137,3 +137,16 @@ def test_the_shipped_gate_scores_ptc_tasks_on_unseen_stories():
     assert not [
         m for m in metrics if m.startswith("val_") and m.removeprefix("val_") in ("tc_micro_f1", "flc_f1")
     ]
+
+
+def test_false_alarm_rates_and_costs_are_lower_is_better() -> None:
+    from mindlens.pipeline.gate import lower_is_better
+
+    for metric in (
+        "val_ece",
+        "val_latency_p95_ms",
+        "curated_test_hard_negative_fp_rate",
+        "curated_test_hard_negative_fragment_rate",
+    ):
+        assert lower_is_better(metric), metric
+    assert not lower_is_better("unseen_flc_f1") and not lower_is_better("val_clickbait_f1")

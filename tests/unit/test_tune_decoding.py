@@ -54,4 +54,9 @@ def test_f1_matches_the_sums_by_hand() -> None:
 
 def test_grid_lists_every_combination() -> None:
     grid = Grid(thresholds=(0.5, 0.7), switch_costs=(0.0, 1.0), sentence_weights=(0.0,))
-    assert grid.options() == [Option(0.5, 0.0, 0.0), Option(0.5, 1.0, 0.0), Option(0.7, 0.0, 0.0), Option(0.7, 1.0, 0.0)]
+    assert grid.options() == [
+        Option(0.5, 0.0, 0.0),
+        Option(0.5, 1.0, 0.0),
+        Option(0.7, 0.0, 0.0),
+        Option(0.7, 1.0, 0.0),
+    ]

@@ -21,7 +21,7 @@ from mindlens.tracking import mlflow_client
 log = logging.getLogger(__name__)
 
 # Metrics where a lower value is better: a "drop" is an increase.
-_LOWER_IS_BETTER = ("ece", "_ms", "fp_rate")
+_LOWER_IS_BETTER = ("ece", "_ms", "fp_rate", "fragment_rate")
 
 
 @dataclass(frozen=True)
