@@ -202,7 +202,8 @@ def test_pipeline_retrain_and_release_register_with_the_same_standard_tags(tmp_p
     assert tags[retrain_version]["retrain_run_id"] == retrain_run.info.run_id
     assert tags[retrain_version]["run_id"] == candidate_run and tags[retrain_version][metric] == "0.2"
     assert "2 reviewed feedback text(s)" in tags[retrain_version]["changelog"]
-    assert set(tags[release_version]) == standard | {"previous_champion"}
+    assert set(tags[release_version]) == standard | {"previous_champion", "shipped"}
+    assert tags[release_version]["shipped"] == "true"  # how bootstrap tells shipped releases apart
     assert tags[release_version]["semver"] == "9.0.0" and tags[release_version][metric] == "0.5"
     assert tags[release_version]["previous_champion"] == pipeline_version
     assert champion_info(settings).version == release_version

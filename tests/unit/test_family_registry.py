@@ -101,6 +101,11 @@ def test_pipeline_runs_the_familys_notebook(monkeypatch: pytest.MonkeyPatch, tmp
         return notebooks.NotebookRun(tmp_path / "nb.ipynb", tmp_path / "nb.html", {"run_id": "r"})
 
     monkeypatch.setattr(notebooks, "run_notebook", fake_run)
+    scored = []  # the protocol's figures are tested in test_pipeline_stages; here: called per candidate
+    monkeypatch.setattr(
+        "mindlens.pipeline.training.protocol_metrics",
+        lambda candidate, *_: scored.append(candidate["name"]) or {"cv_flc_f1": 0.1},
+    )
     settings = Settings(state_dir=tmp_path)
     candidate = {"name": "old-tagger", "family": "tagger", "params": {"epochs": 1}}
     assert pipeline.train_candidate(candidate, "m.json", settings)["candidate"] == "old-tagger"
@@ -112,6 +117,7 @@ def test_pipeline_runs_the_familys_notebook(monkeypatch: pytest.MonkeyPatch, tmp
         ),
         ("train_baseline", {"manifest_path": "m.json", "run_name": "tfidf", "overrides": {}}),
     ]
+    assert scored == ["old-tagger", "tfidf"]
     with pytest.raises(ValueError, match="candidate x: unknown model family 'gpt'"):
         pipeline.train_candidate({"name": "x", "family": "gpt"}, "m.json", settings)
 
