@@ -62,13 +62,14 @@ def main() -> None:
             if shared and name == "thresholds":
                 continue  # no cost or weight to share
             for rounds in (1, 3):
-                sub = restricted(table, keep)
-                original = sub.choose
-                sub.choose = lambda docs, start, shared=shared, rounds=rounds, f=original: f(  # type: ignore[method-assign]
-                    docs, start, rounds=rounds, shared=shared
-                )
                 result = tune_decoding.tune(
-                    tagger, sentences, groups, min_confidence=analyzer.min_confidence, table=sub
+                    tagger,
+                    sentences,
+                    groups,
+                    min_confidence=analyzer.min_confidence,
+                    shared=shared,
+                    rounds=rounds,
+                    table=restricted(table, keep),
                 )
                 summary = result.summary()
                 own = own or summary["own"]

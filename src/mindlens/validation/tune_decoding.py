@@ -305,6 +305,7 @@ def tune(
     min_confidence: float = 0.0,
     progress: bool = True,
     shared: bool = False,
+    rounds: int = 1,
     table: SearchTable | None = None,
 ) -> TuningResult:
     """Choose a decoding per fold on the other folds' articles, score both decodings on the
@@ -322,7 +323,7 @@ def tune(
     result = TuningResult(decoding=own)
     for fold in folds:
         train = np.array([where[d] for d in fold.train])
-        choice = table.choose(train, start, shared=shared)
+        choice = table.choose(train, start, rounds=rounds, shared=shared)
         held = _subset(sentences, set(fold.test))
         result.folds.append(
             {
@@ -340,7 +341,7 @@ def tune(
             result.folds[-1]["own"]["flc_f1"],
             result.folds[-1]["tuned"]["flc_f1"],
         )
-    choice = table.choose(np.arange(len(table.documents)), start, shared=shared)
+    choice = table.choose(np.arange(len(table.documents)), start, rounds=rounds, shared=shared)
     result.decoding = table.decoding(choice)
     result.final = {
         "own": span_scores(_fragments(tagger, sentences, own, min_confidence), sentences),
