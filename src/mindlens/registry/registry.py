@@ -106,6 +106,8 @@ def check_registry(settings: Settings, *, create: bool = False) -> None:
 
 def artifacts_checksum(folder: Path) -> str:
     """sha256 over the sorted (relative path, file sha256) pairs of every file under ``folder``."""
+    from mindlens.training.release import file_sha256
+
     digest = hashlib.sha256()
     files = (
         p
@@ -113,15 +115,7 @@ def artifacts_checksum(folder: Path) -> str:
         if p.is_file() and p.relative_to(folder).as_posix() not in _DOWNLOAD_ONLY
     )
     for path in sorted(files):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + _file_sha256(path).encode())
-    return digest.hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + file_sha256(path).encode())
     return digest.hexdigest()
 
 
@@ -129,6 +123,8 @@ def verify_artifacts(folder: Path, expected: str | None) -> bool:
     """Check a downloaded version: its recorded checksum (``expected``) and, for a release
     bundle, every file against its ``release.json``. ``ArtifactChecksumError`` naming the
     mismatch; True when something was verified, False when the version records no checksums."""
+    from mindlens.training.release import file_sha256
+
     verified = False
     for manifest in sorted(Path(folder).rglob(RELEASE_MANIFEST)):
         files = json.loads(manifest.read_text(encoding="utf-8")).get("files") or {}
@@ -136,7 +132,7 @@ def verify_artifacts(folder: Path, expected: str | None) -> bool:
             file = manifest.parent / name
             if not file.is_file():
                 raise ArtifactChecksumError(f"artifact {name} listed in {RELEASE_MANIFEST} is missing")
-            if _file_sha256(file) != sha:
+            if file_sha256(file) != sha:
                 raise ArtifactChecksumError(
                     f"artifact {name} does not match its sha256 in {RELEASE_MANIFEST}"
                 )

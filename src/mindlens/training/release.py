@@ -42,7 +42,8 @@ def taxonomy_version() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in blocks (release checksums, registry artifact checks)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -59,7 +60,7 @@ def write_release(
     extra: dict[str, Any] | None = None,
 ) -> Path:
     files = {
-        p.relative_to(folder).as_posix(): _sha256(p)
+        p.relative_to(folder).as_posix(): file_sha256(p)
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != RELEASE
     }
@@ -83,7 +84,7 @@ def refresh_release_files(folder: Path) -> Path:
     path = folder / RELEASE
     release = json.loads(path.read_text())
     release["files"] = {
-        p.relative_to(folder).as_posix(): _sha256(p)
+        p.relative_to(folder).as_posix(): file_sha256(p)
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != RELEASE
     }
@@ -101,7 +102,7 @@ def read_release(folder: Path) -> dict[str, Any]:
         file = Path(folder) / name
         if not file.is_file():
             raise ReleaseError(f"{folder}: {name} is missing")
-        if _sha256(file) != expected:
+        if file_sha256(file) != expected:
             raise ReleaseError(f"{folder}: {name} does not match its sha256 in {RELEASE}")
     if release["taxonomy_version"] != taxonomy_version():
         log.warning(
