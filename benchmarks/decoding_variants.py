@@ -22,13 +22,16 @@ from mindlens.config import get_settings
 from mindlens.data.dataset import Manifest
 from mindlens.models.analyzer import Analyzer
 from mindlens.validation import protocol, tune_decoding
-from mindlens.validation.tune_decoding import Grid, Option, SearchTable
+from mindlens.validation.tune_decoding import Option, SearchTable
 
-WIDEST = Grid(sentence_weights=(0.0, 0.3, 0.6))
-VARIANTS: dict[str, Callable[[Option], bool]] = {
-    "thresholds": lambda o: o.switch_cost == 0 and o.sentence_weight == 0,
-    "thresholds + switch cost": lambda o: o.sentence_weight == 0,
-    "thresholds + switch cost + fusion": lambda o: True,
+# Two credit tables: the network-side levers with fixed clean-up rules, and the clean-up
+# rules varied without fusion (all five at once would take four times as long).
+GRIDS = {"fusion": tune_decoding.grid(fusion=True), "cleanup": tune_decoding.grid(cleanup=True)}
+VARIANTS: dict[str, tuple[str, Callable[[Option], bool]]] = {
+    "thresholds": ("fusion", lambda o: o.switch_cost == 0 and o.sentence_weight == 0),
+    "thresholds + switch cost": ("fusion", lambda o: o.sentence_weight == 0),
+    "thresholds + switch cost + fusion": ("fusion", lambda o: True),
+    "thresholds + switch cost + clean-up rules": ("cleanup", lambda o: True),
 }
 
 
@@ -50,14 +53,19 @@ def main() -> None:
     tagger = analyzer.require_span_model()
     sentences = tune_decoding.labelled_sentences(tagger, manifest, "val")
     groups = protocol.ptc_groups(manifest, settings)
-    table = tune_decoding.search_table(tagger, sentences, WIDEST, min_confidence=analyzer.min_confidence)
-    print(f"data {manifest.content_hash[:12]}, {len(table.documents)} val articles, bundle {args.bundle}\n")
+    tables = {
+        name: tune_decoding.search_table(tagger, sentences, grid, min_confidence=analyzer.min_confidence)
+        for name, grid in GRIDS.items()
+    }
+    print(
+        f"data {manifest.content_hash[:12]}, {len(sentences.frame['document_id'].unique())} val articles, bundle {args.bundle}\n"
+    )
     print(
         "| options per technique | cost | rounds | FLC F1 (mean ± sd) | SI F1 | FLC gain vs own | folds better |"
     )
     print("|---|---|---|---|---|---|---|")
     own = None
-    for name, keep in VARIANTS.items():
+    for name, (table_name, keep) in VARIANTS.items():
         for shared in (False, True):
             if shared and name == "thresholds":
                 continue  # no cost or weight to share
@@ -69,7 +77,7 @@ def main() -> None:
                     min_confidence=analyzer.min_confidence,
                     shared=shared,
                     rounds=rounds,
-                    table=restricted(table, keep),
+                    table=restricted(tables[table_name], keep),
                 )
                 summary = result.summary()
                 own = own or summary["own"]

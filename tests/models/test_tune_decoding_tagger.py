@@ -41,7 +41,13 @@ def _sentences(tagger) -> Sentences:
     )
 
 
-GRID = Grid(thresholds=(0.45, 0.5, 0.55), switch_costs=(0.0, 1.0), sentence_weights=(0.0, 0.5))
+GRID = Grid(
+    thresholds=(0.45, 0.5, 0.55),
+    switch_costs=(0.0, 1.0),
+    sentence_weights=(0.0, 0.5),
+    join_gaps=(0, 25),
+    min_chars=(4, 12),
+)
 
 
 def test_credit_table_sums_equal_a_full_decode() -> None:

@@ -105,3 +105,20 @@ def test_decoding_round_trip_and_checks() -> None:
         Decoding(thresholds={"a": 1.5})
     with pytest.raises(ValueError, match="unknown decoding keys"):
         Decoding.from_dict({"threshold": {}})
+
+
+def test_tidy_rules_per_technique() -> None:
+    """A technique's own join gap and minimum length replace the defaults for it only."""
+    text = "The evil traitors and the corrupt liars."
+    at = text.index
+    pieces = [
+        FoundSpan(at("evil"), at("evil") + 4, "loaded_language", 0.8),
+        FoundSpan(at("corrupt"), at("corrupt") + 7, "loaded_language", 0.9),
+        FoundSpan(at("traitors"), at("traitors") + 8, "name_calling", 0.9),
+    ]
+    default = {(text[s.start : s.end], s.technique) for s in tidy_spans(text, pieces)}
+    assert ("evil traitors and the corrupt", "loaded_language") in default  # 25-char gap joins
+    rules = Decoding(join_gaps={"loaded_language": 0}, min_chars={"name_calling": 10})
+    tuned = {(text[s.start : s.end], s.technique) for s in tidy_spans(text, pieces, rules)}
+    assert tuned == {("evil", "loaded_language"), ("corrupt", "loaded_language")}
+    assert Decoding.from_dict(rules.to_dict()) == rules

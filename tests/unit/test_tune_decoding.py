@@ -53,10 +53,16 @@ def test_f1_matches_the_sums_by_hand() -> None:
 
 
 def test_grid_lists_every_combination() -> None:
-    grid = Grid(thresholds=(0.5, 0.7), switch_costs=(0.0, 1.0), sentence_weights=(0.0,))
-    assert grid.options() == [
-        Option(0.5, 0.0, 0.0),
-        Option(0.5, 1.0, 0.0),
-        Option(0.7, 0.0, 0.0),
-        Option(0.7, 1.0, 0.0),
-    ]
+    grid = Grid(
+        thresholds=(0.5, 0.7),
+        switch_costs=(0.0, 1.0),
+        sentence_weights=(0.0,),
+        join_gaps=(25,),
+        min_chars=(4, 8),
+    )
+    options = grid.options()
+    assert len(options) == 8 and len(set(options)) == 8
+    assert options[:2] == [
+        Option(0.5, 0.0, 0.0, 25, 4),
+        Option(0.5, 0.0, 0.0, 25, 8),
+    ]  # clean-up rules vary fastest

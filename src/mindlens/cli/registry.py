@@ -164,6 +164,9 @@ def registry_tune_decoding(
     fusion: Annotated[
         bool, typer.Option(help="Also try mixing the sentence head into token probabilities.")
     ] = False,
+    cleanup: Annotated[
+        bool, typer.Option(help="Also try other clean-up rules (join gap, minimum length) per technique.")
+    ] = False,
 ) -> None:
     """Choose each technique's decoding (token threshold, Viterbi switch cost, sentence-head
     weight) on labelled PTC articles the network never trained on, score it by grouped
@@ -195,7 +198,7 @@ def registry_tune_decoding(
             protocol.ptc_groups(manifest, settings),
             k=settings.protocol.k,
             seed=settings.protocol.seed,
-            grid=tune_decoding.Grid(sentence_weights=(0.0, 0.3, 0.6) if fusion else (0.0,)),
+            grid=tune_decoding.grid(fusion, cleanup),
             min_confidence=analyzer.min_confidence,
             shared=shared,
         )

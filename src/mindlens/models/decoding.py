@@ -50,18 +50,24 @@ class Decoding:
       log-odds) for opening a fragment: runs whose evidence does not pay for it vanish, and
       short dips inside a fragment no longer split it (0 is plain thresholding);
     - ``sentence_weights``: the weight of the sentence head in a token's probability,
-      ``p_token^(1-w) * p_sentence^w`` (0 reads the token head alone).
+      ``p_token^(1-w) * p_sentence^w`` (0 reads the token head alone);
+    - ``join_gaps`` and ``min_chars``: the clean-up rules of :func:`tidy_spans` per
+      technique (default ``JOIN_GAP_CHARS`` and ``MIN_SPAN_CHARS``).
     """
 
     thresholds: dict[str, float] = field(default_factory=dict)
     switch_costs: dict[str, float] = field(default_factory=dict)
     sentence_weights: dict[str, float] = field(default_factory=dict)
+    join_gaps: dict[str, float] = field(default_factory=dict)
+    min_chars: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name, values, low, high in (
             ("thresholds", self.thresholds, 0.0, 1.0),
             ("switch_costs", self.switch_costs, 0.0, math.inf),
             ("sentence_weights", self.sentence_weights, 0.0, 1.0),
+            ("join_gaps", self.join_gaps, 0.0, 10_000.0),
+            ("min_chars", self.min_chars, 0.0, 10_000.0),
         ):
             bad = {k: v for k, v in values.items() if not low <= float(v) <= high}
             if bad:
@@ -74,6 +80,12 @@ class Decoding:
             np.array([self.switch_costs.get(label, 0.0) for label in labels], dtype=float),
             np.array([self.sentence_weights.get(label, 0.0) for label in labels], dtype=float),
         )
+
+    def join_gap(self, technique: str) -> int:
+        return int(self.join_gaps.get(technique, JOIN_GAP_CHARS))
+
+    def min_span_chars(self, technique: str) -> int:
+        return int(self.min_chars.get(technique, MIN_SPAN_CHARS))
 
     def to_dict(self) -> dict[str, dict[str, float]]:
         return {k: dict(sorted(v.items())) for k, v in asdict(self).items() if v}
@@ -230,9 +242,11 @@ _WORD = re.compile(r"\w")
 _BREAK = re.compile(r"[.!?;]")
 
 
-def tidy_spans(text: str, spans: Sequence[FoundSpan]) -> list[FoundSpan]:
+def tidy_spans(text: str, spans: Sequence[FoundSpan], decoding: Decoding | None = None) -> list[FoundSpan]:
     """Snap fragment edges to whole words, join close fragments of one technique, and drop
-    fragments too short to mean anything."""
+    fragments too short to mean anything (gaps and lengths per technique from ``decoding``,
+    else ``JOIN_GAP_CHARS`` and ``MIN_SPAN_CHARS``)."""
+    rules = decoding or Decoding()
 
     def inside_word(i: int) -> bool:
         return 0 < i < len(text) and bool(_WORD.match(text[i - 1])) and bool(_WORD.match(text[i]))
@@ -251,7 +265,7 @@ def tidy_spans(text: str, spans: Sequence[FoundSpan]) -> list[FoundSpan]:
         if (
             last is not None
             and last.technique == span.technique
-            and span.start - last.end <= JOIN_GAP_CHARS
+            and span.start - last.end <= rules.join_gap(span.technique)
             and not _BREAK.search(text[last.end : span.start])
         ):
             joined[-1] = replace(
@@ -259,7 +273,7 @@ def tidy_spans(text: str, spans: Sequence[FoundSpan]) -> list[FoundSpan]:
             )
         else:
             joined.append(span)
-    kept = [s for s in joined if len(text[s.start : s.end].strip()) >= MIN_SPAN_CHARS]
+    kept = [s for s in joined if len(text[s.start : s.end].strip()) >= rules.min_span_chars(s.technique)]
     return sorted(kept, key=lambda s: (s.start, s.end, s.technique))
 
 

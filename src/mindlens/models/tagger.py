@@ -134,7 +134,7 @@ class TaggerBase:
             for window, spans in zip(windows, decoded, strict=True):
                 found[window["text_index"]] += spans
         for i, spans in found.items():
-            merged = tidy_spans(inference.texts[i], merge_spans(spans))
+            merged = tidy_spans(inference.texts[i], merge_spans(spans), decoding)
             results[i].spans = (
                 inference.with_tc(i, merged, self.labels) if "tc_token_logits" in out else merged
             )

@@ -27,6 +27,8 @@ import pandas as pd
 from mindlens.data.dataset import Manifest
 from mindlens.evaluation.spans import flc_credit, flc_scores, prf, si_scores
 from mindlens.models.decoding import (
+    JOIN_GAP_CHARS,
+    MIN_SPAN_CHARS,
     Decoding,
     decode_windows,
     fuse_sentence,
@@ -47,20 +49,30 @@ class Option:
     threshold: float
     switch_cost: float = 0.0
     sentence_weight: float = 0.0
+    join_gap: int = JOIN_GAP_CHARS
+    min_chars: int = MIN_SPAN_CHARS
 
 
 @dataclass(frozen=True)
 class Grid:
-    """The options tried for every technique (all combinations). Sentence-head fusion is
-    off by default: it gained nothing on V1 under the protocol (docs/DECODING.md)."""
+    """The options tried for every technique (all combinations). Sentence-head fusion and
+    the clean-up rules (join gap, minimum length) stay fixed by default: varying them gained
+    nothing on V1 under the protocol (docs/DECODING.md)."""
 
     thresholds: tuple[float, ...] = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.9, 0.95)
     switch_costs: tuple[float, ...] = (0.0, 1.0, 2.0, 4.0, 8.0)
     sentence_weights: tuple[float, ...] = (0.0,)
+    join_gaps: tuple[int, ...] = (JOIN_GAP_CHARS,)  # clean-up rules: re-tuning them gained nothing
+    min_chars: tuple[int, ...] = (MIN_SPAN_CHARS,)
 
     def options(self) -> list[Option]:
         return [
-            Option(t, c, w) for t in self.thresholds for c in self.switch_costs for w in self.sentence_weights
+            Option(t, c, w, g, m)
+            for t in self.thresholds
+            for c in self.switch_costs
+            for w in self.sentence_weights
+            for g in self.join_gaps
+            for m in self.min_chars
         ]
 
 
@@ -137,6 +149,8 @@ class SearchTable:
             thresholds={k: o.threshold for k, o in picked.items()},
             switch_costs={k: o.switch_cost for k, o in picked.items() if o.switch_cost},
             sentence_weights={k: o.sentence_weight for k, o in picked.items() if o.sentence_weight},
+            join_gaps={k: o.join_gap for k, o in picked.items() if o.join_gap != JOIN_GAP_CHARS},
+            min_chars={k: o.min_chars for k, o in picked.items() if o.min_chars != MIN_SPAN_CHARS},
         )
 
     def index_of(self, option: Option) -> int:
@@ -197,21 +211,28 @@ def search_table(
     steps = tqdm(total=len(labels) * len(options), desc="decoding options", disable=not progress)
     for j, label in enumerate(labels):
         gold_j = [g for g in gold_rows if g[1] == label]
+        merged: dict[
+            tuple[float, float, float], dict[int, list[Any]]
+        ] = {}  # one decode per network-side option
         for o, option in enumerate(options):
-            p = probs[..., j : j + 1]
-            if option.sentence_weight and sentence is not None:
-                p = fuse_sentence(p, sentence[:, None, j : j + 1], np.array([option.sentence_weight]))
-            decoded = decode_windows(
-                offsets, p, [label], np.array([option.threshold]), np.array([option.switch_cost])
-            )
-            per_text: dict[int, list[Any]] = defaultdict(list)
-            for window, spans in zip(windows, decoded, strict=True):
-                per_text[window["text_index"]] += spans
+            key = (option.threshold, option.switch_cost, option.sentence_weight)
+            if key not in merged:
+                p = probs[..., j : j + 1]
+                if option.sentence_weight and sentence is not None:
+                    p = fuse_sentence(p, sentence[:, None, j : j + 1], np.array([option.sentence_weight]))
+                decoded = decode_windows(
+                    offsets, p, [label], np.array([option.threshold]), np.array([option.switch_cost])
+                )
+                per_text: dict[int, list[Any]] = defaultdict(list)
+                for window, spans in zip(windows, decoded, strict=True):
+                    per_text[window["text_index"]] += spans
+                merged = {key: {i: merge_spans(spans) for i, spans in per_text.items()}}
+            rules = Decoding(join_gaps={label: option.join_gap}, min_chars={label: option.min_chars})
             pred = [
                 (frame["document_id"].iat[i], label, base + s.start, base + s.end)
-                for i, spans in per_text.items()
+                for i, spans in merged[key].items()
                 for base in (int(frame["start"].iat[i]),)
-                for s in tidy_spans(texts[i], merge_spans(spans))
+                for s in tidy_spans(texts[i], spans, rules)
                 if s.confidence >= min_confidence
             ]
             for (doc, _), (dp, n_pred, dr, _) in flc_credit(gold_j, pred).items():
@@ -389,3 +410,15 @@ def summary_table(result: TuningResult) -> str:
             f"(folds better: {sum(g > 0 for g in gains)} of {len(gains)})"
         )
     return "\n".join(rows)
+
+
+FUSION_WEIGHTS = (0.0, 0.3, 0.6)
+CLEANUP = {"join_gaps": (0, JOIN_GAP_CHARS, 60), "min_chars": (MIN_SPAN_CHARS, 10)}
+
+
+def grid(fusion: bool = False, cleanup: bool = False) -> Grid:
+    """The default grid, optionally with sentence-head fusion and the clean-up rules varied."""
+    return Grid(
+        sentence_weights=FUSION_WEIGHTS if fusion else (0.0,),
+        **(CLEANUP if cleanup else {}),  # type: ignore[arg-type]
+    )
