@@ -420,5 +420,5 @@ def grid(fusion: bool = False, cleanup: bool = False) -> Grid:
     """The default grid, optionally with sentence-head fusion and the clean-up rules varied."""
     return Grid(
         sentence_weights=FUSION_WEIGHTS if fusion else (0.0,),
-        **(CLEANUP if cleanup else {}),  # type: ignore[arg-type]
+        **(CLEANUP if cleanup else {}),
     )
