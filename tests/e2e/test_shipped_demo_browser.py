@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import ROOT, data_dir, free_port, start_server, stop_process, wait_for_http
-from test_demo_browser import TIMEOUT_MS, _fragment_count, _set_slider
+from test_demo_browser import FIRST_LOAD_MS, TIMEOUT_MS, _fragment_count, _set_slider
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +82,7 @@ def test_v2_demo_on_a_real_article(shipped_server: str, browser_context: Any, tm
     article = real_article()
     page = browser_context.new_page()
     page.goto(f"{shipped_server}/demo/")
-    page.wait_for_selector("#ml-summary:has-text('sentences flagged')", timeout=TIMEOUT_MS)
+    page.wait_for_selector("#ml-summary:has-text('sentences flagged')", timeout=FIRST_LOAD_MS)
     page.locator("#ml-text textarea").fill(article)
     page.locator("#ml-analyze").click()
     title = article.splitlines()[0].strip()
