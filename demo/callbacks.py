@@ -14,6 +14,7 @@ from typing import Any
 import gradio as gr
 
 from mindlens import taxonomy
+from mindlens.serving.admission import OverloadedError
 from mindlens_demo.corrections import (
     ack_message,
     corrections_from,
@@ -70,7 +71,7 @@ class Callbacks:
         try:
             extra = {"title": title.strip() or None} if self.with_title else {}
             full = self.analyze(text, 0.0, **extra)
-        except (ValueError, LookupError) as err:  # too long, no model: say so, don't crash
+        except (ValueError, LookupError, OverloadedError) as err:  # too long, no model, busy: say so
             gr.Warning(str(err))
             return (*empty_outputs(f"Model: {self.model_label()}", text), None, new_pending())
         model = full.get("model") or {}

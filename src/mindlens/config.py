@@ -165,6 +165,10 @@ class ServingSettings(BaseModel):
     create_registry: bool = False
     max_text_chars: int = Field(20000, ge=1)
     max_batch_texts: int = Field(32, ge=1)
+    # admission control (serving/admission.py): analyses at once, waiting, and the longest wait
+    max_concurrent_analyses: int = Field(2, ge=1)
+    max_queued_analyses: int = Field(16, ge=0)
+    max_queue_wait_s: float = Field(10.0, gt=0)
     reload_interval_s: float = Field(300, ge=0)
     min_confidence: float = Field(0.5, ge=0, le=1)
     # quoted words count this much in the document scores (1: fully, as in PTC scoring)

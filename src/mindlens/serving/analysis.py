@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mindlens.config import Settings
 from mindlens.monitoring.drift import Observation
 from mindlens.preprocessing.hygiene import check_text
+from mindlens.serving.admission import Admission
 from mindlens.serving.model_store import ModelStore
 from mindlens.serving.prediction_log import PredictionLog
 from mindlens.serving.request_id import current as current_request_id
@@ -92,6 +93,10 @@ class AnalysisService:
         self.settings = settings
         self.prediction_log = prediction_log
         self.feedback = feedback
+        serving = settings.serving
+        self.admission = Admission(
+            serving.max_concurrent_analyses, serving.max_queued_analyses, serving.max_queue_wait_s
+        )
 
     def analyze(
         self,
@@ -107,27 +112,39 @@ class AnalysisService:
         own (a UI event): it is logged and recorded under that id for feedback to join."""
         token = current_request_id.set(request_id) if request_id is not None else None
         try:
-            return analyze_text(
-                self.store,
-                self.settings,
-                text,
-                min_confidence,
-                title,
-                prediction_log=self.prediction_log,
-                feedback=self.feedback,
-                endpoint=endpoint,
-                record_threshold=record_threshold,
-            )
+            with self.admission.admit():
+                return self._analyze(text, min_confidence, title, endpoint, record_threshold)
         finally:
             if token is not None:
                 current_request_id.reset(token)
+
+    def _analyze(
+        self,
+        text: str,
+        min_confidence: float | None,
+        title: str | None,
+        endpoint: str,
+        record_threshold: float | None,
+    ) -> dict[str, Any]:
+        return analyze_text(
+            self.store,
+            self.settings,
+            text,
+            min_confidence,
+            title,
+            prediction_log=self.prediction_log,
+            feedback=self.feedback,
+            endpoint=endpoint,
+            record_threshold=record_threshold,
+        )
 
     def analyze_batch(self, texts: list[str], min_confidence: float | None = None) -> list[dict[str, Any]]:
         """Several texts under one request id (at most ``serving.max_batch_texts``)."""
         limit = self.settings.serving.max_batch_texts
         if len(texts) > limit:
             raise BatchTooLargeError(f"too many texts: {len(texts)} received, the limit is {limit}")
-        return [self.analyze(text, min_confidence, endpoint="/analyze/batch") for text in texts]
+        with self.admission.admit(len(texts)):  # a batch costs its size, admitted whole
+            return [self._analyze(text, min_confidence, None, "/analyze/batch", None) for text in texts]
 
     def model_label(self) -> str:
         """``name vVERSION`` of the served model, or why there is none."""

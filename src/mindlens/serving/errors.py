@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mindlens.feedback.service import FeedbackMismatchError, FeedbackTooLargeError
 from mindlens.feedback.store import FeedbackConflictError, FeedbackUnavailableError
 from mindlens.preprocessing.hygiene import BadTextError
+from mindlens.serving.admission import OverloadedError
 from mindlens.serving.analysis import BatchTooLargeError, TextTooLongError
 from mindlens.serving.model_store import NoModelError
 from mindlens.serving.rate_limit import RateLimitedError
@@ -83,6 +84,9 @@ RULES: dict[type[Exception], ErrorRule] = {
     FeedbackNotFoundError: ErrorRule(404, None),
     RateLimitedError: ErrorRule(
         429, "rate_limited", headers=lambda err: {"Retry-After": err.retry_after_header}
+    ),
+    OverloadedError: ErrorRule(
+        503, "overloaded", headers=lambda err: {"Retry-After": str(err.retry_after_s)}
     ),
     MissingAPIKeyError: ErrorRule(401, "unauthorized", headers=lambda _: {"WWW-Authenticate": "ApiKey"}),
     InvalidAPIKeyError: ErrorRule(403, "forbidden"),

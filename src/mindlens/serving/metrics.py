@@ -160,6 +160,9 @@ class Metrics:
             ["type"],
             registry=self.registry,
         )
+        self.errors.labels(type="overloaded").inc(
+            0
+        )  # exported at 0: its alert has a series before the first 503
         self.predicted = Counter(
             "mindlens_predicted_techniques_total",
             "Sentences flagged with a technique (above the request's min_confidence).",
