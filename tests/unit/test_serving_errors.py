@@ -12,6 +12,7 @@ from mindlens.feedback.service import FeedbackMismatchError, FeedbackTooLargeErr
 from mindlens.feedback.store import FeedbackConflictError, FeedbackUnavailableError
 from mindlens.preprocessing.hygiene import BadTextError
 from mindlens.serving import errors
+from mindlens.serving.admission import OverloadedError
 from mindlens.serving.analysis import BatchTooLargeError, TextTooLongError
 from mindlens.serving.metrics import Metrics
 from mindlens.serving.model_store import NO_MODEL_MESSAGE, NoModelError
@@ -46,6 +47,13 @@ CASES = [
         None,
         {"retry-after": "12"},
         "rate_limited",
+    ),
+    (
+        OverloadedError("server busy (queue full): 2 running, 16 waiting; retry shortly", 5),
+        503,
+        None,
+        {"retry-after": "5"},
+        "overloaded",
     ),
     (
         errors.MissingAPIKeyError("missing X-API-Key header"),
