@@ -8,24 +8,33 @@ import pytest
 from mindlens.models.decoding import (
     Decoding,
     FoundSpan,
-    decode_spans,
+    decode_windows,
     fuse_sentence,
     merge_spans,
+    pad_tokens,
     tidy_spans,
     viterbi_inside,
 )
 
 
-def test_decode_spans_runs_per_technique_break_on_empty_offsets() -> None:
+def test_decode_windows_runs_per_technique_break_on_empty_offsets_and_padding() -> None:
     offsets = [(0, 0), (0, 4), (5, 9), (0, 0), (10, 14)]  # special tokens have empty offsets
     probs = np.array([[0.9, 0.1], [0.8, 0.1], [0.6, 0.7], [0.9, 0.9], [0.7, 0.2]])
-    spans = decode_spans(offsets, probs, ["a", "b"], threshold=0.5, base=100)
+    short = np.array([[0.9, 0.1], [0.9, 0.1]])  # a second, shorter window: padded, padding breaks runs
+    both = decode_windows(
+        pad_tokens([np.array(offsets), np.array([(0, 3), (4, 8)])]),
+        pad_tokens([probs, short]),
+        ["a", "b"],
+        threshold=0.5,
+    )
+    spans = both[0]
     assert [(s.start, s.end, s.technique) for s in spans] == [
-        (100, 109, "a"),
-        (110, 114, "a"),
-        (105, 109, "b"),
+        (0, 9, "a"),
+        (10, 14, "a"),
+        (5, 9, "b"),
     ]
     assert spans[0].confidence == pytest.approx(0.7)
+    assert [(s.start, s.end, s.technique) for s in both[1]] == [(0, 8, "a")]
 
 
 def test_merge_spans_joins_overlaps_of_one_technique() -> None:
@@ -77,12 +86,15 @@ def test_viterbi_fills_short_dips_and_drops_weak_blips() -> None:
     assert not viterbi_inside(scores, 1.0)[0][3]
 
 
-def test_decode_spans_per_label_thresholds_and_costs() -> None:
+def test_decode_windows_per_label_thresholds_and_costs() -> None:
     offsets = [(0, 0), (0, 4), (5, 9), (10, 14), (15, 19), (0, 0)]
     probs = np.array([[0.0, 0.0], [0.9, 0.6], [0.4, 0.6], [0.9, 0.6], [0.1, 0.1], [0.0, 0.0]])
-    plain = decode_spans(offsets, probs, ["a", "b"], threshold=np.array([0.5, 0.7]))
+    window, window_probs = np.array([offsets]), probs[None]
+    plain = decode_windows(window, window_probs, ["a", "b"], threshold=np.array([0.5, 0.7]))[0]
     assert [(s.start, s.end, s.technique) for s in plain] == [(0, 4, "a"), (10, 14, "a")]
-    smooth = decode_spans(offsets, probs, ["a", "b"], np.array([0.5, 0.7]), switch_costs=np.array([2.0, 0.0]))
+    smooth = decode_windows(
+        window, window_probs, ["a", "b"], np.array([0.5, 0.7]), switch_costs=np.array([2.0, 0.0])
+    )[0]
     assert [(s.start, s.end, s.technique) for s in smooth] == [(0, 14, "a")]
     assert smooth[0].confidence == pytest.approx((0.9 + 0.4 + 0.9) / 3)
 

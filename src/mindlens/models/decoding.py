@@ -1,7 +1,7 @@
 """From network outputs to character spans, in numpy only.
 
 The PyTorch and the ONNX taggers share this code, so both give the same fragments:
-token probabilities become runs of tokens per technique (``decode_spans``), runs from
+token probabilities become runs of tokens per technique (``decode_windows``), runs from
 overlapping windows are merged (``merge_spans``), then tidied for readers
 (``tidy_spans``); the TC head's span logits are pooled here too (``tc_span_logits``).
 """
@@ -193,20 +193,6 @@ def decode_windows(
             )
         )
     return spans
-
-
-def decode_spans(
-    offsets: Sequence[tuple[int, int]],
-    token_probs: np.ndarray,
-    labels: Sequence[str],
-    threshold: float | np.ndarray,
-    base: int = 0,
-    switch_costs: np.ndarray | None = None,
-) -> list[FoundSpan]:
-    """:func:`decode_windows` for one window; ``base`` is added to every offset."""
-    probs = np.asarray(token_probs, dtype=float).reshape(1, len(offsets), len(labels))
-    found = decode_windows(np.asarray(offsets).reshape(1, -1, 2), probs, labels, threshold, switch_costs)[0]
-    return [replace(s, start=s.start + base, end=s.end + base) for s in found] if base else found
 
 
 def pad_tokens(arrays: Sequence[np.ndarray], fill: float = 0.0) -> np.ndarray:

@@ -110,14 +110,13 @@ class TaggerBase:
         ``token_threshold`` given here replaces its thresholds. Each span gets the TC
         head's opinion when the model has one."""
         decoding = self.decoding if decoding is None else decoding
-        threshold = self.config.token_threshold if token_threshold is None else token_threshold
-        thresholds, costs, weights = decoding.arrays(self.labels, threshold)
+        thresholds, costs, weights = decoding.arrays(self.labels, self.config.token_threshold)
         if token_threshold is not None:
             thresholds[:] = token_threshold
         results = [TaggedText(np.zeros(len(self.labels)), []) for _ in range(inference.n_texts)]
         found: dict[int, list[FoundSpan]] = {i: [] for i in range(inference.n_texts)}
         out, windows = inference.outputs, inference.windows
-        sentence = [sigmoid(x) for x in out["sentence_logits"]] if "sentence_logits" in out else None
+        sentence = inference.sentence_probs()
         for k, window in enumerate(windows):
             i = window["text_index"]
             if sentence is not None:
@@ -126,10 +125,9 @@ class TaggerBase:
                 p = float(sigmoid(out["clickbait_logits"][k][0]))
                 results[i].clickbait = p if results[i].clickbait is None else max(results[i].clickbait, p)
         if "token_logits" in out and windows:  # every window at once: one padded array
-            probs = pad_tokens([sigmoid(x) for x in out["token_logits"]])
+            offsets, probs = inference.token_arrays()
             if sentence is not None:
-                probs = fuse_sentence(probs, np.stack(sentence)[:, None, :], weights)
-            offsets = pad_tokens([np.asarray(w["offsets"], dtype=np.int64).reshape(-1, 2) for w in windows])
+                probs = fuse_sentence(probs, sentence[:, None, :], weights)
             decoded = decode_windows(offsets, probs, self.labels, thresholds, costs)
             for window, spans in zip(windows, decoded, strict=True):
                 found[window["text_index"]] += spans
@@ -213,6 +211,19 @@ class Inference:
     @property
     def n_texts(self) -> int:
         return len(self.texts)
+
+    def sentence_probs(self) -> np.ndarray | None:
+        """[windows, labels] sentence-head probabilities; None without a sentence head."""
+        if "sentence_logits" not in self.outputs:
+            return None
+        return np.stack([sigmoid(x) for x in self.outputs["sentence_logits"]])
+
+    def token_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every window's token offsets [windows, tokens, 2] and token-head probabilities
+        [windows, tokens, labels], padded to the longest window (padding has empty offsets,
+        so it breaks runs like special tokens do): what ``decode_windows`` reads."""
+        offsets = pad_tokens([np.asarray(w["offsets"], dtype=np.int64).reshape(-1, 2) for w in self.windows])
+        return offsets, pad_tokens([sigmoid(x) for x in self.outputs["token_logits"]])
 
     def with_tc(self, text_index: int, spans: Sequence[FoundSpan], labels: Sequence[str]) -> list[FoundSpan]:
         """The spans of one text, each with the TC head's second opinion (its probability for

@@ -33,8 +33,6 @@ from mindlens.models.decoding import (
     decode_windows,
     fuse_sentence,
     merge_spans,
-    pad_tokens,
-    sigmoid,
     tidy_spans,
 )
 from mindlens.models.tagger import Inference, TaggerBase
@@ -194,11 +192,9 @@ def search_table(
 
     options = (grid or Grid()).options()
     labels = list(tagger.labels)
-    out, windows = sentences.inference.outputs, sentences.inference.windows
-    texts = sentences.inference.texts
-    probs = pad_tokens([sigmoid(x) for x in out["token_logits"]])
-    sentence = np.stack([sigmoid(x) for x in out["sentence_logits"]]) if "sentence_logits" in out else None
-    offsets = pad_tokens([np.asarray(w["offsets"], dtype=np.int64).reshape(-1, 2) for w in windows])
+    windows, texts = sentences.inference.windows, sentences.inference.texts
+    offsets, probs = sentences.inference.token_arrays()
+    sentence = sentences.inference.sentence_probs()
     frame = sentences.frame
     docs = sorted(set(frame["document_id"]))
     where = {d: n for n, d in enumerate(docs)}
@@ -211,12 +207,12 @@ def search_table(
     steps = tqdm(total=len(labels) * len(options), desc="decoding options", disable=not progress)
     for j, label in enumerate(labels):
         gold_j = [g for g in gold_rows if g[1] == label]
-        merged: dict[
-            tuple[float, float, float], dict[int, list[Any]]
-        ] = {}  # one decode per network-side option
+        # options differing only in clean-up rules share one decode (the grid lists them together)
+        decoded_key: tuple[float, float, float] | None = None
+        merged: dict[int, list[Any]] = {}  # merged spans per text for ``decoded_key``
         for o, option in enumerate(options):
             key = (option.threshold, option.switch_cost, option.sentence_weight)
-            if key not in merged:
+            if key != decoded_key:
                 p = probs[..., j : j + 1]
                 if option.sentence_weight and sentence is not None:
                     p = fuse_sentence(p, sentence[:, None, j : j + 1], np.array([option.sentence_weight]))
@@ -226,11 +222,11 @@ def search_table(
                 per_text: dict[int, list[Any]] = defaultdict(list)
                 for window, spans in zip(windows, decoded, strict=True):
                     per_text[window["text_index"]] += spans
-                merged = {key: {i: merge_spans(spans) for i, spans in per_text.items()}}
+                decoded_key, merged = key, {i: merge_spans(spans) for i, spans in per_text.items()}
             rules = Decoding(join_gaps={label: option.join_gap}, min_chars={label: option.min_chars})
             pred = [
                 (frame["document_id"].iat[i], label, base + s.start, base + s.end)
-                for i, spans in merged[key].items()
+                for i, spans in merged.items()
                 for base in (int(frame["start"].iat[i]),)
                 for s in tidy_spans(texts[i], spans, rules)
                 if s.confidence >= min_confidence
@@ -275,10 +271,8 @@ class TuningResult:
 
 def span_scores(fragments: list[tuple[str, str, int, int]], sentences: Sentences) -> dict[str, float]:
     """SI and FLC (P, R, F1) of fragments against the gold spans of the same articles."""
-    docs = {f[0] for f in fragments} | set(sentences.gold["document_id"])
-    si_gold = sentences.si_gold[sentences.si_gold["document_id"].isin(docs)]
     si = si_scores(
-        list(si_gold[["document_id", "start", "end"]].itertuples(index=False, name=None)),
+        list(sentences.si_gold[["document_id", "start", "end"]].itertuples(index=False, name=None)),
         [(d, s, e) for d, _, s, e in fragments],
     )
     flc = flc_scores(
@@ -344,16 +338,16 @@ def tune(
     result = TuningResult(decoding=own)
     for fold in folds:
         train = np.array([where[d] for d in fold.train])
-        choice = table.choose(train, start, rounds=rounds, shared=shared)
+        chosen = table.decoding(table.choose(train, start, rounds=rounds, shared=shared))
         held = _subset(sentences, set(fold.test))
         result.folds.append(
             {
                 "fold": fold.index,
                 "articles": len(fold.test),
                 "documents": list(fold.test),
-                "decoding": table.decoding(choice).to_dict(),  # chosen without this fold
+                "decoding": chosen.to_dict(),  # chosen without this fold
                 "own": span_scores(_fragments(tagger, held, own, min_confidence), held),
-                "tuned": span_scores(_fragments(tagger, held, table.decoding(choice), min_confidence), held),
+                "tuned": span_scores(_fragments(tagger, held, chosen, min_confidence), held),
             }
         )
         log.info(
