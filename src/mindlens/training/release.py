@@ -123,10 +123,13 @@ def _emptied(folder: Path) -> Path:
     return folder
 
 
-def derive_bundle(bundle: Path, out: Path, change: Callable[[Analyzer], None]) -> Path:
+def derive_bundle(
+    bundle: Path, out: Path, change: Callable[[Analyzer], None], *, fresh: bool = False
+) -> Path:
     """Copy the analyzer bundle at ``bundle`` to ``out`` after ``change`` edits the loaded
-    analyzer (a TC model attached, decoding tuned). The drift reference comes along; a
-    release's ``release.json`` does not (its checksums would no longer hold)."""
+    analyzer (a TC model attached, decoding tuned, a release's name). The drift reference
+    comes along; a release's ``release.json`` does not (its checksums would no longer hold).
+    ``fresh`` removes what ``out`` held before (a release is written whole)."""
     from mindlens.models.analyzer import Analyzer, find_bundle
 
     source = find_bundle(bundle).parent
@@ -134,6 +137,8 @@ def derive_bundle(bundle: Path, out: Path, change: Callable[[Analyzer], None]) -
         raise ValueError("write the changed bundle to a new folder, not over its source")
     analyzer = Analyzer.load(source)
     change(analyzer)
+    if fresh:
+        _emptied(out)
     out.mkdir(parents=True, exist_ok=True)
     saved = analyzer.save(out, compact=True)
     drift = source / "drift_reference.json"
@@ -241,19 +246,13 @@ def release_bundle(
     """Make a release of an analyzer bundle derived from the release at ``base`` (the same
     network, other parts added or retuned): its files, its evaluation, and a ``training``
     record that keeps the base's training command and adds the ``steps`` that derived it."""
-    from mindlens.models.analyzer import Analyzer, find_bundle
-
-    source = find_bundle(bundle).parent
-    if out.resolve() == source.resolve():
-        raise ValueError("write the release to a new folder, not over the bundle")
     base_release = read_release(base) if base is not None else {}
-    analyzer = Analyzer.load(source)
-    analyzer.name = f"mindlens-{version}"
-    analyzer.metadata = analyzer.metadata | {"version": version}
-    analyzer.save(_emptied(out), compact=True)
-    for name in ("drift_reference.json",):
-        if (source / name).is_file():
-            shutil.copyfile(source / name, out / name)
+
+    def name_it(analyzer: Analyzer) -> None:
+        analyzer.name = f"mindlens-{version}"
+        analyzer.metadata = analyzer.metadata | {"version": version}
+
+    derive_bundle(bundle, out, name_it, fresh=True)
     training = dict(base_release.get("training", {}))
     training["derived_from"] = base_release.get("version")
     training["steps"] = list(steps or [])
