@@ -55,7 +55,10 @@ def test_tune_then_release_derives_a_checked_release_from_the_shipped_one(prepar
     assert release["training"]["command"] == base["training"]["command"]
     assert release["training"]["steps"] == [step]
     assert release["protocol"]["decoding"] == report["summary"]
-    assert 0 < release["metrics"]["val_flc_f1"] <= 1 and "curated_test_hard_negative_fp_rate" in release["metrics"]
+    assert (
+        0 < release["metrics"]["val_flc_f1"] <= 1
+        and "curated_test_hard_negative_fp_rate" in release["metrics"]
+    )
     assert release["files"]["span_model/model.int8.onnx"] == base["files"]["span_model/model.int8.onnx"]
 
     analyzer = Analyzer.load(out)
@@ -98,7 +101,10 @@ def test_release_refuses_bad_arguments_before_any_work(tmp_path, extra, message)
 
 
 def test_missing_bundles_are_named(tmp_path):
-    for command in (["registry", "tune-decoding"], ["registry", "release", "--version", "1.0.1", "--changelog", "x"]):
+    for command in (
+        ["registry", "tune-decoding"],
+        ["registry", "release", "--version", "1.0.1", "--changelog", "x"],
+    ):
         args = command + ["--bundle", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]
         result = runner.invoke(app, args)
         assert result.exit_code == 2 and "no such folder" in result.output
