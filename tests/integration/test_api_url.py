@@ -114,3 +114,22 @@ def test_the_landing_page(api: httpx.Client) -> None:
     head = api.head("/")
     assert head.status_code == 200 and head.headers["content-type"].startswith("text/html")
     assert head.content == b""
+
+
+def test_the_demo_analyses_a_url(live_server: str, site: NewsSite) -> None:
+    """The demo's URL box: the same analysis service; the text and title boxes then hold the
+    article that was analysed, and the summary says where it came from."""
+    from gradio_client import Client
+
+    demo = Client(f"{live_server}/demo/", verbose=False)
+    highlighted, details, _counts, _traits, _clickbait, summary, text, title = demo.predict(
+        f"{site.base}/article", 0.0, api_name="/analyze_url"
+    )
+    assert title == "Council votes on the harbour plan as protests grow"
+    assert "Stop the sell-out! Save our harbour!" in text and "Log in" not in text
+    assert f"From `{site.base}/article`" in summary
+    rows = details["data"] if isinstance(details, dict) else details
+    assert rows and all(text[start:end] == fragment for start, end, fragment, *_ in rows)
+    # the slider re-filters the fetched article's kept result like a pasted text's
+    *_, refiltered = demo.predict(1.0, api_name="/filter")
+    assert "0 fragments" in refiltered and f"From `{site.base}/article`" in refiltered
