@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -95,14 +96,16 @@ class AnalyzeRequest(BaseModel):
             )
         return value
 
-    @model_validator(mode="after")
-    def _text_or_url(self) -> AnalyzeRequest:
-        if (self.text is None) == (self.url is None):
+    @model_validator(mode="before")
+    @classmethod
+    def _text_or_url(cls, data: Any) -> Any:
+        # before the fields: {"message": ...} is told what to send, not only what was extra
+        if isinstance(data, dict) and (data.get("text") is None) == (data.get("url") is None):
             raise PydanticCustomError(
                 "text_or_url",
                 "send exactly one of text (the text to analyze) and url (a web page to fetch and analyze)",
             )
-        return self
+        return data
 
 
 class ModelRef(BaseModel):
