@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
+import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
 import pytest
-from news_server import NewsSite, news_site
+from news_server import PAGES, NewsSite, news_site
 
 from mindlens.config import UrlFetchSettings
 from mindlens.preprocessing.hygiene import strip_disallowed, text_problem
@@ -184,3 +190,106 @@ def test_extracted_text_passes_the_input_hygiene_rule() -> None:
     page = url_source.Page("http://x/", "http://x/", (body + "</article></body></html>").encode(), "utf-8")
     title, text = url_source.extract_article(page, min_chars=100)
     assert "\x0b" not in text and text_problem(text) is None and "stray control" in text
+
+
+def _self_signed(tmp_path: Path, host: str) -> tuple[Path, Path]:
+    """A certificate for ``host`` and its key (PEM files)."""
+    x509 = pytest.importorskip("cryptography.x509", reason="cryptography makes the test certificate")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+def test_https_goes_to_the_checked_address_and_still_verifies_the_host_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection is pinned to the resolved (checked) address, yet TLS is verified for the
+    URL's host name (SNI) and the server sees that name in Host: a certificate for another name fails."""
+    import httpx
+
+    cert, key = _self_signed(tmp_path, "news.test")
+    page = (PAGES / "article.html").read_bytes()
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hosts.append(self.headers["Host"])
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolve_test_names(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host.endswith(".test"):  # both names point at the local server
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", args[0]))]
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    trusting = ssl.create_default_context(cafile=str(cert))
+    client = httpx.Client
+    monkeypatch.setattr(url_source.socket, "getaddrinfo", resolve_test_names)
+    monkeypatch.setattr(url_source.httpx, "Client", lambda **kw: client(verify=trusting, **kw))
+    try:
+        article = fetch_article(f"https://news.test:{port}/article", LOOPBACK)
+        assert article.title == "Council votes on the harbour plan as protests grow"
+        assert hosts == [f"news.test:{port}"]
+        with pytest.raises(UrlFetchError, match="not valid for 'other.test'"):
+            fetch_article(f"https://other.test:{port}/article", LOOPBACK)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_second_dns_answer_cannot_swap_the_checked_address(
+    site: NewsSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name first resolves to the allowed address, then to a private one.
+    The connection goes to the address that was checked, so the second answer is never used."""
+    answers = iter(["127.0.0.1"] + ["10.255.255.1"] * 10)
+    real_getaddrinfo = socket.getaddrinfo
+
+    def rebinding(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "rebind.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), args[0]))]
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(url_source.socket, "getaddrinfo", rebinding)
+    article = fetch_article(f"http://rebind.test:{site.port}/article", LOOPBACK)
+    assert article.final_url == f"http://rebind.test:{site.port}/article"
+    assert next(answers) == "10.255.255.1"  # only the first answer was ever used
