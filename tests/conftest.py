@@ -127,6 +127,11 @@ def live_server(champion_settings: Settings) -> Iterator[str]:
     env = os.environ | {
         "MINDLENS_SERVING__MAX_TEXT_CHARS": "5000",
         "MINDLENS_SERVING__ADMIN_TOKEN": "test-admin-token",
+        # URL analysis may fetch the tests' local news site (tests/news_server.py) and no other
+        # loopback address; a short deadline keeps the timeout test quick
+        "MINDLENS_URL_FETCH__ALLOWED_NETWORKS": '["127.0.0.1/32"]',
+        "MINDLENS_URL_FETCH__TIMEOUT_S": "1.5",
+        "MINDLENS_URL_FETCH__MAX_BYTES": "1000000",
     }
     log = open(_STATE / "server.log", "w")
     process = start_server(port, env, log)
