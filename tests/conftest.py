@@ -33,6 +33,9 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+# No test may make a server fetch a page off this machine (schemathesis sends the schema's
+# example URL): URL analysis reaches only url_fetch.allowed_networks, with no DNS lookups.
+os.environ["MINDLENS_URL_FETCH__PUBLIC"] = "false"
 
 from mindlens.config import Settings, get_settings, reset_settings_cache
 

@@ -198,6 +198,9 @@ class UrlFetchSettings(BaseModel):
     ``127.0.0.1/32``; a local deployment might allow its intranet)."""
 
     enabled: bool = True
+    # off: only allowed_networks may be fetched and host names other than localhost are refused
+    # before any DNS lookup, so nothing leaves the machine (the tests run so)
+    public: bool = True
     timeout_s: float = Field(10.0, gt=0)  # the whole fetch: connect, redirects, body
     max_bytes: int = Field(2_000_000, ge=1024)  # the page's body (413 above)
     max_redirects: int = Field(5, ge=0)

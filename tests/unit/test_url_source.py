@@ -293,3 +293,19 @@ def test_a_second_dns_answer_cannot_swap_the_checked_address(
     article = fetch_article(f"http://rebind.test:{site.port}/article", LOOPBACK)
     assert article.final_url == f"http://rebind.test:{site.port}/article"
     assert next(answers) == "10.255.255.1"  # only the first answer was ever used
+
+
+def test_with_public_off_nothing_leaves_the_machine(monkeypatch: pytest.MonkeyPatch, site: NewsSite) -> None:
+    """The tests' setting: host names are refused before any DNS lookup, public addresses too."""
+
+    def no_dns(*_: object, **__: object) -> list[tuple]:
+        raise AssertionError("resolved a name although url_fetch.public is off")
+
+    closed = UrlFetchSettings(public=False, allowed_networks=["127.0.0.1/32"], timeout_s=1.0)
+    monkeypatch.setattr(url_source.socket, "getaddrinfo", no_dns)
+    with pytest.raises(url_source.UrlRejectedError, match="url_fetch.public is off"):
+        url_source.fetch_article("https://example.org/news/a.html", closed)
+    with pytest.raises(url_source.UrlRejectedError, match="outside url_fetch.allowed_networks"):
+        url_source.fetch_article("http://93.184.215.14/news/a.html", closed)
+    monkeypatch.undo()
+    assert url_source.fetch_article(f"{site.base}/article", closed).text

@@ -159,17 +159,33 @@ def resolve(host: str, port: int, deadline: float) -> list[ipaddress.IPv4Address
     return addresses
 
 
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def allowed_address(
     url: httpx.URL, config: UrlFetchSettings, deadline: float
 ) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     """The address to connect to for ``url``: every one its host resolves to is checked, and
     one disallowed address refuses the URL (whichever the connection would have used)."""
     host = url.host
+    if not config.public and not _is_ip_literal(host) and host.lower() != "localhost":
+        raise UrlRejectedError(
+            f"{host}: this server fetches only its allowed networks (url_fetch.public is off)"
+        )
     addresses = resolve(host, url.port or (443 if url.scheme == "https" else 80), deadline)
     allowed = [ipaddress.ip_network(network, strict=False) for network in config.allowed_networks]
     for address in addresses:
         if any(address in network for network in allowed):
             continue
+        if not config.public:
+            raise UrlRejectedError(
+                f"{host} ({address}) is outside url_fetch.allowed_networks (url_fetch.public is off)"
+            )
         problem = address_problem(address)
         if problem is not None:
             where = (
