@@ -237,3 +237,21 @@ def test_command_line_distill_options() -> None:
     )
     with pytest.raises(SystemExit):
         parser().parse_args(["soft-labels", "--out", "S.npz"])  # --teacher is required
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--model", "span", "--distill-soft-targets", "missing.npz"], "no such file"),
+        (["--model", "tfidf", "--distill-soft-targets", "missing.npz"], "needs a transformer family"),
+    ],
+)
+def test_mindlens_train_refuses_bad_distill_options(argv: list[str], message: str) -> None:
+    """Refused before any data is prepared (exit 2, the reason on stderr)."""
+    from typer.testing import CliRunner
+
+    from mindlens.cli.main import app
+
+    result = CliRunner().invoke(app, ["train", *argv])
+    assert result.exit_code == 2
+    assert message in result.output + (result.stderr or "")

@@ -96,6 +96,10 @@ def train(
     if device not in DEVICES:
         fail(f"--device must be {', '.join(DEVICES[:-1])} or {DEVICES[-1]}, not {device!r}", code=2)
     chosen = families.family(model)
+    if distill_soft_targets is not None and not chosen.is_transformer:
+        fail(f"--distill-soft-targets needs a transformer family, not {model!r}", code=2)
+    if distill_soft_targets is not None and not distill_soft_targets.is_file():
+        fail(f"--distill-soft-targets {distill_soft_targets}: no such file", code=2)
     settings = settings_or_exit()
     manifest_path = settings.processed_dir / MANIFEST
     if max_documents is not None or not manifest_path.is_file():
@@ -123,8 +127,6 @@ def train(
             "max_length": max_length,
         }
         if distill_soft_targets is not None:
-            if not distill_soft_targets.is_file():
-                fail(f"--distill-soft-targets {distill_soft_targets}: no such file", code=2)
             config["distill"] = {
                 "soft_targets": str(distill_soft_targets.resolve()),
                 "alpha": distill_alpha,
