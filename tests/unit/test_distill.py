@@ -239,6 +239,16 @@ def test_command_line_distill_options() -> None:
         parser().parse_args(["soft-labels", "--out", "S.npz"])  # --teacher is required
 
 
+def test_training_command_refuses_missing_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Exit 2 with the reason, before any data or model loads."""
+    from mindlens.training.command import main
+
+    assert main(["train", "--out", str(tmp_path), "--distill-soft-targets", str(tmp_path / "no.npz")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["soft-labels", "--teacher", str(tmp_path), "--out", str(tmp_path / "s.npz")]) == 2
+    assert "no trained tagger folder" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

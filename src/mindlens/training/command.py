@@ -155,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     from mindlens.training.run import train
 
     options = train_options(args)
+    if options["distill"] and not Path(options["distill"]["soft_targets"]).is_file():
+        print(
+            f"error: --distill-soft-targets {options['distill']['soft_targets']}: no such file",
+            file=sys.stderr,
+        )
+        return 2
     trained = train(get_settings(), args.manifest, options.pop("family"), options, out=args.out, track=False)
     tagger, metrics = trained.tagger, trained.metrics
     if args.half_encoder:
