@@ -62,12 +62,12 @@ def _date(value: Any, where: str) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if hasattr(value, "to_pydatetime"):  # a pandas Timestamp
-        return value.to_pydatetime().date()  # type: ignore[no-any-return]
+        return value.to_pydatetime().date()
     if isinstance(value, str):
         text = value.strip()
         for parse in (dt.date.fromisoformat, lambda t: dt.datetime.fromisoformat(t).date()):
             try:
-                return parse(text)  # type: ignore[no-untyped-call]
+                return parse(text)
             except ValueError:
                 pass
     raise CorpusError(f"{where}: 'date' {value!r} is not an ISO date (YYYY-MM-DD)")

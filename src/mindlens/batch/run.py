@@ -83,7 +83,7 @@ class Plan:
         return cls(**json.loads(path.read_text(encoding="utf-8")))
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """``write`` to a temporary name beside ``path``, then rename (unique per process, so two
     workers writing the same file never mix their bytes)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
@@ -298,7 +298,8 @@ def read_chunk_info(path: Path) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
     metadata = pq.read_schema(path).metadata or {}
-    return json.loads(metadata.get(METADATA_KEY, b"{}"))  # type: ignore[no-any-return]
+    info: dict[str, Any] = json.loads(metadata.get(METADATA_KEY, b"{}"))
+    return info
 
 
 def score_chunk(
