@@ -69,6 +69,7 @@ def test_run_scores_chunks_merges_and_reports(
     assert manifest["input"]["max_documents"] == 4 and manifest["counts"]["documents"] == 4
     assert manifest["output"]["sha256"] == file_sha256(out / "results.parquet")
     assert [c["index"] for c in manifest["timings"]["chunks"]] == [0, 1]
+    assert all(c["load_s"] > 0 for c in manifest["timings"]["chunks"])  # each task loads the model
     assert (out / "report.html").stat().st_size > 10_000
     executed = json.loads((out / "report.ipynb").read_text())
     errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]

@@ -73,6 +73,8 @@ def test_cli_scores_a_folder_into_parquet_and_manifest(shipped, tmp_path):
     assert manifest["counts"]["sources"] == {"left": 3, "right": 3}
     assert manifest["model"]["name"] == "mindlens-analyzer" and manifest["model"]["semver"] == "1.1.0"
     assert [c["documents"] for c in manifest["timings"]["chunks"]] == [4, 2]
+    load = [c["load_s"] for c in manifest["timings"]["chunks"]]
+    assert load[0] > 0 and load[1] == 0  # the model is loaded once, for the first chunk
     assert manifest["timings"]["workers"] == 1
     assert len(list((out / CHUNKS).glob("*.parquet"))) == 2 and not list(out.rglob("*.tmp"))
 

@@ -308,11 +308,13 @@ def score_chunk(
     index: int,
     *,
     analyzer: Analyzer | None = None,
+    load_s: float = 0.0,
     on_document: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Score chunk ``index`` of the plan in ``out`` into its Parquet file; a chunk already
     scored is skipped (``skipped`` True). ``analyzer``: one already loaded (the CLI loads it
-    once for every chunk); else the plan's model is loaded here. Returns the chunk's timings."""
+    once for every chunk; ``load_s``, the seconds that took, is recorded with this chunk);
+    else the plan's model is loaded here. Returns the chunk's timings."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -325,7 +327,6 @@ def score_chunk(
         log.info("chunk %d already scored: skipped", index)
         return read_chunk_info(path) | {"skipped": True}
     rows_in = pq.ParquetFile(out / CORPUS).read_row_group(index).to_pylist()
-    load_s = 0.0
     if analyzer is None:
         loading = time.perf_counter()
         analyzer = load_model(settings, plan.model)
@@ -453,9 +454,12 @@ def run_batch(
         if chunk_path(out, index).is_file():
             score_chunk(settings, out, index)  # logs the skip
             continue
-        if analyzer is None:
+        load_s = 0.0
+        if analyzer is None:  # loaded once, its time recorded with the first chunk it scores
+            loading = time.perf_counter()
             analyzer = load_model(settings, plan.model)
-        score_chunk(settings, out, index, analyzer=analyzer, on_document=on_document)
+            load_s = time.perf_counter() - loading
+        score_chunk(settings, out, index, analyzer=analyzer, load_s=load_s, on_document=on_document)
     return merge_batch(out)
 
 
