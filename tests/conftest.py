@@ -80,6 +80,18 @@ def champion_settings() -> Settings:
     return settings
 
 
+@pytest.fixture(scope="session")
+def shipped_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state folder of its own whose registry holds the shipped releases (V2 champion), as
+    ``mindlens registry bootstrap`` leaves it; point ``MINDLENS_STATE_DIR`` at it to use it."""
+    from mindlens.registry import bootstrap_releases
+    from mindlens.training.release import SHIPPED_RELEASES
+
+    state = tmp_path_factory.mktemp("shipped-state")
+    bootstrap_releases(Settings(state_dir=state), list(SHIPPED_RELEASES))
+    return state
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
