@@ -114,10 +114,10 @@ def wait_for_http(url: str, timeout: float = 90.0, process: subprocess.Popen | N
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
-def start_server(port: int, env: dict[str, str], log: Any) -> subprocess.Popen:
+def start_server(port: int, env: dict[str, str], log: Any, *options: str) -> subprocess.Popen:
     """``mindlens serve`` on 127.0.0.1:``port`` in a subprocess: the real server tests talk to."""
     return subprocess.Popen(
-        [sys.executable, "-m", "mindlens.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "mindlens.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *options],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -52,6 +52,16 @@ class Paths:
         """Written by ``mindlens pipeline`` after a successful run (``--once`` skips then)."""
         return self.state_dir / "pipeline.succeeded"
 
+    @property
+    def first_pipeline_status(self) -> Path:
+        """State of the pipeline run ``mindlens serve --first-pipeline`` started beside the server."""
+        return self.state_dir / "first_pipeline.json"
+
+    @property
+    def first_pipeline_log(self) -> Path:
+        """Output of that run (its task logs), shown in part on the landing page."""
+        return self.state_dir / "logs" / "first_pipeline.log"
+
     # --- data and reports ------------------------------------------------------------
 
     @property

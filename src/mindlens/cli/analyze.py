@@ -15,6 +15,10 @@ from mindlens.cli.common import fail, load_model, print_json, settings_or_exit
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default from config).")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default from config).")] = None,
+    first_pipeline: Annotated[
+        bool,
+        typer.Option(help="Also run the pipeline once in the background unless it succeeded here (make run)."),
+    ] = False,
 ) -> None:
     """Serve the API with the Gradio demo at /demo (one uvicorn process)."""
     from mindlens.serving.server import StartupError
@@ -22,7 +26,12 @@ def serve(
 
     settings = settings_or_exit()
     try:
-        run_server(settings, host=host or settings.serving.host, port=port or settings.serving.port)
+        run_server(
+            settings,
+            host=host or settings.serving.host,
+            port=port or settings.serving.port,
+            first_pipeline=first_pipeline,
+        )
     except StartupError as err:
         fail(f"not serving: {err}")
 

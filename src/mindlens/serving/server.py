@@ -15,6 +15,7 @@ from mindlens.config import Settings, get_settings
 from mindlens.registry.registry import RegistryError, check_registry
 from mindlens.serving.admin_token import ensure_admin_token
 from mindlens.serving.app import create_app
+from mindlens.serving.first_pipeline import FirstPipeline
 from mindlens.serving.logging_setup import log_config
 
 log = logging.getLogger(__name__)
@@ -24,11 +25,19 @@ class StartupError(RuntimeError):
     """The server refuses to start (a missing registry, say); the message says what to do."""
 
 
-def serve(settings: Settings | None = None, host: str | None = None, port: int | None = None) -> None:
+def serve(
+    settings: Settings | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    *,
+    first_pipeline: bool = False,
+) -> None:
     """Serve the API and its UI plugins (the demo) until interrupted; blocks.
 
     Refuses to start (``StartupError``) on a missing or unreadable registry database unless
-    ``serving.create_registry`` is set; generates the admin token file when none is configured."""
+    ``serving.create_registry`` is set; generates the admin token file when none is configured.
+    ``first_pipeline``: run the pipeline once beside the server if it never succeeded in this
+    state folder (``make run``: serve the shipped champion at once, train in the background)."""
     settings = settings or get_settings()
     host = host or settings.serving.host
     port = port or settings.serving.port
@@ -59,4 +68,11 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
         timeout_graceful_shutdown=10,
         proxy_headers=False,
     )
-    uvicorn.Server(config).run()
+    runner = FirstPipeline(settings, on_success=app.state.store.reload) if first_pipeline else None
+    if runner is not None:
+        runner.start()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        if runner is not None:
+            runner.stop()

@@ -9,6 +9,7 @@ Plain HTML, no script, every value escaped.
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from mindlens import __version__
 from mindlens.config import Settings
 from mindlens.serving.deps import SettingsDep, StoreDep
+from mindlens.serving.first_pipeline import log_tail, read_status
 from mindlens.serving.model_store import ModelStore
 
 router = APIRouter(tags=["ops"])
@@ -30,6 +32,7 @@ STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;"
     "line-height:1.5;color:#222}code{background:#f3f3f3;padding:0 .2em}"
     "dt{font-weight:600}dd{margin:0 0 .5rem 1rem}.muted{color:#666}"
+    "pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;font-size:.85em}"
 )
 
 
@@ -62,6 +65,30 @@ def _model_html(store: ModelStore) -> str:
     )
 
 
+PIPELINE_STATES = {
+    "running": "training and evaluating challengers in the local Airflow (DAG mindlens_pipeline; "
+    "`make airflow-ui` shows the run); a challenger that wins is served as soon as it ends",
+    "succeeded": "finished; the champion above is the registry's choice",
+    "failed": "failed; the shipped champion above is still served (see the log)",
+    "stopped": "stopped with the server before it ended; it runs again on the next start",
+}
+
+
+def _pipeline_html(settings: Settings, status: dict[str, Any] | None) -> str:
+    """The first pipeline run's state and its last log lines (``mindlens serve --first-pipeline``)."""
+    if status is None:
+        return ""
+    state = str(status.get("state", "unknown"))
+    when = status.get("finished") or status.get("started") or ""
+    tail = "\n".join(log_tail(settings))
+    return (
+        "<h2>First pipeline run</h2>"
+        f"<p><strong>{escape(state)}</strong> ({escape(str(when))}): {escape(PIPELINE_STATES.get(state, ''))}."
+        f" Log: <code>{escape(str(status.get('log', '')))}</code></p>"
+        + (f"<pre>{escape(tail)}</pre>" if tail else "")
+    )
+
+
 def render_landing(settings: Settings, store: ModelStore, ui_paths: dict[str, str]) -> str:
     """The landing page's HTML."""
     here = [
@@ -80,6 +107,9 @@ def render_landing(settings: Settings, store: ModelStore, ui_paths: dict[str, st
     items = "".join(
         f'<li><a href="{escape(href)}">{escape(href)}</a>: {escape(what)}</li>' for href, what in here
     )
+    status = read_status(settings)
+    # while the first pipeline runs the page follows it (a reload every 20 s)
+    refresh = '<meta http-equiv="refresh" content="20">' if (status or {}).get("state") == "running" else ""
     companions = companion_links(settings)
     if companions:
         elsewhere = "".join(
@@ -92,9 +122,11 @@ def render_landing(settings: Settings, store: ModelStore, ui_paths: dict[str, st
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"{refresh}"
         f"<title>MindLens</title><style>{STYLE}</style></head><body>"
         f"<h1>MindLens</h1><p>{escape(SUMMARY)}</p>"
         f"<h2>Model</h2>{_model_html(store)}"
+        f"{_pipeline_html(settings, status)}"
         f"<h2>Here</h2><ul>{items}</ul>"
         f"{elsewhere_html}"
         f'<p class="muted">MindLens {escape(__version__)}</p></body></html>'
