@@ -27,6 +27,7 @@ def mount(app: FastAPI, context: ServingContext) -> str:
         service.model_label,
         default_min_confidence=context.settings.serving.min_confidence,
         submit_feedback=service.submit_feedback if service.has_feedback else None,
+        analyze_url=service.analyze_url if context.settings.url_fetch.enabled else None,
     )
     gr.mount_gradio_app(app, demo, path=DEMO_PATH, max_file_size="1mb")
     app.description = f"{app.description} Interactive demo at [{DEMO_PATH}/]({DEMO_PATH}/)."

@@ -27,6 +27,7 @@ from mindlens_demo.inputs import MAX_UPLOAD_BYTES, load_examples, read_upload
 from mindlens_demo.render import Outputs, empty_outputs, render, shown_outputs
 
 AnalyzeFn = Callable[..., dict[str, Any]]  # (text, min_confidence[, title=...]) -> /analyze body
+AnalyzeUrlFn = Callable[[str, float], dict[str, Any]]  # (url, min_confidence) -> body with source
 SubmitFn = Callable[[dict[str, Any]], dict[str, Any]]  # POST /feedback body -> acknowledgement
 
 
@@ -53,8 +54,10 @@ class Callbacks:
         *,
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
         submit_feedback: SubmitFn | None = None,
+        analyze_url: AnalyzeUrlFn | None = None,
     ) -> None:
         self.analyze = analyze
+        self.analyze_url = analyze_url
         self.model_label = model_label
         self.max_upload_bytes = max_upload_bytes
         self.submit_feedback = submit_feedback
@@ -78,6 +81,26 @@ class Callbacks:
         label = f"{model.get('name', '?')} v{model.get('version', '?')}" if model else self.model_label()
         state = {"text": text, "result": full, "model": label}
         return (*shown_outputs(render(text, full, float(min_confidence), label)), state, new_pending())
+
+    def run_url(self, url: str, min_confidence: float) -> tuple[Any, ...]:
+        """Fetch and analyse a web page; the text and title boxes then hold what was analysed
+        (the page's extracted article), so re-filtering and feedback work on it as on a text."""
+        url = (url or "").strip()
+        if self.analyze_url is None or not url:
+            gr.Warning("Please enter the address of a web page (https://...).")
+            return (*(gr.skip() for _ in range(8)), gr.skip(), gr.skip())
+        try:
+            full = self.analyze_url(url, 0.0)
+        except (ValueError, LookupError, OverloadedError) as err:  # bad URL, no article, busy: say so
+            gr.Warning(str(err))
+            return (*(gr.skip() for _ in range(8)), gr.skip(), gr.skip())
+        source = full["source"]
+        text, title = source["text"], source.get("title") or ""
+        model = full.get("model") or {}
+        label = f"{model.get('name', '?')} v{model.get('version', '?')}" if model else self.model_label()
+        state = {"text": text, "result": full, "model": label}
+        shown = shown_outputs(render(text, full, float(min_confidence), label))
+        return (*shown, state, new_pending(), text, title)
 
     def refilter(self, state: dict[str, Any] | None, min_confidence: float) -> Outputs:
         if not state:

@@ -18,14 +18,15 @@ from typing import Any
 
 import gradio as gr
 
-from mindlens_demo.callbacks import AnalyzeFn, Callbacks, SubmitFn
+from mindlens_demo.callbacks import AnalyzeFn, AnalyzeUrlFn, Callbacks, SubmitFn
 from mindlens_demo.corrections import JUDGEMENTS, TECHNIQUE_CHOICES, new_pending, span_key, verdict_choices
 from mindlens_demo.inputs import MAX_UPLOAD_BYTES
 from mindlens_demo.render import COLOR_MAP, COUNT_HEADERS, DETAIL_HEADERS, filter_result
 
 TITLE = "MindLens: spot manipulation techniques"
 EXPLANATION = (
-    "Paste a news paragraph or a post, upload a `.txt` file, or pick an example. MindLens marks "
+    "Paste a news paragraph or a post, give a web page's address, upload a `.txt` file, or pick an "
+    "example. MindLens marks "
     "the fragments that use a propaganda or manipulation technique (loaded language, slogans, "
     "appeals to fear, ...), each coloured by its technique. Scores are model confidences, not "
     "verdicts: read the flagged fragments yourself."
@@ -46,15 +47,32 @@ def build_demo(
     default_min_confidence: float = 0.5,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     submit_feedback: SubmitFn | None = None,
+    analyze_url: AnalyzeUrlFn | None = None,
 ) -> gr.Blocks:
-    """The demo UI; ``analyze(text, min_confidence[, title=...])`` returns the /analyze body and
+    """The demo UI; ``analyze(text, min_confidence[, title=...])`` returns the /analyze body,
+    ``analyze_url(url, min_confidence)`` the body for a web page (no URL box without it) and
     ``submit_feedback(body)`` stores a /feedback body (no feedback controls without it)."""
-    on = Callbacks(analyze, model_label, max_upload_bytes=max_upload_bytes, submit_feedback=submit_feedback)
+    on = Callbacks(
+        analyze,
+        model_label,
+        max_upload_bytes=max_upload_bytes,
+        submit_feedback=submit_feedback,
+        analyze_url=analyze_url,
+    )
     examples, first, with_title = on.examples, on.first, on.with_title
 
     with gr.Blocks(title="MindLens") as demo:
         gr.HTML(CSS, js_on_load=None)
         gr.Markdown(f"# {TITLE}\n{EXPLANATION}")
+        if analyze_url is not None:
+            with gr.Row():
+                url = gr.Textbox(
+                    label="Or a web page: MindLens fetches it and analyses its article",
+                    placeholder="https://example.org/news/article",
+                    scale=4,
+                    elem_id="ml-url",
+                )
+                fetch = gr.Button("Fetch and analyze", scale=1, elem_id="ml-fetch")
         with gr.Row():
             with gr.Column(scale=3):
                 title = gr.Textbox(
@@ -116,6 +134,11 @@ def build_demo(
         inputs = [text, min_confidence, title]
         analysed = [*shown, state, pending]
         button.click(on.run, inputs=inputs, outputs=analysed, api_name="analyze")
+        if analyze_url is not None:
+            url_inputs = [url, min_confidence]
+            url_outputs = [*analysed, text, title]
+            fetch.click(on.run_url, inputs=url_inputs, outputs=url_outputs, api_name="analyze_url")
+            url.submit(on.run_url, inputs=url_inputs, outputs=url_outputs, api_name=False)
         min_confidence.change(
             on.refilter,
             inputs=[state, min_confidence],

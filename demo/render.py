@@ -134,6 +134,7 @@ def render(text: str, full: dict[str, Any], min_confidence: float, model: str) -
         f"Model: {model} · {len(spans)} fragment{plural}, {flagged} of {len(result['sentences'])} "
         f"sentences flagged at confidence ≥ {min_confidence:.2f}"
         + (f" · Title scored: “{headline}”" if headline else "")
+        + (f" · From `{full['source']['final_url']}`" if full.get("source") else "")
     )
     return (
         marked,

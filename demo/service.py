@@ -45,6 +45,20 @@ class DemoService:
         )
         return {**result, "request_id": request_id}
 
+    def analyze_url(self, url: str, min_confidence: float) -> dict[str, Any]:
+        """/analyze with a ``url``: fetch the page, extract its article and analyse it; the
+        result's ``source`` holds the analysed text (the demo shows and corrects that text).
+        ValueError (the API's 4xx reason) for a page that cannot be used."""
+        request_id = uuid.uuid4().hex
+        result = self.context.analysis.analyze_url(
+            url,
+            min_confidence,
+            endpoint=ENDPOINT,
+            record_threshold=self.context.settings.serving.min_confidence,
+            request_id=request_id,
+        )
+        return {**result, "request_id": request_id}
+
     def submit_feedback(self, payload: dict[str, Any], client: str | None = None) -> dict[str, Any]:
         """POST /feedback in-process: the acknowledgement, or ValueError with the API's reason.
         ``client`` (the browser's address) counts against POST /feedback's per-address limit,

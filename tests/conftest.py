@@ -33,6 +33,9 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+# No test may make a server fetch a page off this machine (schemathesis sends the schema's
+# example URL): URL analysis reaches only url_fetch.allowed_networks, with no DNS lookups.
+os.environ["MINDLENS_URL_FETCH__PUBLIC"] = "false"
 
 from mindlens.config import Settings, get_settings, reset_settings_cache
 
@@ -75,6 +78,18 @@ def champion_settings() -> Settings:
     result = train_baseline(settings, run_name="test-champion")
     register_if_better(settings, result.run_id, result.model_uri)
     return settings
+
+
+@pytest.fixture(scope="session")
+def shipped_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state folder of its own whose registry holds the shipped releases (V2 champion), as
+    ``mindlens registry bootstrap`` leaves it; point ``MINDLENS_STATE_DIR`` at it to use it."""
+    from mindlens.registry import bootstrap_releases
+    from mindlens.training.release import SHIPPED_RELEASES
+
+    state = tmp_path_factory.mktemp("shipped-state")
+    bootstrap_releases(Settings(state_dir=state), list(SHIPPED_RELEASES))
+    return state
 
 
 def free_port() -> int:
@@ -127,6 +142,11 @@ def live_server(champion_settings: Settings) -> Iterator[str]:
     env = os.environ | {
         "MINDLENS_SERVING__MAX_TEXT_CHARS": "5000",
         "MINDLENS_SERVING__ADMIN_TOKEN": "test-admin-token",
+        # URL analysis may fetch the tests' local news site (tests/news_server.py) and no other
+        # loopback address; a short deadline keeps the timeout test quick
+        "MINDLENS_URL_FETCH__ALLOWED_NETWORKS": '["127.0.0.1/32"]',
+        "MINDLENS_URL_FETCH__TIMEOUT_S": "1.5",
+        "MINDLENS_URL_FETCH__MAX_BYTES": "1000000",
     }
     log = open(_STATE / "server.log", "w")
     process = start_server(port, env, log)

@@ -198,6 +198,44 @@ class ServingSettings(BaseModel):
         return None if value in ("", None) else value
 
 
+class UrlFetchSettings(BaseModel):
+    """``POST /analyze`` with a ``url`` (and the demo's URL box): what the server may fetch.
+    Only http/https; every address the host resolves to (and every redirect's) must be public
+    (not loopback, private, link-local, ...) or inside ``allowed_networks`` (the tests allow
+    ``127.0.0.1/32``; a local deployment might allow its intranet)."""
+
+    enabled: bool = True
+    # off: only allowed_networks may be fetched and host names other than localhost are refused
+    # before any DNS lookup, so nothing leaves the machine (the tests run so)
+    public: bool = True
+    timeout_s: float = Field(10.0, gt=0)  # the whole fetch: connect, redirects, body
+    max_bytes: int = Field(2_000_000, ge=1024)  # the page's body (413 above)
+    max_redirects: int = Field(5, ge=0)
+    allowed_networks: list[str] = []  # CIDRs allowed although not public, e.g. ["127.0.0.1/32"]
+    min_article_chars: int = Field(200, ge=1)  # less extracted text: "no article" (a menu, a login form)
+    user_agent: str = "MindLens/0.1 (article analysis)"
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad one
+        return value
+
+
+class LinksSettings(BaseModel):
+    """Where the companion web UIs run, for the landing page (``GET /``); unset: not shown.
+    MLflow defaults to ``mlflow.tracking_uri`` when that is an http(s) server; Label Studio to
+    ``label_studio.url`` once labelling is configured (a token is set)."""
+
+    mlflow_ui: str | None = Field(None, pattern=r"^https?://")
+    airflow_ui: str | None = Field(None, pattern=r"^https?://")
+    label_studio_ui: str | None = Field(None, pattern=r"^https?://")
+    grafana_ui: str | None = Field(None, pattern=r"^https?://")
+
+
 class MonitoringSettings(BaseModel):
     """Prometheus drift gauges, JSON logs and the drift-report DAG (see README, Monitoring)."""
 
@@ -308,6 +346,8 @@ class Settings(BaseSettings):
     train: TrainSettings = TrainSettings()
     retrain: RetrainSettings = RetrainSettings()
     serving: ServingSettings = ServingSettings()
+    url_fetch: UrlFetchSettings = UrlFetchSettings()
+    links: LinksSettings = LinksSettings()
     feedback: FeedbackSettings = FeedbackSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     label_studio: LabelStudioSettings = LabelStudioSettings()

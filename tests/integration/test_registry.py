@@ -211,3 +211,22 @@ def test_pipeline_retrain_and_release_register_with_the_same_standard_tags(tmp_p
 
     tag_version(settings, retrain_version, {"gate": "failed"})
     assert _tags(settings, retrain_version)["gate"] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("1.1.0", (1, 1, 0)),
+        (" 2.10.3 ", (2, 10, 3)),
+        ("1.2.0-rc.1+cpu", (1, 2, 0)),
+        ("v1.0.0", None),
+        ("1.0", None),
+        ("01.0.0", None),
+        ("1.0.0.0", None),
+        (None, None),
+    ],
+)
+def test_parse_semver_takes_semantic_versions_only(text, parsed):
+    from mindlens.registry import parse_semver
+
+    assert parse_semver(text) == parsed

@@ -129,3 +129,46 @@ def test_without_feedback_the_demo_says_so(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not available"):
         service.submit_feedback({})
     feedback.close()
+
+
+def test_a_web_page_is_analysed_through_the_same_service_and_feedback_joins_its_text(
+    tmp_path: Path,
+) -> None:
+    """The demo's URL box: /analyze's url path (fetch, extract, analyse, record); feedback on
+    the fetched article joins like a pasted text's; an unusable page is a readable ValueError."""
+    from news_server import news_site
+
+    settings = Settings(state_dir=tmp_path, url_fetch={"allowed_networks": ["127.0.0.1/32"], "timeout_s": 5})
+    service, feedback = _service(settings)
+    try:
+        with news_site() as site:
+            result = service.analyze_url(f"{site.base}/article", 0.0)
+            with pytest.raises(ValueError, match="no article found"):
+                service.analyze_url(f"{site.base}/no-article", 0.0)
+        text = result["source"]["text"]
+        assert result["source"]["title"] == "Council votes on the harbour plan as protests grow"
+        assert result["sentences"][0]["text"] == text  # the fake analyzer's one sentence: the article
+        registry = service.context.analysis.store.metrics.registry
+        assert registry.get_sample_value("mindlens_texts_analyzed_total", {"endpoint": "/demo"}) == 1
+        ack = service.submit_feedback({**_payload(result), "text": text})
+        assert ack["created"] is True
+    finally:
+        feedback.close()
+
+
+def test_the_url_box_warns_and_keeps_the_page_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradio as gr
+
+    from mindlens_demo.callbacks import Callbacks
+
+    def refuse(url: str, min_confidence: float) -> dict:
+        raise ValueError(f"{url} is not an HTML page (content type application/pdf)")
+
+    warnings: list[str] = []
+    monkeypatch.setattr(gr, "Warning", warnings.append)
+    on = Callbacks(lambda text, min_confidence: {}, lambda: "m v1", analyze_url=refuse)
+    outputs = on.run_url("https://example.org/a.pdf", 0.5)
+    assert len(outputs) == 10 and all(isinstance(o, type(gr.skip())) for o in outputs)
+    assert warnings == ["https://example.org/a.pdf is not an HTML page (content type application/pdf)"]
+    on.run_url("   ", 0.5)
+    assert warnings[-1].startswith("Please enter the address of a web page")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mindlens.training.command import add_dataclass_options, parser, scalar_type
+from mindlens.training.command import add_dataclass_options, parser, scalar_type, train_options
 from mindlens.training.train_config import TaggerTrainConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,11 +35,8 @@ def test_train_options_are_the_config_fields_with_their_types() -> None:
     for item in dataclasses.fields(TaggerTrainConfig):
         if item.name not in ("sources", "extra"):
             assert getattr(defaults, item.name) == item.default, item.name
-    options = {
-        k: v
-        for k, v in vars(args).items()
-        if k not in ("command", "out", "manifest", "half_encoder", "record_backbone")
-    }
+    options = train_options(args)
+    assert options["distill"] is None  # no --distill-soft-targets
     assert TaggerTrainConfig(**options).family == "span"
 
 

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from mindlens.cli.analyze import analyze, serve
+from mindlens.cli.batch import batch
 from mindlens.cli.data import data_app
 from mindlens.cli.evaluate import compare, evaluate, predict_ptc
 from mindlens.cli.feedback import feedback_app
@@ -51,6 +52,7 @@ app.command()(compare)
 app.add_typer(protocol_app, name="protocol")
 app.command()(serve)
 app.command()(analyze)
+app.command()(batch)
 app.command()(pipeline)
 app.command()(retrain)
 app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(airflow)

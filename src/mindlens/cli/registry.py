@@ -167,6 +167,9 @@ def registry_tune_decoding(
     cleanup: Annotated[
         bool, typer.Option(help="Also try other clean-up rules (join gap, minimum length) per technique.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Write the bundle even when the tuned decoding loses on the protocol.")
+    ] = False,
 ) -> None:
     """Choose each technique's decoding (token threshold, Viterbi switch cost, sentence-head
     weight) on labelled PTC articles the network never trained on, score it by grouped
@@ -203,13 +206,20 @@ def registry_tune_decoding(
             shared=shared,
         )
 
+    typer.echo(tune_decoding.summary_table(result))
+    if not result.beats_own() and not force:
+        fail(
+            "the tuned decoding does not beat the model's own on held-out folds (see the FLC gain "
+            "above); nothing written. More labelled articles help; --force writes it anyway.",
+            code=1,
+        )
+
     def apply(changed: Analyzer) -> None:
         changed.require_span_model().config.decoding = result.decoding.to_dict()
 
     saved = derive_bundle(bundle, out, apply)
     report = saved / tune_decoding.REPORT
     report.write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True))
-    typer.echo(tune_decoding.summary_table(result))
     typer.echo(f"wrote {saved} (report {report})")
 
 
@@ -230,11 +240,16 @@ def registry_release(
     base's training command and the derivation steps, checksum every file."""
     import json
 
+    from mindlens.registry import parse_semver
     from mindlens.training.release import ReleaseError, release_bundle
     from mindlens.validation.tune_decoding import REPORT
 
     if not bundle.is_dir():
         fail(f"no such folder: {bundle}", code=2)
+    if parse_semver(version) is None:
+        fail(f"--version {version!r} is not a semantic version such as 1.2.0", code=2)
+    if base is not None and not (base / "release.json").is_file():
+        fail(f"--base {base} is not a release folder (no release.json)", code=2)
     tuning = bundle / REPORT
     try:
         release = release_bundle(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -70,6 +71,18 @@ def train(
         int | None, typer.Option(min=8, help="clickbait/multitask: sample of training headlines.")
     ] = None,
     max_length: Annotated[int, typer.Option(min=16, help="transformer: tokens per window.")] = 128,
+    distill_soft_targets: Annotated[
+        Path | None,
+        typer.Option(
+            help="transformer: distil a teacher's soft targets (`python -m mindlens.training soft-labels`)."
+        ),
+    ] = None,
+    distill_alpha: Annotated[
+        float, typer.Option(min=0.0, help="transformer: weight of the distillation batches' loss.")
+    ] = 0.5,
+    distill_temperature: Annotated[
+        float, typer.Option(min=0.01, help="transformer: distillation temperature.")
+    ] = 2.0,
 ) -> None:
     """Train a model family and log it to MLflow (prepares the data first if needed)."""
     from mindlens import pipeline
@@ -83,6 +96,10 @@ def train(
     if device not in DEVICES:
         fail(f"--device must be {', '.join(DEVICES[:-1])} or {DEVICES[-1]}, not {device!r}", code=2)
     chosen = families.family(model)
+    if distill_soft_targets is not None and not chosen.is_transformer:
+        fail(f"--distill-soft-targets needs a transformer family, not {model!r}", code=2)
+    if distill_soft_targets is not None and not distill_soft_targets.is_file():
+        fail(f"--distill-soft-targets {distill_soft_targets}: no such file", code=2)
     settings = settings_or_exit()
     manifest_path = settings.processed_dir / MANIFEST
     if max_documents is not None or not manifest_path.is_file():
@@ -109,6 +126,12 @@ def train(
             "max_clickbait_headlines": max_clickbait_headlines,
             "max_length": max_length,
         }
+        if distill_soft_targets is not None:
+            config["distill"] = {
+                "soft_targets": str(distill_soft_targets.resolve()),
+                "alpha": distill_alpha,
+                "temperature": distill_temperature,
+            }
         candidate = {"name": name or model, "family": model, "params": config}
         result = pipeline.train_candidate(candidate, manifest["manifest_path"], settings)
         if register_model:

@@ -1,7 +1,8 @@
 """The one rule for text that reaches MindLens: every text field of every endpoint (``/analyze``,
 ``/analyze/batch``, ``POST /feedback``) and the demo checks it here.
 
-Rejected, never silently repaired (a repair would change the text whose hash feedback joins on):
+Rejected, never silently repaired (a repair would change the text whose hash feedback joins on;
+``strip_disallowed`` is for text MindLens extracts itself, a fetched page, whose cleaned form it returns):
 lone UTF-16 surrogates (U+D800..U+DFFF: not valid Unicode, they cannot be encoded, a tokenizer
 fails on them) and control characters (C0 and C1, DEL) other than tab, newline and carriage
 return. The message names the field, the character and its position.
@@ -57,3 +58,10 @@ def validate_text(value: str, field: str = "text") -> str:
     if problem is not None:
         raise PydanticCustomError("bad_character", problem)
     return value
+
+
+def strip_disallowed(value: str) -> str:
+    """``value`` without the characters ``check_text`` refuses, for text MindLens did not get
+    from the client but extracted itself (a fetched web page): there is no sender to ask for a
+    clean copy, and the response returns the cleaned text, so offsets and hashes refer to it."""
+    return _CONTROL.sub("", _SURROGATE.sub("", value))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -216,15 +217,19 @@ def champion_info(settings: Settings, alias: str | None = None) -> ChampionInfo:
     )
 
 
+_SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+
+
+def parse_semver(text: str | None) -> tuple[int, int, int] | None:
+    """(major, minor, patch) of a semantic version such as ``1.1.0`` or ``1.2.0-rc.1+cpu``;
+    None for anything else, so a typo never becomes a registry tag."""
+    match = _SEMVER.fullmatch((text or "").strip())
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
 def next_semver(existing: list[str | None]) -> str:
     """The next minor version after the highest semantic version registered (1.0.0 first)."""
-    versions = []
-    for text in existing:
-        try:
-            versions.append(tuple(int(part) for part in (text or "").split("+")[0].split(".")[:3]))
-        except ValueError:
-            continue
-    versions = [v for v in versions if len(v) == 3]
+    versions = [v for v in map(parse_semver, existing) if v is not None]
     if not versions:
         return "1.0.0"
     major, minor, _ = max(versions)
@@ -481,10 +486,7 @@ def register_release(
 
 
 def _semver_key(text: str | None) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in (text or "").split("+")[0].split("-")[0].split("."))
-    except ValueError:
-        return ()
+    return parse_semver(text) or ()
 
 
 def bootstrap_releases(settings: Settings, folders: Sequence[Path]) -> dict[str, Any]:

@@ -4,7 +4,8 @@
 An analysis is counted in the metrics and the drift window, written to the prediction log
 (monitoring reads it) and recorded in the feedback database under its request id (feedback
 joins it there). Failures the client can act on are domain errors (``TextTooLongError``,
-``BatchTooLargeError``, ``BadTextError``, ``NoModelError``); ``serving.errors`` turns them into HTTP answers.
+``BatchTooLargeError``, ``BadTextError``, ``NoModelError``, and for a URL the ``UrlSourceError``s
+of ``url_source``); ``serving.errors`` turns them into HTTP answers.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from mindlens.serving.admission import Admission
 from mindlens.serving.model_store import ModelStore
 from mindlens.serving.prediction_log import PredictionLog
 from mindlens.serving.request_id import current as current_request_id
+from mindlens.serving.url_source import fetch_article
 
 if TYPE_CHECKING:
     from mindlens.feedback.service import FeedbackService
@@ -137,6 +139,38 @@ class AnalysisService:
             endpoint=endpoint,
             record_threshold=record_threshold,
         )
+
+    def analyze_url(
+        self,
+        url: str,
+        min_confidence: float | None = None,
+        title: str | None = None,
+        *,
+        endpoint: str = "/analyze",
+        record_threshold: float | None = None,
+        request_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Fetch ``url``, extract its article and analyse it like a text (``title``, if given,
+        replaces the page's). The answer's ``source`` says where the text came from and holds
+        the analysed text (the offsets index it). Raises ``UrlSourceError`` (url_source) and
+        what ``analyze`` raises; the fetch waits for no analysis slot."""
+        article = fetch_article(url, self.settings.url_fetch)
+        limit = self.settings.serving.max_text_chars
+        if len(article.text) > limit:
+            raise TextTooLongError(
+                f"the article at {article.final_url} is too long: {len(article.text)} characters, "
+                f"the limit is {limit}"
+            )
+        result = self.analyze(
+            article.text,
+            min_confidence,
+            title or article.title,
+            endpoint=endpoint,
+            record_threshold=record_threshold,
+            request_id=request_id,
+        )
+        result["source"] = article.source()
+        return result
 
     def analyze_batch(self, texts: list[str], min_confidence: float | None = None) -> list[dict[str, Any]]:
         """Several texts under one request id (at most ``serving.max_batch_texts``)."""

@@ -28,6 +28,7 @@ from mindlens.serving.analysis import BatchTooLargeError, TextTooLongError
 from mindlens.serving.model_store import NoModelError
 from mindlens.serving.rate_limit import RateLimitedError
 from mindlens.serving.schemas import ErrorResponse, ValidationErrorResponse
+from mindlens.serving.url_source import NotHtmlError, PageTooLargeError, UrlSourceError
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,11 @@ class ErrorRule:
 RULES: dict[type[Exception], ErrorRule] = {
     TextTooLongError: ErrorRule(413, "payload_too_large"),
     BadTextError: ErrorRule(422, "validation"),
+    # POST /analyze with a url: the page is too large, not HTML, or could not be used (bad or
+    # disallowed URL, unreachable, timed out, no article); the message says which
+    UrlSourceError: ErrorRule(422, "url_source"),
+    PageTooLargeError: ErrorRule(413, "payload_too_large"),
+    NotHtmlError: ErrorRule(415, "url_source"),
     BatchTooLargeError: ErrorRule(413, "payload_too_large"),
     NoModelError: ErrorRule(503, "no_model"),
     NotReadyError: ErrorRule(503, None),

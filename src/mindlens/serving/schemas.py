@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from mindlens.preprocessing.hygiene import RULE, validate_text
@@ -14,19 +17,30 @@ EXAMPLE_TEXT = (
 
 
 TITLE_MAX_CHARS = 1000
+URL_MAX_CHARS = 2048  # url_source.MAX_URL_CHARS checks it too (the demo's box has no schema)
+EXAMPLE_URL = "https://example.org/news/2024/05/some-article.html"
 
 
 class AnalyzeRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"text": EXAMPLE_TEXT, "min_confidence": 0.5}]},
+        json_schema_extra={"examples": [{"text": EXAMPLE_TEXT, "min_confidence": 0.5}, {"url": EXAMPLE_URL}]},
     )
 
-    text: str = Field(
-        ...,
+    text: str | None = Field(
+        None,
         strict=True,
         description="The text to analyze (plain text): not blank, at most serving.max_text_chars "
-        f"characters (413 above), {RULE}.",
+        f"characters (413 above), {RULE}. Send exactly one of text and url.",
+    )
+    url: str | None = Field(
+        None,
+        strict=True,
+        json_schema_extra={"maxLength": URL_MAX_CHARS},
+        description="A web page (http or https) to analyze instead of a text: the server fetches "
+        "it (url_fetch settings: time and size limits, public addresses only), extracts the "
+        "article's title and main text and analyzes them; the answer's `source` holds that text. "
+        "An unusable page is a 4xx saying why (422; 413 too large; 415 not HTML).",
     )
     title: str | None = Field(
         None,
@@ -46,8 +60,10 @@ class AnalyzeRequest(BaseModel):
 
     @field_validator("text")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
+    def _not_blank(cls, value: str | None) -> str | None:
         # A custom error type keeps the message free of pydantic's "Value error," prefix.
+        if value is None:
+            return None
         if not value.strip():
             raise PydanticCustomError(
                 "empty_text", "text is empty or whitespace-only; send some text to analyze"
@@ -66,6 +82,31 @@ class AnalyzeRequest(BaseModel):
             )
         return value
 
+    @field_validator("url")
+    @classmethod
+    def _clean_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        validate_text(value, "url")
+        if not value.strip():
+            raise PydanticCustomError("empty_url", "url is empty; send the address of a web page")
+        if len(value) > URL_MAX_CHARS:
+            raise PydanticCustomError(
+                "string_too_long", "url is too long: at most {limit} characters", {"limit": URL_MAX_CHARS}
+            )
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_or_url(cls, data: Any) -> Any:
+        # before the fields: {"message": ...} is told what to send, not only what was extra
+        if isinstance(data, dict) and (data.get("text") is None) == (data.get("url") is None):
+            raise PydanticCustomError(
+                "text_or_url",
+                "send exactly one of text (the text to analyze) and url (a web page to fetch and analyze)",
+            )
+        return data
+
 
 class ModelRef(BaseModel):
     name: str = Field(..., examples=["mindlens-analyzer"])
@@ -82,15 +123,21 @@ class TechniqueHit(BaseModel):
 
 class Sentence(BaseModel):
     index: int
-    start: int = Field(..., description="Character offset in the request text (inclusive).")
-    end: int = Field(..., description="Character offset in the request text (exclusive).")
+    start: int = Field(
+        ...,
+        description="Character offset in the analysed text (the request text, or source.text; inclusive).",
+    )
+    end: int = Field(..., description="Character offset in the analysed text (exclusive).")
     text: str
     techniques: list[TechniqueHit]
 
 
 class Fragment(BaseModel):
-    start: int = Field(..., description="Character offset in the request text (inclusive).")
-    end: int = Field(..., description="Character offset in the request text (exclusive).")
+    start: int = Field(
+        ...,
+        description="Character offset in the analysed text (the request text, or source.text; inclusive).",
+    )
+    end: int = Field(..., description="Character offset in the analysed text (exclusive).")
     text: str = Field(..., description="The fragment: text[start:end].")
     technique: str = Field(..., examples=["loaded_language"])
     name: str = Field(..., examples=["Loaded language"])
@@ -131,6 +178,18 @@ class TitleScore(BaseModel):
     text: str = Field(..., description="The headline that was scored.")
     clickbait: float | None = Field(
         None, ge=0.0, le=1.0, description="Clickbait confidence; null if the model has none."
+    )
+
+
+class Source(BaseModel):
+    """Where an analysed text came from (only for a ``url`` request)."""
+
+    url: str = Field(..., description="The URL as requested.", examples=[EXAMPLE_URL])
+    final_url: str = Field(..., description="The page's URL after redirects.", examples=[EXAMPLE_URL])
+    title: str | None = Field(None, description="The article's title, as extracted (null if none).")
+    fetched_at: datetime = Field(..., description="When the page was fetched (UTC).")
+    text: str = Field(
+        ..., description="The article's main text as extracted: what was analysed; every offset indexes it."
     )
 
 
@@ -183,6 +242,7 @@ class AnalyzeResponse(BaseModel):
     )
     min_confidence: float
     timings_ms: dict[str, float]
+    source: Source | None = Field(None, description="For a url request: the page the text came from.")
 
 
 class HealthResponse(BaseModel):

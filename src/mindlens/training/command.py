@@ -4,8 +4,11 @@ For a borrowed GPU machine with only the training dependencies (numpy, pandas, p
 torch, transformers, tokenizers, safetensors, tqdm, pydantic(-settings), PyYAML,
 scikit-learn). ``train`` writes ``OUT/best`` (the PyTorch tagger for ``mindlens registry
 build-release --tagger``) and ``OUT/metrics.json``; ``compact-backbone`` writes a
-half-precision encoder copy to carry there. The ``train`` options are the fields of
-``TaggerTrainConfig``, typed from its annotations.
+half-precision encoder copy to carry there; ``soft-labels`` writes a trained teacher's soft
+targets on the unlabelled texts, which ``train --distill-soft-targets`` distils into a
+student (``mindlens.training.distill``, docs/DISTILLATION.md). The ``train`` options are the
+fields of ``TaggerTrainConfig`` (and ``--distill-*`` those of ``DistillConfig``), typed from
+their annotations.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from mindlens.training.train_config import TaggerTrainConfig
+from mindlens.training.train_config import DEVICES, DISTILL, DistillConfig, TaggerTrainConfig
 
 PROG = "python -m mindlens.training"
 SCALARS = (bool, int, float, str)
@@ -38,15 +41,18 @@ def scalar_type(hint: Any) -> type:
     return typing.cast(type, hint)
 
 
-def add_dataclass_options(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
-    """One ``--field-name`` option per field of ``cls``: its type, default, ``help`` and any
-    other argparse keywords (``choices``) from the field's metadata."""
+def add_dataclass_options(
+    parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = (), prefix: str = ""
+) -> None:
+    """One ``--field-name`` option per field of ``cls`` (``--<prefix>field-name`` with a
+    prefix): its type, default, ``help`` and any other argparse keywords (``choices``)
+    from the field's metadata."""
     hints = typing.get_type_hints(cls)
     for item in dataclasses.fields(cls):
         if item.name in skip:
             continue
         kind = scalar_type(hints[item.name])
-        flag = "--" + item.name.replace("_", "-")
+        flag = "--" + (prefix + item.name).replace("_", "-")
         extra = dict(item.metadata)
         if kind is bool:
             action = argparse.BooleanOptionalAction if item.default else "store_true"
@@ -80,8 +86,59 @@ def parser() -> argparse.ArgumentParser:
         "--record-backbone",
         help="backbone name to record in tagger.json (e.g. minilm when --backbone is a carried copy of it)",
     )
-    add_dataclass_options(train, TaggerTrainConfig, skip=("sources", "extra"))
+    add_dataclass_options(train, TaggerTrainConfig, skip=("sources", "extra", "distill"))
+    add_dataclass_options(train, DistillConfig, prefix=DISTILL)
+    train.set_defaults(distill=None)  # built from the --distill-* options (train_options)
+    soft = commands.add_parser(
+        "soft-labels",
+        help="a trained teacher's soft targets on the unlabelled texts (for train --distill-soft-targets)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    soft.add_argument("--teacher", type=Path, required=True, help="trained tagger folder (OUT/best of train)")
+    soft.add_argument("--out", type=Path, required=True, help="soft-target file to write (.npz)")
+    soft.add_argument("--manifest", type=Path, help="processed dataset manifest (none: the state dir's)")
+    soft.add_argument("--max-per-source", type=int, help="seeded sample of texts per source (none: all)")
+    soft.add_argument("--seed", type=int, default=13, help="seed of that sample")
+    soft.add_argument("--batch-size", type=int, default=64, help="texts per teacher forward pass")
+    soft.add_argument("--device", default="auto", choices=DEVICES, help="auto: cuda when available")
     return top
+
+
+def train_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``TaggerTrainConfig`` fields of parsed ``train`` arguments; ``distill`` from the
+    ``--distill-*`` options when a soft-target file is given."""
+    options = {k: v for k, v in vars(args).items() if k not in OWN_OPTIONS and not k.startswith(DISTILL)}
+    distill = {item.name: getattr(args, DISTILL + item.name) for item in dataclasses.fields(DistillConfig)}
+    options["distill"] = distill if distill["soft_targets"] else None
+    return options
+
+
+def _soft_labels(args: argparse.Namespace) -> int:
+    from mindlens.config import get_settings
+    from mindlens.data.dataset import MANIFEST, Manifest
+    from mindlens.training.distill import write_soft_targets
+
+    settings = get_settings()
+    if not (args.teacher / "tagger.json").is_file():
+        print(
+            f"error: --teacher {args.teacher} is no trained tagger folder (no tagger.json)", file=sys.stderr
+        )
+        return 2
+    manifest = Manifest.read(args.manifest or settings.processed_dir / MANIFEST)
+    soft = write_soft_targets(
+        args.teacher,
+        manifest,
+        settings,
+        args.out,
+        device=args.device,
+        batch_size=args.batch_size,
+        max_per_source=args.max_per_source,
+        seed=args.seed,
+    )
+    summary = {k: soft.meta[k] for k in ("heads", "tokenisation", "teacher_backbone", "rows")}
+    json.dump({"out": str(args.out), "texts": len(soft.corpus), **summary}, sys.stdout, indent=2)
+    print()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,10 +149,18 @@ def main(argv: list[str] | None = None) -> int:
 
         print(compact_backbone(args.backbone, args.out))
         return 0
+    if args.command == "soft-labels":
+        return _soft_labels(args)
     from mindlens.config import get_settings
     from mindlens.training.run import train
 
-    options = {k: v for k, v in vars(args).items() if k not in OWN_OPTIONS}
+    options = train_options(args)
+    if options["distill"] and not Path(options["distill"]["soft_targets"]).is_file():
+        print(
+            f"error: --distill-soft-targets {options['distill']['soft_targets']}: no such file",
+            file=sys.stderr,
+        )
+        return 2
     trained = train(get_settings(), args.manifest, options.pop("family"), options, out=args.out, track=False)
     tagger, metrics = trained.tagger, trained.metrics
     if args.half_encoder:

@@ -4,7 +4,9 @@ The family (``mindlens.families``) decides the heads and the validation metric
 training early-stops on; the best epoch is checkpointed, then the thresholds are tuned
 on validation. Clickbait batches of headlines are interleaved with sentence batches.
 Encoder and heads have their own learning rates, both on one linear warmup / linear
-decay schedule. No MLflow here: ``mindlens.training.run`` logs a run around this, and a
+decay schedule. With ``distill`` in the config, a teacher's soft targets on unlabelled texts
+add batches of their own (``training.distill``); validation and early stopping stay gold.
+No MLflow here: ``mindlens.training.run`` logs a run around this, and a
 borrowed GPU machine calls it through ``python -m mindlens.training``.
 """
 
@@ -29,6 +31,7 @@ from mindlens.data.dataset import Manifest
 from mindlens.evaluation.predictions import sentence_contexts, span_sentences
 from mindlens.models.tagger_config import output_names
 from mindlens.models.torch_tagger import TorchTagger
+from mindlens.training.distill import collate_soft, load_soft_examples
 from mindlens.training.examples import (
     clickbait_headlines,
     collate,
@@ -37,7 +40,7 @@ from mindlens.training.examples import (
     length_batches,
     spans_by_document,
 )
-from mindlens.training.losses import batch_loss, criteria
+from mindlens.training.losses import SoftTargetLoss, batch_loss, criteria
 from mindlens.training.train_config import TaggerTrainConfig
 from mindlens.training.validation import evaluate_heads, tune_thresholds
 
@@ -163,21 +166,30 @@ def train_tagger(
     losses = criteria(
         heads, examples[:text_examples], headlines["train"], len(labels), config.max_pos_weight, device
     )
+    gold_examples = len(examples)
+    if config.distill is not None:  # soft batches of their own; the gold ones stay as they are
+        examples += load_soft_examples(tagger, config.distill, config.seed)
+        losses["distill"] = SoftTargetLoss(config.distill.alpha, config.distill.temperature)
     network = tagger.network.to(device)
     optimizer = _optimizer(network, config)
     rng = random.Random(config.seed)
-    kinds = [range(0, text_examples), range(text_examples, len(examples))]
+    kinds = [
+        range(0, text_examples),
+        range(text_examples, gold_examples),
+        range(gold_examples, len(examples)),
+    ]
     steps_per_epoch = sum(math.ceil(len(k) / config.batch_size) for k in kinds)
     scheduler = linear_schedule(optimizer, steps_per_epoch * config.epochs, config.warmup_fraction)
     names = output_names(heads)
     with_types = bool(config.context_sentences)
     log.info(
-        "training %s (heads %s) on %s: %d sentence and %d headline examples",
+        "training %s (heads %s) on %s: %d sentence, %d headline and %d soft examples",
         config.family,
         heads,
         device,
         text_examples,
-        len(examples) - text_examples,
+        gold_examples - text_examples,
+        len(examples) - gold_examples,
     )
 
     best_score, best_epoch, stale = -1.0, -1, 0
@@ -185,15 +197,21 @@ def train_tagger(
     checkpoint = out_dir / "best"
     for epoch in range(config.epochs):
         network.train()
-        started, running = time.perf_counter(), 0.0
-        batches = []  # interleaved: sentence batches and headline batches in one shuffled order
+        started, running, soft_running, soft_steps = time.perf_counter(), 0.0, 0.0, 0
+        batches = []  # interleaved: sentence, headline and soft batches in one shuffled order
         for kind in kinds:
             subset = [examples[i] for i in kind]
             batches += [[kind[0] + i for i in ids] for ids in length_batches(subset, config.batch_size, rng)]
         rng.shuffle(batches)
         progress = tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch")
         for step, ids in enumerate(progress):
-            batch = {k: v.to(device) for k, v in collate(examples, ids, len(labels), with_types).items()}
+            soft = ids[0] >= gold_examples
+            batch = (
+                collate_soft(examples, ids, with_types)
+                if soft
+                else collate(examples, ids, len(labels), with_types)
+            )
+            batch = {k: v.to(device) for k, v in batch.items()}
             inputs = [batch[name] for name in INPUTS if name in batch]
             with torch.autocast("cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext():
                 outputs = dict(zip(names, network(*inputs), strict=True))
@@ -206,12 +224,16 @@ def train_tagger(
             optimizer.step()
             scheduler.step()
             running += float(loss.detach())
+            if soft:
+                soft_running, soft_steps = soft_running + float(loss.detach()), soft_steps + 1
             progress.set_postfix(loss=f"{running / (step + 1):.4f}")
         metrics = evaluate_heads(tagger, val, manifest, headlines["val"])
         metrics |= {
             "train_loss": running / max(1, len(batches)),
             "epoch_seconds": time.perf_counter() - started,
         }
+        if soft_steps:  # the distillation part of train_loss, per soft batch
+            metrics["train_distill_loss"] = soft_running / soft_steps
         log.info("epoch %d: %s", epoch + 1, {k: round(v, 4) for k, v in metrics.items()})
         if on_epoch is not None:
             on_epoch(epoch, metrics)

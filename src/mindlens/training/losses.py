@@ -4,7 +4,9 @@ Token and sentence heads: binary cross-entropy per technique with ``pos_weight``
 sqrt(negatives / positives), capped. TC: cross-entropy over techniques on the span's
 pooled TC logits (in the same forward pass as the other losses), class weights
 sqrt(most frequent / count), capped. Clickbait batches (headlines) get only the clickbait
-loss; sentence batches get the sum of the losses of the heads the model has.
+loss; sentence batches get the sum of the losses of the heads the model has. Soft batches
+(distillation, ``mindlens.training.distill``) get ``SoftTargetLoss``: the binary KL to a
+teacher's probabilities, both sides softened by a temperature.
 """
 
 from __future__ import annotations
@@ -67,9 +69,70 @@ def pool_tc(tc_token_logits: Any, tc_context_logits: Any, rows: Any, masks: Any)
     return per_token.sum(dim=1) / masks.sum(dim=1, keepdim=True).clamp(min=1.0) + tc_context_logits[rows]
 
 
+def soften(probs: Any, temperature: float, eps: float = 1e-3) -> Any:
+    """Teacher probabilities at a temperature: sigmoid(logit(p) / T), p clipped first
+    (stored as float16, the extremes carry no more information than that)."""
+    probs = probs.clamp(eps, 1.0 - eps)
+    return torch.sigmoid(torch.log(probs / (1.0 - probs)) / temperature)
+
+
+def binary_kl(student_logits: Any, teacher_probs: Any) -> Any:
+    """KL(teacher || student) of independent Bernoullis, element-wise: zero where the
+    student says what the teacher says (soft cross-entropy minus the teacher's entropy,
+    so the value itself reads as the gap; the gradient is the soft cross-entropy's)."""
+    q = teacher_probs
+    entropy = q * torch.log(q) + (1.0 - q) * torch.log1p(-q)
+    cross = q * torch.nn.functional.logsigmoid(student_logits) + (1.0 - q) * torch.nn.functional.logsigmoid(
+        -student_logits
+    )
+    return entropy - cross
+
+
+class SoftTargetLoss:
+    """Distillation loss of a soft batch: ``alpha * T^2 *`` the sum over the heads both
+    the student and the batch have (token, sentence, clickbait) of the mean binary KL
+    between the softened teacher and student probabilities (T^2 keeps the gradient's
+    scale independent of T, as in Hinton et al.). Label columns the teacher lacks and
+    tokens without a teacher opinion are masked."""
+
+    def __init__(self, alpha: float, temperature: float) -> None:
+        self.alpha, self.temperature = alpha, temperature
+
+    def terms(self, outputs: dict[str, Any], batch: dict[str, Any]) -> dict[str, Any]:
+        """The mean KL of each head that applies to this batch (unweighted, T applied)."""
+        t = self.temperature
+        labels = batch["soft_label_mask"]
+        out: dict[str, Any] = {}
+        if "token_logits" in outputs and batch["soft_token_mask"].any() and labels.any():
+            mask = (batch["soft_token_mask"][..., None] & labels).float()
+            kl = binary_kl(outputs["token_logits"].float() / t, soften(batch["soft_token"], t))
+            out["token"] = (kl * mask).sum() / mask.sum()
+        if "sentence_logits" in outputs and batch["soft_sentence_mask"].any() and labels.any():
+            mask = (batch["soft_sentence_mask"][:, None] & labels).float()
+            kl = binary_kl(outputs["sentence_logits"].float() / t, soften(batch["soft_sentence"], t))
+            out["sentence"] = (kl * mask).sum() / mask.sum()
+        if "clickbait_logits" in outputs and batch["soft_clickbait_mask"].any():
+            mask = batch["soft_clickbait_mask"]
+            kl = binary_kl(
+                outputs["clickbait_logits"][:, 0].float()[mask] / t, soften(batch["soft_clickbait"][mask], t)
+            )
+            out["clickbait"] = kl.mean()
+        return out
+
+    def __call__(self, outputs: dict[str, Any], batch: dict[str, Any]) -> Any:
+        """The weighted loss, or None when no head of the student has a target here."""
+        terms = list(self.terms(outputs, batch).values())
+        if not terms:
+            return None
+        return self.alpha * self.temperature**2 * torch.stack(terms).sum()
+
+
 def batch_loss(outputs: dict[str, Any], batch: dict[str, Any], losses: dict[str, Any]) -> Any:
-    """The sum of the losses that apply to this batch (clickbait batches: clickbait only);
-    None when none does (a TC-only batch without gold spans)."""
+    """The sum of the losses that apply to this batch (clickbait batches: clickbait only;
+    soft batches: the distillation loss only); None when none does (a TC-only batch
+    without gold spans)."""
+    if "soft_label_mask" in batch:
+        return losses["distill"](outputs, batch)
     if "clickbait" in batch:
         return losses["clickbait"](outputs["clickbait_logits"][:, 0].float(), batch["clickbait"])
     loss = None

@@ -14,11 +14,32 @@ from typing import Any
 from mindlens.families import names, transformer_family
 
 DEVICES = ("auto", "cpu", "cuda")
+DISTILL = "distill_"  # command-line prefix of the ``DistillConfig`` fields (--distill-alpha ...)
 
 
 def _option(default: Any, text: str, **argparse: Any) -> Any:
     """A field with its command-line help (and argparse extras such as ``choices``)."""
     return field(default=default, metadata={"help": text, **argparse})
+
+
+@dataclass
+class DistillConfig:
+    """Distillation from a teacher's soft targets (``mindlens.training.distill``): the
+    unlabelled texts of the file become extra batches whose loss is ``alpha`` times the
+    temperature-softened KL to the teacher; gold batches and their loss are unchanged."""
+
+    soft_targets: str = _option("", "soft-target file written by `soft-labels` (empty: no distillation)")
+    alpha: float = _option(0.5, "weight of the distillation batches' loss (gold loss weight stays 1)")
+    temperature: float = _option(2.0, "softening of teacher and student logits (loss scaled by T^2)")
+    max_examples: int | None = _option(None, "seeded sample of the soft-target texts (none: all)")
+
+    def __post_init__(self) -> None:
+        if self.alpha < 0:
+            raise ValueError(f"distill alpha must be >= 0, not {self.alpha}")
+        if self.temperature <= 0:
+            raise ValueError(f"distill temperature must be > 0, not {self.temperature}")
+        if self.max_examples is not None and self.max_examples < 1:
+            raise ValueError(f"distill max_examples must be >= 1, not {self.max_examples}")
 
 
 @dataclass
@@ -45,10 +66,16 @@ class TaggerTrainConfig:
     )
     device: str = _option("auto", "auto: cuda when available", choices=DEVICES)
     bf16: bool = _option(False, "bf16 autocast on cuda (faster; weights and losses stay fp32)")
+    # soft targets of a teacher to distil (``{soft_targets, alpha, temperature}``); None: none
+    distill: DistillConfig | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.family = transformer_family(self.family).name
+        if isinstance(self.distill, dict):  # a candidate's params and the notebook pass a mapping
+            self.distill = DistillConfig(**self.distill)
+        if self.distill is not None and not self.distill.soft_targets:
+            self.distill = None
         if self.device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {self.device!r}")
         if self.context_sentences not in (0, 1):

@@ -260,6 +260,16 @@ class TuningResult:
             }
         return out
 
+    def flc_gains(self) -> list[float]:
+        """Tuned minus own FLC F1 on each held-out fold (both scored on the same articles)."""
+        return [f["tuned"]["flc_f1"] - f["own"]["flc_f1"] for f in self.folds]
+
+    def beats_own(self) -> bool:
+        """Whether the tuned decoding is better than the model's own under the protocol: a
+        decoding that loses on held-out folds must not replace the one the model ships with."""
+        gains = self.flc_gains()
+        return bool(gains) and float(np.mean(gains)) > 0
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "decoding": self.decoding.to_dict(),
@@ -397,7 +407,7 @@ def summary_table(result: TuningResult) -> str:
         final = result.final[which]
         cells = [f"{final[m]:.3f}" for m in ("si_f1", "flc_f1", "flc_precision", "flc_recall")]
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
-    gains = [f["tuned"]["flc_f1"] - f["own"]["flc_f1"] for f in result.folds]
+    gains = result.flc_gains()
     if len(gains) > 1:
         rows.append(
             f"\nFLC gain on the same folds: {np.mean(gains):+.3f} ± {np.std(gains, ddof=1):.3f} "

@@ -1,7 +1,7 @@
 """The API's routers, one per concern; ``create_app`` includes them in this order."""
 
-from mindlens.serving.routes import admin, analyze, feedback, ops
+from mindlens.serving.routes import admin, analyze, feedback, landing, ops
 
-ROUTERS = (analyze.router, ops.router, admin.router, feedback.router)
+ROUTERS = (landing.router, analyze.router, ops.router, admin.router, feedback.router)
 
 __all__ = ["ROUTERS"]

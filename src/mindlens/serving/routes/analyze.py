@@ -20,9 +20,13 @@ from mindlens.serving.schemas import (
 router = APIRouter(tags=["analysis"])
 
 
-@router.post("/analyze", response_model=AnalyzeResponse, responses=responses(413, 422, 503))
+@router.post("/analyze", response_model=AnalyzeResponse, responses=responses(413, 415, 422, 503))
 def analyze(body: AnalyzeRequest, analysis: AnalysisDep) -> dict[str, Any]:
-    """Split the text into sentences and score each for manipulation techniques."""
+    """Split the text into sentences and score each for manipulation techniques; with ``url``
+    instead of ``text``, first fetch the page and extract its article (``source`` says which)."""
+    if body.url is not None:
+        return analysis.analyze_url(body.url, body.min_confidence, body.title)
+    assert body.text is not None  # the schema asks for exactly one of them
     return analysis.analyze(body.text, body.min_confidence, body.title)
 
 
