@@ -14,7 +14,7 @@ export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 
 LINT_PATHS := src dags plugins demo tests benchmarks label_studio
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml setup.py
 	test -x $(BIN)/pip || $(PYTHON) -m venv --clear $(VENV)  # --clear: a half-made venv (interrupted) is rebuilt
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
 	touch $(STAMP)

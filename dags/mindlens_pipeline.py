@@ -1,14 +1,16 @@
 """MindLens training pipeline.
 
-fetch_data -> prepare_data -> validate_data -> profile_data
-                                            -> candidates -> train[*] -> evaluate[*] -> select -> register -> reload_api
+init_stores -> fetch_data -> prepare_data -> validate_data -> profile_data
+                                                           -> candidates -> train[*] -> evaluate[*] -> select -> register -> reload_api
 
 Thin by design: each task calls a stage in ``mindlens.pipeline`` (the same stage
 functions the retrain job composes); nothing runs at import time. ``train`` and
 ``evaluate`` are mapped over the candidate list (config ``train.candidates`` or the
 run's conf), so Celery or Kubernetes workers can train candidates in parallel. ``select`` applies the rule in
 ``train.selection``; ``register`` promotes the winner only if it beats the
-champion. A failed data test fails the run with its report in the task log.
+champion. A failed data test fails the run with its report in the task log. ``init_stores``
+creates the MLflow store before anything fans out, so parallel ``train`` tasks never race to
+create a SQLite schema.
 Trigger from the Airflow UI with conf such as ``{"max_documents": 40}``.
 """
 
@@ -42,6 +44,14 @@ from airflow.sdk import Param, dag, get_current_context, task
     doc_md=__doc__,
 )
 def mindlens_pipeline() -> None:
+    @task
+    def init_stores() -> str:
+        """The MLflow store's tables and experiment (once, under a file lock for SQLite)."""
+        from mindlens.config import get_settings
+        from mindlens.tracking import init_tracking_store
+
+        return init_tracking_store(get_settings())
+
     @task
     def fetch_data() -> dict:
         from mindlens import pipeline
@@ -106,7 +116,9 @@ def mindlens_pipeline() -> None:
 
         return pipeline.redeploy(registration)
 
-    validated = validate_data(prepare_data(fetch_data()))
+    fetched = fetch_data()
+    init_stores() >> fetched
+    validated = validate_data(prepare_data(fetched))
     profile_data(validated)
     trained = train.partial(validated=validated).expand(candidate=candidates())
     reload_api(register(select(evaluate.expand(training=trained))))

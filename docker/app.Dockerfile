@@ -18,7 +18,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 python3
     && mkdir -p /var/lib/mindlens /data && chown mindlens /var/lib/mindlens
 
 WORKDIR /app
-COPY requirements.txt pyproject.toml README.md ./
+COPY requirements.txt pyproject.toml setup.py MANIFEST.in README.md ./
 COPY src ./src
 COPY demo ./demo
 RUN PIP_CERT=$PIP_CERT PIP_FIND_LINKS=$PIP_FIND_LINKS pip install --no-cache-dir -r requirements.txt

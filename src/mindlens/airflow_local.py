@@ -10,16 +10,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mindlens.config import PROJECT_ROOT, Settings
+from mindlens.config import PROJECT_ROOT, RESOURCE_ROOT, Settings
+from mindlens.tracking import init_tracking_store
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:
+    """The environment of every local ``airflow`` command.
+
+    The interpreter's ``bin`` folder goes first on ``PATH``: ``airflow standalone`` starts
+    its components (scheduler, api-server, ...) as ``airflow`` by name, which a venv that
+    was never activated (``make airflow-ui``, ``.venv/bin/mindlens``) does not provide."""
     home = settings.paths.airflow_home
     home.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)])
     env.setdefault("AIRFLOW_HOME", str(home))
-    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_ROOT / "dags"))
-    env.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(PROJECT_ROOT / "plugins"))
+    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(RESOURCE_ROOT / "dags"))
+    env.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(RESOURCE_ROOT / "plugins"))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
     env.setdefault("AIRFLOW__API__HOST", "127.0.0.1")
@@ -36,7 +43,10 @@ def _airflow(args: list[str], env: dict[str, str]) -> int:
 
 
 def run_airflow(settings: Settings, args: list[str]) -> int:
-    """Any ``airflow`` command on the project's local Airflow (database migrated first)."""
+    """Any ``airflow`` command on the project's local Airflow: its database migrated and the
+    MLflow store initialised first, so tasks that run in parallel (the pipeline's mapped
+    ``train``) never race to create the same SQLite schema."""
+    init_tracking_store(settings)
     env = airflow_env(settings)
     return _airflow(["db", "migrate"], env) or _airflow(args, env)
 

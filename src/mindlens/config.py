@@ -27,12 +27,19 @@ from pydantic_settings import (
 from mindlens import families  # plain data: no torch, nothing that imports this module
 from mindlens.paths import Paths
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_CHECKOUT = Path(__file__).resolve().parents[2]
+_IN_CHECKOUT = (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "src" / "mindlens").is_dir()
+# Relative paths in the config resolve here: the source checkout, or for an installed wheel
+# (no checkout around) the working directory the first MindLens import ran in.
+PROJECT_ROOT = _CHECKOUT if _IN_CHECKOUT else Path.cwd().resolve()
+# The repository files the library reads at run time (configs/, notebooks/, dags/, plugins/,
+# label_studio/, data/curated/): the checkout's, or the copies a wheel carries (setup.py).
+RESOURCE_ROOT = _CHECKOUT if _IN_CHECKOUT else Path(__file__).resolve().parent / "_resources"
 
 
 def config_file() -> Path:
     """The YAML file in force: ``MINDLENS_CONFIG`` or the project's default."""
-    return Path(os.environ.get("MINDLENS_CONFIG", PROJECT_ROOT / "configs" / "default.yaml"))
+    return Path(os.environ.get("MINDLENS_CONFIG", RESOURCE_ROOT / "configs" / "default.yaml"))
 
 
 class MlflowSettings(BaseModel):

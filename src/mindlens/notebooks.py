@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mindlens.config import PROJECT_ROOT, Settings
+from mindlens.config import PROJECT_ROOT, RESOURCE_ROOT, Settings
 
 log = logging.getLogger(__name__)
-NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+NOTEBOOK_DIR = RESOURCE_ROOT / "notebooks"
 
 
 class NotebookFailed(RuntimeError):

@@ -3,7 +3,10 @@ experiment with an artifact location under the state folder, not the working dir
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,28 +27,56 @@ class RunData(Protocol):
     def to_json(self) -> str: ...
 
 
+@contextmanager
+def _store_lock(tracking_uri: str) -> Iterator[None]:
+    """Hold an exclusive file lock beside a SQLite store (no-op for other stores).
+
+    MLflow creates and migrates a SQLite store's tables the first time a process opens it;
+    two processes doing that at once (the pipeline's mapped ``train`` tasks under a real
+    scheduler) fail with ``duplicate column name``. The lock makes them take turns."""
+    if not tracking_uri.startswith("sqlite:///"):
+        yield
+        return
+    database = Path(tracking_uri.removeprefix("sqlite:///"))
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with open(database.with_name(database.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
 def configure_mlflow(settings: Settings) -> str:
-    """Point MLflow at the configured store; return the experiment id."""
+    """Point MLflow at the configured store; return the experiment id.
+
+    The first use of a store creates its tables (tracking and registry) and the experiment,
+    under a file lock for SQLite, so concurrent processes never race on that."""
     import mlflow
 
     tracking_uri = settings.mlflow.tracking_uri
     if tracking_uri is None:  # Settings derives it from the state folder when not given
         raise RuntimeError("settings.mlflow.tracking_uri is not set")
     settings.ensure_dirs()
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
-    client = mlflow.MlflowClient()
-    experiment = client.get_experiment_by_name(settings.mlflow.experiment)
-    if experiment is not None:
-        experiment_id = experiment.experiment_id
-    else:
-        root = Path(settings.mlflow.artifact_root or settings.paths.mlflow_artifacts)
-        root.mkdir(parents=True, exist_ok=True)
-        experiment_id = client.create_experiment(
-            settings.mlflow.experiment, artifact_location=root.resolve().as_uri()
-        )
-    mlflow.set_experiment(experiment_id=experiment_id)
+    with _store_lock(tracking_uri):  # the client opens (creates, migrates) the store
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+        client = mlflow.MlflowClient()
+        experiment = client.get_experiment_by_name(settings.mlflow.experiment)
+        if experiment is not None:
+            experiment_id = experiment.experiment_id
+        else:
+            client.search_registered_models(max_results=1)  # the registry's tables, too
+            root = Path(settings.mlflow.artifact_root or settings.paths.mlflow_artifacts)
+            root.mkdir(parents=True, exist_ok=True)
+            experiment_id = client.create_experiment(
+                settings.mlflow.experiment, artifact_location=root.resolve().as_uri()
+            )
+        mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
+
+
+def init_tracking_store(settings: Settings) -> str:
+    """Create the MLflow store (tables, experiment) now, before work fans out to parallel
+    processes (``mindlens airflow``, the pipeline DAG's first task); the experiment id."""
+    return configure_mlflow(settings)
 
 
 def mlflow_client(settings: Settings) -> Any:

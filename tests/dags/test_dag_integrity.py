@@ -9,6 +9,7 @@ def test_pipeline_dag_shape(dagbag):
     dag = dagbag.dags.get("mindlens_pipeline")
     assert dag is not None
     assert {t.task_id for t in dag.tasks} == {
+        "init_stores",
         "fetch_data",
         "prepare_data",
         "validate_data",
@@ -24,6 +25,7 @@ def test_pipeline_dag_shape(dagbag):
     assert dag.get_task("profile_data").upstream_task_ids == {"validate_data"}
     assert dag.get_task("validate_data").upstream_task_ids == {"prepare_data"}
     assert dag.get_task("prepare_data").upstream_task_ids == {"fetch_data"}
+    assert dag.get_task("fetch_data").upstream_task_ids == {"init_stores"}  # before any fan-out
     assert dag.get_task("evaluate").upstream_task_ids == {"train"}
     assert dag.get_task("select").upstream_task_ids == {"evaluate"}
     assert dag.get_task("register").upstream_task_ids == {"select"}

@@ -12,9 +12,9 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from mindlens import taxonomy
-from mindlens.config import PROJECT_ROOT
+from mindlens.config import RESOURCE_ROOT
 
-CONFIG_PATH = PROJECT_ROOT / "label_studio" / "config.xml"
+CONFIG_PATH = RESOURCE_ROOT / "label_studio" / "config.xml"
 
 # Control tag names, shared with ``sync`` (pushed predictions and pulled annotations).
 TEXT = "text"

@@ -7,12 +7,12 @@ import html
 from pathlib import Path
 from typing import Any
 
-from mindlens.config import PROJECT_ROOT
+from mindlens.config import RESOURCE_ROOT
 from mindlens.labelling import config as lc
 from mindlens.labelling.connection import get
 from mindlens.labelling.tasks import HASH_KEY
 
-GUIDE_PATH = PROJECT_ROOT / "data" / "curated" / "GUIDE.md"
+GUIDE_PATH = RESOURCE_ROOT / "data" / "curated" / "GUIDE.md"
 
 
 def instructions(guide: Path = GUIDE_PATH) -> str | None:

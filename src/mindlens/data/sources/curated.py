@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from mindlens import taxonomy
-from mindlens.config import PROJECT_ROOT
+from mindlens.config import RESOURCE_ROOT
 from mindlens.data.sources.remote import RemoteFile
 from mindlens.schema import Document, DocumentLabel, SourceData, Span, document_id
 
 NAME = "curated"
-FOLDER = "data/curated"  # relative to the project root, not the data directory
+FOLDER = "data/curated"  # a repository folder (RESOURCE_ROOT), not under the data directory
 REMOTE: tuple[RemoteFile, ...] = ()  # part of the repository: nothing to fetch
 KEYS = frozenset(
     {"id", "text", "title", "genre", "spans", "labels", "no_technique", "hard_negative", "split"}
@@ -75,7 +75,7 @@ class Record:
 
 
 def default_folder() -> Path:
-    return PROJECT_ROOT / FOLDER
+    return RESOURCE_ROOT / FOLDER
 
 
 def _technique(value: Any, where: str, what: str) -> str:
