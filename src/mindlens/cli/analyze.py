@@ -17,7 +17,9 @@ def serve(
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default from config).")] = None,
     first_pipeline: Annotated[
         bool,
-        typer.Option(help="Also run the pipeline once in the background unless it succeeded here (make run)."),
+        typer.Option(
+            help="Also run the pipeline once in the background unless it succeeded here (make run)."
+        ),
     ] = False,
 ) -> None:
     """Serve the API with the Gradio demo at /demo (one uvicorn process)."""

@@ -38,18 +38,25 @@ DESCRIPTION = "Detects propaganda and manipulation techniques in text, sentence 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load the champion and start polling the registry; open (and migrate) the feedback
-    store, which on failure answers 503 for feedback and retries later."""
+    store, which on failure answers 503 for feedback and retries later; start the first
+    pipeline run when ``serve --first-pipeline`` put one in ``app.state.first_pipeline`` (and
+    end it here: uvicorn re-raises SIGTERM after the shutdown, so nothing after it runs)."""
     store: ModelStore = app.state.store
     feedback: FeedbackService = app.state.feedback
+    first_pipeline = getattr(app.state, "first_pipeline", None)
     store.reload()
     store.start_polling()
     try:
         feedback.store()
     except FeedbackUnavailableError as err:
         log.warning("feedback store not available at start: %s", err)
+    if first_pipeline is not None:
+        first_pipeline.start()
     try:
         yield
     finally:
+        if first_pipeline is not None:
+            first_pipeline.stop()
         store.stop_polling()
         feedback.close()
         app.state.prediction_log.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -70,6 +71,13 @@ def log_tail(settings: Settings, lines: int = LOG_TAIL_LINES) -> list[str]:
     return [line for line in shown if line][-lines:]
 
 
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 class FirstPipeline:
     """Runs the pipeline once in a child process and records its state for the landing page."""
 
@@ -94,7 +102,10 @@ class FirstPipeline:
             return False
         paths.first_pipeline_log.parent.mkdir(parents=True, exist_ok=True)
         with paths.first_pipeline_log.open("wb") as output:
-            self.process = subprocess.Popen(self.command, stdout=output, stderr=subprocess.STDOUT)
+            # its own process group: stopping it reaches the Airflow processes it starts too
+            self.process = subprocess.Popen(
+                self.command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self._status = {
             "state": "running",
             "pid": self.process.pid,
@@ -125,8 +136,8 @@ class FirstPipeline:
         if code == 0 and self.on_success is not None:
             self.on_success()  # serve a challenger that won now, not at the next poll
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """End a run still going (the server is stopping): TERM, then KILL."""
+    def stop(self, timeout: float = 5.0) -> None:
+        """End a run still going (the server is stopping): TERM to its process group, then KILL."""
         process = self.process
         if process is None or process.poll() is not None:
             if self._waiter is not None:
@@ -134,10 +145,11 @@ class FirstPipeline:
             return
         self._status |= {"state": "stopped", "finished": _now()}
         _write(self.settings.paths.first_pipeline_status, self._status)
-        process.terminate()
+        _signal_group(process, signal.SIGTERM)
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            pass
+        _signal_group(process, signal.SIGKILL)  # whatever is left of the group (Airflow's children)
+        process.wait()
         log.info("first pipeline: stopped with the server; it runs again on the next start")

@@ -53,6 +53,8 @@ def serve(
     else:
         log.info("admin token: from MINDLENS_SERVING__ADMIN_TOKEN")
     app = create_app(settings)
+    if first_pipeline:  # started and ended by the app's lifespan
+        app.state.first_pipeline = FirstPipeline(settings, on_success=app.state.store.reload)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
     log.info("MindLens API docs: %s/docs", base)
@@ -68,11 +70,4 @@ def serve(
         timeout_graceful_shutdown=10,
         proxy_headers=False,
     )
-    runner = FirstPipeline(settings, on_success=app.state.store.reload) if first_pipeline else None
-    if runner is not None:
-        runner.start()
-    try:
-        uvicorn.Server(config).run()
-    finally:
-        if runner is not None:
-            runner.stop()
+    uvicorn.Server(config).run()
