@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("onnxruntime")
 
-from mindlens.models.onnx_tagger import FP32, OnnxTagger
+from mindlens.models.onnx_tagger import FP32, INT8, OnnxTagger
 from mindlens.models.tagger import TaggerBase, token_batches
 from mindlens.training.release import SHIPPED
 
@@ -70,6 +70,10 @@ def tiny_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_exported_int8_is_batch_invariant(tiny_export: Path) -> None:
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(tiny_export / INT8)).graph.node}
+    assert "DynamicQuantizeLinear" not in ops and "IsNaN" not in ops and "QuantizeLinear" in ops
     assert_batch_invariant(OnnxTagger.load(tiny_export, "int8"))
 
 
@@ -100,6 +104,25 @@ def test_dequantize_dynamic_rebuilds_the_fp32_graph(tiny_export: Path, tmp_path:
     for name, values in fp32.outputs.items():
         worst = max(float(np.abs(a - b).max()) for a, b in zip(values, got.outputs[name], strict=True))
         assert 0 < worst < 0.05, (name, worst)  # int8 weights: close, not identical
+
+
+def test_dropping_softmax_nan_guards_changes_no_output(tiny_export: Path, tmp_path: Path) -> None:
+    import onnx
+
+    from mindlens.models.quantization import drop_softmax_nan_guards
+
+    graph = onnx.load(str(tiny_export / FP32))
+    assert "IsNaN" in {n.op_type for n in graph.graph.node}  # what the SDPA export writes
+    (tmp_path / "lean").mkdir()
+    onnx.save(drop_softmax_nan_guards(graph), str(tmp_path / "lean" / FP32))
+    assert "IsNaN" not in {n.op_type for n in onnx.load(str(tmp_path / "lean" / FP32)).graph.node}
+    for name in ("tokenizer.json", "tagger.json"):
+        (tmp_path / "lean" / name).write_bytes((tiny_export / name).read_bytes())
+    expected = OnnxTagger.load(tiny_export, "fp32").infer(ARTICLE[:10])
+    got = OnnxTagger.load(tmp_path / "lean", "fp32").infer(ARTICLE[:10])
+    for name, values in expected.outputs.items():
+        for a, b in zip(values, got.outputs[name], strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=name)
 
 
 def test_token_batches_fill_a_budget() -> None:

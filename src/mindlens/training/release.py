@@ -155,13 +155,13 @@ def derive_bundle(
 def requantize_bundle(bundle: Path, out: Path, calibration: list[str]) -> Path:
     """Copy the analyzer bundle at ``bundle`` to ``out`` with its span model's int8 graph
     made batch-invariant: the same int8 weights, activation ranges fixed on ``calibration``
-    sentences instead of taken per batch (``fix_activation_ranges``). Same API, same
-    decoding, same tokenizer."""
+    sentences instead of taken per batch, and no softmax NaN guards (``served_int8``).
+    Same API, same decoding, same tokenizer."""
     import onnx
 
     from mindlens.models.analyzer import Analyzer, find_bundle
     from mindlens.models.onnx_tagger import INT8, TOKENIZER, OnnxTagger
-    from mindlens.models.quantization import calibration_feeds, fix_activation_ranges
+    from mindlens.models.quantization import calibration_feeds, served_int8
 
     span_model = Analyzer.load(find_bundle(bundle).parent).span_model
     if not isinstance(span_model, OnnxTagger) or span_model.folder is None:
@@ -169,7 +169,7 @@ def requantize_bundle(bundle: Path, out: Path, calibration: list[str]) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         graph = onnx.load(str(span_model.folder / INT8))
-        onnx.save(fix_activation_ranges(graph, calibration_feeds(span_model, calibration)), str(work / INT8))
+        onnx.save(served_int8(graph, calibration_feeds(span_model, calibration)), str(work / INT8))
         shutil.copyfile(span_model.folder / TOKENIZER, work / TOKENIZER)
         span_model.config.save(work)
         requantized = OnnxTagger.load(work, variant="int8")
