@@ -345,7 +345,8 @@ def articles(n: int, words: int) -> list[str]:
 @contextmanager
 def legacy(analyzer: Any) -> Iterator[None]:
     """The inference of 1.1.0 before issue #14: fixed batches of 32 windows (no token budget),
-    VADER over the whole text, the title through the network a second time."""
+    VADER over the whole text, the title through the network a second time, ORT threads
+    that spin while idle."""
     import mindlens.features.sentiment as sentiment
     import mindlens.models.tagger as tagger_module
 
@@ -384,22 +385,27 @@ def analyze_run(
     texts = articles(n_articles, words)
     loaded = {Path(b): Analyzer.load(b) for b in bundles}
     first, last = Path(bundles[0]), Path(bundles[-1])
-    configs: dict[str, tuple[Any, Callable[[Any], Any], int | None]] = {
-        f"{first} as before #14 (32 per batch, whole-text VADER, 2nd title pass)": (
-            loaded[first],
+    before = Analyzer.load(first)
+    before.span_model.session = _session(before.span_model.folder / INT8, None, spinning=True)
+    configs: dict[str, tuple[Any, Callable[[Any], Any], None]] = {
+        f"{first} as before #14 (32 per batch, whole-text VADER, 2nd title pass, spinning threads)": (
+            before,
             legacy,
             None,
         )
     }
     for b in loaded:
         configs[f"{b}"] = (loaded[b], lambda a: budget(None), None)
-    for threads in (1, 2):
-        configs[f"{last}, {threads} ORT thread(s)"] = (Analyzer.load(last), lambda a: budget(None), threads)
-    for tokens in (512, 2048, 4096):
-        configs[f"{last}, token budget {tokens}"] = (loaded[last], lambda a, t=tokens: budget(t), None)
-    for analyzer, _, threads in configs.values():
-        if threads:
-            analyzer.span_model.session = _session(analyzer.span_model.folder / INT8, threads)
+    variants: list[tuple[str, int | None, bool, int | None]] = [  # (name, threads, spinning, budget)
+        *((f"{last}, {n} ORT thread(s)", n, False, None) for n in (1, 2)),
+        (f"{last}, ORT threads spinning", None, True, None),
+        *((f"{last}, token budget {n}", None, False, n) for n in (256, 1024, 2048)),
+    ]
+    for name, threads, spinning, tokens in variants:
+        analyzer = Analyzer.load(last) if threads or spinning else loaded[last]
+        if threads or spinning:
+            analyzer.span_model.session = _session(analyzer.span_model.folder / INT8, threads, spinning)
+        configs[name] = (analyzer, lambda a, t=tokens: budget(t), None)
     timings: dict[str, list[float]] = {name: [] for name in configs}
     network: dict[str, float] = dict.fromkeys(configs, 0.0)
     for analyzer, context, _ in configs.values():

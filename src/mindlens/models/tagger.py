@@ -31,7 +31,8 @@ from mindlens.models.decoding import (
 from mindlens.models.tagger_config import PER_TOKEN_OUTPUTS, TaggerConfig, output_names
 from mindlens.models.windows import Context, pad_windows
 
-TOKEN_BUDGET = 1024  # padded tokens per forward pass (bench_inference.py --analyze measures it)
+# padded tokens per forward pass: 256-512 measured fastest, 2048 slowest (bench_inference.py --analyze)
+TOKEN_BUDGET = 512
 
 
 def token_batches(lengths: Sequence[int], max_tokens: int, max_rows: int) -> list[list[int]]:
