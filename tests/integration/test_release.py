@@ -48,7 +48,9 @@ def test_v2_1_is_v2_with_batch_invariant_int8():
     assert any("requantize" in step for step in v21["training"]["steps"])
     for name in ("span_model/tagger.json", "span_model/tokenizer.json", "tc_model.json.gz"):
         assert v21["files"][name] == v2["files"][name], name
-    ops = [n.op_type for n in onnx.load(str(SHIPPED_RELEASES[2] / "span_model" / "model.int8.onnx")).graph.node]
+    ops = [
+        n.op_type for n in onnx.load(str(SHIPPED_RELEASES[2] / "span_model" / "model.int8.onnx")).graph.node
+    ]
     assert "DynamicQuantizeLinear" not in ops and "MatMulInteger" in ops
     for metric in ("val_si_f1", "val_flc_f1"):
         assert v21["metrics"][metric] > v2["metrics"][metric] - 0.01, metric  # within one point
