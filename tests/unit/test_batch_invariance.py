@@ -162,3 +162,30 @@ def test_title_clickbait_comes_from_the_sentence_pass(tiny_export: Path) -> None
     alone = tagger.tag([headline])[0].clickbait
     assert out["title"]["text"] == headline
     assert out["title"]["clickbait"] == pytest.approx(alone, abs=1e-4)
+
+
+def test_requantize_cli_refuses_bad_input(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mindlens.cli import app
+
+    runner = CliRunner()
+    missing = runner.invoke(
+        app, ["registry", "requantize", "--bundle", str(tmp_path / "nope"), "--out", str(tmp_path / "out")]
+    )
+    assert missing.exit_code == 2 and "no such folder" in missing.output
+    zero = runner.invoke(
+        app,
+        [
+            "registry",
+            "requantize",
+            "--bundle",
+            str(SHIPPED),
+            "--out",
+            str(tmp_path / "out"),
+            "--sentences",
+            "0",
+        ],
+    )
+    assert zero.exit_code == 2 and "--sentences must be positive" in zero.output
+    assert not (tmp_path / "out").exists()
