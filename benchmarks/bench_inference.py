@@ -9,6 +9,23 @@ put against the machine's measured matmul peak to show how much headroom is left
 
 ``MODEL/torch`` is a ``TorchTagger.save`` folder, ``MODEL/onnx`` its export
 (written here from ``MODEL/torch`` when missing). See ``benchmarks/README.md``.
+
+``--analyze BUNDLE`` (repeatable) times the whole ``Analyzer.analyze`` on 600-word PTC
+articles instead, in alternating rounds of one run: the first bundle also as the code
+before issue #14 ran it (a fixed 32 windows per batch, VADER over the whole text, a
+second network pass for the title), each bundle as served now, the last one with other
+ORT thread counts and token budgets. Ratios against the first row are the figures::
+
+    python benchmarks/bench_inference.py --analyze models/v2 --analyze models/v2.1 [--rounds 3]
+
+``--quantization BUNDLE`` scores a bundle's span model on the PTC val articles (SI, FLC,
+TC, sentence F1; ``evaluate_analyzer``'s span tasks) with three graphs: the fp32 graph
+rebuilt from its int8 weights, its dynamic int8 graph (ranges per batch) and the same
+graph with activation ranges fixed on training sentences (what ``export_onnx`` and
+``mindlens registry requantize`` write), and how far a sentence's logits move between
+alone and inside its article with each::
+
+    python benchmarks/bench_inference.py --quantization models/v2
 """
 
 from __future__ import annotations
@@ -18,7 +35,8 @@ import json
 import platform
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -301,9 +319,243 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --- Analyzer.analyze on whole articles ----------------------------------------------
+def articles(n: int, words: int) -> list[str]:
+    """The first ``words`` words (original spacing and lines kept) of the first ``n`` PTC
+    test-split articles that are at least that long (sorted by id: the same texts each run)."""
+    import re
+
+    from mindlens.config import get_settings
+    from mindlens.data.dataset import Manifest
+
+    docs = Manifest.read(get_settings().processed_dir).table("documents")
+    docs = docs[(docs["source"] == "ptc") & (docs["split"].isin(["unlabelled", "test"]))]
+    out = []
+    for text in docs.sort_values("document_id")["text"]:
+        ends = [m.end() for m in re.finditer(r"\S+", text)]
+        if len(ends) >= words:
+            out.append(text[: ends[words - 1]])
+        if len(out) == n:
+            break
+    if not out:
+        raise FileNotFoundError(f"no processed PTC article of {words}+ words: run `mindlens data prepare`")
+    return out
+
+
+@contextmanager
+def legacy(analyzer: Any) -> Iterator[None]:
+    """The inference of 1.1.0 before issue #14: fixed batches of 32 windows (no token budget),
+    VADER over the whole text, the title through the network a second time, ORT threads
+    that spin while idle."""
+    import mindlens.features.sentiment as sentiment
+    import mindlens.models.tagger as tagger_module
+
+    saved = tagger_module.TOKEN_BUDGET, sentiment.polarity
+    tagger_module.TOKEN_BUDGET = 10**9
+    sentiment.polarity = lambda text, sentences=None: dict(sentiment.vader().polarity_scores(text))
+    analyzer._title_clickbait = lambda headline, texts, found: analyzer.clickbait_score(headline)
+    try:
+        yield
+    finally:
+        tagger_module.TOKEN_BUDGET, sentiment.polarity = saved
+        del analyzer._title_clickbait
+
+
+@contextmanager
+def budget(tokens: int | None) -> Iterator[None]:
+    import mindlens.models.tagger as tagger_module
+
+    saved = tagger_module.TOKEN_BUDGET
+    tagger_module.TOKEN_BUDGET = tokens or saved
+    try:
+        yield
+    finally:
+        tagger_module.TOKEN_BUDGET = saved
+
+
+def analyze_run(
+    bundles: Sequence[Path], n_articles: int = 20, words: int = 600, rounds: int = 3
+) -> dict[str, Any]:
+    """p50/p95 of ``Analyzer.analyze`` per article for each configuration, each article run
+    under every configuration in turn (shuffled order), the median per-run speed-up against
+    the first configuration, and the share of time spent in the network (``_run``)."""
+    from mindlens.models.analyzer import Analyzer
+    from mindlens.models.onnx_tagger import _session
+
+    texts = articles(n_articles, words)
+    loaded = {Path(b): Analyzer.load(b) for b in bundles}
+    first, last = Path(bundles[0]), Path(bundles[-1])
+    before = Analyzer.load(first)
+    before.span_model.session = _session(before.span_model.folder / INT8, None, spinning=True)
+    configs: dict[str, tuple[Any, Callable[[Any], Any], None]] = {
+        f"{first} as before #14 (32 per batch, whole-text VADER, 2nd title pass, spinning threads)": (
+            before,
+            legacy,
+            None,
+        )
+    }
+    for b in loaded:
+        configs[f"{b}"] = (loaded[b], lambda a: budget(None), None)
+    variants: list[tuple[str, int | None, bool, int | None]] = [  # (name, threads, spinning, budget)
+        *((f"{last}, {n} ORT thread(s)", n, False, None) for n in (1, 2)),
+        (f"{last}, ORT threads spinning", None, True, None),
+        *((f"{last}, token budget {n}", None, False, n) for n in (256, 1024, 2048)),
+    ]
+    for name, threads, spinning, tokens in variants:
+        analyzer = Analyzer.load(last) if threads or spinning else loaded[last]
+        if threads or spinning:
+            analyzer.span_model.session = _session(analyzer.span_model.folder / INT8, threads, spinning)
+        configs[name] = (analyzer, lambda a, t=tokens: budget(t), None)
+    timings: dict[str, list[float]] = {name: [] for name in configs}
+    network: dict[str, float] = dict.fromkeys(configs, 0.0)
+    for analyzer, context, _ in configs.values():
+        with context(analyzer):
+            analyzer.analyze(texts[0])  # warm-up
+    order = list(configs)
+    shuffle = random.Random(0).shuffle
+    for _ in range(rounds):  # each article under every configuration in turn, in a shuffled
+        for text in texts:  # order: load that drifts during the run hits all of them alike
+            shuffle(order)
+            for name in order:
+                analyzer, context, _ = configs[name]
+                tagger = analyzer.span_model
+                run_network = tagger._run
+
+                def timed_run(inputs: dict[str, np.ndarray], name: str = name, run: Any = run_network) -> Any:
+                    started = time.perf_counter()
+                    out = run(inputs)
+                    network[name] += time.perf_counter() - started
+                    return out
+
+                tagger._run = timed_run
+                with context(analyzer):
+                    started = time.perf_counter()
+                    analyzer.analyze(text)
+                    timings[name].append(time.perf_counter() - started)
+                del tagger._run
+    base = np.asarray(timings[next(iter(configs))])
+    rows = {}
+    for name, seconds in timings.items():
+        rows[name] = {
+            **_percentiles(seconds),
+            "speedup_vs_first": float(np.median(base / np.asarray(seconds))),
+            "network_share": network[name] / sum(seconds),
+        }
+    return {
+        "articles": len(texts),
+        "words": words,
+        "rounds": rounds,
+        "machine": {"platform": platform.platform(), "processor": platform.processor()},
+        "configs": rows,
+    }
+
+
+def quantization_run(bundle: Path) -> dict[str, Any]:
+    """F1 on PTC val and batch dependence of the fp32, dynamic and fixed-range graphs."""
+    import tempfile
+
+    import onnx
+
+    from mindlens.config import get_settings
+    from mindlens.data.dataset import Manifest
+    from mindlens.evaluation.evaluate import evaluate_analyzer
+    from mindlens.models.analyzer import Analyzer
+    from mindlens.models.onnx_tagger import _session
+    from mindlens.models.quantization import (
+        calibration_feeds,
+        calibration_sentences,
+        dequantize_dynamic,
+        served_int8,
+    )
+
+    settings = get_settings()
+    manifest = Manifest.read(settings.processed_dir)
+    docs = manifest.table("documents")
+    val = set(docs[(docs["split"] == "val") & (docs["source"] == "ptc")]["document_id"])
+    analyzer = Analyzer.load(bundle)
+    tagger = analyzer.require_span_model()
+    dynamic = onnx.load(str(tagger.folder / INT8))
+    article = [t for t in manifest.table("sentences").query("split == 'val' and source == 'ptc'")["text"]][
+        :40
+    ]
+    rows: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        graphs = {
+            "fp32 (rebuilt from the int8 weights)": dequantize_dynamic(dynamic),
+            "int8, ranges per batch (dynamic)": dynamic,
+            "int8, fixed ranges (served)": served_int8(
+                dynamic, calibration_feeds(tagger, calibration_sentences(manifest))
+            ),
+        }
+        for k, (name, graph) in enumerate(graphs.items()):
+            path = Path(tmp) / f"{k}.onnx"
+            onnx.save(graph, str(path))
+            tagger.session = _session(path, None)
+            metrics = evaluate_analyzer(analyzer, manifest, settings, "val", documents=val).metrics
+            rows[name] = {m: metrics[f"val_{m}"] for m in ("si_f1", "flc_f1", "tc_micro_f1", "micro_f1")}
+            full = tagger.infer(article)
+            moved = 0.0
+            for i, text in enumerate(article):
+                alone = tagger.infer([text], batch_size=1).outputs["token_logits"]
+                inside = [
+                    full.outputs["token_logits"][k]
+                    for k, w in enumerate(full.windows)
+                    if w["text_index"] == i
+                ]
+                moved = max(
+                    moved, max(float(np.abs(a - b).max()) for a, b in zip(alone, inside, strict=True))
+                )
+            rows[name]["max_logit_change_alone_vs_article"] = moved
+    reference = next(iter(rows.values()))
+    for r in rows.values():
+        r["si_points_vs_fp32"] = 100 * (r["si_f1"] - reference["si_f1"])
+        r["flc_points_vs_fp32"] = 100 * (r["flc_f1"] - reference["flc_f1"])
+    return {"bundle": str(bundle), "val_articles": len(val), "graphs": rows}
+
+
+def quantization_markdown(result: dict[str, Any]) -> str:
+    lines = [
+        f"{result['bundle']} on {result['val_articles']} PTC val articles:",
+        "",
+        "| graph | SI F1 | FLC F1 | TC micro-F1 | sentence micro-F1 | SI pts vs fp32 | FLC pts vs fp32 "
+        "| max token-logit change, alone vs in article |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in result["graphs"].items():
+        lines.append(
+            f"| {name} | {r['si_f1']:.4f} | {r['flc_f1']:.4f} | {r['tc_micro_f1']:.4f} | {r['micro_f1']:.4f} "
+            f"| {r['si_points_vs_fp32']:+.2f} | {r['flc_points_vs_fp32']:+.2f} "
+            f"| {r['max_logit_change_alone_vs_article']:.2g} |"
+        )
+    return "\n".join(lines)
+
+
+def analyze_markdown(result: dict[str, Any]) -> str:
+    lines = [
+        f"Analyzer.analyze on {result['articles']} PTC articles cut to {result['words']} words, "
+        f"{result['rounds']} alternating rounds (one run, same machine):",
+        "",
+        "| configuration | p50 ms | p95 ms | speed-up vs first row (median over article runs) | network share |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in result["configs"].items():
+        lines.append(
+            f"| {name} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['speedup_vs_first']:.2f}x "
+            f"| {100 * r['network_share']:.0f} % |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", type=Path, required=True, help="folder with torch/ and/or onnx/")
+    parser.add_argument("--model", type=Path, default=None, help="folder with torch/ and/or onnx/")
+    parser.add_argument(
+        "--analyze", type=Path, action="append", default=None, help="analyzer bundle (repeatable)"
+    )
+    parser.add_argument("--quantization", type=Path, default=None, help="analyzer bundle")
+    parser.add_argument("--articles", type=int, default=20)
+    parser.add_argument("--words", type=int, default=600)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--texts", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--single", type=int, default=64, help="texts timed one at a time")
@@ -312,6 +564,19 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--peak-size", type=int, default=2048)
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = parser.parse_args(argv)
+    if sum(x is not None for x in (args.model, args.analyze, args.quantization)) != 1:
+        parser.error("give one of --model, --analyze or --quantization")
+    if args.analyze or args.quantization:
+        if args.analyze:
+            result = analyze_run(args.analyze, args.articles, args.words, args.rounds)
+            print(analyze_markdown(result))
+        else:
+            result = quantization_run(args.quantization)
+            print(quantization_markdown(result))
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(result, indent=2, sort_keys=True))
+        return result
     result = run(
         args.model, args.texts, args.batch_size, args.single, args.threads, args.builtin, args.peak_size
     )

@@ -1,5 +1,5 @@
-"""The shipped releases (V1 1.0.0, V2 1.1.0): checksums, bootstrap into an empty registry,
-served spans, V2 derived from V1."""
+"""The shipped releases (V1 1.0.0, V2 1.1.0, V2.1 1.1.1): checksums, bootstrap into an empty
+registry, served spans, V2 derived from V1, V2.1 from V2."""
 
 import json
 import shutil
@@ -25,7 +25,7 @@ def test_shipped_releases_are_complete_compact_and_speak_this_taxonomy(folder):
 
 
 def test_v2_is_v1s_network_with_tuned_decoding_and_the_tc_model():
-    v1, v2 = (read_release(f) for f in SHIPPED_RELEASES)
+    v1, v2 = (read_release(f) for f in SHIPPED_RELEASES[:2])
     assert (v1["version"], v2["version"]) == ("1.0.0", "1.1.0") and SHIPPED == SHIPPED_RELEASES[-1]
     assert v2["files"]["span_model/model.int8.onnx"] == v1["files"]["span_model/model.int8.onnx"]
     assert "tc_model.json.gz" in v2["files"]
@@ -34,8 +34,26 @@ def test_v2_is_v1s_network_with_tuned_decoding_and_the_tc_model():
     assert any("tune-decoding" in step for step in training["steps"])
     tuned = v2["protocol"]["decoding"]
     assert tuned["tuned"]["flc_f1"][0] > tuned["own"]["flc_f1"][0]  # what it was chosen for, by the protocol
-    config = json.loads((SHIPPED / "span_model" / "tagger.json").read_text())
+    config = json.loads((SHIPPED_RELEASES[1] / "span_model" / "tagger.json").read_text())
     assert set(config["decoding"]["thresholds"]) == set(config["labels"])
+
+
+def test_v2_1_is_v2_with_batch_invariant_int8():
+    """A patch release: V2's tokenizer, decoding and TC model, its int8 weights with fixed
+    activation ranges (tests/unit/test_batch_invariance.py checks the invariance)."""
+    import onnx
+
+    v2, v21 = (read_release(f) for f in SHIPPED_RELEASES[1:])
+    assert v21["version"] == "1.1.1" and v21["training"]["derived_from"] == "1.1.0"
+    assert any("requantize" in step for step in v21["training"]["steps"])
+    for name in ("span_model/tagger.json", "span_model/tokenizer.json", "tc_model.json.gz"):
+        assert v21["files"][name] == v2["files"][name], name
+    ops = [
+        n.op_type for n in onnx.load(str(SHIPPED_RELEASES[2] / "span_model" / "model.int8.onnx")).graph.node
+    ]
+    assert "DynamicQuantizeLinear" not in ops and "MatMulInteger" in ops
+    for metric in ("val_si_f1", "val_flc_f1"):
+        assert v21["metrics"][metric] > v2["metrics"][metric] - 0.01, metric  # within one point
 
 
 def test_altered_release_is_refused(tmp_path):
@@ -54,9 +72,9 @@ def test_bootstrap_registers_the_shipped_releases_once_newest_champion(tmp_path,
     first = runner.invoke(app, ["registry", "bootstrap"])
     assert first.exit_code == 0, first.output
     result, _ = json.JSONDecoder().raw_decode(first.output[first.output.index("{") :])  # amid log lines
-    assert result["registered"] == ["1.0.0", "1.1.0"] and result["champion_semver"] == "1.1.0"
+    assert result["registered"] == ["1.0.0", "1.1.0", "1.1.1"] and result["champion_semver"] == "1.1.1"
     again = runner.invoke(app, ["registry", "bootstrap"])
-    assert again.exit_code == 0 and "nothing to register" in again.output and "1.1.0" in again.output
+    assert again.exit_code == 0 and "nothing to register" in again.output and "1.1.1" in again.output
 
     import mlflow
 
@@ -65,7 +83,7 @@ def test_bootstrap_registers_the_shipped_releases_once_newest_champion(tmp_path,
     settings = Settings(state_dir=tmp_path)
     champion = champion_info(settings)
     version = mlflow.MlflowClient().get_model_version(champion.name, champion.version)
-    assert version.tags["semver"] == "1.1.0" and version.tags["changelog"]
+    assert version.tags["semver"] == "1.1.1" and version.tags["changelog"]
     analyzer, _ = load_analyzer(settings)
     assert analyzer.span_model is not None
     text = (
@@ -87,7 +105,7 @@ def test_bootstrap_upgrades_an_older_shipped_champion_and_rollback_returns_to_it
     monkeypatch.setenv("MINDLENS_STATE_DIR", str(tmp_path))
     reset_settings_cache()
     settings = Settings(state_dir=tmp_path)
-    v1, v2 = SHIPPED_RELEASES
+    v1, v2 = SHIPPED_RELEASES[:2]
     assert bootstrap_releases(settings, [v1])["registered"] == ["1.0.0"]
     assert champion_info(settings).semver == "1.0.0"
     upgraded = bootstrap_releases(settings, [v1, v2])

@@ -16,7 +16,7 @@ registry_app = typer.Typer(help="The model registry: shipped release, versions."
 def registry_bootstrap(
     release: Annotated[
         list[Path] | None,
-        typer.Option(help="Release folder (repeatable; default: the shipped models/v1 and models/v2)."),
+        typer.Option(help="Release folder (repeatable; default: every shipped release, models/v1 ...)."),
     ] = None,
 ) -> None:
     """Register the shipped releases the registry lacks; the newest becomes champion when
@@ -221,6 +221,30 @@ def registry_tune_decoding(
     report = saved / tune_decoding.REPORT
     report.write_text(json.dumps(result.to_dict(), indent=2, sort_keys=True))
     typer.echo(f"wrote {saved} (report {report})")
+
+
+@registry_app.command("requantize")
+def registry_requantize(
+    bundle: Annotated[Path, typer.Option(help="Analyzer bundle or release folder, e.g. models/v2.")],
+    out: Annotated[Path, typer.Option(help="Folder for the bundle with the batch-invariant int8 graph.")],
+    sentences: Annotated[int, typer.Option(help="PTC training sentences to calibrate on.")] = 300,
+) -> None:
+    """Fix the activation ranges of a bundle's int8 span model (the same weights, ranges
+    calibrated on training sentences instead of taken per batch), so a text's scores never
+    depend on its batch, and write a copy of the bundle that uses it."""
+    from mindlens.models.quantization import calibration_sentences
+    from mindlens.training.release import requantize_bundle
+
+    if not bundle.is_dir():
+        fail(f"no such folder: {bundle}", code=2)
+    if sentences < 1:
+        fail("--sentences must be positive", code=2)
+    try:
+        texts = calibration_sentences(processed_manifest(), sentences)
+        saved = requantize_bundle(bundle, out, texts)
+    except (ValueError, FileNotFoundError) as err:
+        fail(str(err), code=2)
+    typer.echo(f"wrote {saved}: int8 activation ranges fixed on {len(texts)} PTC training sentences")
 
 
 @registry_app.command("release")

@@ -2,6 +2,12 @@
 
 Evidence: the words VADER's lexicon gives a valence, positive ones for
 ``sentiment_pos``, negative ones for ``sentiment_neg``, both for compound/intensity.
+
+VADER reads one sentence at a time here and the word valences of all sentences are
+scored together: ``polarity_scores`` on a whole article costs time quadratic in its
+length (it re-lowercases every word for each word: 50 ms at 2,400 words) and lets one
+"but" halve every valence before it in the whole article, where VADER's rules are
+meant for a sentence.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from mindlens.features.matching import Evidence, Measured, norm
+from mindlens.preprocessing.sentences import Sentence, split_sentences
 from mindlens.preprocessing.tokens import Token
 
 
@@ -22,10 +29,50 @@ def vader() -> Any:
     return SentimentIntensityAnalyzer()
 
 
-def sentiment_signals(text: str, words: Sequence[Token]) -> Measured:
-    """``sentiment_compound``, ``_pos``, ``_neg``, ``_neu`` and ``_intensity`` (|compound|)."""
+def sentence_valences(sentence: str) -> list[float]:
+    """VADER's word valences for one sentence: ``polarity_scores`` up to, not including,
+    its scoring step (emoji descriptions, boosters, negations, the "but" rule)."""
+    from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentiText
+
     analyzer = vader()
-    scores = analyzer.polarity_scores(text)
+    text = ""
+    prev_space = True
+    for char in sentence:
+        if char in analyzer.emojis:
+            text += ("" if prev_space else " ") + analyzer.emojis[char]
+            prev_space = False
+        else:
+            text += char
+            prev_space = char == " "
+    sentitext = SentiText(text.strip())
+    words = sentitext.words_and_emoticons
+    valences: list[float] = []
+    for i, item in enumerate(words):
+        lowered = item.lower()
+        if lowered in BOOSTER_DICT or (
+            lowered == "kind" and i < len(words) - 1 and words[i + 1].lower() == "of"
+        ):
+            valences.append(0)
+            continue
+        valences = analyzer.sentiment_valence(0, sentitext, item, i, valences)
+    return list(analyzer._but_check(words, valences))
+
+
+def polarity(text: str, sentences: Sequence[Sentence] | None = None) -> dict[str, float]:
+    """VADER's ``polarity_scores`` of ``text`` with its rules applied per sentence: the
+    valences of every sentence, scored together with the text's punctuation emphasis."""
+    sentences = split_sentences(text) if sentences is None else sentences
+    valences = [v for sentence in sentences for v in sentence_valences(sentence.text)]
+    return dict(vader().score_valence(valences, text))
+
+
+def sentiment_signals(
+    text: str, words: Sequence[Token], sentences: Sequence[Sentence] | None = None
+) -> Measured:
+    """``sentiment_compound``, ``_pos``, ``_neg``, ``_neu`` and ``_intensity`` (|compound|);
+    ``sentences`` of ``text`` when the caller has them already."""
+    analyzer = vader()
+    scores = polarity(text, sentences)
     pos_ev: Evidence = []
     neg_ev: Evidence = []
     for tok in words:

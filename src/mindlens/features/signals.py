@@ -119,7 +119,7 @@ def compute_signals(text: str) -> dict[str, Signal]:
         return {name: Signal(name, 0.0, _DESCRIPTIONS[name]) for name in SIGNAL_NAMES}
 
     raw: Measured = {}
-    raw.update(sentiment_signals(text, words))
+    raw.update(sentiment_signals(text, words, sentences))
     raw.update(empath_signals(words))
     raw.update(loaded_words(text, words))
     raw.update(clickbait_signals(text, words, sentences))

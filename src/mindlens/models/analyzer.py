@@ -144,9 +144,18 @@ class Analyzer:
         that text). Without a token head a fragment is the whole sentence. ``contexts``
         (previous, next sentence) is read by a span model trained with context; with a TC
         head every fragment carries its ``tc_confidence``."""
+        probs, spans, _ = self._tag_sentences(texts, threshold, contexts)
+        return probs, spans
+
+    def _tag_sentences(
+        self, texts: list[str], threshold: float | None = None, contexts: list[Context] | None = None
+    ) -> tuple[np.ndarray, list[list[FoundSpan]], list[float | None]]:
+        """``tag_sentences`` plus each text's clickbait probability from the same forward
+        pass (None without a clickbait head): ``analyze`` reads the title's from it."""
         threshold = self.min_confidence if threshold is None else threshold
+        clickbait: list[float | None] = [None] * len(texts)
         if not texts:
-            return np.zeros((0, len(self.sentence_labels))), []
+            return np.zeros((0, len(self.sentence_labels))), [], clickbait
         inference: Inference | None = None
         if self._span_head("sentence") or self._span_head("tc"):
             inference = self.require_span_model().infer(texts, contexts=contexts)
@@ -154,8 +163,9 @@ class Analyzer:
             span_model = self.require_span_model()
             tagged = span_model.decode(inference)
             probs = np.stack([t.sentence_probs for t in tagged])
+            clickbait = [t.clickbait for t in tagged]
             if self._span_head("token"):
-                return probs, [t.spans for t in tagged]
+                return probs, [t.spans for t in tagged], clickbait
             labels = span_model.labels
         else:
             sentence_model = self._require_sentence_model()
@@ -172,7 +182,7 @@ class Analyzer:
         if inference is not None and self._span_head("tc"):
             tc_labels = self.require_span_model().labels
             spans = [inference.with_tc(i, found, tc_labels) for i, found in enumerate(spans)]
-        return probs, spans
+        return probs, spans, clickbait
 
     def classify_spans(
         self, items: list[tuple[str, int, int]], contexts: list[Context] | None = None
@@ -240,6 +250,19 @@ class Analyzer:
             raise RuntimeError("this analyzer has no clickbait model")
         return float(scores[0])
 
+    def _title_clickbait(
+        self, headline: str, texts: list[str], sentence_clickbait: list[float | None]
+    ) -> float | None:
+        """The headline's clickbait score, read from the sentence pass when the headline is
+        one of the sentences it scored on its own (no context segment: a context model read
+        it beside its neighbours), else from a pass over the headline alone. The int8 graph
+        is batch-invariant, so both give the same number."""
+        if headline in texts and not self.reads_context:
+            found = sentence_clickbait[texts.index(headline)]
+            if found is not None:
+                return found
+        return self.clickbait_score(headline)
+
     def analyze(
         self,
         text: str,
@@ -262,7 +285,9 @@ class Analyzer:
         threshold = self.min_confidence if min_confidence is None else min_confidence
         sentences = split_sentences(text)
         texts = [s.text for s in sentences]
-        probs, fragments = self.tag_sentences(texts, threshold, contexts=neighbours(texts))
+        probs, fragments, sentence_clickbait = self._tag_sentences(
+            texts, threshold, contexts=neighbours(texts)
+        )
         quotes = find_quotes(text)
         labels = self.sentence_labels
         rows: list[dict[str, Any]] = []
@@ -323,7 +348,7 @@ class Analyzer:
             scored = probs * (1.0 - shares * (1.0 - quoted_weight))[:, None]
         technique_scores = {k: round(v, 4) for k, v in self.document_scores(text, scored).items()}
         headline = title_of(text, title)
-        clickbait = self.clickbait_score(headline)
+        clickbait = self._title_clickbait(headline, texts, sentence_clickbait)
         if clickbait is not None:
             technique_scores["clickbait"] = round(clickbait, 4)
         trait_scores = {

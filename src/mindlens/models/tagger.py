@@ -31,6 +31,27 @@ from mindlens.models.decoding import (
 from mindlens.models.tagger_config import PER_TOKEN_OUTPUTS, TaggerConfig, output_names
 from mindlens.models.windows import Context, pad_windows
 
+# padded tokens per forward pass: 256-512 measured fastest, 2048 slowest (bench_inference.py --analyze)
+TOKEN_BUDGET = 512
+
+
+def token_batches(lengths: Sequence[int], max_tokens: int, max_rows: int) -> list[list[int]]:
+    """Consecutive index ranges over ``lengths`` (sorted ascending) whose padded size,
+    rows times the longest, stays within ``max_tokens`` with at most ``max_rows`` rows; a
+    window longer than the budget goes alone."""
+    if max_tokens < 1 or max_rows < 1:
+        raise ValueError(f"max_tokens and batch_size must be positive, not {max_tokens}, {max_rows}")
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for k, n in enumerate(lengths):
+        if current and ((len(current) + 1) * n > max_tokens or len(current) >= max_rows):
+            batches.append(current)
+            current = []
+        current.append(k)
+    if current:
+        batches.append(current)
+    return batches
+
 
 @dataclass
 class TaggedText:
@@ -80,19 +101,33 @@ class TaggerBase:
         return contexts
 
     def infer(
-        self, texts: Sequence[str], *, batch_size: int = 32, contexts: Sequence[Context] | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        contexts: Sequence[Context] | None = None,
+        max_tokens: int | None = None,
     ) -> Inference:
-        """Run the network once over every window (batched by length: less padding).
+        """Run the network once over every window, in batches of windows of similar length
+        (sorted by length) that hold at most ``max_tokens`` padded tokens (default
+        ``TOKEN_BUDGET``) and ``batch_size`` windows: padding costs as much as real
+        tokens, so a fixed count of 32 doubled the work on an article's mixed lengths.
         ``contexts`` (previous, next sentence per text) is read by context models only."""
         windows = self._windows(texts, self._check_contexts(texts, contexts))
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]["input_ids"]))
         outputs: dict[str, list[np.ndarray]] = {
             name: [np.zeros(0)] * len(windows) for name in output_names(self.heads)
         }
-        for begin in range(0, len(order), batch_size):
-            batch = [windows[i] for i in order[begin : begin + batch_size]]
-            result = self._run(pad_windows(batch, bool(self.config.context_sentences)))
-            for row, index in enumerate(order[begin : begin + batch_size]):
+        for batch_order in token_batches(
+            [len(windows[i]["input_ids"]) for i in order],
+            TOKEN_BUDGET if max_tokens is None else max_tokens,
+            batch_size,
+        ):
+            indices = [order[k] for k in batch_order]
+            result = self._run(
+                pad_windows([windows[i] for i in indices], bool(self.config.context_sentences))
+            )
+            for row, index in enumerate(indices):
                 n = len(windows[index]["input_ids"])
                 for name, values in result.items():
                     per_token = name in PER_TOKEN_OUTPUTS

@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 RELEASE = "release.json"
 # The releases shipped in the repository, oldest first; the last is the default champion.
-SHIPPED_RELEASES = (PROJECT_ROOT / "models" / "v1", PROJECT_ROOT / "models" / "v2")
+# models/v2.1 (1.1.1) is V2 with batch-invariant int8 (``mindlens registry requantize``).
+SHIPPED_RELEASES = (
+    PROJECT_ROOT / "models" / "v1",
+    PROJECT_ROOT / "models" / "v2",
+    PROJECT_ROOT / "models" / "v2.1",
+)
 SHIPPED = SHIPPED_RELEASES[-1]
 
 
@@ -147,6 +152,34 @@ def derive_bundle(
     return saved
 
 
+def requantize_bundle(bundle: Path, out: Path, calibration: list[str]) -> Path:
+    """Copy the analyzer bundle at ``bundle`` to ``out`` with its span model's int8 graph
+    made batch-invariant: the same int8 weights, activation ranges fixed on ``calibration``
+    sentences instead of taken per batch, and no softmax NaN guards (``served_int8``).
+    Same API, same decoding, same tokenizer."""
+    import onnx
+
+    from mindlens.models.analyzer import Analyzer, find_bundle
+    from mindlens.models.onnx_tagger import INT8, TOKENIZER, OnnxTagger
+    from mindlens.models.quantization import calibration_feeds, served_int8
+
+    span_model = Analyzer.load(find_bundle(bundle).parent).span_model
+    if not isinstance(span_model, OnnxTagger) or span_model.folder is None:
+        raise ValueError(f"{bundle} has no ONNX span model to requantize")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        graph = onnx.load(str(span_model.folder / INT8))
+        onnx.save(served_int8(graph, calibration_feeds(span_model, calibration)), str(work / INT8))
+        shutil.copyfile(span_model.folder / TOKENIZER, work / TOKENIZER)
+        span_model.config.save(work)
+        requantized = OnnxTagger.load(work, variant="int8")
+
+        def swap(analyzer: Analyzer) -> None:
+            analyzer.span_model = requantized
+
+        return derive_bundle(bundle, out, swap, fresh=True)
+
+
 def build_release(
     settings: Settings,
     tagger_folder: Path,
@@ -163,6 +196,7 @@ def build_release(
     from mindlens.data.dataset import MANIFEST, Manifest
     from mindlens.models.analyzer import Analyzer
     from mindlens.models.onnx_tagger import OnnxTagger, export_onnx
+    from mindlens.models.quantization import calibration_sentences
     from mindlens.models.torch_tagger import TorchTagger
     from mindlens.training.baseline import fit_clickbait_model, fit_document_model, fit_sentence_model
 
@@ -170,7 +204,9 @@ def build_release(
     torch_tagger = TorchTagger.load(tagger_folder)
     config = torch_tagger.config
     with tempfile.TemporaryDirectory() as tmp:
-        export_onnx(torch_tagger, Path(tmp) / "onnx", quantize=True)
+        export_onnx(
+            torch_tagger, Path(tmp) / "onnx", quantize=True, calibration=calibration_sentences(manifest)
+        )
         span_model = OnnxTagger.load(Path(tmp) / "onnx", variant="int8")
         analyzer = Analyzer(
             None if config.has("sentence") else fit_sentence_model(manifest, settings),
