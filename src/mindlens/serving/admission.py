@@ -4,8 +4,10 @@ and none waits longer than ``max_wait_s``; anything beyond is refused at once.
 Why: analyses share two cores. Without a bound, 200 concurrent requests each wait behind
 all the others (a 12 s answer for every one of them) and memory grows with the backlog;
 with it, the requests the server can serve get their usual latency and the rest get a fast
-503 with ``Retry-After`` that a client or a load balancer can act on. A batch costs its size
-(at most the whole capacity). ``/healthz`` and ``/metrics`` never pass through here, so
+503 with ``Retry-After`` that a client or a load balancer can act on. A request is refused
+at once, not after a futile wait, when the queue ahead of it would take longer than
+``max_wait_s`` to drain at the measured pace (a moving average of how long an analysis holds
+its slot). A batch costs its size (at most the whole capacity). ``/healthz`` and ``/metrics`` never pass through here, so
 they answer while analyses queue. The API and the demo share one controller.
 """
 
@@ -25,6 +27,10 @@ class OverloadedError(RuntimeError):
         self.retry_after_s = retry_after_s
 
 
+class DeadlineExceededError(OverloadedError):
+    """A request's analyses ran past ``serving.max_request_s`` (stopped between texts)."""
+
+
 class Admission:
     def __init__(self, capacity: int, queue: int, max_wait_s: float) -> None:
         if capacity < 1 or queue < 0 or max_wait_s <= 0:
@@ -32,7 +38,15 @@ class Admission:
         self.capacity, self.queue, self.max_wait_s = capacity, queue, max_wait_s
         self.running = 0  # cost of the analyses running now
         self.waiting = 0  # cost of the analyses waiting for a slot
+        self.service_s: float | None = None  # moving average of the seconds one cost unit holds a slot
         self._changed = threading.Condition()
+
+    def expected_wait_s(self, cost: int) -> float:
+        """Seconds until ``cost`` more units would be admitted behind those waiting (0 while
+        nothing has been measured): the queue drains ``capacity`` units per ``service_s``."""
+        if self.service_s is None:
+            return 0.0
+        return (self.waiting + cost) * self.service_s / self.capacity
 
     def _refuse(self, why: str) -> OverloadedError:
         return OverloadedError(
@@ -49,6 +63,9 @@ class Admission:
             if self.running + cost > self.capacity:
                 if self.waiting + cost > self.queue:
                     raise self._refuse("queue full")
+                expected = self.expected_wait_s(cost)
+                if expected > self.max_wait_s:
+                    raise self._refuse(f"the queue would take about {expected:.0f} s")
                 self.waiting += cost
                 deadline = time.monotonic() + self.max_wait_s
                 try:
@@ -60,9 +77,13 @@ class Admission:
                 finally:
                     self.waiting -= cost
             self.running += cost
+        started = time.monotonic()
         try:
             yield
         finally:
+            held = (time.monotonic() - started) / cost
             with self._changed:
                 self.running -= cost
+                known = self.service_s
+                self.service_s = held if known is None else 0.8 * known + 0.2 * held
                 self._changed.notify_all()
