@@ -361,7 +361,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="load an already running server (default: start one)")
     parser.add_argument("--pid", type=int, help="that server's process id, for its RSS")
-    parser.add_argument("--state-dir", type=Path, help="state folder of the started server (default: a temporary one)")
+    parser.add_argument(
+        "--state-dir", type=Path, help="state folder of the started server (default: a temporary one)"
+    )
     parser.add_argument("--factors", type=float, nargs="+", default=[0.5, 1, 1.5, 2, 3])
     parser.add_argument("--step-seconds", type=float, default=20)
     parser.add_argument("--capacity-seconds", type=float, default=15)

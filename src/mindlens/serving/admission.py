@@ -5,9 +5,10 @@ Why: analyses share two cores. Without a bound, 200 concurrent requests each wai
 all the others (a 12 s answer for every one of them) and memory grows with the backlog;
 with it, the requests the server can serve get their usual latency and the rest get a fast
 503 with ``Retry-After`` that a client or a load balancer can act on. A request is refused
-at once, not after a futile wait, when the queue ahead of it would take longer than
+at once, not after a futile wait, when the queue ahead of it would take more than half of
 ``max_wait_s`` to drain at the measured pace (a moving average of how long an analysis holds
-its slot). A batch costs its size (at most the whole capacity). ``/healthz`` and ``/metrics`` never pass through here, so
+its slot; articles vary in length, hence the margin), so the hard bound rarely has to act.
+A batch costs its size (at most the whole capacity). ``/healthz`` and ``/metrics`` never pass through here, so
 they answer while analyses queue. The API and the demo share one controller.
 """
 
@@ -17,6 +18,9 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# admit a waiter only when the queue ahead should drain within this share of max_wait_s
+ESTIMATE_MARGIN = 0.5
 
 
 class OverloadedError(RuntimeError):
@@ -64,7 +68,7 @@ class Admission:
                 if self.waiting + cost > self.queue:
                     raise self._refuse("queue full")
                 expected = self.expected_wait_s(cost)
-                if expected > self.max_wait_s:
+                if expected > self.max_wait_s * ESTIMATE_MARGIN:
                     raise self._refuse(f"the queue would take about {expected:.0f} s")
                 self.waiting += cost
                 deadline = time.monotonic() + self.max_wait_s

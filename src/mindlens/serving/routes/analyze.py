@@ -36,7 +36,9 @@ def analyze(body: AnalyzeRequest, request: Request, analysis: AnalysisDep) -> di
 def analyze_batch(body: BatchRequest, request: Request, analysis: AnalysisDep) -> dict[str, Any]:
     """Several texts in one call (at most ``serving.max_batch_texts``; every text counts
     against the per-address limit, and the batch must fit ``serving.max_request_s``)."""
-    return {"results": analysis.analyze_batch(body.texts, body.min_confidence, client=client_address(request))}
+    return {
+        "results": analysis.analyze_batch(body.texts, body.min_confidence, client=client_address(request))
+    }
 
 
 @router.get("/techniques", response_model=list[TechniqueInfo])
