@@ -118,3 +118,34 @@ def test_admission_refuses_at_once_when_the_queue_would_outlast_the_longest_wait
     for thread in [holder, *waiters]:
         thread.join(timeout=10)
     assert admission.running == 0 and admission.waiting == 0
+
+
+def test_the_estimate_counts_each_analysis_by_its_own_length() -> None:
+    """Short analyses set the average, but a long text waiting ahead is counted as long: the
+    newcomer behind it is refused at once instead of timing out after the longest wait."""
+    admission = Admission(capacity=1, queue=10, max_wait_s=2.0)
+    with admission.admit(work_s=0.05):
+        time.sleep(0.05)
+    release = threading.Event()
+
+    def hold(work_s: float) -> None:
+        with admission.admit(work_s=work_s):
+            release.wait(5)
+
+    threads = [threading.Thread(target=hold, args=(0.05,)), threading.Thread(target=hold, args=(5.0,))]
+    threads[0].start()
+    while admission.running == 0:
+        time.sleep(0.01)
+    threads[1].start()  # a long article: queued (nothing much ahead of it)
+    while admission.waiting == 0:
+        time.sleep(0.01)
+    assert (admission.waiting + 1) * (admission.service_s or 0) < 1.0  # by count it would be admitted
+    started = time.monotonic()
+    with pytest.raises(OverloadedError, match="the queue would take about 5 s"):
+        with admission.admit(work_s=0.05):
+            pass
+    assert time.monotonic() - started < 0.2
+    release.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert admission.running == 0 and admission.waiting == 0 and admission.expected_wait_s() == 0

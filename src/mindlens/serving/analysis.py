@@ -132,7 +132,7 @@ class AnalysisService:
             self.limiter.check(client)
         token = current_request_id.set(request_id) if request_id is not None else None
         try:
-            with self.admission.admit():
+            with self.admission.admit(work_s=self.estimated_seconds([text])):
                 return self._analyze(text, min_confidence, title, endpoint, record_threshold)
         finally:
             if token is not None:
@@ -227,7 +227,7 @@ class AnalysisService:
             self.limiter.check(client, len(texts))
         deadline = started + serving.max_request_s
         results: list[dict[str, Any]] = []
-        with self.admission.admit(len(texts)):  # a batch costs its size, admitted whole
+        with self.admission.admit(len(texts), estimate):  # a batch costs its size, admitted whole
             for text in texts:
                 if time.monotonic() > deadline:
                     raise DeadlineExceededError(
