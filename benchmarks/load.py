@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import socket
 import subprocess
@@ -157,7 +158,7 @@ def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
 
 
 @dataclass
@@ -192,6 +193,7 @@ class Step:
             "accepted_max_ms": ms(max(ok, default=None)),
             "refused_503": sum(1 for status, _ in self.answers if status == 503),
             "refused_429": sum(1 for status, _ in self.answers if status == 429),
+            "refused_under_1s": sum(1 for lat in refused if lat < 1.0),
             "refused_p99_ms": ms(percentile(refused, 99)),
             "refused_max_ms": ms(max(refused, default=None)),
             "other": other,
@@ -313,16 +315,17 @@ def markdown(result: dict[str, Any]) -> str:
         f"**{result['capacity_rps']:.1f} /analyze requests/s** on {result['texts']} article texts "
         f"(mean {result['mean_chars']} characters).",
         "",
-        "| offered rps | served rps | accepted p50 / p99 ms | 503 | 429 | refused p99 ms | other "
-        "| /healthz p50 / p99 / max ms | RSS start / max / end MB |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+        "| offered rps | served rps | accepted p50 / p99 ms | 503 | 429 | refused in < 1 s | refused p99 ms "
+        "| other | /healthz p50 / p99 / max ms | RSS start / max / end MB |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for s in result["steps"]:
         other = ", ".join(f"{k}: {v}" for k, v in s["other"].items()) or "-"
         rows.append(
             f"| {s['offered_rps']:.1f} ({s['factor']:g}x) | {s['served_rps']:.1f} "
             f"| {s['accepted_p50_ms']} / {s['accepted_p99_ms']} | {s['refused_503']} | {s['refused_429']} "
-            f"| {s['refused_p99_ms'] if s['refused_p99_ms'] is not None else '-'} | {other} "
+            f"| {s['refused_under_1s']} | {s['refused_p99_ms'] if s['refused_p99_ms'] is not None else '-'} "
+            f"| {other} "
             f"| {s['healthz_p50_ms']} / {s['healthz_p99_ms']} / {s['healthz_max_ms']} "
             f"| {s['rss_start_mb']} / {s['rss_max_mb']} / {s['rss_end_mb']} |"
         )

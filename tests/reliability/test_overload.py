@@ -72,3 +72,24 @@ def test_twice_capacity_for_a_minute_is_served_or_refused_fast(shipped_state: Pa
         assert result["rss_max_mb"] < RSS_MAX_MB, result
         assert result["rss_max_mb"] - result["rss_start_mb"] < RSS_GROWTH_MB, result
         assert server.process.poll() is None  # alive after all of it
+
+
+def test_the_load_summary_counts_each_kind_of_answer() -> None:
+    step = load.Step(
+        offered_rps=2.0,
+        answers=[(200, 1.0), (200, 3.0), (503, 0.1), (503, 5.0), (429, 0.2), (500, 0.5), (0, 60.0)],
+        health=[0.01, 0.03, float("inf")],
+        rss=[600.0, 700.0, 650.0],
+        wall_s=10.0,
+    )
+    summary = step.summary()
+    assert summary["sent"] == 7 and summary["accepted"] == 2 and summary["served_rps"] == 0.2
+    assert (summary["refused_503"], summary["refused_429"], summary["refused_under_1s"]) == (2, 1, 2)
+    assert summary["other"] == {"500": 1, "no answer": 1}
+    assert summary["accepted_p50_ms"] == 1000.0 and summary["accepted_p99_ms"] == 3000.0
+    assert summary["healthz_max_ms"] == float("inf")  # a failed poll is never hidden
+    assert (summary["rss_start_mb"], summary["rss_max_mb"], summary["rss_end_mb"]) == (600, 700, 650)
+    assert "| 2.0 (2x) | 0.2 |" in load.markdown(
+        {"capacity_rps": 1.0, "capacity_seconds": 15, "capacity_concurrency": 4, "texts": 1, "mean_chars": 9}
+        | {"steps": [{"factor": 2, **summary}]}
+    )
