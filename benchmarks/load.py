@@ -15,7 +15,8 @@ Open loop: requests leave on a fixed schedule whatever the answers do (a closed 
 down with the server and hides queueing). Per step: offered and served requests/s, p50/p99
 latency of the accepted (200) answers, the refused (503/429) answers and their latency, other
 answers and transport errors, ``/healthz`` p50/p99/max polled every 100 ms on its own
-connection, and the server's RSS (start, peak, end). Every step is bounded by
+connection, the server's RSS (start, peak, end) and the machine's load average (on a shared
+machine the capacity moves with it). Every step is bounded by
 ``--step-seconds`` and ``--max-requests``; a request gives up after ``--timeout`` seconds.
 Prints a Markdown table and writes ``OUT.json`` and ``OUT.md``. ``tests/reliability``
 imports this file for its overload test.
@@ -205,6 +206,7 @@ class Step:
             "rss_max_mb": round(max(self.rss)) if self.rss else None,
             "rss_end_mb": round(self.rss[-1]) if self.rss else None,
             "wall_s": round(self.wall_s, 1),
+            "loadavg_1m": round(os.getloadavg()[0], 1),  # the machine's, at the step's end: contention
         }
 
 
@@ -316,8 +318,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"(mean {result['mean_chars']} characters).",
         "",
         "| offered rps | served rps | accepted p50 / p99 ms | 503 | 429 | refused in < 1 s | refused p99 ms "
-        "| other | /healthz p50 / p99 / max ms | RSS start / max / end MB |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+        "| other | /healthz p50 / p99 / max ms | RSS start / max / end MB | load avg |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for s in result["steps"]:
         other = ", ".join(f"{k}: {v}" for k, v in s["other"].items()) or "-"
@@ -327,7 +329,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {s['refused_under_1s']} | {s['refused_p99_ms'] if s['refused_p99_ms'] is not None else '-'} "
             f"| {other} "
             f"| {s['healthz_p50_ms']} / {s['healthz_p99_ms']} / {s['healthz_max_ms']} "
-            f"| {s['rss_start_mb']} / {s['rss_max_mb']} / {s['rss_end_mb']} |"
+            f"| {s['rss_start_mb']} / {s['rss_max_mb']} / {s['rss_end_mb']} | {s['loadavg_1m']} |"
         )
     return "\n".join(rows) + "\n"
 
