@@ -1,4 +1,4 @@
-"""Fixtures of tests/reliability (helpers in ``faults.py``)."""
+"""Fixtures of tests/reliability (helpers in ``faults.py``; real-server helpers in ``live.py``)."""
 
 from __future__ import annotations
 
