@@ -176,6 +176,11 @@ class ServingSettings(BaseModel):
     max_concurrent_analyses: int = Field(2, ge=1)
     max_queued_analyses: int = Field(16, ge=0)
     max_queue_wait_s: float = Field(10.0, gt=0)
+    # a request's analyses (queue wait included) end by then: a batch estimated to take longer
+    # is refused up front (413), one that runs past it stops between texts (503)
+    max_request_s: float = Field(30.0, gt=0)
+    # texts analysed per client address in any minute (/analyze, /analyze/batch: 429); 0: off
+    analyze_rate_limit_per_minute: int = Field(600, ge=0)
     reload_interval_s: float = Field(300, ge=0)
     min_confidence: float = Field(0.5, ge=0, le=1)
     # quoted words count this much in the document scores (1: fully, as in PTC scoring)

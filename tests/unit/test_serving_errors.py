@@ -12,7 +12,7 @@ from mindlens.feedback.service import FeedbackMismatchError, FeedbackTooLargeErr
 from mindlens.feedback.store import FeedbackConflictError, FeedbackUnavailableError
 from mindlens.preprocessing.hygiene import BadTextError
 from mindlens.serving import errors
-from mindlens.serving.admission import OverloadedError
+from mindlens.serving.admission import DeadlineExceededError, OverloadedError
 from mindlens.serving.analysis import BatchTooLargeError, TextTooLongError
 from mindlens.serving.metrics import Metrics
 from mindlens.serving.model_store import NO_MODEL_MESSAGE, NoModelError
@@ -55,6 +55,13 @@ CASES = [
         None,
         {"retry-after": "5"},
         "overloaded",
+    ),
+    (
+        DeadlineExceededError("the batch ran past the 30 s limit of a request after 3 of 8 texts", 5),
+        503,
+        None,
+        {"retry-after": "5"},
+        "deadline",
     ),
     (
         errors.MissingAPIKeyError("missing X-API-Key header"),

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mindlens.feedback.service import FeedbackMismatchError, FeedbackTooLargeError
 from mindlens.feedback.store import FeedbackConflictError, FeedbackUnavailableError
 from mindlens.preprocessing.hygiene import BadTextError
-from mindlens.serving.admission import OverloadedError
+from mindlens.serving.admission import DeadlineExceededError, OverloadedError
 from mindlens.serving.analysis import BatchTooLargeError, TextTooLongError
 from mindlens.serving.model_store import NoModelError
 from mindlens.serving.rate_limit import RateLimitedError
@@ -93,6 +93,9 @@ RULES: dict[type[Exception], ErrorRule] = {
     ),
     OverloadedError: ErrorRule(
         503, "overloaded", headers=lambda err: {"Retry-After": str(err.retry_after_s)}
+    ),
+    DeadlineExceededError: ErrorRule(
+        503, "deadline", headers=lambda err: {"Retry-After": str(err.retry_after_s)}
     ),
     MissingAPIKeyError: ErrorRule(401, "unauthorized", headers=lambda _: {"WWW-Authenticate": "ApiKey"}),
     InvalidAPIKeyError: ErrorRule(403, "forbidden"),

@@ -15,6 +15,7 @@ clients: no SQL, no paths; the log has the details.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -65,6 +66,26 @@ class LoadedModel:
 def load_analyzer(folder: Path) -> Any:
     """Load a downloaded champion bundle (a seam for tests)."""
     return Analyzer.load(folder)
+
+
+def remove_stale_downloads(workdir: Path) -> None:
+    """Delete the half-downloaded champions of servers that died mid-reload (``kill -9``
+    skips the cleanup): ``champion-<pid>-*`` folders whose process is gone."""
+    for folder in workdir.glob("champion-*-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            log.info("removing %s, a download its killed server left behind", folder.name)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 class ModelStore:
@@ -151,7 +172,8 @@ class ModelStore:
             return False
         workdir = self.settings.paths.serving
         workdir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix="champion-", dir=workdir))
+        remove_stale_downloads(workdir)
+        tmp = Path(tempfile.mkdtemp(prefix=f"champion-{os.getpid()}-", dir=workdir))
         name = f"champion v{info.version}"
         try:
             try:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from mindlens import taxonomy
 from mindlens.serving.deps import AnalysisDep
 from mindlens.serving.errors import responses
+from mindlens.serving.rate_limit import client_address
 from mindlens.serving.schemas import (
     AnalyzeRequest,
     AnalyzeResponse,
@@ -20,20 +21,24 @@ from mindlens.serving.schemas import (
 router = APIRouter(tags=["analysis"])
 
 
-@router.post("/analyze", response_model=AnalyzeResponse, responses=responses(413, 415, 422, 503))
-def analyze(body: AnalyzeRequest, analysis: AnalysisDep) -> dict[str, Any]:
+@router.post("/analyze", response_model=AnalyzeResponse, responses=responses(413, 415, 422, 429, 503))
+def analyze(body: AnalyzeRequest, request: Request, analysis: AnalysisDep) -> dict[str, Any]:
     """Split the text into sentences and score each for manipulation techniques; with ``url``
     instead of ``text``, first fetch the page and extract its article (``source`` says which)."""
+    client = client_address(request)
     if body.url is not None:
-        return analysis.analyze_url(body.url, body.min_confidence, body.title)
+        return analysis.analyze_url(body.url, body.min_confidence, body.title, client=client)
     assert body.text is not None  # the schema asks for exactly one of them
-    return analysis.analyze(body.text, body.min_confidence, body.title)
+    return analysis.analyze(body.text, body.min_confidence, body.title, client=client)
 
 
-@router.post("/analyze/batch", response_model=BatchResponse, responses=responses(413, 422, 503))
-def analyze_batch(body: BatchRequest, analysis: AnalysisDep) -> dict[str, Any]:
-    """Several texts in one call (at most ``serving.max_batch_texts``)."""
-    return {"results": analysis.analyze_batch(body.texts, body.min_confidence)}
+@router.post("/analyze/batch", response_model=BatchResponse, responses=responses(413, 422, 429, 503))
+def analyze_batch(body: BatchRequest, request: Request, analysis: AnalysisDep) -> dict[str, Any]:
+    """Several texts in one call (at most ``serving.max_batch_texts``; every text counts
+    against the per-address limit, and the batch must fit ``serving.max_request_s``)."""
+    return {
+        "results": analysis.analyze_batch(body.texts, body.min_confidence, client=client_address(request))
+    }
 
 
 @router.get("/techniques", response_model=list[TechniqueInfo])

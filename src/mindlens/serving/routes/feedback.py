@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from mindlens.feedback.schemas import FeedbackAck, FeedbackIn, FeedbackOut
 from mindlens.serving.deps import FeedbackDep, FeedbackLimiterDep, require_admin
 from mindlens.serving.errors import FeedbackNotFoundError, responses
+from mindlens.serving.rate_limit import client_address
 from mindlens.serving.schemas import ErrorResponse
 
 router = APIRouter(tags=["feedback"])
@@ -36,7 +37,7 @@ def post_feedback(
     """Confirm or correct a prediction (by request_id) or give feedback on any text:
     span corrections (confirm, add, remove, relabel), a whole-text judgement, a comment.
     Answered only once stored: 201 created, 200 for a replay of the same client_id."""
-    limiter.check(request.client.host if request.client else "unknown")
+    limiter.check(client_address(request))
     record, created = service.submit(body)
     if not created:
         response.status_code = 200
