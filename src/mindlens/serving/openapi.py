@@ -43,6 +43,33 @@ def _limits(schemas: dict[str, Any], settings: Settings) -> None:
                 option["maxLength"] = settings.feedback.max_comment_chars
 
 
+# OpenAPI links: how one answer feeds the next call (clients and stateful fuzzing follow them)
+_LINKS = {
+    ("/feedback", "post", "201"): {
+        "GetFeedback": {
+            "operationId": "get_feedback_feedback__feedback_id__get",
+            "parameters": {"feedback_id": "$response.body#/id"},
+            "description": "The stored item (admin key): its `id` is the acknowledgement's `id`.",
+        }
+    },
+    ("/feedback", "post", "200"): {
+        "GetFeedback": {
+            "operationId": "get_feedback_feedback__feedback_id__get",
+            "parameters": {"feedback_id": "$response.body#/id"},
+            "description": "The item the replay matched.",
+        }
+    },
+}
+
+
+def _links(schema: dict[str, Any]) -> None:
+    operations = {op.get("operationId") for item in schema.get("paths", {}).values() for op in item.values()}
+    for (path, method, status), links in _LINKS.items():
+        response = schema.get("paths", {}).get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is not None and all(link["operationId"] in operations for link in links.values()):
+            response["links"] = links
+
+
 def build_schema(app: FastAPI, settings: Settings) -> dict[str, Any]:
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -73,6 +100,7 @@ def build_schema(app: FastAPI, settings: Settings) -> dict[str, Any]:
             )
             for response in responses.values():
                 response.setdefault("headers", {}).update(_REQUEST_ID)
+    _links(schema)
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     return schema
