@@ -21,12 +21,12 @@ $(STAMP): requirements.txt pyproject.toml setup.py
 
 install: $(STAMP)
 
-## Register the shipped V1 as champion if the registry has none, run the pipeline DAG
-## once (reports, a challenger trained here), then serve API + demo.
+## Register the shipped releases (the newest champion) and serve API + demo at once; the
+## pipeline DAG runs once beside the server (reports, challengers trained here; a winner is
+## served when it ends), its progress on the landing page http://127.0.0.1:8000/.
 run: install
 	$(BIN)/mindlens registry bootstrap
-	$(BIN)/mindlens pipeline --once || echo "warning: the pipeline failed (see above); serving the champion anyway" >&2
-	$(BIN)/mindlens serve
+	$(BIN)/mindlens serve --first-pipeline
 
 pipeline: install
 	$(BIN)/mindlens pipeline

@@ -113,10 +113,16 @@ def _protocol(release: dict[str, Any]) -> str:
         )
         rows.append(f"| {name} | {cells} |")
     table = "\n".join(rows)
+    measured_on = (release.get("protocol") or {}).get("measured_on")
+    where = (
+        f"\nMeasured on release {measured_on}, whose decoding this release keeps unchanged."
+        if measured_on
+        else ""
+    )
     return (
         "\n## Under the protocol (grouped by story)\n\n"
         "Fragments scored by grouped 5-fold cross-validation over the validation articles' story\n"
-        "groups (docs/VALIDATION.md): each fold's decoding chosen on the other folds, mean ± sd.\n\n"
+        f"groups (docs/VALIDATION.md): each fold's decoding chosen on the other folds, mean ± sd.{where}\n\n"
         f"| decoding | SI F1 | FLC F1 |\n|---|---|---|\n{table}\n"
     )
 

@@ -30,3 +30,12 @@ def test_trained_release_card_has_no_derivation_or_protocol_section() -> None:
     card = render(v1, "mindlens registry model-card --release models/v1", "models/v1/release.json")
     assert "## How it was made" not in card and "## Under the protocol" not in card
     assert "are optimistic" not in card and v1["training"]["command"] in card
+
+
+def test_a_patch_that_keeps_the_decoding_shows_the_base_protocol_as_the_bases() -> None:
+    v21 = _release(SHIPPED_RELEASES[2])  # models/v2.1: requantized, decoding unchanged
+    card = render(v21, "mindlens registry model-card", "models/v2.1/release.json")
+    assert "## Under the protocol" in card and "Measured on release 1.1.0, whose decoding" in card
+    assert "are optimistic" in card and "requantize" in card
+    v2_card = render(_release(SHIPPED_RELEASES[1]), "mindlens registry model-card")
+    assert "Measured on release" not in v2_card

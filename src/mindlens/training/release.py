@@ -293,6 +293,10 @@ def release_bundle(
     training["derived_from"] = base_release.get("version")
     training["steps"] = list(steps or [])
     extra: dict[str, Any] = {"training": training}
+    if protocol is None and base_release.get("protocol"):
+        # a derivation that did not re-tune (requantize, say) keeps the base's decoding: its
+        # protocol figures still describe it, marked as measured on the base
+        protocol = {"measured_on": base_release["version"], **base_release["protocol"]}
     if protocol is not None:
         extra["protocol"] = protocol
     return finish_release(settings, out, version=version, changelog=changelog, extra=extra)
