@@ -107,6 +107,14 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
+def _servable(text: str) -> bool:
+    """Whether the API accepts the text (a few PTC articles hold stray C1 control
+    characters, which ``/analyze`` refuses with 422): every path reads the same texts."""
+    from mindlens.preprocessing.hygiene import text_problem
+
+    return text_problem(text) is None
+
+
 def load_articles(data_dir: Path, n: int, words: int, seed: int = 0) -> list[str]:
     """``n`` PTC training articles of at least ``words`` words (a fixed random choice), each
     cut after the line that brings it closest to ``words`` words; the title stays first."""
@@ -117,7 +125,7 @@ def load_articles(data_dir: Path, n: int, words: int, seed: int = 0) -> list[str
     paths = sorted(folder.glob("article*.txt"))
     if not paths:
         raise SystemExit(f"no PTC articles under {folder}: set MINDLENS_DATA_DIR")
-    long_enough = [p for p in paths if _words(read_article(p)) >= words]
+    long_enough = [p for p in paths if _words(read_article(p)) >= words and _servable(read_article(p))]
     if len(long_enough) < n:
         raise SystemExit(f"only {len(long_enough)} PTC articles have {words} words; ask for fewer")
     chosen = sorted(random.Random(seed).sample(long_enough, n))
@@ -141,6 +149,7 @@ def load_headlines(data_dir: Path, n: int, seed: int = 0) -> list[str]:
     from mindlens.data.sources.clickbait import FILES, FOLDER, read_headlines
 
     lines = [h for name in FILES.values() for h in read_headlines(data_dir / FOLDER / "dataset" / name)]
+    lines = [h for h in lines if _servable(h)]
     return random.Random(seed).sample(lines, n)
 
 
@@ -154,7 +163,7 @@ def load_sentences(data_dir: Path, n: int, exclude: set[str], seed: int = 0) -> 
     for path in sorted((data_dir / PTC_ROOT / "train-articles").glob("article*.txt")):
         text = read_article(path)
         if text.strip()[:200] not in exclude:
-            pool += [s.text for s in split_sentences(text) if _words(s.text) >= 4]
+            pool += [s.text for s in split_sentences(text) if _words(s.text) >= 4 and _servable(s.text)]
     return random.Random(seed).sample(pool, n)
 
 
