@@ -834,6 +834,12 @@ def markdown(result: dict[str, Any]) -> str:
             f"{w['headlines']['texts']} headlines, {w['sentences']['texts']} sentences; "
             f"{result['rounds']} rounds, {m['cpu_model']}, {m['cores_usable']} cores, "
             f"load {m['loadavg_start'][0]:.1f} → {m['loadavg_end'][0]:.1f}"
+            + (
+                " (**busy machine**: load above the core count, so the timings are contended "
+                "and the ratios uncertain)"
+                if max(m["loadavg_start"][0], m["loadavg_end"][0]) > m["cores_usable"]
+                else ""
+            )
             + (" (**--quick**: tiny inputs, not for comparison)" if result["quick"] else "")
         ),
         "",
@@ -862,7 +868,7 @@ def markdown(result: dict[str, Any]) -> str:
         "|---|---|---|",
     ]
     checks = result["targets"]
-    for name, value in result["ratios"].items():
+    for name, value in sorted(result["ratios"].items()):  # the same order after a JSON round trip
         target = ""
         if name in checks and checks[name]["met"] is not None:
             target = f"{checks[name]['target']} ({'met' if checks[name]['met'] else 'not met'})"
@@ -927,6 +933,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="writes OUT.json and OUT.md (default benchmarks/results/speed, quick: speed-quick)",
     )
     parser.add_argument("--readme", type=Path, default=None, help="replace the speed table in this README")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        default=None,
+        help="measure nothing: write OUT.md (and --readme) from this JSON",
+    )
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     small = args.quick
@@ -937,6 +949,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         (8 if small else 24) if args.concurrency_requests is None else args.concurrency_requests
     )
     args.peak_size = (1024 if small else 2048) if args.peak_size is None else args.peak_size
+    if args.render:
+        args.out = args.out or args.render.with_suffix("")
     args.out = args.out or DEFAULT_OUT.with_name("speed-quick" if small else "speed")
     args.skip = [s for s in args.skip.split(",") if s]
     bad = [s for s in args.skip if s not in SKIPPABLE]
@@ -966,11 +980,19 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse(argv)
     # a TERM (timeout, CI cancel) unwinds like Ctrl-C, so the servers this run started stop too
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    result = run(args)
+    if args.render:
+        result = json.loads(args.render.read_text())
+        if result.get("schema") != SCHEMA:
+            raise SystemExit(f"{args.render} is not a {SCHEMA} result")
+        if args.readme and result["quick"]:
+            raise SystemExit("--readme takes a full run, not a --quick one")
+    else:
+        result = run(args)
     table = markdown(result)
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    if not args.render:
+        args.out.with_suffix(".json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     args.out.with_suffix(".md").write_text(table + "\n")
     if args.readme:
         update_readme(args.readme, table, result["command"])

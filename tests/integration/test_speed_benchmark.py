@@ -38,7 +38,7 @@ def speed() -> Any:
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str, Path]:
     if not (data_dir() / "stop-clickbait" / "dataset").is_dir():
         pytest.skip("clickbait data not found under MINDLENS_DATA_DIR")
     folder = tmp_path_factory.mktemp("speed")
@@ -53,7 +53,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any],
         [*command, "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
     )
     assert done.returncode == 0, done.stderr[-4000:]
-    return json.loads(out.with_suffix(".json").read_text()), out.with_suffix(".md").read_text()
+    return json.loads(out.with_suffix(".json").read_text()), out.with_suffix(".md").read_text(), out
 
 
 def _positive(value: Any) -> bool:
@@ -62,8 +62,10 @@ def _positive(value: Any) -> bool:
 
 @pytest.mark.slow
 @needs_ptc
-def test_quick_run_measures_every_path_on_the_same_texts(speed: Any, quick_run: tuple[dict, str]) -> None:
-    result, table = quick_run
+def test_quick_run_measures_every_path_on_the_same_texts(
+    speed: Any, quick_run: tuple[dict, str, Path], tmp_path: Path
+) -> None:
+    result, table, out = quick_run
     assert result["schema"] == speed.SCHEMA and result["quick"] is True and result["rounds"] == ROUNDS
     machine = result["machine"]
     assert machine["cpu_model"] and machine["cores_usable"] >= 1
@@ -100,6 +102,9 @@ def test_quick_run_measures_every_path_on_the_same_texts(speed: Any, quick_run: 
     for check in result["targets"].values():
         assert isinstance(check["met"], bool)
     assert "randomly initialised" in result["model"]["peer_note"]
+    # the table is a function of the JSON alone: --render writes it again, measuring nothing
+    speed.main(["--render", str(out.with_suffix(".json")), "--out", str(tmp_path / "again")])
+    assert (tmp_path / "again.md").read_text() == table
 
 
 def test_readme_update_replaces_only_the_generated_table(speed: Any, tmp_path: Path) -> None:
