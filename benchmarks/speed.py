@@ -8,6 +8,7 @@ runs, so only paths measured side by side (rounds interleaved, path order rotate
 absolute times are context. See ``benchmarks/README.md``.
 
     python benchmarks/speed.py [--quick] [--rounds 3] [--out benchmarks/results/speed] [--readme README.md]
+    python benchmarks/speed.py --render benchmarks/results/speed.json [--readme README.md]
 """
 
 from __future__ import annotations
