@@ -44,6 +44,14 @@ def _accepts(fn: Callable[..., Any], name: str) -> bool:
     return any(p.name == name or p.kind is p.VAR_KEYWORD for p in params)
 
 
+def _client(fn: Callable[..., Any], request: gr.Request | None) -> dict[str, Any]:
+    """``client=`` the browser's address for an operation that takes it (the API's
+    per-address limits apply to the demo too), else nothing."""
+    if not _accepts(fn, "client"):
+        return {}
+    return {"client": request.client.host if request is not None and request.client else None}
+
+
 class Callbacks:
     """The demo's event handlers, bound to the service callables and the examples."""
 
@@ -66,13 +74,20 @@ class Callbacks:
         self.with_title = accepts_title(analyze)
 
     # --- analysing ------------------------------------------------------------------------
-    def run(self, text: str, min_confidence: float, title: str = "") -> Outputs:
+    def run(
+        self,
+        text: str,
+        min_confidence: float,
+        title: str = "",
+        request: gr.Request | None = None,  # Gradio passes it: the browser's address
+    ) -> Outputs:
         text = text or ""
         if not text.strip():
             gr.Warning("Please enter some text to analyze.")
             return (*empty_outputs(f"Model: {self.model_label()}"), None, new_pending())
         try:
-            extra = {"title": title.strip() or None} if self.with_title else {}
+            extra: dict[str, Any] = {"title": title.strip() or None} if self.with_title else {}
+            extra |= _client(self.analyze, request)
             full = self.analyze(text, 0.0, **extra)
         except (ValueError, LookupError, OverloadedError) as err:  # too long, no model, busy: say so
             gr.Warning(str(err))
@@ -82,7 +97,7 @@ class Callbacks:
         state = {"text": text, "result": full, "model": label}
         return (*shown_outputs(render(text, full, float(min_confidence), label)), state, new_pending())
 
-    def run_url(self, url: str, min_confidence: float) -> tuple[Any, ...]:
+    def run_url(self, url: str, min_confidence: float, request: gr.Request | None = None) -> tuple[Any, ...]:
         """Fetch and analyse a web page; the text and title boxes then hold what was analysed
         (the page's extracted article), so re-filtering and feedback work on it as on a text."""
         url = (url or "").strip()
@@ -90,7 +105,7 @@ class Callbacks:
             gr.Warning("Please enter the address of a web page (https://...).")
             return (*(gr.skip() for _ in range(8)), gr.skip(), gr.skip())
         try:
-            full = self.analyze_url(url, 0.0)
+            full = self.analyze_url(url, 0.0, **_client(self.analyze_url, request))
         except (ValueError, LookupError, OverloadedError) as err:  # bad URL, no article, busy: say so
             gr.Warning(str(err))
             return (*(gr.skip() for _ in range(8)), gr.skip(), gr.skip())
@@ -185,11 +200,7 @@ class Callbacks:
             gr.Warning(message)
             return f"⚠️ {message}", pending
         try:
-            if _accepts(self.submit_feedback, "client"):  # the API's per-address limit applies
-                client = request.client.host if request is not None and request.client else None
-                ack = self.submit_feedback(payload, client=client)  # type: ignore[call-arg]
-            else:
-                ack = self.submit_feedback(payload)
+            ack = self.submit_feedback(payload, **_client(self.submit_feedback, request))
         except ValueError as err:
             gr.Warning(str(err))
             return f"⚠️ Not stored: {err}", pending

@@ -32,31 +32,44 @@ class DemoService:
     def has_feedback(self) -> bool:
         return self.context.feedback is not None
 
-    def analyze(self, text: str, min_confidence: float, title: str | None = None) -> dict[str, Any]:
-        """/analyze's code path; metrics and logs count what the API would report by default."""
+    def analyze(
+        self, text: str, min_confidence: float, title: str | None = None, client: str | None = None
+    ) -> dict[str, Any]:
+        """/analyze's code path; metrics and logs count what the API would report by default.
+        ``client`` (the browser's address) counts against the API's per-address analysis limit
+        (an unknown address shares one budget); over it, ValueError with the API's reason."""
         request_id = uuid.uuid4().hex
-        result = self.context.analysis.analyze(
-            text,
-            min_confidence,
-            title,
-            endpoint=ENDPOINT,
-            record_threshold=self.context.settings.serving.min_confidence,
-            request_id=request_id,
-        )
+        try:
+            result = self.context.analysis.analyze(
+                text,
+                min_confidence,
+                title,
+                endpoint=ENDPOINT,
+                record_threshold=self.context.settings.serving.min_confidence,
+                request_id=request_id,
+                client=client or "unknown",
+            )
+        except RateLimitedError as err:
+            raise ValueError(public_message(err)) from None
         return {**result, "request_id": request_id}
 
-    def analyze_url(self, url: str, min_confidence: float) -> dict[str, Any]:
+    def analyze_url(self, url: str, min_confidence: float, client: str | None = None) -> dict[str, Any]:
         """/analyze with a ``url``: fetch the page, extract its article and analyse it; the
         result's ``source`` holds the analysed text (the demo shows and corrects that text).
-        ValueError (the API's 4xx reason) for a page that cannot be used."""
+        ValueError (the API's 4xx reason) for a page that cannot be used or an address over
+        its limit."""
         request_id = uuid.uuid4().hex
-        result = self.context.analysis.analyze_url(
-            url,
-            min_confidence,
-            endpoint=ENDPOINT,
-            record_threshold=self.context.settings.serving.min_confidence,
-            request_id=request_id,
-        )
+        try:
+            result = self.context.analysis.analyze_url(
+                url,
+                min_confidence,
+                endpoint=ENDPOINT,
+                record_threshold=self.context.settings.serving.min_confidence,
+                request_id=request_id,
+                client=client or "unknown",
+            )
+        except RateLimitedError as err:
+            raise ValueError(public_message(err)) from None
         return {**result, "request_id": request_id}
 
     def submit_feedback(self, payload: dict[str, Any], client: str | None = None) -> dict[str, Any]:

@@ -123,3 +123,27 @@ def test_the_demo_shares_the_feedback_rate_limit(tmp_path: Path, registry: Folde
         )
     finally:
         feedback.close()
+
+
+def test_the_demo_shares_the_analysis_rate_limit(tmp_path: Path, registry: FolderRegistry) -> None:
+    """The demo's analyses count against the API's per-address budget (serving.analyze_rate_limit_per_minute)."""
+    from mindlens.serving.analysis import AnalysisService
+    from mindlens.serving.model_store import ModelStore
+    from mindlens.serving.plugins import ServingContext
+    from mindlens_demo.service import DemoService
+
+    registry.register("1")
+    settings = settings_for(tmp_path, analyze_rate_limit_per_minute=2)
+    store = ModelStore(settings)
+    store.reload()
+    analysis = AnalysisService(store, settings)
+    service = DemoService(ServingContext(settings, analysis, None))
+    for _ in range(2):
+        assert "request_id" in service.analyze("They are traitors.", 0.5, client="10.0.0.7")
+    with pytest.raises(ValueError, match="too many analysis requests"):
+        service.analyze("They are traitors.", 0.5, client="10.0.0.7")
+    with pytest.raises(ValueError, match="too many analysis requests"):
+        service.analyze_url("http://127.0.0.1:9/a", 0.5, client="10.0.0.7")  # refused before fetching
+    with pytest.raises(Exception, match="too many"):  # the API's /analyze draws on the same budget
+        analysis.limiter.check("10.0.0.7")
+    assert service.analyze("They are traitors.", 0.5, client="10.0.0.8")  # another address
