@@ -9,6 +9,7 @@ Feedback problems come back as ``ValueError`` with the reason the API would give
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -38,31 +39,26 @@ class DemoService:
         """/analyze's code path; metrics and logs count what the API would report by default.
         ``client`` (the browser's address) counts against the API's per-address analysis limit
         (an unknown address shares one budget); over it, ValueError with the API's reason."""
-        request_id = uuid.uuid4().hex
-        try:
-            result = self.context.analysis.analyze(
-                text,
-                min_confidence,
-                title,
-                endpoint=ENDPOINT,
-                record_threshold=self.context.settings.serving.min_confidence,
-                request_id=request_id,
-                client=client or "unknown",
-            )
-        except RateLimitedError as err:
-            raise ValueError(public_message(err)) from None
-        return {**result, "request_id": request_id}
+        return self._as_demo(
+            lambda **common: self.context.analysis.analyze(text, min_confidence, title, **common), client
+        )
 
     def analyze_url(self, url: str, min_confidence: float, client: str | None = None) -> dict[str, Any]:
         """/analyze with a ``url``: fetch the page, extract its article and analyse it; the
         result's ``source`` holds the analysed text (the demo shows and corrects that text).
         ValueError (the API's 4xx reason) for a page that cannot be used or an address over
         its limit."""
+        return self._as_demo(
+            lambda **common: self.context.analysis.analyze_url(url, min_confidence, **common), client
+        )
+
+    def _as_demo(self, call: Callable[..., dict[str, Any]], client: str | None) -> dict[str, Any]:
+        """Run an analysis as the demo's: its own request id (returned with the result, for
+        feedback to join), the demo's endpoint label, the API's default recording threshold
+        and the caller's address; a rate limit comes back as ValueError."""
         request_id = uuid.uuid4().hex
         try:
-            result = self.context.analysis.analyze_url(
-                url,
-                min_confidence,
+            result = call(
                 endpoint=ENDPOINT,
                 record_threshold=self.context.settings.serving.min_confidence,
                 request_id=request_id,
