@@ -62,7 +62,10 @@ def render_html(
         exclude_input_prompt=not include_code,
         exclude_output_prompt=not include_code,
     )
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    node = nbformat.read(notebook, as_version=4)
+    if not include_code:  # a code cell without output (imports, parameters) would be a blank gap
+        node.cells = [c for c in node.cells if c.cell_type != "code" or c.get("outputs")]
+    body, _ = exporter.from_notebook_node(node)
     if header is not None:
         body = decorate(body, header, reports or [])
     html = notebook.with_suffix(".html")

@@ -27,6 +27,7 @@ def notebook(tmp_path: Path) -> Path:
         v4.new_code_cell(
             CODE, outputs=[v4.new_output("stream", name="stdout", text="the printed result 42\n")]
         ),
+        v4.new_code_cell("import json  # no output", outputs=[]),
         v4.new_markdown_cell("### Per technique & trait"),
     ]
     path = tmp_path / "evaluate-20260101T000000-abcdef.ipynb"
@@ -40,6 +41,7 @@ def test_the_html_has_results_header_and_contents_but_no_code(notebook: Path) ->
     assert "the printed result 42" in html  # outputs stay
     assert "secret_marker" not in html and "jp-InputArea-editor" not in html.split("</style>")[-1]
     assert notebook.read_bytes() == before  # the .ipynb keeps its code
+    assert html.count('class="jp-Cell jp-CodeCell') == 1  # the silent cell leaves no gap
     for key, value in HEADER.items():
         assert f"<th>{key}</th><td>{value}</td>" in html
     assert '<a href="#Main-metrics">Main metrics</a>' in html
@@ -49,7 +51,8 @@ def test_the_html_has_results_header_and_contents_but_no_code(notebook: Path) ->
 
 def test_code_is_kept_when_asked(notebook: Path) -> None:
     html = render_html(notebook, include_code=True).read_text(encoding="utf-8")
-    assert "secret_marker" in html and "mindlens-report-header" not in html  # no header given
+    assert "secret_marker" in html and "# no output" in html
+    assert "mindlens-report-header" not in html  # no header given
 
 
 def test_headings_and_toc_skip_the_title() -> None:
