@@ -241,6 +241,12 @@ class LinksSettings(BaseModel):
     grafana_ui: str | None = Field(None, pattern=r"^https?://")
 
 
+class ReportSettings(BaseModel):
+    """How executed notebooks render to HTML (the reports in the state folder and in MLflow)."""
+
+    include_code: bool = False  # the .ipynb always keeps the code; the HTML is for reading
+
+
 class MonitoringSettings(BaseModel):
     """Prometheus drift gauges, JSON logs and the drift-report DAG (see README, Monitoring)."""
 
@@ -353,6 +359,7 @@ class Settings(BaseSettings):
     serving: ServingSettings = ServingSettings()
     url_fetch: UrlFetchSettings = UrlFetchSettings()
     links: LinksSettings = LinksSettings()
+    reports: ReportSettings = ReportSettings()
     feedback: FeedbackSettings = FeedbackSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     label_studio: LabelStudioSettings = LabelStudioSettings()

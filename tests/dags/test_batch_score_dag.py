@@ -71,6 +71,11 @@ def test_run_scores_chunks_merges_and_reports(
     assert [c["index"] for c in manifest["timings"]["chunks"]] == [0, 1]
     assert all(c["load_s"] > 0 for c in manifest["timings"]["chunks"])  # each task loads the model
     assert (out / "report.html").stat().st_size > 10_000
+    page = (out / "report.html").read_text(encoding="utf-8")  # a report: header, contents, no code
+    assert "<th>Report</th><td>corpus_report</td>" in page and "results sha256" in page
+    assert f"v{manifest['model']['version']}</td>" in page
+    assert '<a href="#Corpus-statistics">Corpus statistics</a>' in page and "pd.read_parquet(" not in page
+    assert "pd.read_parquet(" in (out / "report.ipynb").read_text()
     executed = json.loads((out / "report.ipynb").read_text())
     errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert errors == []

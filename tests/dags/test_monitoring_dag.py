@@ -90,6 +90,11 @@ def test_drift_run_reports_to_mlflow_and_does_not_trigger_by_default(
     }
     assert {"drift/report.json", "drift/distributions.png"} <= artifacts
     assert any(a.endswith(".html") for a in artifacts) and any(a.endswith(".ipynb") for a in artifacts)
+    [html] = [a for a in artifacts if a.endswith(".html")]
+    page = Path(client.download_artifacts(latest.info.run_id, html, str(tmp_path))).read_text("utf-8")
+    assert "<th>Report</th><td>drift_report</td>" in page  # the header, the contents, no code
+    assert f"<th>MLflow run</th><td>{latest.info.run_id}</td>" in page
+    assert '<a href="#Verdict">Verdict</a>' in page and "read_predictions(" not in page
 
     recorded = read_status(status_path(settings))["mindlens_monitoring"]  # the Airflow listener
     assert recorded["state"] == "success" and recorded["run_id"] == run.run_id

@@ -1,5 +1,7 @@
 """End to end: the pipeline DAG on a small real slice of PTC, with ``dag.test()``."""
 
+from pathlib import Path
+
 import pytest
 from conftest import needs_ptc
 
@@ -37,6 +39,20 @@ def test_pipeline_runs_end_to_end(airflow_db, dagbag, tmp_path, monkeypatch):
     assert (
         len([p for p in artifacts if p.endswith(".ipynb")]) == 3
     )  # its training, evaluation, error analysis
+    pages = {
+        Path(html).name: Path(client.download_artifacts(champion.run_id, html, str(tmp_path))).read_text(
+            "utf-8"
+        )
+        for html in artifacts
+        if html.endswith(".html")
+    }
+    assert len(pages) == 3
+    for name, page in pages.items():  # each names its model and data, links to the other two
+        assert f"<th>MLflow run</th><td>{champion.run_id}</td>" in page
+        assert "<th>Data content hash</th><td>-</td>" not in page and "mindlens-toc" in page
+        assert [other for other in pages if f'<a href="{other}">' in page] == [o for o in pages if o != name]
+    evaluate_page = next(page for name, page in pages.items() if name.startswith("evaluate-"))
+    assert "evaluate_analyzer(" not in evaluate_page  # no code cells
     names = {
         r.info.run_name
         for r in client.search_runs(

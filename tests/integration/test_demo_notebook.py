@@ -48,5 +48,6 @@ def test_the_demo_notebook_runs_end_to_end(live_server: str, tmp_path: Path) -> 
     html_outputs = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     assert any("<mark" in h and "Fragments and evidence" in h for h in html_outputs)  # highlighted inline
     assert any("image/png" in o.get("data", {}) for o in outputs)  # the technique plot
-    html = render_html(executed)
-    assert html.is_file() and "MindLens in ten cells" in html.read_text(encoding="utf-8")
+    html = render_html(executed, include_code=True)  # a tour of the library: its code is the point
+    page = html.read_text(encoding="utf-8")
+    assert "MindLens in ten cells" in page and "# 1. Analyse a text with the library" in page

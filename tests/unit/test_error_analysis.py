@@ -9,6 +9,7 @@ from mindlens.evaluation import error_analysis as ea
 from mindlens.evaluation.predictions import prob_columns
 
 LL, NC, D, S = "loaded_language", "name_calling", "doubt", "slogans"
+FW = "flag_waving"
 LABELS = [LL, NC, D, S]  # traits: LL emotional_language; NC, D attacks_on_people; S slogans_and_repetition
 
 LONG_QUOTE = (
@@ -110,6 +111,28 @@ def test_confusion_matrix_keeps_gold_outside_the_model_labels():
 def test_confusion_figure_writes_png(frame, tmp_path):
     path = ea.confusion_figure(ea.confusion_matrix(frame, LABELS), tmp_path / "figs" / "cm.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_supported_leaves_out_techniques_absent_from_the_data(frame):
+    per = ea.per_technique(frame, [*LABELS, FW])  # flag-waving: in the model, not in the data
+    # slogans: no gold either (only R3's false alarm): no recall to plot
+    assert list(ea.supported(per).index) == ["Loaded language", "Name calling / labeling", "Doubt"]
+    assert ea.unsupported_note(per) == (
+        "left out of the plot, no support in the data scored: Slogans, Flag-waving"
+    )
+    assert ea.unsupported_note(ea.supported(per)) == ""
+    counts = pd.Series({"Doubt": 3})  # counts per row given apart; missing rows count 0
+    assert list(ea.supported(per, counts).index) == ["Doubt"]
+
+
+def test_plotted_confusions_drop_empty_techniques_but_keep_false_alarms(frame):
+    m = ea.confusion_matrix(frame, [*LABELS, FW])
+    shown = ea.plotted_confusions(m)
+    assert list(shown.index) == [LL, NC, D, "none"]  # S and FW have no gold
+    assert list(shown.columns) == [LL, NC, D, S, "none"]  # S predicted (R3); FW never
+    assert shown.to_numpy().sum() == m.to_numpy().sum()  # nothing counted is lost
+    empty = m * 0  # nothing scored
+    assert ea.plotted_confusions(empty).shape == empty.shape
 
 
 def test_top_confusions_counts_missed_gold_against_false_alarms(frame):

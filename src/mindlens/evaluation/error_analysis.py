@@ -62,6 +62,23 @@ def per_technique(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
     return per
 
 
+def supported(table: pd.DataFrame, support: str | pd.Series = "support") -> pd.DataFrame:
+    """The rows of a per-technique (per-trait) table with gold support in the data scored.
+
+    What every per-technique plot of the reports shows: a technique absent from the split
+    has no recall to measure, and its F1 of 0 would read as a failure of the model.
+    ``support``: the table's column of gold counts, or counts per row (missing rows: 0).
+    """
+    counts = table[support] if isinstance(support, str) else support.reindex(table.index, fill_value=0)
+    return table[counts.to_numpy() > 0]
+
+
+def unsupported_note(table: pd.DataFrame, support: str = "support") -> str:
+    """One line naming the rows ``supported`` leaves out ("" when none is)."""
+    left_out = [str(i) for i in table.index.difference(supported(table, support).index, sort=False)]
+    return f"left out of the plot, no support in the data scored: {', '.join(left_out)}" if left_out else ""
+
+
 def per_trait(frame: pd.DataFrame) -> pd.DataFrame:
     """Scores after rolling techniques up to traits: what a reader of the UI sees.
 
@@ -117,13 +134,27 @@ def _display(technique_id: str) -> str:
     return "(none)" if technique_id == NONE else taxonomy.technique(technique_id).name
 
 
+def plotted_confusions(matrix: pd.DataFrame) -> pd.DataFrame:
+    """The part of a ``confusion_matrix`` its figure shows: techniques with no gold support in
+    the data scored lose their row (``supported``), and their column too unless the model
+    predicted them (false alarms stay visible). An all-zero matrix is kept whole."""
+    gold = supported(matrix, matrix.sum(axis=1))
+    if not len(gold):
+        return matrix
+    return gold.loc[:, [c for c in matrix.columns if c in gold.index or matrix[c].sum() > 0]]
+
+
 def confusion_figure(matrix: pd.DataFrame, path: Path) -> Path:
-    """Write ``matrix`` as a PNG heatmap (log colour, counts written in) and return the path."""
+    """Write ``matrix`` as a PNG heatmap (log colour, counts written in) and return the path.
+
+    Only the rows and columns of ``plotted_confusions``.
+    """
     # A bare Agg figure, not pyplot: works headless and leaves a notebook's backend alone.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
 
+    matrix = plotted_confusions(matrix)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     size = 0.42 * max(len(matrix.index), len(matrix.columns)) + 2.5
