@@ -21,6 +21,8 @@ import pytest
 from conftest import ROOT, data_dir, free_port, start_server, stop_process, wait_for_http
 from test_demo_browser import FIRST_LOAD_MS, TIMEOUT_MS, _fragment_count, _set_slider
 
+from mindlens.training.release import SHIPPED, read_release
+
 pytestmark = pytest.mark.slow
 
 ARTICLE_CHARS = (900, 2200)  # a whole article that fits one screenshot
@@ -66,7 +68,7 @@ def shipped_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_v2_answers_with_every_head(shipped_server: str) -> None:
     """V2 is the champion, finds fragments with the TC model's opinions and scores the title."""
     article = real_article()
-    assert httpx.get(f"{shipped_server}/version").json()["semver"] == "1.1.0"
+    assert httpx.get(f"{shipped_server}/version").json()["semver"] == read_release(SHIPPED)["version"]
     body = httpx.post(f"{shipped_server}/analyze", json={"text": article}, timeout=60).json()
     assert body["spans"], "V2 found nothing in a news article"
     for span in body["spans"]:

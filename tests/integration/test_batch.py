@@ -19,7 +19,7 @@ from mindlens.batch import BatchError, merge_batch, plan_batch, run_batch, score
 from mindlens.batch.run import CHUNKS, chunk_path, read_chunk_info
 from mindlens.cli.main import app
 from mindlens.config import Settings, reset_settings_cache
-from mindlens.training.release import file_sha256
+from mindlens.training.release import SHIPPED, file_sha256, read_release
 
 pytestmark = [pytest.mark.slow, needs_ptc]
 runner = CliRunner()
@@ -71,7 +71,10 @@ def test_cli_scores_a_folder_into_parquet_and_manifest(shipped, tmp_path):
     assert manifest["output"]["sha256"] == file_sha256(out / "results.parquet")
     assert manifest["output"]["rows"] == 6 and manifest["counts"]["documents"] == 6
     assert manifest["counts"]["sources"] == {"left": 3, "right": 3}
-    assert manifest["model"]["name"] == "mindlens-analyzer" and manifest["model"]["semver"] == "1.1.0"
+    assert (
+        manifest["model"]["name"] == "mindlens-analyzer"
+        and manifest["model"]["semver"] == read_release(SHIPPED)["version"]
+    )
     assert [c["documents"] for c in manifest["timings"]["chunks"]] == [4, 2]
     load = [c["load_s"] for c in manifest["timings"]["chunks"]]
     assert load[0] > 0 and load[1] == 0  # the model is loaded once, for the first chunk

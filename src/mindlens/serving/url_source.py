@@ -182,10 +182,6 @@ def allowed_address(
     for address in addresses:
         if any(address in network for network in allowed):
             continue
-        if not config.public:
-            raise UrlRejectedError(
-                f"{host} ({address}) is outside url_fetch.allowed_networks (url_fetch.public is off)"
-            )
         problem = address_problem(address)
         if problem is not None:
             where = (
@@ -194,6 +190,10 @@ def allowed_address(
                 else f"{host} resolves to {problem} ({address})"
             )
             raise UrlRejectedError(f"{where}: MindLens fetches only public addresses")
+        if not config.public:
+            raise UrlRejectedError(
+                f"{host} ({address}) is outside url_fetch.allowed_networks (url_fetch.public is off)"
+            )
     return addresses[0]
 
 
