@@ -14,6 +14,8 @@ LAYOUT = {
     "mlflow_artifacts": "mlartifacts",
     "airflow_home": "airflow",
     "pipeline_marker": "pipeline.succeeded",
+    "first_pipeline_status": "first_pipeline.json",
+    "first_pipeline_log": "logs/first_pipeline.log",
     "processed_data": "data",
     "reports": "reports",
     "serving": "serving",
