@@ -40,6 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_inference import matmul_peak, model_flops
+from load import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = "mindlens.speed/1"
@@ -395,14 +396,6 @@ def save_mlflow_model(pipe: Any, folder: Path) -> Path:
 
 
 # --- servers --------------------------------------------------------------------------------
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

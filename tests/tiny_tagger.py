@@ -4,6 +4,7 @@ first when torch or transformers are missing."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,28 @@ import pytest
 from mindlens.models.tagger_config import HEADS, TaggerConfig
 
 LABELS = ["loaded_language", "name_calling", "slogans", "doubt"]
+
+
+def tiny_backbone_folder(folder: Path, tokenizer: Any = None) -> str:
+    """A backbone folder for the training code: the tiny random BERT saved with ``tokenizer``
+    (default the MiniLM one), as a hub id or local path would give it; returns its path."""
+    import transformers
+
+    from mindlens.models.backbones import resolve_backbone
+
+    if tokenizer is None:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(resolve_backbone("minilm"))
+    config = transformers.BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=256,
+    )
+    transformers.BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
 
 
 def tiny_tagger(max_length: int = 32, stride: int = 8) -> Any:

@@ -29,22 +29,6 @@ COMMON = {
 }
 
 
-def _tiny_bert(folder: Path, tokenizer) -> str:  # type: ignore[no-untyped-def]
-    from transformers import BertConfig, BertModel
-
-    config = BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=256,
-    )
-    BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
-
-
 def _word_tokenizer(texts: list[str]):  # type: ignore[no-untyped-def]
     """Whole lower-cased words and punctuation (BERT's pre-tokenizer, no word pieces)."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
@@ -72,12 +56,11 @@ def _word_tokenizer(texts: list[str]):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from transformers import AutoTokenizer
+    from tiny_tagger import tiny_backbone_folder
 
     from mindlens.config import Settings
     from mindlens.data.prepare import prepare_dataset
     from mindlens.data.sources.base import DataNotFoundError
-    from mindlens.models.backbones import resolve_backbone
 
     settings = Settings(state_dir=tmp_path_factory.mktemp("distil-state"))
     try:
@@ -85,9 +68,8 @@ def data(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
     except DataNotFoundError as err:
         pytest.skip(f"datasets unavailable: {err}")
     texts = manifest.table("sentences")["text"].tolist() + manifest.table("documents")["text"].tolist()
-    teacher = _tiny_bert(tmp_path_factory.mktemp("teacher-bert"), _word_tokenizer(texts))
-    minilm = AutoTokenizer.from_pretrained(resolve_backbone("minilm"))
-    student = _tiny_bert(tmp_path_factory.mktemp("student-bert"), minilm)
+    teacher = tiny_backbone_folder(tmp_path_factory.mktemp("teacher-bert"), _word_tokenizer(texts))
+    student = tiny_backbone_folder(tmp_path_factory.mktemp("student-bert"))  # the MiniLM tokenizer
     return settings, manifest, teacher, student
 
 

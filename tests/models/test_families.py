@@ -24,31 +24,18 @@ TEXT = (
 def small(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Settings with a private state folder holding a PTC + clickbait slice, its manifest,
     and a 2-layer 32-wide BERT with the MiniLM tokenizer."""
-    from transformers import AutoTokenizer, BertConfig, BertModel
+    from tiny_tagger import tiny_backbone_folder
 
     from mindlens.config import Settings
     from mindlens.data.prepare import prepare_dataset
     from mindlens.data.sources.base import DataNotFoundError
-    from mindlens.models.backbones import resolve_backbone
 
     settings = Settings(state_dir=tmp_path_factory.mktemp("families-state"))
     try:
         manifest = prepare_dataset(settings, max_documents=12, sources=["ptc", "clickbait"])
     except DataNotFoundError as err:
         pytest.skip(f"datasets unavailable: {err}")
-    backbone = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = AutoTokenizer.from_pretrained(resolve_backbone("minilm"))
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=256,
-    )
-    BertModel(config).save_pretrained(backbone)
-    tokenizer.save_pretrained(backbone)
-    return settings, manifest, str(backbone)
+    return settings, manifest, tiny_backbone_folder(tmp_path_factory.mktemp("tiny-bert"))
 
 
 def _train(small, family: str, tmp_path: Path, **extra):  # type: ignore[no-untyped-def]

@@ -9,23 +9,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def tiny_backbone(tmp_path_factory):
     """A 2-layer, 32-wide BERT with the MiniLM tokenizer: the real code path, seconds to train."""
-    from transformers import AutoTokenizer, BertConfig, BertModel
+    from tiny_tagger import tiny_backbone_folder
 
-    from mindlens.models.backbones import resolve_backbone
-
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = AutoTokenizer.from_pretrained(resolve_backbone("minilm"))
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=256,
-    )
-    BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return str(folder)
+    return tiny_backbone_folder(tmp_path_factory.mktemp("tiny-bert"))
 
 
 def test_tagger_candidate_trains_exports_and_serves(champion_settings, tiny_backbone):

@@ -4,7 +4,6 @@ real folders on disk (so checksums are really computed and verified), and a fake
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +91,6 @@ def settings_for(tmp_path: Path, **serving: Any) -> Settings:
         state_dir=tmp_path / "state",
         serving={"reload_interval_s": 0, "admin_token": ADMIN["X-API-Key"], **serving},
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def errors_total(client: TestClient, kind: str) -> float:

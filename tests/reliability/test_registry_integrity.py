@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, free_port
 
 from mindlens.config import Settings
 from mindlens.registry.registry import RegistryError, check_registry
 from mindlens.serving.model_store import NO_MODEL_MESSAGE
-from reliability.faults import ADMIN, FolderRegistry, errors_total, free_port
+from reliability.faults import ADMIN, FolderRegistry, errors_total
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.reliability
 
 
