@@ -179,6 +179,15 @@ class ServingSettings(BaseModel):
     # a request's analyses (queue wait included) end by then: a batch estimated to take longer
     # is refused up front (413), one that runs past it stops between texts (503)
     max_request_s: float = Field(30.0, gt=0)
+    # dynamic batching (serving/batching.py): `inference_workers` threads run the network, each
+    # with `inference_threads` ONNX Runtime threads (0: one worker per core, one thread each),
+    # gathering concurrent requests' windows into batches of at most `batch_max_tokens` padded
+    # tokens, waiting at most `batch_max_wait_ms` for companions; off: each request runs it
+    dynamic_batching: bool = True
+    inference_workers: int = Field(0, ge=0)
+    inference_threads: int = Field(0, ge=0)
+    batch_max_tokens: int = Field(512, ge=16)
+    batch_max_wait_ms: float = Field(2.0, ge=0, le=1000)
     # texts analysed per client address in any minute (/analyze, /analyze/batch: 429); 0: off
     analyze_rate_limit_per_minute: int = Field(600, ge=0)
     reload_interval_s: float = Field(300, ge=0)

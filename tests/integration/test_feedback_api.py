@@ -295,7 +295,7 @@ def fake_champion(monkeypatch: pytest.MonkeyPatch) -> None:
     info = ChampionInfo("mindlens-analyzer", "5", "run-5", 0.5)
     monkeypatch.setattr(model_store, "champion_info", lambda settings: info)
     monkeypatch.setattr(model_store, "download_champion", lambda settings, dst: (info, dst))
-    monkeypatch.setattr(model_store, "load_analyzer", lambda folder: _FakeAnalyzer())
+    monkeypatch.setattr(model_store, "load_analyzer", lambda folder, threads=None: _FakeAnalyzer())
 
 
 def test_feedback_joins_its_analysis_after_a_restart(fake_champion: None, tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ class FolderRegistry:
         self.checksums: dict[str, str] = {}
         monkeypatch.setattr(model_store, "champion_info", self.info)
         monkeypatch.setattr(model_store, "download_champion", self.download)
-        monkeypatch.setattr(model_store, "load_analyzer", lambda folder: FakeAnalyzer(folder))
+        monkeypatch.setattr(model_store, "load_analyzer", lambda folder, threads=None: FakeAnalyzer(folder))
 
     def register(self, version: str, content: str = "weights") -> Path:
         folder = self.root / f"v{version}"

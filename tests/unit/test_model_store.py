@@ -66,7 +66,7 @@ class FakeRegistry:
         self.fail_download = False
         monkeypatch.setattr(model_store, "champion_info", self.info)
         monkeypatch.setattr(model_store, "download_champion", self.download)
-        monkeypatch.setattr(model_store, "load_analyzer", lambda folder: FakeAnalyzer())
+        monkeypatch.setattr(model_store, "load_analyzer", lambda folder, threads=None: FakeAnalyzer())
 
     def info(self, settings: Settings) -> ChampionInfo:
         if self.version is None:

@@ -407,8 +407,9 @@ class Analyzer:
         return folder
 
     @classmethod
-    def load(cls, folder: Path) -> Analyzer:
-        """Load a bundle: JSON only, nothing is unpickled or executed."""
+    def load(cls, folder: Path, *, threads: int | None = None) -> Analyzer:
+        """Load a bundle: JSON only, nothing is unpickled or executed. ``threads``: ONNX
+        Runtime's intra-op threads for the span model (None: its default, every core)."""
         manifest_path = find_bundle(Path(folder))
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("format") != FORMAT:
@@ -424,7 +425,7 @@ class Analyzer:
         if manifest.get(SPAN_MODEL):
             if manifest[SPAN_MODEL] != SPAN_MODEL:
                 raise ValueError(f"{manifest_path}: bad span model folder {manifest[SPAN_MODEL]!r}")
-            span_model = OnnxTagger.load(manifest_path.parent / SPAN_MODEL, variant="int8")
+            span_model = OnnxTagger.load(manifest_path.parent / SPAN_MODEL, variant="int8", threads=threads)
         tc_model = None
         if manifest.get(TC_MODEL):
             if Path(manifest[TC_MODEL]).name != manifest[TC_MODEL]:

@@ -215,7 +215,13 @@ class OnnxTagger(TaggerBase):
                 f"(write it with mindlens.models.onnx_tagger.export_onnx)"
             )
         config = TaggerConfig.load(folder)
-        return cls(_session(needed[2], threads), Tokenizer.from_file(str(needed[1])), config, variant, folder)
+        tagger = cls(
+            _session(needed[2], threads), Tokenizer.from_file(str(needed[1])), config, variant, folder
+        )
+        # op types are plain strings in the file: a dynamically quantized graph takes each
+        # activation range from the batch it runs in (V1, V2), a static one does not (V2.1)
+        tagger.batch_invariant = b"DynamicQuantizeLinear" not in needed[2].read_bytes()
+        return tagger
 
     def _windows(
         self, texts: Sequence[str], contexts: Sequence[Context] | None = None

@@ -11,7 +11,7 @@ network again. numpy only.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -53,6 +53,14 @@ def token_batches(lengths: Sequence[int], max_tokens: int, max_rows: int) -> lis
     return batches
 
 
+def window_batches(windows: Sequence[dict[str, Any]], max_tokens: int, max_rows: int) -> list[list[int]]:
+    """Window indices in batches of similar length (sorted by length) that hold at most
+    ``max_tokens`` padded tokens and ``max_rows`` windows (``token_batches``)."""
+    order = sorted(range(len(windows)), key=lambda i: len(windows[i]["input_ids"]))
+    lengths = [len(windows[i]["input_ids"]) for i in order]
+    return [[order[k] for k in batch] for batch in token_batches(lengths, max_tokens, max_rows)]
+
+
 @dataclass
 class TaggedText:
     """What a tagger says about one text (a sentence, usually)."""
@@ -64,9 +72,19 @@ class TaggedText:
 
 class TaggerBase:
     """Shared inference: tokenise into windows, run the network, decode and merge.
-    Subclasses provide ``_windows`` (tokenisation) and ``_run`` (the network)."""
+    Subclasses provide ``_windows`` (tokenisation) and ``_run`` (the network).
+
+    ``window_runner``, when set, runs the network over a text's windows instead of
+    ``infer``'s own loop: the server's dynamic batcher (``serving.batching``) sets it to
+    gather windows from concurrent requests into shared batches when ``batch_invariant``
+    (V2.1's static int8: outputs do not depend on batch companions), so the answer is the
+    same either way."""
 
     config: TaggerConfig
+    window_runner: Callable[[list[dict[str, Any]]], list[dict[str, np.ndarray]]] | None = None
+    # whether a window's outputs are independent of its batch companions (the batcher merges
+    # requests only then); unknown graphs are assumed not to be
+    batch_invariant: bool = False
 
     @property
     def labels(self) -> list[str]:
@@ -89,6 +107,23 @@ class TaggerBase:
     def _run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Network outputs by name (``output_names(self.heads)``) for padded inputs."""
         raise NotImplementedError
+
+    def forward(
+        self, windows: Sequence[dict[str, Any]], indices: Sequence[int]
+    ) -> list[dict[str, np.ndarray]]:
+        """Network outputs of ``windows[i]`` for each ``i`` in ``indices``, run as one padded
+        batch: per window, each output by name (per-token outputs cut to its real length)."""
+        result = self._run(pad_windows([windows[i] for i in indices], bool(self.config.context_sentences)))
+        rows: list[dict[str, np.ndarray]] = []
+        for row, index in enumerate(indices):
+            n = len(windows[index]["input_ids"])
+            rows.append(
+                {
+                    name: values[row, :n] if name in PER_TOKEN_OUTPUTS else values[row]
+                    for name, values in result.items()
+                }
+            )
+        return rows
 
     def _check_contexts(
         self, texts: Sequence[str], contexts: Sequence[Context] | None
@@ -114,24 +149,15 @@ class TaggerBase:
         tokens, so a fixed count of 32 doubled the work on an article's mixed lengths.
         ``contexts`` (previous, next sentence per text) is read by context models only."""
         windows = self._windows(texts, self._check_contexts(texts, contexts))
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i]["input_ids"]))
-        outputs: dict[str, list[np.ndarray]] = {
-            name: [np.zeros(0)] * len(windows) for name in output_names(self.heads)
-        }
-        for batch_order in token_batches(
-            [len(windows[i]["input_ids"]) for i in order],
-            TOKEN_BUDGET if max_tokens is None else max_tokens,
-            batch_size,
-        ):
-            indices = [order[k] for k in batch_order]
-            result = self._run(
-                pad_windows([windows[i] for i in indices], bool(self.config.context_sentences))
-            )
-            for row, index in enumerate(indices):
-                n = len(windows[index]["input_ids"])
-                for name, values in result.items():
-                    per_token = name in PER_TOKEN_OUTPUTS
-                    outputs[name][index] = values[row, :n] if per_token else values[row]
+        budget = TOKEN_BUDGET if max_tokens is None else max_tokens
+        if self.window_runner is not None:  # the server's dynamic batcher (its own budget)
+            rows = self.window_runner(windows)
+        else:
+            by_index: dict[int, dict[str, np.ndarray]] = {}
+            for indices in window_batches(windows, budget, batch_size):
+                by_index.update(zip(indices, self.forward(windows, indices), strict=True))
+            rows = [by_index[i] for i in range(len(windows))]
+        outputs = {name: [row[name] for row in rows] for name in output_names(self.heads)}
         return Inference(list(texts), windows, outputs)
 
     def decode(

@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, *, with_ui: bool = True) -> Fas
         record_predictions=settings.serving.prediction_log,
     )
     analysis = AnalysisService(store, settings, prediction_log, feedback)
+    store.busy = lambda: analysis.admission.running  # the batcher waits only for running analyses
 
     app = FastAPI(title="MindLens API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings

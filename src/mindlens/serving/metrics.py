@@ -204,6 +204,24 @@ class Metrics:
         self.feedback = Counter(
             "mindlens_feedback_received_total", "Feedback items accepted.", ["kind"], registry=self.registry
         )
+        self.batch_windows = Histogram(
+            "mindlens_inference_batch_windows",
+            "Windows per network call of the dynamic batcher.",
+            registry=self.registry,
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+        )
+        self.batch_requests = Histogram(
+            "mindlens_inference_batch_requests",
+            "Requests whose windows shared one network call (dynamic batching).",
+            registry=self.registry,
+            buckets=(1, 2, 3, 4, 6, 8, 16),
+        )
+        self.batch_wait = Histogram(
+            "mindlens_inference_queue_seconds",
+            "Time the oldest window of a network call waited for an inference worker.",
+            registry=self.registry,
+            buckets=_SECONDS,
+        )
         self.drift = DriftWindow(drift_window, drift_min_texts)
         self.registry.register(DriftCollector(self.drift))
         if pipeline_status is not None:
@@ -213,6 +231,12 @@ class Metrics:
         """Point the info gauge at the model now served (old label sets are dropped)."""
         self.model_info.clear()
         self.model_info.labels(version=version, name=name).set(1)
+
+    def observe_batch(self, windows: int, requests: int, waited_s: float) -> None:
+        """One network call of the dynamic batcher."""
+        self.batch_windows.observe(windows)
+        self.batch_requests.observe(requests)
+        self.batch_wait.observe(waited_s)
 
     def count_predictions(self, sentences: list[dict], threshold: float = 0.0) -> None:
         """Count predicted techniques at or above ``threshold`` (the demo asks the model for

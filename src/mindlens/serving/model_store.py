@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from mindlens.registry.registry import (
     download_champion,
     verify_artifacts,
 )
+from mindlens.serving.batching import WindowBatcher, attach_batcher, inference_layout
 from mindlens.serving.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -61,11 +63,12 @@ class LoadedModel:
 
     analyzer: Any  # Analyzer (Any so tests can stand in a fake)
     info: ChampionInfo
+    batcher: WindowBatcher | None = None  # runs its span model (dynamic batching), if any
 
 
-def load_analyzer(folder: Path) -> Any:
-    """Load a downloaded champion bundle (a seam for tests)."""
-    return Analyzer.load(folder)
+def load_analyzer(folder: Path, threads: int | None = None) -> Any:
+    """Load a downloaded champion bundle (a seam for tests); ``threads``: ORT threads."""
+    return Analyzer.load(folder, threads=threads)
 
 
 def remove_stale_downloads(workdir: Path) -> None:
@@ -102,6 +105,9 @@ class ModelStore:
         self.champion_state = "loading"  # loading | serving | no_champion | unreadable | registry_error
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # analyses running now (the AnalysisService sets it from admission control): the
+        # batcher waits for other requests' windows only while some have not submitted yet
+        self.busy: Callable[[], int] | None = None
 
     # --- reading ---------------------------------------------------------------
     @property
@@ -191,15 +197,29 @@ class ModelStore:
                 raise _LoadFailure("model_checksum", f"{name} refused: {err} (corrupt artifacts)") from err
             if not verified:
                 log.warning("%s records no artifact checksums: loaded unverified", name)
+            serving = self.settings.serving
+            workers, threads = inference_layout(serving.inference_workers, serving.inference_threads)
             try:
-                analyzer = load_analyzer(folder)
+                analyzer = load_analyzer(folder, threads if serving.dynamic_batching else None)
                 reference = read_bundle_reference(folder)
             except Exception as err:
                 raise _LoadFailure("model_load", f"{name} is unreadable: its bundle does not load") from err
         finally:
             shutil.rmtree(tmp, ignore_errors=True)  # the bundle is fully in memory by now
+        batcher = None
+        if serving.dynamic_batching:
+            batcher = attach_batcher(
+                analyzer,
+                workers=workers,
+                max_tokens=serving.batch_max_tokens,
+                max_wait_s=serving.batch_max_wait_ms / 1000,
+                busy=lambda: self.busy() if self.busy is not None else 0,
+                observe=self.metrics.observe_batch,
+            )
         with self._swap_lock:
-            previous, self._current = self._current, LoadedModel(analyzer, info)
+            previous, self._current = self._current, LoadedModel(analyzer, info, batcher)
+        if previous is not None and previous.batcher is not None:
+            previous.batcher.close()  # its queued work still runs; late callers run inline
         self.champion_state = "serving"
         self.metrics.set_model(getattr(analyzer, "name", info.name), info.version)
         self.metrics.drift.set_reference(reference)
