@@ -55,7 +55,7 @@ PATHS = (  # every path, in the order of the table
     "onnx-int8",
     "champion-int8-graph",
 )
-SKIPPABLE = ("http", "transformers", "mlflow", "onnx")  # groups --skip accepts
+SKIPPABLE = ("http", "unbatched", "transformers", "mlflow", "onnx")  # groups --skip accepts
 LIBRARIES = (
     "mindlens",
     "numpy",
@@ -614,6 +614,15 @@ def ratios(results: dict[str, dict[str, Any]], server: dict[str, Any]) -> dict[s
         out["clients8_over_clients1_requests_per_s"] = div(
             levels[8]["requests_per_s"], levels[1]["requests_per_s"]
         )
+    unbatched = {c["clients"]: c for c in server.get("mindlens-http-unbatched", [])}
+    if 1 in unbatched and 8 in unbatched:
+        out["unbatched_clients8_over_clients1_requests_per_s"] = div(
+            unbatched[8]["requests_per_s"], unbatched[1]["requests_per_s"]
+        )
+        if 8 in levels:
+            out["batched_over_unbatched_clients8_requests_per_s"] = div(
+                levels[8]["requests_per_s"], unbatched[8]["requests_per_s"]
+            )
     return out
 
 
@@ -650,22 +659,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mindlens-speed-")))
         servers: dict[str, tuple[str, subprocess.Popen[bytes], Path]] = {}
         if "http" not in skip:  # the bundle registered and served, while the peers are prepared below
-            state = Path(args.state_dir) if args.state_dir else work / "state"
-            port = free_port()
-            py = shlex.quote(sys.executable)
-            env = os.environ | {
-                "MINDLENS_STATE_DIR": str(state),
-                "MINDLENS_SERVING__PREDICTION_LOG": "false",
-                "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-            }
-            command = (
-                f"{py} -m mindlens.cli registry bootstrap --release {shlex.quote(str(bundle))} >/dev/null && "
-                f"exec {py} -m mindlens.cli serve --host 127.0.0.1 --port {port}"
-            )
-            log = work / "mindlens-serve.log"
-            process = spawn(command, env, log)
-            stack.callback(stop, process)
-            servers["mindlens-http"] = (f"http://127.0.0.1:{port}", process, log)
+            variants = {"mindlens-http": {}}  # the server as shipped: dynamic batching on
+            if "unbatched" not in skip:  # the same server with each request running the network itself
+                variants["mindlens-http-unbatched"] = {"MINDLENS_SERVING__DYNAMIC_BATCHING": "false"}
+            for name, overrides in variants.items():
+                state = (Path(args.state_dir) if args.state_dir else work / "state") / name
+                port = free_port()
+                py = shlex.quote(sys.executable)
+                env = os.environ | {
+                    "MINDLENS_STATE_DIR": str(state),
+                    "MINDLENS_SERVING__PREDICTION_LOG": "false",
+                    "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+                    **overrides,
+                }
+                command = (
+                    f"{py} -m mindlens.cli registry bootstrap --release {shlex.quote(str(bundle))} >/dev/null && "
+                    f"exec {py} -m mindlens.cli serve --host 127.0.0.1 --port {port}"
+                )
+                log = work / f"{name}.log"
+                process = spawn(command, env, log)
+                stack.callback(stop, process)
+                servers[name] = (f"http://127.0.0.1:{port}", process, log)
 
         model = tokenizer = pipe = None
         if not {"transformers", "mlflow", "onnx"} <= skip:
@@ -713,10 +727,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
             )
         del model  # the pipeline keeps its own reference
+        for name in ("mindlens-http", "mindlens-http-unbatched"):
+            if name in servers:
+                base, process, log = servers[name]
+                say(f"waiting for {name}")
+                wait_ready(f"{base}/readyz", process, log)
         if "mindlens-http" in servers:
             base, process, log = servers["mindlens-http"]
-            say("waiting for mindlens serve")
-            wait_ready(f"{base}/readyz", process, log)
             served = httpx.get(f"{base}/version").json()
             if served.get("semver") != analyzer.metadata.get("version"):
                 raise SystemExit(
@@ -736,12 +753,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         paths.sort(key=lambda p: PATHS.index(p.name))
         results = measure(paths, workloads, args.rounds)
         for name, (base, _, _) in servers.items():
-            endpoint = "/analyze" if name == "mindlens-http" else "/invocations"
+            ours = name.startswith("mindlens-http")
+            endpoint = "/analyze" if ours else "/invocations"
             article = workloads[0]
             payloads = (
-                [{"text": t} for t in article.texts]
-                if name == "mindlens-http"
-                else [{"inputs": s} for s in article.sentences]
+                [{"text": t} for t in article.texts] if ours else [{"inputs": s} for s in article.sentences]
             )
             say(f"{name}: 1 and 8 concurrent clients")
             server_levels[name] = [

@@ -97,7 +97,8 @@ def test_quick_run_measures_every_path_on_the_same_texts(
         for level in levels:
             assert level["served"] + level["refused_503"] == level["requests"] == 2
             assert level["served"] >= 1 and _positive(level["requests_per_s"])
-    assert set(result["server_concurrency"]) == {"mindlens-http", "mlflow-serve"}
+    assert set(result["server_concurrency"]) == {"mindlens-http", "mindlens-http-unbatched", "mlflow-serve"}
+    assert _positive(result["ratios"]["batched_over_unbatched_clients8_requests_per_s"])
     assert all(_positive(v) for v in result["ratios"].values()), result["ratios"]
     for check in result["targets"].values():
         assert isinstance(check["met"], bool)
