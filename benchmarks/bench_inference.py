@@ -386,7 +386,7 @@ def analyze_run(
     loaded = {Path(b): Analyzer.load(b) for b in bundles}
     first, last = Path(bundles[0]), Path(bundles[-1])
     before = Analyzer.load(first)
-    before.span_model.session = _session(before.span_model.folder / INT8, None, spinning=True)
+    before.span_model.session = _session(before.span_model.folder / INT8, None, spinning=True, fuse=False)
     configs: dict[str, tuple[Any, Callable[[Any], Any], None]] = {
         f"{first} as before #14 (32 per batch, whole-text VADER, 2nd title pass, spinning threads)": (
             before,

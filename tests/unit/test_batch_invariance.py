@@ -81,6 +81,31 @@ def test_shipped_champion_is_batch_invariant() -> None:
     assert_batch_invariant(OnnxTagger.load(SHIPPED / "span_model", "int8"))
 
 
+def test_fused_integer_matmuls_compute_the_same_outputs() -> None:
+    """Every projection of the shipped graph becomes one MatMulIntegerToFloat, and the
+    session made from the rewritten graph gives the file's outputs bit for bit."""
+    import onnx
+
+    from mindlens.models.onnx_tagger import _session
+    from mindlens.models.quantization import fuse_integer_matmuls
+
+    path = SHIPPED / "span_model" / INT8
+    model = onnx.load(str(path))
+    fused, count = fuse_integer_matmuls(model)
+    ops = [n.op_type for n in fused.graph.node]
+    assert count == sum(n.op_type == "MatMulInteger" for n in model.graph.node) > 0
+    assert "MatMulInteger" not in ops and ops.count("MatMulIntegerToFloat") == count
+    assert fuse_integer_matmuls(fused)[1] == 0  # nothing left to fuse
+    tagger = OnnxTagger.load(SHIPPED / "span_model", "int8")
+    plain = OnnxTagger.load(SHIPPED / "span_model", "int8")
+    plain.session = _session(path, None, fuse=False)
+    for texts in (ARTICLE, ARTICLE[:3]):
+        want, got = plain.infer(texts), tagger.infer(texts)
+        for name, values in want.outputs.items():
+            for a, b in zip(values, got.outputs[name], strict=True):
+                np.testing.assert_array_equal(a, b, err_msg=name)
+
+
 def test_dequantize_dynamic_rebuilds_the_fp32_graph(tiny_export: Path, tmp_path: Path) -> None:
     """A dynamically quantized graph (what V1 and V2 shipped) turns back into fp32 MatMuls on
     its own int8 weights: no integer op is left and it computes what fp32 computes, up to

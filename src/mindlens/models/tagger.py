@@ -31,8 +31,10 @@ from mindlens.models.decoding import (
 from mindlens.models.tagger_config import PER_TOKEN_OUTPUTS, TaggerConfig, output_names
 from mindlens.models.windows import Context, pad_windows
 
-# padded tokens per forward pass: 256-512 measured fastest, 2048 slowest (bench_inference.py --analyze)
-TOKEN_BUDGET = 512
+# padded tokens per forward pass: attention grows with the square of the longest window, so
+# small batches win: 192-256 measured fastest on an AVX-512/AMX Xeon (512: +10 %, 2048: +2.5x),
+# 256-512 on an AVX2 EPYC (bench_inference.py --analyze)
+TOKEN_BUDGET = 256
 
 
 def token_batches(lengths: Sequence[int], max_tokens: int, max_rows: int) -> list[list[int]]:
