@@ -250,8 +250,10 @@ def attach_batcher(
     observe: Callable[[int, int, float], None] | None = None,
 ) -> WindowBatcher | None:
     """Route the analyzer's span model through a new batcher (None: it has no span model,
-    e.g. a TF-IDF analyzer, whose work is all in the request thread)."""
-    from mindlens.models.tagger import TaggerBase
+    e.g. a TF-IDF analyzer, whose work is all in the request thread). A graph that is not
+    batch-invariant keeps the library's own batches (``TOKEN_BUDGET``), so its answers are
+    those of an analysis without the server."""
+    from mindlens.models.tagger import TOKEN_BUDGET, TaggerBase
 
     tagger = getattr(analyzer, "span_model", None)
     if not isinstance(tagger, TaggerBase):
@@ -259,7 +261,7 @@ def attach_batcher(
     batcher = WindowBatcher(
         tagger.forward,
         workers=workers,
-        max_tokens=max_tokens,
+        max_tokens=max_tokens if tagger.batch_invariant else TOKEN_BUDGET,
         max_wait_s=max_wait_s,
         busy=busy,
         observe=observe,
