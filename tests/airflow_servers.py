@@ -67,6 +67,22 @@ def stop_group(process: subprocess.Popen, signum: int = signal.SIGTERM, timeout_
         pass
 
 
+# The task-instance tables show which worker ran each instance (Hostname) instead of
+# columns that say little here.
+COLUMNS_KEY = "dataTable:common:taskInstance:columnVisibility"
+COLUMNS = {
+    "hostname": True,
+    "start_date": False,
+    "end_date": False,
+    "try_number": False,
+    "operator_name": False,
+    "pool": False,
+    "queue": False,
+    "executor": False,
+    "dag_version": False,
+}
+
+
 def _panels(share: int) -> str:
     """A react-resizable-panels layout: the DAG view's main panel gets ``share`` percent."""
     return json.dumps({"details-panel,main-panel": {"expandToSizes": {}, "layout": [share, 100 - share]}})
@@ -74,8 +90,8 @@ def _panels(share: int) -> str:
 
 def airflow_screenshots(base_url: str, dag_id: str, run_id: str, out_dir: Path) -> dict[str, Path]:
     """``airflow-pipeline-graph.png`` (the run's graph with the mapped ``train`` task selected:
-    its instances listed beside it) and ``airflow-grid.png`` (the grid of runs and task
-    instances) of Airflow 3's React UI, in Debian's Chromium driven by Playwright. Local
+    its instances and the worker that ran each beside it) and ``airflow-grid.png`` (the grid
+    of runs and the run's task instances with their workers) of Airflow 3's React UI, in Debian's Chromium driven by Playwright. Local
     development auth (everyone is admin): no login page. Returns the files."""
     from playwright.sync_api import sync_playwright
 
@@ -85,13 +101,13 @@ def airflow_screenshots(base_url: str, dag_id: str, run_id: str, out_dir: Path) 
             out_dir / "airflow-pipeline-graph.png",
             f"/dags/{dag_id}/runs/{run_id}/tasks/train/mapped",
             "graph",
-            ".react-flow__node:has-text('train [')",
+            "td:has-text('worker-')",
         ),
         "grid": (
             out_dir / "airflow-grid.png",
             f"/dags/{dag_id}/runs/{run_id}",
             "grid",
-            "text=Task Instances",
+            "td:has-text('worker-')",
         ),
     }
     with sync_playwright() as pw:
@@ -103,6 +119,7 @@ def airflow_screenshots(base_url: str, dag_id: str, run_id: str, out_dir: Path) 
                     f"localStorage.setItem('default_dag_view', {json.dumps(json.dumps(view))});"
                     f"localStorage.setItem('react-resizable-panels:graph-ltr', {json.dumps(_panels(60))});"
                     f"localStorage.setItem('react-resizable-panels:grid-ltr', {json.dumps(_panels(22))});"
+                    f"localStorage.setItem('{COLUMNS_KEY}', {json.dumps(json.dumps(COLUMNS))});"
                 )
                 page = context.new_page()
                 page.goto(base_url + url)

@@ -440,16 +440,23 @@ def _signal_group(pgid: int, signum: int) -> None:
         pass
 
 
+def group_alive(pgid: int) -> bool:
+    """Whether a live process is left in the process group ``pgid``. Zombies do not count:
+    an orphan's exit status waits for PID 1, which in some containers never collects it."""
+    import psutil
+
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) == pgid and process.status() != psutil.STATUS_ZOMBIE:
+                return True
+        except (OSError, psutil.Error):
+            continue
+    return False
+
+
 def _group_alive(popen: subprocess.Popen) -> bool:
-    """Whether any process of the group ``popen`` leads is left (the leader reaped first)."""
-    popen.poll()
-    try:
-        os.killpg(popen.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    popen.poll()  # reap the leader first
+    return group_alive(popen.pid)
 
 
 class AirflowClient:

@@ -27,7 +27,7 @@ import pytest
 from airflow_servers import QUICK_PIPELINE_CONF, airflow_process_env, airflow_screenshots
 from conftest import CHROMIUM, ROOT, free_port, needs_ptc
 
-from mindlens.airflow_local import AirflowClient
+from mindlens.airflow_local import AirflowClient, group_alive
 
 pytestmark = [needs_ptc, pytest.mark.slow]
 
@@ -73,14 +73,6 @@ def _stop_launcher(launcher: subprocess.Popen, pids_file: Path) -> dict[str, int
     if launcher.poll() is None:
         launcher.kill()
     return started
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.killpg(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_pipeline_on_two_celery_workers_with_mlflow_on_postgres(tmp_path: Path, redis_db: str) -> None:
@@ -184,7 +176,7 @@ def test_pipeline_on_two_celery_workers_with_mlflow_on_postgres(tmp_path: Path, 
             "worker-2",
         }
         assert not pids_file.exists()
-        assert [name for name, pid in started.items() if _alive(pid)] == []
+        assert [name for name, pid in started.items() if group_alive(pid)] == []
         print(
             f"platform up {up_s:.0f} s, pipeline {pipeline_s:.0f} s, stopped in {stop_s:.0f} s, "
             f"test {time.monotonic() - started_at:.0f} s"

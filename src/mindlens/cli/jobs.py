@@ -117,20 +117,20 @@ platform_app = typer.Typer(
 @platform_app.command("up")
 def platform_up(
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Celery workers [env MINDLENS_PLATFORM_WORKERS, default 2]")
+        int | None, typer.Option(min=1, help="Celery workers (env MINDLENS_PLATFORM_WORKERS; default 2)")
     ] = None,
     concurrency: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Task slots per worker [env MINDLENS_PLATFORM_WORKER_CONCURRENCY, default 2]"
+            min=1, help="Task slots per worker (env MINDLENS_PLATFORM_WORKER_CONCURRENCY; default 2)"
         ),
     ] = None,
     airflow_port: Annotated[
         int | None,
-        typer.Option(help="Airflow UI and REST API port [env MINDLENS_PLATFORM_AIRFLOW_PORT, 8080]"),
+        typer.Option(help="Airflow UI and REST API port (env MINDLENS_PLATFORM_AIRFLOW_PORT; default 8080)"),
     ] = None,
     mlflow_port: Annotated[
-        int | None, typer.Option(help="MLflow server port [env MINDLENS_PLATFORM_MLFLOW_PORT, 5000]")
+        int | None, typer.Option(help="MLflow server port (env MINDLENS_PLATFORM_MLFLOW_PORT; default 5000)")
     ] = None,
 ) -> None:
     """Start every process, wait until healthy, run until Ctrl-C or SIGTERM, then stop them all
