@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 
-.PHONY: install run pipeline serve test test-fast lint format mlflow-ui airflow-ui clean
+.PHONY: install run pipeline serve test test-fast lint format mlflow-ui airflow-ui platform clean
 
 LINT_PATHS := src dags plugins demo tests benchmarks label_studio
 
@@ -56,6 +56,12 @@ mlflow-ui: install
 
 airflow-ui: install
 	$(BIN)/mindlens airflow standalone
+
+## The Celery process topology on loopback: Airflow api-server, scheduler, dag-processor,
+## triggerer, Celery workers (Redis broker, PostgreSQL metadata; `make platform WORKERS=3`) and
+## an MLflow server on PostgreSQL; README "Running the platform on Celery workers". Ctrl-C stops it.
+platform: install
+	$(BIN)/mindlens platform up $(if $(WORKERS),--workers $(WORKERS))
 
 clean:
 	rm -rf .mindlens

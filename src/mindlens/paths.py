@@ -48,6 +48,13 @@ class Paths:
         return self.state_dir / "airflow"
 
     @property
+    def platform(self) -> Path:
+        """The Celery process topology of ``mindlens platform up`` (``make platform``): its
+        ``AIRFLOW_HOME`` (``airflow/``), MLflow artifacts (``mlartifacts/``), one log per
+        process (``logs/``) and ``pids.json``; its metadata lives in PostgreSQL."""
+        return self.state_dir / "platform"
+
+    @property
     def pipeline_marker(self) -> Path:
         """Written by ``mindlens pipeline`` after a successful run (``--once`` skips then)."""
         return self.state_dir / "pipeline.succeeded"

@@ -13,6 +13,7 @@ LAYOUT = {
     "mlflow_db": "mlflow.db",
     "mlflow_artifacts": "mlartifacts",
     "airflow_home": "airflow",
+    "platform": "platform",
     "pipeline_marker": "pipeline.succeeded",
     "first_pipeline_status": "first_pipeline.json",
     "first_pipeline_log": "logs/first_pipeline.log",

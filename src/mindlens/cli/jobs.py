@@ -1,4 +1,5 @@
-"""``mindlens pipeline``, ``retrain`` and ``airflow``: the Airflow jobs, run locally."""
+"""``mindlens pipeline``, ``retrain``, ``airflow`` and ``platform up``: the Airflow jobs, run locally
+(or on the Celery process topology)."""
 
 from __future__ import annotations
 
@@ -104,3 +105,79 @@ def airflow(ctx: typer.Context) -> None:
     from mindlens.airflow_local import run_airflow
 
     raise typer.Exit(run_airflow(settings_or_exit(), list(ctx.args)))
+
+
+platform_app = typer.Typer(
+    help="The Celery process topology on loopback (make platform): Airflow api-server, scheduler, "
+    "dag-processor, triggerer, Celery workers (Redis broker, PostgreSQL metadata) and an MLflow server.",
+    no_args_is_help=True,
+)
+
+
+@platform_app.command("up")
+def platform_up(
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Celery workers (env MINDLENS_PLATFORM_WORKERS; default 2)")
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Task slots per worker (env MINDLENS_PLATFORM_WORKER_CONCURRENCY; default 2)"
+        ),
+    ] = None,
+    airflow_port: Annotated[
+        int | None,
+        typer.Option(help="Airflow UI and REST API port (env MINDLENS_PLATFORM_AIRFLOW_PORT; default 8080)"),
+    ] = None,
+    mlflow_port: Annotated[
+        int | None, typer.Option(help="MLflow server port (env MINDLENS_PLATFORM_MLFLOW_PORT; default 5000)")
+    ] = None,
+) -> None:
+    """Start every process, wait until healthy, run until Ctrl-C or SIGTERM, then stop them all
+    (TERM, then KILL after 10 s). Connection strings: MINDLENS_PLATFORM_AIRFLOW_DB,
+    MINDLENS_PLATFORM_MLFLOW_DB (PostgreSQL; created when missing), MINDLENS_PLATFORM_BROKER_URL (Redis)."""
+    import signal
+    import threading
+
+    from mindlens.airflow_local import Platform, PlatformConfig, PlatformError
+
+    settings = settings_or_exit()
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: object) -> None:
+        if stop.is_set():
+            return
+        stop.set()
+        raise KeyboardInterrupt  # leaves start() or the health wait at once; watch() sees the event too
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    try:
+        platform = Platform(
+            settings,
+            PlatformConfig.from_env(
+                workers=workers, concurrency=concurrency, airflow_port=airflow_port, mlflow_port=mlflow_port
+            ),
+            say=typer.echo,
+        )
+    except PlatformError as err:
+        fail(str(err))
+    try:
+        platform.start()
+        platform.wait_ready()
+        config = platform.config
+        typer.echo(
+            f"ready: Airflow UI {config.airflow_url} (everyone is admin, loopback only), "
+            f"MLflow {config.mlflow_url}, {config.workers} Celery worker(s) x {config.concurrency} slot(s); "
+            f"logs in {platform.home / 'logs'}; Ctrl-C stops everything"
+        )
+        platform.watch(stop)
+    except KeyboardInterrupt:
+        typer.echo("stopping...")
+    except PlatformError as err:
+        fail(str(err))  # the finally clause below stops what did start
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        platform.stop()
+    typer.echo("stopped")

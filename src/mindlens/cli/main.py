@@ -16,7 +16,7 @@ from mindlens.cli.batch import batch
 from mindlens.cli.data import data_app
 from mindlens.cli.evaluate import compare, evaluate, predict_ptc
 from mindlens.cli.feedback import feedback_app
-from mindlens.cli.jobs import airflow, pipeline, retrain
+from mindlens.cli.jobs import airflow, pipeline, platform_app, retrain
 from mindlens.cli.labels import labels_app
 from mindlens.cli.monitoring import monitoring_app
 from mindlens.cli.protocol import protocol_app
@@ -56,4 +56,5 @@ app.command()(batch)
 app.command()(pipeline)
 app.command()(retrain)
 app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(airflow)
+app.add_typer(platform_app, name="platform")
 app.add_typer(monitoring_app, name="monitoring")
