@@ -31,6 +31,7 @@ tests/e2e/test_capture.py runs the cheaper captures so CI notices when a UI chan
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -46,13 +47,29 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from load import bootstrap, free_port, serve_env, served  # noqa: E402  (benchmarks/load.py)
+
+
+def _load_benchmark() -> ModuleType:
+    """benchmarks/load.py, whose server helpers (bootstrap, serve, stop) this reuses; one copy
+    per process, under the name tests/reliability/live.py gives it."""
+    name = "mindlens_load_benchmark"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "load.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # its dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+_load = _load_benchmark()
+bootstrap, free_port, serve_env, served = _load.bootstrap, _load.free_port, _load.serve_env, _load.served
 
 os.environ.setdefault("MINDLENS_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
 for _key, _value in {
@@ -255,18 +272,25 @@ def browser(chromium: str = CHROMIUM, **context: Any) -> Iterator[Any]:
         raise CaptureError(
             f"no Chromium at {chromium}: apt-get install -y chromium (or set MINDLENS_CHROMIUM)"
         )
+    saved = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
     if "record_video_dir" in context:
         _debian_ffmpeg_for_playwright(Path(context["record_video_dir"]).parent / "playwright")
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=chromium, headless=True, args=FLAGS)
-        try:
-            ctx = instance.new_context(**({"viewport": {"width": WIDTH, "height": 900}} | context))
+    try:
+        with sync_playwright() as pw:
+            instance = pw.chromium.launch(executable_path=chromium, headless=True, args=FLAGS)
             try:
-                yield ctx
+                ctx = instance.new_context(**({"viewport": {"width": WIDTH, "height": 900}} | context))
+                try:
+                    yield ctx
+                finally:
+                    ctx.close()  # a recorded video is written here
             finally:
-                ctx.close()  # a recorded video is written here
-        finally:
-            instance.close()
+                instance.close()
+    finally:
+        if saved is None:
+            os.environ.pop("PLAYWRIGHT_BROWSERS_PATH", None)
+        else:
+            os.environ["PLAYWRIGHT_BROWSERS_PATH"] = saved
 
 
 def shoot(page: Any, path: Path, **options: Any) -> Path:
@@ -381,7 +405,9 @@ def capture_label_studio(ws: Workspace, out: Path, chromium: str = CHROMIUM) -> 
         texts_file = ws.state / "label-studio-texts.txt"
         texts_file.write_text(text + "\n", encoding="utf-8")
         env = {"MINDLENS_LABEL_STUDIO__URL": base, "MINDLENS_LABEL_STUDIO_TOKEN": token}
+        started = time.monotonic()
         pushed = json.loads(ws.mindlens("labels", "push", "--texts", str(texts_file), env=env))
+        log(f"mindlens labels push: {pushed['imported']} tasks in {time.monotonic() - started:.0f} s")
         if not pushed.get("pre_annotated"):
             raise CaptureError(f"mindlens labels push pre-annotated nothing: {pushed}")
         project_id = int(pushed["project_id"])
@@ -632,17 +658,17 @@ def main(argv: list[str] | None = None) -> int:
     state = args.state or Path(tempfile.mkdtemp(prefix="mindlens-capture-"))
     state.mkdir(parents=True, exist_ok=True)
     ws = Workspace(state.resolve())
-    try:
-        for target in targets:
-            started = time.monotonic()
+    for target in targets:
+        started = time.monotonic()
+        try:
             TARGETS[target](ws, args.out.resolve(), args.chromium)
-            log(f"{target} done in {time.monotonic() - started:.0f} s")
-    except CaptureError as err:
-        print(f"capture failed: {err}", file=sys.stderr)
-        return 1
-    finally:
-        if args.state is None:
-            shutil.rmtree(state, ignore_errors=True)
+        except Exception as err:  # a UI changed, a server did not start: say which, briefly
+            print(f"capture {target} failed: {type(err).__name__}: {err}", file=sys.stderr)
+            print(f"(the state folder and the servers' logs are kept: {state})", file=sys.stderr)
+            return 1
+        log(f"{target} done in {time.monotonic() - started:.0f} s")
+    if args.state is None:
+        shutil.rmtree(state, ignore_errors=True)
     return 0
 
 
