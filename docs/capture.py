@@ -13,15 +13,17 @@ again, also when a step fails:
   (the runs' main metrics side by side) and ``mlflow-registry.png`` (``mindlens-analyzer``:
   versions, semver tags, the ``champion`` alias).
 - ``label-studio``: Label Studio 1.23 in its own venv (``mindlens.labelling.server``);
-  ``mindlens labels push`` imports the curated examples and a PTC test-article paragraph
-  pre-annotated by the shipped champion; ``label-studio.png`` is that task's labelling view.
+  ``mindlens labels push`` imports the curated examples and a PTC test-set article (its
+  sentences on one line) pre-annotated by the shipped champion; ``label-studio.png`` is that
+  task's labelling view.
 - ``report``: the evaluation report ``mindlens evaluate`` writes (notebooks/evaluate.ipynb
   through papermill, decorated by ``mindlens.report_html``); ``evaluation-report.png`` is its
   top: header, contents, first plot.
 - ``video``: ``mindlens serve`` with the shipped champion; a PTC test article is pasted into
   the demo, analysed, its fragments scrolled, the confidence filter moved, one fragment
   corrected and the feedback sent. Playwright records it (``record_video_dir``) and ffmpeg
-  (Debian's) turns it into ``demo.gif`` (palette GIF, under ~4 MB) and ``demo-poster.png``.
+  (Debian's) turns it into ``demo.gif`` (a palette GIF, about 3 MB) and a still,
+  ``demo-poster.png``.
 
 Needs the project's environment (``make install``), ``MINDLENS_DATA_DIR`` (default
 ../shared/datasets) and, for ``label-studio``, PyPI on first use (its venv is cached).
@@ -102,7 +104,7 @@ MLFLOW_LOCAL_STORAGE = {
 }
 LS_USER, LS_PASSWORD = "admin@example.com", "admin-Passw0rd"  # a throwaway local instance
 ARTICLE_CHARS = (900, 2200)  # a whole article the demo shows at once
-GIF_FPS, GIF_WIDTH, GIF_COLORS = 5, 896, 64  # 0.8 of the recorded 1120 px: under 4 MB for 85 s
+GIF_FPS, GIF_WIDTH, GIF_COLORS = 5, 896, 64  # 0.8 of the recorded 1120 px: 2.8 MB for 75 s
 
 
 class CaptureError(RuntimeError):
