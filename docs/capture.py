@@ -607,12 +607,13 @@ def record_video(ws: Workspace, out: Path, chromium: str = CHROMIUM, short: bool
             seen["ack"] = ack.inner_text()
             page.wait_for_timeout(pause(5000))
             video = Path(page.video.path())
-    seen["gif"] = _encode(video, out / f"{name}.gif", start_s=max(0.0, loading_s - 0.5))
+    fps, width = (2, GIF_WIDTH // 2) if short else (GIF_FPS, GIF_WIDTH)  # short: a quick check
+    seen["gif"] = _encode(video, out / f"{name}.gif", max(0.0, loading_s - 0.5), fps, width)
     return seen
 
 
-def _encode(webm: Path, gif: Path, start_s: float = 0.0) -> Path:
-    """ffmpeg: Playwright's WebM as a palette GIF, GIF_FPS and GIF_WIDTH wide; frames that
+def _encode(webm: Path, gif: Path, start_s: float = 0.0, fps: int = GIF_FPS, width: int = GIF_WIDTH) -> Path:
+    """ffmpeg: Playwright's WebM from ``start_s`` as a palette GIF, ``fps`` and ``width``; frames that
     barely differ from the last are dropped (``mpdecimate``; GIF keeps each frame's delay),
     so pauses cost nothing and the file stays small."""
     ffmpeg = shutil.which("ffmpeg")
@@ -620,7 +621,7 @@ def _encode(webm: Path, gif: Path, start_s: float = 0.0) -> Path:
         raise CaptureError("no ffmpeg: apt-get install -y ffmpeg")
     gif.parent.mkdir(parents=True, exist_ok=True)
     graph = (
-        f"fps={GIF_FPS},scale={GIF_WIDTH}:-1:flags=lanczos,mpdecimate,split[a][b];"
+        f"fps={fps},scale={width}:-1:flags=lanczos,mpdecimate,split[a][b];"
         f"[a]palettegen=max_colors={GIF_COLORS}:stats_mode=diff[p];"
         "[b][p]paletteuse=dither=none:diff_mode=rectangle"
     )
