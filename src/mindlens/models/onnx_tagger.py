@@ -187,6 +187,7 @@ def _session(path: Path, threads: int | None, spinning: bool = False, fuse: bool
     if not spinning:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: the optimizer's notes would land in every report
     graph = _graph_bytes(path) if fuse else path.read_bytes()
     return ort.InferenceSession(graph, sess_options=options, providers=["CPUExecutionProvider"])
 
