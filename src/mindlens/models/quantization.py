@@ -131,13 +131,18 @@ def drop_softmax_nan_guards(model: Any) -> Any:
     for node in nodes:
         for k, name in enumerate(node.input):
             node.input[k] = rename.get(name, name)
+    _set_nodes(graph, nodes)
+    return model
+
+
+def _set_nodes(graph: Any, nodes: Sequence[Any]) -> None:
+    """Make ``nodes`` the graph's nodes and drop the initializers none of them reads."""
     del graph.node[:]
     graph.node.extend(nodes)
     used = {i for n in graph.node for i in n.input}
     kept = [i for i in graph.initializer if i.name in used]
     del graph.initializer[:]
     graph.initializer.extend(kept)
-    return model
 
 
 def fuse_integer_matmuls(model: Any) -> tuple[Any, int]:
@@ -200,13 +205,7 @@ def fuse_integer_matmuls(model: Any) -> tuple[Any, int]:
     if any(i == one for n in fused.values() for i in n.input):
         graph.initializer.append(numpy_helper.from_array(np.array(1.0, dtype=np.float32), one))
     nodes = [fused.get(id(n), n) for n in graph.node if id(n) not in dropped]
-    nodes = _live(nodes, {o.name for o in graph.output})
-    del graph.node[:]
-    graph.node.extend(nodes)
-    used = {i for n in graph.node for i in n.input}
-    kept = [i for i in graph.initializer if i.name in used]
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
+    _set_nodes(graph, _live(nodes, {o.name for o in graph.output}))
     if not any(o.domain == "com.microsoft" for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     return model, len(fused)
