@@ -36,16 +36,20 @@ COPY label_studio ./label_studio
 COPY data/curated ./data/curated
 RUN PIP_CERT=$PIP_CERT pip wheel --no-cache-dir --no-deps --wheel-dir /wheel .
 
-# --- the image
-FROM python
-ARG PIP_CERT=""
-# Dependencies first, from pyproject.toml's `serve` extra pinned by requirements.txt: this
-# layer is rebuilt only when those two files change, never for a code change.
+# --- the extra's requirements and the lock's pins (requirements.txt without `-e .`)
+FROM python AS deps
 COPY requirements.txt pyproject.toml docker/deps.py /tmp/deps/
 RUN cd /tmp/deps \
     && grep -v '^-e' requirements.txt > constraints.txt \
-    && python3 deps.py pyproject.toml serve > serve.txt \
-    && PIP_CERT=$PIP_CERT pip install --no-cache-dir -c constraints.txt -r serve.txt \
+    && python3 deps.py pyproject.toml serve > extra.txt
+
+# --- the image
+FROM python
+ARG PIP_CERT=""
+# Dependencies first: this layer is rebuilt only when the `serve` extra's requirements or
+# their pins change (not for a code change, nor for other edits to pyproject.toml).
+COPY --from=deps /tmp/deps/constraints.txt /tmp/deps/extra.txt /tmp/deps/
+RUN PIP_CERT=$PIP_CERT pip install --no-cache-dir -c /tmp/deps/constraints.txt -r /tmp/deps/extra.txt \
     && rm -rf /tmp/deps
 COPY --from=wheel /wheel /tmp/wheel
 RUN pip install --no-cache-dir --no-deps /tmp/wheel/*.whl && rm -rf /tmp/wheel
@@ -58,9 +62,9 @@ ENV GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
 WORKDIR /app
 COPY models ./models
 COPY docker/entrypoint.sh /usr/local/bin/mindlens-entrypoint
-RUN mkdir -p /var/lib/mindlens /data \
+RUN mkdir -p /var/lib/mindlens /data /mlflow/artifacts \
     && mindlens registry bootstrap \
-    && chown -R mindlens:mindlens /var/lib/mindlens /data
+    && chown -R mindlens:mindlens /var/lib/mindlens /data /mlflow
 
 USER mindlens
 EXPOSE 8000

@@ -41,19 +41,23 @@ COPY label_studio ./label_studio
 COPY data/curated ./data/curated
 RUN PIP_CERT=$PIP_CERT pip wheel --no-cache-dir --no-deps --wheel-dir /wheel .
 
+# --- the extra's requirements and the lock's pins (requirements.txt without `-e .`)
+FROM python AS deps
+COPY requirements.txt pyproject.toml docker/deps.py /tmp/deps/
+RUN cd /tmp/deps \
+    && grep -v '^-e' requirements.txt > constraints.txt \
+    && python3 deps.py pyproject.toml airflow > extra.txt
+
 # --- the image
 FROM python
 ARG PIP_CERT=""
 ARG PIP_EXTRA_INDEX_URL=""
-# Dependencies first (`airflow` extra, which includes `train` and `serve`, pinned by
-# requirements.txt): rebuilt only when those two files change, never for a code change.
-COPY requirements.txt pyproject.toml docker/deps.py /tmp/deps/
+# Dependencies first (the `airflow` extra, which includes `train` and `serve`): this layer is
+# rebuilt only when their requirements or pins change, not for a code change.
+COPY --from=deps /tmp/deps/constraints.txt /tmp/deps/extra.txt /tmp/deps/
 RUN --mount=type=bind,from=torch-wheels,target=/wheels \
-    cd /tmp/deps \
-    && grep -v '^-e' requirements.txt > constraints.txt \
-    && python3 deps.py pyproject.toml airflow > platform.txt \
-    && PIP_CERT=$PIP_CERT PIP_EXTRA_INDEX_URL=$PIP_EXTRA_INDEX_URL \
-       pip install --no-cache-dir --find-links /wheels -c constraints.txt -r platform.txt \
+    PIP_CERT=$PIP_CERT PIP_EXTRA_INDEX_URL=$PIP_EXTRA_INDEX_URL \
+       pip install --no-cache-dir --find-links /wheels -c /tmp/deps/constraints.txt -r /tmp/deps/extra.txt \
     && python3 -c "import torch, sys; sys.exit(0 if torch.version.cuda is None else 'torch is a CUDA build: give the build the CPU wheel (see the header)')" \
     && rm -rf /tmp/deps
 COPY --from=wheel /wheel /tmp/wheel
@@ -69,8 +73,9 @@ ENV GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
 WORKDIR /app
 COPY models ./models
 COPY docker/entrypoint.sh /usr/local/bin/mindlens-entrypoint
-RUN mkdir -p /var/lib/mindlens /data /opt/airflow \
-    && chown -R mindlens:mindlens /var/lib/mindlens /data /opt/airflow /app
+# Mount points of compose's named volumes, owned by the user (a new volume takes them over).
+RUN mkdir -p /var/lib/mindlens /data /opt/airflow/logs /mlflow/artifacts \
+    && chown -R mindlens:mindlens /var/lib/mindlens /data /opt/airflow /mlflow /app
 
 USER mindlens
 ENV MINDLENS_BOOTSTRAP=0

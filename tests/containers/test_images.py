@@ -25,9 +25,10 @@ NOT_INSTALLED = "import importlib.util as u, json; print(json.dumps([m for m in 
 
 
 def test_inference_image_serves_the_shipped_champion_as_non_root(engine: list[str], api_image: str) -> None:
-    config = json.loads(run([*engine, "image", "inspect", api_image]).stdout)[0]["Config"]
-    assert config["User"] == "mindlens"
-    assert "/healthz" in " ".join(config["Healthcheck"]["Test"])
+    image = json.loads(run([*engine, "image", "inspect", api_image]).stdout)[0]
+    assert image["Config"]["User"] == "mindlens"
+    healthcheck = image.get("Healthcheck") or image["Config"]["Healthcheck"]  # podman | docker
+    assert "/healthz" in " ".join(healthcheck["Test"])
     print(f"\n{api_image}: {image_size_mb(engine, api_image):.0f} MB")
 
     port, name = free_port(), f"mindlens-test-api-{uuid.uuid4().hex[:8]}"
