@@ -49,12 +49,23 @@ def _wait(
 
 
 @pytest.fixture(scope="module")
-def stack(
-    engine: list[str], build: Callable[..., str], api_image: str, platform_image: str, tmp_path_factory
-) -> Iterator[dict[str, str]]:
-    compose = podman_compose()
-    if compose is None:
+def compose() -> list[str]:
+    """podman-compose (checked before any image is built)."""
+    found = podman_compose()
+    if found is None:
         pytest.skip("podman-compose not installed (pip install podman-compose==1.6.0)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def stack(
+    compose: list[str],
+    engine: list[str],
+    build: Callable[..., str],
+    api_image: str,
+    platform_image: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, str]]:
     for target in LOCAL_SERVICES:
         build("docker/local/services.Dockerfile", f"mindlens-local-{target}", "--target", target)
 
