@@ -12,7 +12,7 @@ export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 
 .PHONY: install run pipeline serve test test-fast lint format mlflow-ui airflow-ui platform clean
 
-LINT_PATHS := src dags plugins demo tests benchmarks label_studio docs
+LINT_PATHS := src dags plugins demo tests benchmarks label_studio docs/capture.py
 
 $(STAMP): requirements.txt pyproject.toml setup.py
 	test -x $(BIN)/pip || $(PYTHON) -m venv --clear $(VENV)  # --clear: a half-made venv (interrupted) is rebuilt
