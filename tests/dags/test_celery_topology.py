@@ -6,7 +6,8 @@ backend) and an MLflow server on PostgreSQL, each a process of its own on loopba
 tasks spread over BOTH workers (the task instances' ``hostname``), and register its winner
 in the MLflow server, whose store is the PostgreSQL database; the hourly DAGs
 (``mindlens_label_sync`` without Label Studio, ``mindlens_monitoring``) must succeed on the
-same workers. SIGTERM to the launcher must stop every process it started. Throwaway
+same workers, and so must ``mindlens_batch_score`` (its chunks mapped over the workers, a
+Parquet with its manifest and the corpus report written). SIGTERM to the launcher must stop every process it started. Throwaway
 databases and an empty Redis db number; all dropped, also on failure. With
 ``MINDLENS_UPDATE_SCREENSHOT=1`` the UI screenshots go to ``docs/`` (else a temp folder).
 """
@@ -33,6 +34,7 @@ pytestmark = [needs_ptc, pytest.mark.slow]
 
 PIPELINE = "mindlens_pipeline"
 HOURLY = ("mindlens_label_sync", "mindlens_monitoring")
+BATCH = "mindlens_batch_score"
 REDIS = os.environ.get("MINDLENS_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 
@@ -127,6 +129,17 @@ def test_pipeline_on_two_celery_workers_with_mlflow_on_postgres(tmp_path: Path, 
                     hourly = {dag: api.trigger(dag) for dag in HOURLY}
                     hourly_runs = {dag: api.wait_run(dag, rid, timeout_s=300) for dag, rid in hourly.items()}
                     hourly_tasks = {dag: api.task_instances(dag, rid) for dag, rid in hourly.items()}
+                    # A corpus scored in chunks by the champion the pipeline just registered.
+                    batch_out = tmp_path / "batch"
+                    batch_conf = {
+                        "input_path": str(_ptc_articles()),
+                        "output_dir": str(batch_out),
+                        "chunk_size": 3,
+                        "max_documents": 9,
+                    }
+                    batch_id = api.trigger(BATCH, batch_conf)
+                    batch_run = api.wait_run(BATCH, batch_id, timeout_s=600)
+                    batch_tasks = api.task_instances(BATCH, batch_id)
             except (TimeoutError, RuntimeError):
                 print(log_path.read_text(errors="replace")[-4000:])
                 for name in ("scheduler", "worker-1", "worker-2"):
@@ -150,6 +163,15 @@ def test_pipeline_on_two_celery_workers_with_mlflow_on_postgres(tmp_path: Path, 
             assert sync["pull_annotations"] == "success" and sync["trigger_pipeline"] == "skipped", sync
             monitoring = {t["task_id"]: t["state"] for t in hourly_tasks["mindlens_monitoring"]}
             assert monitoring["drift_report"] == "success", monitoring
+
+            batch_states = {(t["task_id"], t["map_index"]): t["state"] for t in batch_tasks}
+            assert batch_run["state"] == "success", batch_states
+            chunks = [t for t in batch_tasks if t["task_id"] == "score"]
+            assert len(chunks) == 3 and {t["hostname"] for t in chunks} <= {"worker-1", "worker-2"}
+            manifest = json.loads((batch_out / "manifest.json").read_text())
+            assert manifest["counts"]["documents"] == 9 and manifest["input"]["documents"] == 9
+            assert (batch_out / "report.html").stat().st_size > 10_000
+            assert (batch_out / "results.parquet").is_file()
 
             _assert_winner_in_mlflow_on_postgres(f"http://127.0.0.1:{mlflow_port}", mlflow_db, state)
 
@@ -181,6 +203,12 @@ def test_pipeline_on_two_celery_workers_with_mlflow_on_postgres(tmp_path: Path, 
             f"platform up {up_s:.0f} s, pipeline {pipeline_s:.0f} s, stopped in {stop_s:.0f} s, "
             f"test {time.monotonic() - started_at:.0f} s"
         )
+
+
+def _ptc_articles() -> Path:
+    from mindlens.config import Settings
+
+    return Settings().data_dir / "ptc-semeval2020-task11" / "datasets" / "train-articles"
 
 
 def _assert_winner_in_mlflow_on_postgres(mlflow_url: str, mlflow_db: str, state: Path) -> None:
