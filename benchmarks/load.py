@@ -94,19 +94,25 @@ def bootstrap(env: dict[str, str], releases: list[Path] | None = None) -> None:
         raise RuntimeError(f"registry bootstrap failed:\n{done.stdout}\n{done.stderr}")
 
 
-def wait_ready(base: str, process: subprocess.Popen | None = None, timeout_s: float = 180) -> None:
-    """Until ``/readyz`` says a model is served (a load test of a server without one is moot)."""
+def wait_http(url: str, process: subprocess.Popen | None = None, timeout_s: float = 180) -> None:
+    """Until ``url`` answers 200; RuntimeError when ``process`` exits first, TimeoutError
+    after ``timeout_s`` (the one wait loop of the benchmarks and docs/capture.py)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode} before it was ready")
+            raise RuntimeError(f"the server exited with code {process.returncode} before {url} answered")
         try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    raise TimeoutError(f"{base} was not ready within {timeout_s:g} s")
+    raise TimeoutError(f"{url} did not answer within {timeout_s:g} s")
+
+
+def wait_ready(base: str, process: subprocess.Popen | None = None, timeout_s: float = 180) -> None:
+    """Until ``/readyz`` says a model is served (a load test of a server without one is moot)."""
+    wait_http(f"{base}/readyz", process, timeout_s)
 
 
 @dataclass

@@ -40,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_inference import matmul_peak, model_flops
-from load import free_port
+from load import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = "mindlens.speed/1"
@@ -397,18 +397,13 @@ def save_mlflow_model(pipe: Any, folder: Path) -> Path:
 
 # --- servers --------------------------------------------------------------------------------
 def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log.read_text(errors="replace")[-2000:]
-            raise SystemExit(f"{url}: the server exited with {process.returncode}:\n{tail}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"{url} was not ready within {timeout:.0f} s (log: {log})")
+    try:
+        wait_http(url, process, timeout)
+    except RuntimeError:
+        tail = log.read_text(errors="replace")[-2000:]
+        raise SystemExit(f"{url}: the server exited with {process.returncode}:\n{tail}") from None
+    except TimeoutError:
+        raise SystemExit(f"{url} was not ready within {timeout:.0f} s (log: {log})") from None
 
 
 def spawn(command: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -52,8 +52,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -72,6 +70,7 @@ def _load_benchmark() -> ModuleType:
 
 _load = _load_benchmark()
 bootstrap, free_port, serve_env, served = _load.bootstrap, _load.free_port, _load.serve_env, _load.served
+wait_http = _load.wait_http
 
 os.environ.setdefault("MINDLENS_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
 for _key, _value in {
@@ -208,18 +207,12 @@ def running(command: list[str], env: dict[str, str], health: str, log_path: Path
             command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise CaptureError(f"{command[0]} exited ({process.returncode}):\n{_tail(log_path)}")
-            try:
-                if httpx.get(health, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise CaptureError(f"{health} did not answer in 120 s:\n{_tail(log_path)}")
-            time.sleep(0.5)
+        try:
+            wait_http(health, process, 120)
+        except RuntimeError:
+            raise CaptureError(f"{command[0]} exited ({process.returncode}):\n{_tail(log_path)}") from None
+        except TimeoutError:
+            raise CaptureError(f"{health} did not answer in 120 s:\n{_tail(log_path)}") from None
         yield
     finally:
         _stop_group(process)
