@@ -158,11 +158,10 @@ def _save_tokenizer(hf_tokenizer: Any, path: Path) -> None:
 
 
 # --- inference (onnxruntime + tokenizers only) -----------------------------------
-def _graph_bytes(path: Path) -> bytes:
+def _graph_bytes(data: bytes) -> bytes:
     """The graph to run: int8 projections fused into ``MatMulIntegerToFloat``
     (``quantization.fuse_integer_matmuls``: the same outputs, about a sixth less time) when
-    the ``onnx`` package is there to rewrite it, else the file as it is."""
-    data = path.read_bytes()
+    the ``onnx`` package is there to rewrite it, else the graph as it is."""
     try:
         import onnx
     except ImportError:
@@ -173,7 +172,7 @@ def _graph_bytes(path: Path) -> bytes:
     return model.SerializeToString() if count else data
 
 
-def _session(path: Path, threads: int | None, spinning: bool = False, fuse: bool = True) -> Any:
+def _session(graph: Path | bytes, threads: int | None, spinning: bool = False, fuse: bool = True) -> Any:
     """An ORT session whose idle intra-op threads sleep instead of busy-waiting (unless
     ``spinning``): on a CPU shared with other work (the API's other requests, other
     processes) spinning threads steal its cores; ``bench_inference.py --analyze`` measured
@@ -188,8 +187,10 @@ def _session(path: Path, threads: int | None, spinning: bool = False, fuse: bool
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: the optimizer's notes would land in every report
-    graph = _graph_bytes(path) if fuse else path.read_bytes()
-    return ort.InferenceSession(graph, sess_options=options, providers=["CPUExecutionProvider"])
+    data = graph.read_bytes() if isinstance(graph, Path) else graph
+    return ort.InferenceSession(
+        _graph_bytes(data) if fuse else data, sess_options=options, providers=["CPUExecutionProvider"]
+    )
 
 
 class OnnxTagger(TaggerBase):
@@ -232,12 +233,11 @@ class OnnxTagger(TaggerBase):
                 f"(write it with mindlens.models.onnx_tagger.export_onnx)"
             )
         config = TaggerConfig.load(folder)
-        tagger = cls(
-            _session(needed[2], threads), Tokenizer.from_file(str(needed[1])), config, variant, folder
-        )
+        graph = needed[2].read_bytes()
+        tagger = cls(_session(graph, threads), Tokenizer.from_file(str(needed[1])), config, variant, folder)
         # op types are plain strings in the file: a dynamically quantized graph takes each
         # activation range from the batch it runs in (V1, V2), a static one does not (V2.1)
-        tagger.batch_invariant = b"DynamicQuantizeLinear" not in needed[2].read_bytes()
+        tagger.batch_invariant = b"DynamicQuantizeLinear" not in graph
         return tagger
 
     def _windows(

@@ -24,6 +24,7 @@ ranges from the whole batch, so its requests keep to themselves and only get the
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -33,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from mindlens.models.tagger import window_batches
+from mindlens.models.tagger import TOKEN_BUDGET, TaggerBase, window_batches
 
 log = logging.getLogger(__name__)
 
@@ -208,13 +209,13 @@ class WindowBatcher:
             job.chunks_left -= 1
             if job.chunks_left == 0 or error is not None:
                 finished.append(job)
-        self.stats.calls += 1
-        self.stats.windows += len(windows)
-        self.stats.shared_calls += len(jobs) > 1
-        self.stats.max_requests = max(self.stats.max_requests, len(jobs))
         if self.observe is not None:
             self.observe(len(windows), len(jobs), waited)
-        with self._changed:
+        with self._changed:  # workers finish calls at once: count under the lock
+            self.stats.calls += 1
+            self.stats.windows += len(windows)
+            self.stats.shared_calls += len(jobs) > 1
+            self.stats.max_requests = max(self.stats.max_requests, len(jobs))
             for job in finished:
                 if not job.done.is_set():
                     self._pending_jobs -= 1
@@ -233,8 +234,6 @@ class WindowBatcher:
 def inference_layout(workers: int, threads: int, cores: int | None = None) -> tuple[int, int]:
     """(inference workers, ORT threads each) for the settings' values, 0 meaning automatic:
     one worker per core with one thread each, or the cores shared among the workers named."""
-    import os
-
     cores = cores or len(os.sched_getaffinity(0)) or 1
     workers = workers or cores
     return workers, threads or max(1, cores // workers)
@@ -253,8 +252,6 @@ def attach_batcher(
     e.g. a TF-IDF analyzer, whose work is all in the request thread). A graph that is not
     batch-invariant keeps the library's own batches (``TOKEN_BUDGET``), so its answers are
     those of an analysis without the server."""
-    from mindlens.models.tagger import TOKEN_BUDGET, TaggerBase
-
     tagger = getattr(analyzer, "span_model", None)
     if not isinstance(tagger, TaggerBase):
         return None
