@@ -546,6 +546,80 @@ def analyze_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+FUSION_CHOICES = (  # ORT optimizers worth checking one by one on the int8 graph
+    (),
+    ("SkipLayerNormFusion",),
+    ("SkipLayerNormFusion", "LayerNormFusion"),
+    ("GeluFusion", "BiasGeluFusion"),
+    ("AttentionFusion",),
+)
+
+
+def fusions_run(bundle: Path, n_articles: int = 8, words: int = 600, rounds: int = 3) -> dict[str, Any]:
+    """The bundle's int8 forward pass over its own article windows (token-budget batches, one
+    ORT thread) with each set of ORT graph optimizers disabled in turn: best-of-rounds ms per
+    article and the largest output change against all optimizers on (``SLOW_FUSIONS`` in
+    ``onnx_tagger`` is chosen from this)."""
+    from mindlens.models.analyzer import Analyzer
+    from mindlens.models.onnx_tagger import _session
+    from mindlens.models.tagger import TOKEN_BUDGET, window_batches
+    from mindlens.models.windows import pad_windows
+    from mindlens.preprocessing.sentences import split_sentences
+
+    tagger = Analyzer.load(bundle).require_span_model()
+    feeds = []
+    for text in articles(n_articles, words):
+        windows = tagger._windows([s.text for s in split_sentences(text)])
+        for indices in window_batches(windows, TOKEN_BUDGET, 32):
+            batch = pad_windows([windows[i] for i in indices], bool(tagger.config.context_sentences))
+            feeds.append({name: batch[name].astype(np.int64) for name in tagger.inputs})
+    graph = (tagger.folder / INT8).read_bytes()
+    sessions = {disabled: _session(graph, 1, disabled=disabled) for disabled in FUSION_CHOICES}
+    reference = [sessions[()].run(None, feed) for feed in feeds]
+    best: dict[tuple[str, ...], float] = dict.fromkeys(sessions, float("inf"))
+    for _ in range(rounds):  # configurations interleaved: drifting load hits them alike
+        for disabled, session in sessions.items():
+            started = time.perf_counter()
+            for feed in feeds:
+                session.run(None, feed)
+            best[disabled] = min(best[disabled], (time.perf_counter() - started) / n_articles)
+    rows = {}
+    for disabled, session in sessions.items():
+        change = max(
+            float(np.abs(a - b).max())
+            for feed, ref in zip(feeds, reference, strict=True)
+            for a, b in zip(ref, session.run(None, feed), strict=True)
+        )
+        rows[", ".join(disabled) or "(all optimizers on)"] = {
+            "ms_per_article": 1000 * best[disabled],
+            "vs_all_on": best[disabled] / best[()],
+            "max_output_change": change,
+        }
+    return {
+        "bundle": str(bundle),
+        "articles": n_articles,
+        "words": words,
+        "rounds": rounds,
+        "machine": {"platform": platform.platform(), "processor": platform.processor()},
+        "disabled": rows,
+    }
+
+
+def fusions_markdown(result: dict[str, Any]) -> str:
+    lines = [
+        f"{result['bundle']} int8 forward, {result['articles']} articles of {result['words']} words, "
+        f"one ORT thread, best of {result['rounds']}:",
+        "",
+        "| optimizers disabled | ms per article | vs all on | max output change |",
+        "|---|---|---|---|",
+    ]
+    for name, r in result["disabled"].items():
+        lines.append(
+            f"| {name} | {r['ms_per_article']:.1f} | {r['vs_all_on']:.2f} | {r['max_output_change']:.1e} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=None, help="folder with torch/ and/or onnx/")
@@ -553,6 +627,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "--analyze", type=Path, action="append", default=None, help="analyzer bundle (repeatable)"
     )
     parser.add_argument("--quantization", type=Path, default=None, help="analyzer bundle")
+    parser.add_argument("--fusions", type=Path, default=None, help="analyzer bundle: ORT fusions on/off")
     parser.add_argument("--articles", type=int, default=20)
     parser.add_argument("--words", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3)
@@ -564,10 +639,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--peak-size", type=int, default=2048)
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = parser.parse_args(argv)
-    if sum(x is not None for x in (args.model, args.analyze, args.quantization)) != 1:
-        parser.error("give one of --model, --analyze or --quantization")
-    if args.analyze or args.quantization:
-        if args.analyze:
+    if sum(x is not None for x in (args.model, args.analyze, args.quantization, args.fusions)) != 1:
+        parser.error("give one of --model, --analyze, --quantization or --fusions")
+    if args.analyze or args.quantization or args.fusions:
+        if args.fusions:
+            result = fusions_run(args.fusions, min(args.articles, 8), args.words, args.rounds)
+            print(fusions_markdown(result))
+        elif args.analyze:
             result = analyze_run(args.analyze, args.articles, args.words, args.rounds)
             print(analyze_markdown(result))
         else:

@@ -98,12 +98,27 @@ def test_fused_integer_matmuls_compute_the_same_outputs() -> None:
     assert fuse_integer_matmuls(fused)[1] == 0  # nothing left to fuse
     tagger = OnnxTagger.load(SHIPPED / "span_model", "int8")
     plain = OnnxTagger.load(SHIPPED / "span_model", "int8")
-    plain.session = _session(path, None, fuse=False)
+    plain.session = _session(path, 1, fuse=False)
     for texts in (ARTICLE, ARTICLE[:3]):
         want, got = plain.infer(texts), tagger.infer(texts)
         for name, values in want.outputs.items():
             for a, b in zip(values, got.outputs[name], strict=True):
                 np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_batches_run_side_by_side_give_the_same_outputs() -> None:
+    """A tagger loaded without a thread count runs a text's batches side by side on the
+    process's pool (``models.parallel``); the outputs are those of one batch at a time, bit
+    for bit, in the same order."""
+    side_by_side = OnnxTagger.load(SHIPPED / "span_model", "int8")
+    one_by_one = OnnxTagger.load(SHIPPED / "span_model", "int8", threads=1)
+    assert side_by_side.parallel_batches and not one_by_one.parallel_batches
+    texts = ARTICLE * 3  # several token-budget batches
+    want, got = one_by_one.infer(texts, batch_size=8), side_by_side.infer(texts, batch_size=8)
+    assert [w["text_index"] for w in got.windows] == [w["text_index"] for w in want.windows]
+    for name, values in want.outputs.items():
+        for a, b in zip(values, got.outputs[name], strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=name)
 
 
 def test_dequantize_dynamic_rebuilds_the_fp32_graph(tiny_export: Path, tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ import numpy as np
 from mindlens import taxonomy
 from mindlens.features.evidence import evidence_for
 from mindlens.features.signals import compute_signals
+from mindlens.models import parallel
 from mindlens.models.baseline import TfidfOvrClassifier
 from mindlens.models.decoding import FoundSpan
 from mindlens.models.onnx_tagger import INT8, TOKENIZER, OnnxTagger  # ONNX + JSON only
@@ -283,6 +284,8 @@ class Analyzer:
             raise ValueError(f"quoted_weight must lie in [0, 1], not {quoted_weight}")
         started = time.perf_counter()
         threshold = self.min_confidence if min_confidence is None else min_confidence
+        # the signals need no network: they run on the pool while the network does
+        pending_signals = parallel.submit(compute_signals, text)
         sentences = split_sentences(text)
         texts = [s.text for s in sentences]
         probs, fragments, sentence_clickbait = self._tag_sentences(
@@ -339,7 +342,7 @@ class Analyzer:
             for entry, row in zip(spans, tc_probs, strict=True):
                 if entry["technique"] in tc_labels:
                     entry["tc_confidence"] = round(float(row[tc_labels.index(entry["technique"])]), 4)
-        signals = compute_signals(text)
+        signals = pending_signals.result()
         for entry in spans:
             entry["evidence"] = span_evidence(entry, signals)
         scored = probs
@@ -409,7 +412,8 @@ class Analyzer:
     @classmethod
     def load(cls, folder: Path, *, threads: int | None = None) -> Analyzer:
         """Load a bundle: JSON only, nothing is unpickled or executed. ``threads``: ONNX
-        Runtime's intra-op threads for the span model (None: its default, every core)."""
+        Runtime's intra-op threads for the span model (None: one per session, with a text's
+        batches run side by side on every core; see ``OnnxTagger.load``)."""
         manifest_path = find_bundle(Path(folder))
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("format") != FORMAT:

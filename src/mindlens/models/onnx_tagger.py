@@ -172,11 +172,26 @@ def _graph_bytes(data: bytes) -> bytes:
     return model.SerializeToString() if count else data
 
 
-def _session(graph: Path | bytes, threads: int | None, spinning: bool = False, fuse: bool = True) -> Any:
+# ORT's fused SkipLayerNormalization (residual Add + LayerNorm) took 6x the time of the two
+# ops it replaces on MiniLM's [tokens, 384] rows: without it V2.1's int8 forward pass took 12 %
+# less time on an AVX-512 EPYC (``bench_inference.py --fusions`` measures it on the machine at
+# hand). Its float rounding differs in the last bits, which an int8 activation can round to
+# the next step: PTC val SI F1 0.3912 -> 0.3910, FLC F1 0.287 either way
+SLOW_FUSIONS = ("SkipLayerNormFusion",)
+
+
+def _session(
+    graph: Path | bytes,
+    threads: int | None,
+    spinning: bool = False,
+    fuse: bool = True,
+    disabled: tuple[str, ...] = SLOW_FUSIONS,
+) -> Any:
     """An ORT session whose idle intra-op threads sleep instead of busy-waiting (unless
     ``spinning``): on a CPU shared with other work (the API's other requests, other
     processes) spinning threads steal its cores; ``bench_inference.py --analyze`` measured
-    1.73x vs 1.22x the old analyze speed on a busy 2-core machine, in one run."""
+    1.73x vs 1.22x the old analyze speed on a busy 2-core machine, in one run. ``disabled``:
+    ORT graph optimizers left out (``SLOW_FUSIONS``)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -189,7 +204,10 @@ def _session(graph: Path | bytes, threads: int | None, spinning: bool = False, f
     options.log_severity_level = 3  # errors only: the optimizer's notes would land in every report
     data = graph.read_bytes() if isinstance(graph, Path) else graph
     return ort.InferenceSession(
-        _graph_bytes(data) if fuse else data, sess_options=options, providers=["CPUExecutionProvider"]
+        _graph_bytes(data) if fuse else data,
+        sess_options=options,
+        providers=["CPUExecutionProvider"],
+        disabled_optimizers=list(disabled),
     )
 
 
@@ -219,7 +237,12 @@ class OnnxTagger(TaggerBase):
 
     @classmethod
     def load(cls, folder: Path, variant: str = "int8", threads: int | None = None) -> OnnxTagger:
-        """Load a folder written by :func:`export_onnx`; reads only ``.onnx`` and ``.json``."""
+        """Load a folder written by :func:`export_onnx`; reads only ``.onnx`` and ``.json``.
+
+        ``threads``: ONNX Runtime's threads per call. None (the default): one, with a text's
+        batches run side by side on the process's pool (``models.parallel``), faster than
+        one batch at a time over every core; a number: that many, batches one at a time (the
+        server's inference workers arrange their own parallelism)."""
         from tokenizers import Tokenizer
 
         folder = Path(folder)
@@ -234,7 +257,10 @@ class OnnxTagger(TaggerBase):
             )
         config = TaggerConfig.load(folder)
         graph = needed[2].read_bytes()
-        tagger = cls(_session(graph, threads), Tokenizer.from_file(str(needed[1])), config, variant, folder)
+        tagger = cls(
+            _session(graph, threads or 1), Tokenizer.from_file(str(needed[1])), config, variant, folder
+        )
+        tagger.parallel_batches = threads is None
         # op types are plain strings in the file: a dynamically quantized graph takes each
         # activation range from the batch it runs in (V1, V2), a static one does not (V2.1)
         tagger.batch_invariant = b"DynamicQuantizeLinear" not in graph

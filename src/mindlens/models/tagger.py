@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from mindlens.models import parallel
 from mindlens.models.decoding import (
     Decoding,
     FoundSpan,
@@ -87,6 +89,10 @@ class TaggerBase:
     # whether a window's outputs are independent of its batch companions (the batcher merges
     # requests only then); unknown graphs are assumed not to be
     batch_invariant: bool = False
+    # whether ``infer`` runs its batches side by side on the process's pool (``models.parallel``):
+    # single-threaded ONNX sessions do; torch and multi-threaded sessions spread each batch
+    # over the cores themselves
+    parallel_batches: bool = False
 
     @property
     def labels(self) -> list[str]:
@@ -149,15 +155,20 @@ class TaggerBase:
         (sorted by length) that hold at most ``max_tokens`` padded tokens (default
         ``TOKEN_BUDGET``) and ``batch_size`` windows: padding costs as much as real
         tokens, so a fixed count of 32 doubled the work on an article's mixed lengths.
-        ``contexts`` (previous, next sentence per text) is read by context models only."""
+        ``contexts`` (previous, next sentence per text) is read by context models only.
+        The batches run side by side when ``parallel_batches`` (the same batches, so the same
+        outputs)."""
         windows = self._windows(texts, self._check_contexts(texts, contexts))
         budget = TOKEN_BUDGET if max_tokens is None else max_tokens
         if self.window_runner is not None:  # the server's dynamic batcher (its own budget)
             rows = self.window_runner(windows)
         else:
+            batches = window_batches(windows, budget, batch_size)
+            run = partial(self.forward, windows)
+            done = parallel.map_ordered(run, batches) if self.parallel_batches else map(run, batches)
             by_index: dict[int, dict[str, np.ndarray]] = {}
-            for indices in window_batches(windows, budget, batch_size):
-                by_index.update(zip(indices, self.forward(windows, indices), strict=True))
+            for indices, batch_rows in zip(batches, done, strict=True):
+                by_index.update(zip(indices, batch_rows, strict=True))
             rows = [by_index[i] for i in range(len(windows))]
         outputs = {name: [row[name] for row in rows] for name in output_names(self.heads)}
         return Inference(list(texts), windows, outputs)

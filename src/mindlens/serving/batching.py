@@ -24,7 +24,6 @@ ranges from the whole batch, so its requests keep to themselves and only get the
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -34,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from mindlens.models.parallel import usable_cores
 from mindlens.models.tagger import TOKEN_BUDGET, TaggerBase, window_batches
 
 log = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ class WindowBatcher:
 def inference_layout(workers: int, threads: int, cores: int | None = None) -> tuple[int, int]:
     """(inference workers, ORT threads each) for the settings' values, 0 meaning automatic:
     one worker per core with one thread each, or the cores shared among the workers named."""
-    cores = cores or len(os.sched_getaffinity(0)) or 1
+    cores = cores or usable_cores()
     workers = workers or cores
     return workers, threads or max(1, cores // workers)
 
