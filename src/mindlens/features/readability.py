@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from mindlens.features.matching import Measured, norm
+from mindlens.features.matching import Measured, normed_words
 from mindlens.preprocessing.tokens import Token
 
 NAMES = ("flesch_reading_ease", "flesch_kincaid_grade", "avg_sentence_length")
@@ -34,12 +34,14 @@ def syllables(word: str) -> int:
     return len(hyphenator.positions(word)) + 1
 
 
-def readability_signals(words: Sequence[Token], n_sentences: int) -> Measured:
+def readability_signals(
+    words: Sequence[Token], n_sentences: int, normed: Sequence[str] | None = None
+) -> Measured:
     """The three readability signals; zeros without words or sentences. No evidence spans."""
     if not words or not n_sentences:
         return {n: (0.0, []) for n in NAMES}
     _, cfg = readability_tools()
-    n_syllables = sum(syllables(norm(t.text)) for t in words)
+    n_syllables = sum(map(syllables, normed_words(words, normed)))
     wps = len(words) / n_sentences
     spw = n_syllables / len(words)
     fre = cfg["fre_base"] - cfg["fre_sentence_length"] * wps - cfg["fre_syll_per_word"] * spw

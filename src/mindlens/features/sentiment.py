@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from mindlens.features.matching import Evidence, Measured, norm
+from mindlens.features.matching import Evidence, Measured, normed_words
 from mindlens.preprocessing.sentences import Sentence, split_sentences
 from mindlens.preprocessing.tokens import Token
 
@@ -67,16 +67,19 @@ def polarity(text: str, sentences: Sequence[Sentence] | None = None) -> dict[str
 
 
 def sentiment_signals(
-    text: str, words: Sequence[Token], sentences: Sequence[Sentence] | None = None
+    text: str,
+    words: Sequence[Token],
+    sentences: Sequence[Sentence] | None = None,
+    normed: Sequence[str] | None = None,
 ) -> Measured:
     """``sentiment_compound``, ``_pos``, ``_neg``, ``_neu`` and ``_intensity`` (|compound|);
-    ``sentences`` of ``text`` when the caller has them already."""
-    analyzer = vader()
+    ``sentences`` of ``text`` and ``normed`` words when the caller has them already."""
+    lexicon = vader().lexicon
     scores = polarity(text, sentences)
     pos_ev: Evidence = []
     neg_ev: Evidence = []
-    for tok in words:
-        valence = analyzer.lexicon.get(norm(tok.text))
+    for tok, w in zip(words, normed_words(words, normed), strict=True):
+        valence = lexicon.get(w)
         if valence:
             (pos_ev if valence > 0 else neg_ev).append((tok.start, tok.end, tok.text))
     compound = float(scores.get("compound", 0.0))
