@@ -35,22 +35,27 @@ def sentence_valences(sentence: str) -> list[float]:
     from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentiText
 
     analyzer = vader()
-    text = ""
-    prev_space = True
-    for char in sentence:
-        if char in analyzer.emojis:
-            text += ("" if prev_space else " ") + analyzer.emojis[char]
-            prev_space = False
-        else:
-            text += char
-            prev_space = char == " "
+    text = sentence
+    if not analyzer.emojis.keys().isdisjoint(sentence):  # rare: skip the walk when none
+        text = ""
+        prev_space = True
+        for char in sentence:
+            if char in analyzer.emojis:
+                text += ("" if prev_space else " ") + analyzer.emojis[char]
+                prev_space = False
+            else:
+                text += char
+                prev_space = char == " "
     sentitext = SentiText(text.strip())
     words = sentitext.words_and_emoticons
+    lexicon = analyzer.lexicon
     valences: list[float] = []
     for i, item in enumerate(words):
         lowered = item.lower()
-        if lowered in BOOSTER_DICT or (
-            lowered == "kind" and i < len(words) - 1 and words[i + 1].lower() == "of"
+        if (
+            lowered not in lexicon  # VADER would append the 0 it is given, without the call
+            or lowered in BOOSTER_DICT
+            or (lowered == "kind" and i < len(words) - 1 and words[i + 1].lower() == "of")
         ):
             valences.append(0)
             continue

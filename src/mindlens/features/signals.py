@@ -53,7 +53,7 @@ from mindlens.features import lexicons as lx
 from mindlens.features.empath_categories import EMPATH_CATEGORIES, empath_forms, empath_signals
 from mindlens.features.lexical import absolutes, clickbait_signals, loaded_words
 from mindlens.features.matching import Evidence, Measured, inflected_forms, norm, phrase_regex, word_tokens
-from mindlens.features.readability import readability_signals, readability_tools
+from mindlens.features.readability import hyphenation, readability_signals
 from mindlens.features.sentiment import sentiment_signals, vader
 from mindlens.features.style import style_signals
 from mindlens.preprocessing.sentences import split_sentences
@@ -106,7 +106,7 @@ def warm_up() -> None:
     """Load every lexicon now, so the first request does not pay for it."""
     vader()
     empath_forms()
-    readability_tools()
+    hyphenation()
     for lexicon in (lx.LOADED_WORDS, lx.HYPERBOLIC_WORDS, lx.ABSOLUTES):
         phrase_regex(lexicon)
     for lexicon in (lx.LOADED_WORDS, lx.HYPERBOLIC_WORDS):
