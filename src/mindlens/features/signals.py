@@ -128,7 +128,7 @@ def compute_signals(text: str) -> dict[str, Signal]:
     raw.update(loaded_words(text, words, normed))
     raw.update(clickbait_signals(text, words, sentences, normed))
     raw.update(absolutes(text, words, normed))
-    raw.update(style_signals(text, tokens, words, len(sentences)))
+    raw.update(style_signals(text, tokens, words, len(sentences), normed))
     raw.update(readability_signals(words, len(sentences), normed))
 
     return {
