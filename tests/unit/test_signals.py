@@ -7,8 +7,8 @@ import socket
 import pytest
 
 from mindlens.features import signals as signals_module
-from mindlens.features.empath_categories import EMPATH_CATEGORIES, empath_index
-from mindlens.features.readability import readability_tools, syllables
+from mindlens.features.empath_categories import EMPATH_CATEGORIES, empath_forms, empath_index
+from mindlens.features.readability import hyphenation, readability_tools, syllables
 from mindlens.features.sentiment import vader
 from mindlens.features.signals import SIGNAL_NAMES, compute_signals, describe_signals, signal_vector
 
@@ -81,6 +81,6 @@ def test_runs_offline(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", no_network)
     nltk = pytest.importorskip("nltk")
     monkeypatch.setattr(nltk, "download", no_network)
-    for cached in (vader, empath_index, readability_tools, syllables):
+    for cached in (vader, empath_index, empath_forms, readability_tools, hyphenation, syllables):
         cached.cache_clear()
     assert compute_signals(ARTICLE)["flesch_reading_ease"].value != 0.0

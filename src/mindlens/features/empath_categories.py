@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from mindlens.features.matching import Evidence, Measured, norm, rate, variants
+from mindlens.features.matching import Evidence, Measured, inflections, normed_words, rate, variants
 from mindlens.preprocessing.tokens import Token
 
 EMPATH_CATEGORIES: tuple[str, ...] = (
@@ -52,14 +52,29 @@ def empath_index() -> dict[str, tuple[str, ...]]:
     return {word: tuple(c) for word, c in index.items()}
 
 
-def empath_signals(words: Sequence[Token]) -> Measured:
-    """``empath_<category>`` for every category in ``EMPATH_CATEGORIES``: hits per token."""
+@lru_cache(maxsize=1)
+def empath_forms() -> dict[str, tuple[str, ...]]:
+    """word form -> its categories, for every form with a de-inflected form in the index.
+
+    Empath lists some inflections but not others ("terrorist", not "terrorists"): the
+    exact form wins, else the first de-inflected form it knows. Precomputed once, so a
+    token costs one dict lookup instead of a walk over its variants.
+    """
     index = empath_index()
+    forms: dict[str, tuple[str, ...]] = {}
+    for word in {form for entry in index for form in inflections(entry)}:
+        known = next((f for f in variants(word) if f in index), None)
+        if known is not None:
+            forms[word] = index[known]
+    return forms
+
+
+def empath_signals(words: Sequence[Token], normed: Sequence[str] | None = None) -> Measured:
+    """``empath_<category>`` for every category in ``EMPATH_CATEGORIES``: hits per token
+    (``normed``: the words' ``norm`` forms when the caller has them already)."""
+    forms = empath_forms()
     hits: dict[str, Evidence] = {c: [] for c in EMPATH_CATEGORIES}
-    for tok in words:
-        # Empath lists some inflections but not others ("terrorist", not "terrorists"):
-        # the exact form wins, else the first de-inflected form it knows.
-        forms = (f for f in variants(norm(tok.text)) if f in index)
-        for category in index.get(next(forms, ""), ()):
+    for tok, w in zip(words, normed_words(words, normed), strict=True):
+        for category in forms.get(w, ()):
             hits[category].append((tok.start, tok.end, tok.text))
     return {f"empath_{c}": (rate(len(ev), len(words)), ev) for c, ev in hits.items()}

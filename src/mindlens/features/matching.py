@@ -28,12 +28,15 @@ def word_tokens(tokens: Sequence[Token]) -> list[Token]:
     return [t for t in tokens if _WORDLIKE.match(t.text)]
 
 
+_SUFFIXES = ("s", "es", "d", "ed", "ing", "ly")
+
+
 def variants(word: str) -> Iterable[str]:
     """The word and a few de-inflected guesses, so 'slaughtered' finds 'slaughter'."""
     yield word
     if word.endswith(("ies", "ied")):
         yield word[:-3] + "y"
-    for suffix in ("s", "es", "d", "ed", "ing", "ly"):
+    for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             stem = word[: -len(suffix)]
             yield stem
@@ -41,6 +44,29 @@ def variants(word: str) -> Iterable[str]:
                 yield stem + "e"
             if len(stem) > 3 and stem[-1] == stem[-2]:  # "slammed" -> "slam"
                 yield stem[:-1]
+
+
+def inflections(entry: str) -> set[str]:
+    """Every word that ``variants`` can map back to ``entry`` (and a few that it cannot):
+    the inverse of each of its rules, so lookups can be precomputed per lexicon."""
+    forms = {entry}
+    if not entry:
+        return forms
+    if entry.endswith("y"):  # "worries" -> "worry"
+        forms.update((entry[:-1] + "ies", entry[:-1] + "ied"))
+    if entry.endswith("e"):  # "hating" -> "hate"
+        forms.add(entry[:-1] + "ing")
+    for suffix in _SUFFIXES:  # "slams" -> "slam", "slammed" -> "slam"
+        forms.update((entry + suffix, entry + entry[-1] + suffix))
+    return forms
+
+
+@lru_cache(maxsize=16)
+def inflected_forms(lexicon: frozenset[str]) -> frozenset[str]:
+    """The words with a form in ``lexicon`` (``any(f in lexicon for f in variants(w))``),
+    built once per lexicon so matching a token is one set lookup, not a walk over variants."""
+    candidates = {form for entry in lexicon for form in inflections(entry)}
+    return frozenset(w for w in candidates if any(f in lexicon for f in variants(w)))
 
 
 @lru_cache(maxsize=16)
@@ -54,21 +80,29 @@ def phrase_regex(lexicon: frozenset[str]) -> re.Pattern[str] | None:
 
 
 def match_lexicon(
-    text: str, words: Sequence[Token], lexicon: frozenset[str], inflect: bool = True
+    text: str,
+    words: Sequence[Token],
+    lexicon: frozenset[str],
+    inflect: bool = True,
+    normed: Sequence[str] | None = None,
 ) -> Evidence:
-    """Spans of lexicon entries: phrases by regex, single words per token."""
+    """Spans of lexicon entries: phrases by regex, single words per token (``normed``: the
+    words' ``norm`` forms when the caller has them already)."""
     hits: Evidence = []
     regex = phrase_regex(lexicon)
     if regex is not None:
         hits.extend((m.start(), m.end(), m.group()) for m in regex.finditer(text))
     covered = [(s, e) for s, e, _ in hits]
-    for tok in words:
-        w = norm(tok.text)
-        forms = variants(w) if inflect else (w,)
-        inside_phrase = any(s <= tok.start and tok.end <= e for s, e in covered)
-        if not inside_phrase and any(f in lexicon for f in forms):
+    forms = inflected_forms(lexicon) if inflect else lexicon
+    for tok, w in zip(words, normed_words(words, normed), strict=True):
+        if w in forms and not any(s <= tok.start and tok.end <= e for s, e in covered):
             hits.append((tok.start, tok.end, tok.text))
     return sorted(hits)
+
+
+def normed_words(words: Sequence[Token], normed: Sequence[str] | None = None) -> Sequence[str]:
+    """``norm`` of every word, or ``normed`` when the caller computed it once for all signals."""
+    return [norm(t.text) for t in words] if normed is None else normed
 
 
 def rate(count: float, total: int) -> float:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from mindlens.features.matching import Evidence, Measured, norm
+from mindlens.features.matching import Evidence, Measured, normed_words
 from mindlens.preprocessing.sentences import Sentence, split_sentences
 from mindlens.preprocessing.tokens import Token
 
@@ -35,22 +35,27 @@ def sentence_valences(sentence: str) -> list[float]:
     from vaderSentiment.vaderSentiment import BOOSTER_DICT, SentiText
 
     analyzer = vader()
-    text = ""
-    prev_space = True
-    for char in sentence:
-        if char in analyzer.emojis:
-            text += ("" if prev_space else " ") + analyzer.emojis[char]
-            prev_space = False
-        else:
-            text += char
-            prev_space = char == " "
+    text = sentence
+    if not analyzer.emojis.keys().isdisjoint(sentence):  # rare: skip the walk when none
+        text = ""
+        prev_space = True
+        for char in sentence:
+            if char in analyzer.emojis:
+                text += ("" if prev_space else " ") + analyzer.emojis[char]
+                prev_space = False
+            else:
+                text += char
+                prev_space = char == " "
     sentitext = SentiText(text.strip())
     words = sentitext.words_and_emoticons
+    lexicon = analyzer.lexicon
     valences: list[float] = []
     for i, item in enumerate(words):
         lowered = item.lower()
-        if lowered in BOOSTER_DICT or (
-            lowered == "kind" and i < len(words) - 1 and words[i + 1].lower() == "of"
+        if (
+            lowered not in lexicon  # VADER would append the 0 it is given, without the call
+            or lowered in BOOSTER_DICT
+            or (lowered == "kind" and i < len(words) - 1 and words[i + 1].lower() == "of")
         ):
             valences.append(0)
             continue
@@ -67,16 +72,19 @@ def polarity(text: str, sentences: Sequence[Sentence] | None = None) -> dict[str
 
 
 def sentiment_signals(
-    text: str, words: Sequence[Token], sentences: Sequence[Sentence] | None = None
+    text: str,
+    words: Sequence[Token],
+    sentences: Sequence[Sentence] | None = None,
+    normed: Sequence[str] | None = None,
 ) -> Measured:
     """``sentiment_compound``, ``_pos``, ``_neg``, ``_neu`` and ``_intensity`` (|compound|);
-    ``sentences`` of ``text`` when the caller has them already."""
-    analyzer = vader()
+    ``sentences`` of ``text`` and ``normed`` words when the caller has them already."""
+    lexicon = vader().lexicon
     scores = polarity(text, sentences)
     pos_ev: Evidence = []
     neg_ev: Evidence = []
-    for tok in words:
-        valence = analyzer.lexicon.get(norm(tok.text))
+    for tok, w in zip(words, normed_words(words, normed), strict=True):
+        valence = lexicon.get(w)
         if valence:
             (pos_ev if valence > 0 else neg_ev).append((tok.start, tok.end, tok.text))
     compound = float(scores.get("compound", 0.0))

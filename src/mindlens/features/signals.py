@@ -50,10 +50,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mindlens.features import lexicons as lx
-from mindlens.features.empath_categories import EMPATH_CATEGORIES, empath_index, empath_signals
+from mindlens.features.empath_categories import EMPATH_CATEGORIES, empath_forms, empath_signals
 from mindlens.features.lexical import absolutes, clickbait_signals, loaded_words
-from mindlens.features.matching import Evidence, Measured, phrase_regex, word_tokens
-from mindlens.features.readability import readability_signals, readability_tools
+from mindlens.features.matching import Evidence, Measured, inflected_forms, norm, phrase_regex, word_tokens
+from mindlens.features.readability import hyphenation, readability_signals
 from mindlens.features.sentiment import sentiment_signals, vader
 from mindlens.features.style import style_signals
 from mindlens.preprocessing.sentences import split_sentences
@@ -105,9 +105,12 @@ _DESCRIPTIONS: dict[str, str] = {name: desc for name, _, desc in _SPECS}
 def warm_up() -> None:
     """Load every lexicon now, so the first request does not pay for it."""
     vader()
-    empath_index()
-    readability_tools()
-    phrase_regex(lx.LOADED_WORDS)
+    empath_forms()
+    hyphenation()
+    for lexicon in (lx.LOADED_WORDS, lx.HYPERBOLIC_WORDS, lx.ABSOLUTES):
+        phrase_regex(lexicon)
+    for lexicon in (lx.LOADED_WORDS, lx.HYPERBOLIC_WORDS):
+        inflected_forms(lexicon)
 
 
 def compute_signals(text: str) -> dict[str, Signal]:
@@ -118,14 +121,15 @@ def compute_signals(text: str) -> dict[str, Signal]:
     if not words:  # nothing to measure: zeros, not errors or stray punctuation evidence
         return {name: Signal(name, 0.0, _DESCRIPTIONS[name]) for name in SIGNAL_NAMES}
 
+    normed = [norm(t.text) for t in words]  # once for every module, not once per module
     raw: Measured = {}
-    raw.update(sentiment_signals(text, words, sentences))
-    raw.update(empath_signals(words))
-    raw.update(loaded_words(text, words))
-    raw.update(clickbait_signals(text, words, sentences))
-    raw.update(absolutes(text, words))
-    raw.update(style_signals(text, tokens, words, len(sentences)))
-    raw.update(readability_signals(words, len(sentences)))
+    raw.update(sentiment_signals(text, words, sentences, normed))
+    raw.update(empath_signals(words, normed))
+    raw.update(loaded_words(text, words, normed))
+    raw.update(clickbait_signals(text, words, sentences, normed))
+    raw.update(absolutes(text, words, normed))
+    raw.update(style_signals(text, tokens, words, len(sentences), normed))
+    raw.update(readability_signals(words, len(sentences), normed))
 
     return {
         name: Signal(name, float(raw[name][0]), _DESCRIPTIONS[name], list(raw[name][1]))

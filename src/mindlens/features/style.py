@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 
 from mindlens.features import lexicons as lx
-from mindlens.features.matching import Evidence, Measured, norm, rate
+from mindlens.features.matching import Evidence, Measured, norm, normed_words, rate
 from mindlens.preprocessing.tokens import Token, tokenize
 
 _AUXILIARIES = lx.BE_FORMS | lx.GET_FORMS
@@ -90,14 +90,14 @@ def passive_spans(text: str, tokens: Sequence[Token] | None = None) -> Evidence:
     return spans
 
 
-def superlative_spans(text: str, words: Sequence[Token]) -> Evidence:
+def superlative_spans(text: str, words: Sequence[Token], normed: Sequence[str] | None = None) -> Evidence:
     """-est words (minus a stop-list), irregular superlatives, and most/least + adjective."""
+    normed = normed_words(words, normed)
     spans: Evidence = []
-    for k, tok in enumerate(words):
-        w = norm(tok.text)
+    for k, (tok, w) in enumerate(zip(words, normed, strict=True)):
         if w in ("most", "least") and k + 1 < len(words):
             nxt = words[k + 1]
-            n = norm(nxt.text)
+            n = normed[k + 1]
             adjacent = not text[tok.end : nxt.start].strip()
             if adjacent and n.isalpha() and (n in _PLAIN_ADJECTIVES or n.endswith(_ADJ_SUFFIXES)):
                 spans.append((tok.start, nxt.end, text[tok.start : nxt.end]))
@@ -120,10 +120,17 @@ def _punctuation(text: str, char: str) -> Evidence:
     return [(m.start(), m.end(), m.group()) for m in re.finditer(re.escape(char) + "+", text)]
 
 
-def style_signals(text: str, tokens: Sequence[Token], words: Sequence[Token], n_sentences: int) -> Measured:
-    """``passive_ratio``, ``superlatives``, ``exclamation_rate``, ``question_rate``, ``all_caps_rate``."""
+def style_signals(
+    text: str,
+    tokens: Sequence[Token],
+    words: Sequence[Token],
+    n_sentences: int,
+    normed: Sequence[str] | None = None,
+) -> Measured:
+    """``passive_ratio``, ``superlatives``, ``exclamation_rate``, ``question_rate``, ``all_caps_rate``
+    (``normed``: the words' ``norm`` forms when the caller has them already)."""
     passive = passive_spans(text, tokens)
-    superlatives = superlative_spans(text, words)
+    superlatives = superlative_spans(text, words, normed)
     caps = _all_caps(words)
     return {
         "passive_ratio": (rate(len(passive), n_sentences), passive),
