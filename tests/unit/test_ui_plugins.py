@@ -109,3 +109,8 @@ def test_the_demo_is_mounted_at_demo_when_installed(settings: Settings) -> None:
         page = client.get("/demo/")
         assert page.status_code == 200 and "<html" in page.text.lower()
         assert client.get("/healthz").status_code == 200
+        # the demo's queue looks for events every IDLE_POLL_S, not Gradio's 1 ms, while idle
+        from mindlens_demo.app import IDLE_POLL_S
+
+        mounted = next(r.app for r in app.routes if getattr(r, "path", None) == "/demo")
+        assert mounted.get_blocks()._queue.sleep_when_free == IDLE_POLL_S
