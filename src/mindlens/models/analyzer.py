@@ -215,9 +215,22 @@ class Analyzer:
             own |= set(self.document_model.labels)
         return [t for t in taxonomy.TECHNIQUE_IDS if t in own]
 
-    def document_scores(self, text: str, sentence_probs: np.ndarray | None = None) -> dict[str, float]:
+    def document_model_scores(self, text: str) -> dict[str, float]:
+        """The document model's own score per technique it knows ({} without one)."""
+        if self.document_model is None or not text.strip():
+            return {}
+        probs = self.document_model.predict_proba([text])[0]
+        return {label: float(p) for label, p in zip(self.document_model.labels, probs, strict=False)}
+
+    def document_scores(
+        self,
+        text: str,
+        sentence_probs: np.ndarray | None = None,
+        document_model_scores: dict[str, float] | None = None,
+    ) -> dict[str, float]:
         """Whole-text score per technique: the best sentence for techniques the sentence
-        model knows, the document model for the rest."""
+        model knows, the document model for the rest (``document_model_scores`` when the
+        caller has them already)."""
         if sentence_probs is None:
             texts = [s.text for s in split_sentences(text)]
             sentence_probs, _ = self.tag_sentences(texts, contexts=neighbours(texts))
@@ -228,10 +241,10 @@ class Analyzer:
             }
         else:
             scores = {label: 0.0 for label in self.sentence_labels}
-        if self.document_model is not None and text.strip():
-            doc_probs = self.document_model.predict_proba([text])[0]
-            for label, p in zip(self.document_model.labels, doc_probs, strict=False):
-                scores.setdefault(label, float(p))
+        if document_model_scores is None:
+            document_model_scores = self.document_model_scores(text)
+        for label, p in document_model_scores.items():
+            scores.setdefault(label, p)
         return {t: scores[t] for t in taxonomy.TECHNIQUE_IDS if t in scores}
 
     def clickbait_scores(self, headlines: list[str]) -> np.ndarray | None:
@@ -284,8 +297,9 @@ class Analyzer:
             raise ValueError(f"quoted_weight must lie in [0, 1], not {quoted_weight}")
         started = time.perf_counter()
         threshold = self.min_confidence if min_confidence is None else min_confidence
-        # the signals need no network: they run on the pool while the network does
+        # the signals and the document model need no network: they run on the pool meanwhile
         pending_signals = parallel.submit(compute_signals, text)
+        pending_document = parallel.submit(self.document_model_scores, text)
         sentences = split_sentences(text)
         texts = [s.text for s in sentences]
         probs, fragments, sentence_clickbait = self._tag_sentences(
@@ -349,7 +363,9 @@ class Analyzer:
         if quoted_weight < 1.0 and len(probs) and quotes:
             shares = np.array([quoted_share(quotes, s.start, s.end) for s in sentences])
             scored = probs * (1.0 - shares * (1.0 - quoted_weight))[:, None]
-        technique_scores = {k: round(v, 4) for k, v in self.document_scores(text, scored).items()}
+        technique_scores = {
+            k: round(v, 4) for k, v in self.document_scores(text, scored, pending_document.result()).items()
+        }
         headline = title_of(text, title)
         clickbait = self._title_clickbait(headline, texts, sentence_clickbait)
         if clickbait is not None:
