@@ -69,6 +69,9 @@ LIBRARIES = (
     "uvicorn",
     "httpx",
 )
+# server workloads offered by 1 and 8 clients -> requests per level, in --concurrency-requests:
+# headlines are short, so more of them; dynamic batching merges them across requests
+CONCURRENCY_WORKLOADS = {"articles": 1, "headlines": 8}
 PEER_BATCH = 32  # sentences per pipeline call / per MLflow request: MindLens's own default
 TARGETS = {  # issue #14: ratio name -> (comparison, bound)
     "pipeline_over_mindlens_article_p50": (">=", 5.0),
@@ -604,21 +607,28 @@ def ratios(results: dict[str, dict[str, Any]], server: dict[str, Any]) -> dict[s
             rate("mindlens", "sentences"), rate("transformers-pipeline", "sentences")
         ),
     }
-    levels = {c["clients"]: c for c in server.get("mindlens-http", [])}
-    if 1 in levels and 8 in levels:
-        out["clients8_over_clients1_requests_per_s"] = div(
-            levels[8]["requests_per_s"], levels[1]["requests_per_s"]
-        )
-    unbatched = {c["clients"]: c for c in server.get("mindlens-http-unbatched", [])}
-    if 1 in unbatched and 8 in unbatched:
-        out["unbatched_clients8_over_clients1_requests_per_s"] = div(
-            unbatched[8]["requests_per_s"], unbatched[1]["requests_per_s"]
-        )
-        if 8 in levels:
-            out["batched_over_unbatched_clients8_requests_per_s"] = div(
-                levels[8]["requests_per_s"], unbatched[8]["requests_per_s"]
+    for workload, suffix in (("articles", ""), ("headlines", "_headlines")):
+        levels = _levels(server, "mindlens-http", workload)
+        if 1 in levels and 8 in levels:
+            out[f"clients8_over_clients1{suffix}_requests_per_s"] = div(
+                levels[8]["requests_per_s"], levels[1]["requests_per_s"]
             )
+        unbatched = _levels(server, "mindlens-http-unbatched", workload)
+        if 1 in unbatched and 8 in unbatched:
+            out[f"unbatched_clients8_over_clients1{suffix}_requests_per_s"] = div(
+                unbatched[8]["requests_per_s"], unbatched[1]["requests_per_s"]
+            )
+            if 8 in levels:
+                out[f"batched_over_unbatched_clients8{suffix}_requests_per_s"] = div(
+                    levels[8]["requests_per_s"], unbatched[8]["requests_per_s"]
+                )
     return out
+
+
+def _levels(server: dict[str, Any], name: str, workload: str) -> dict[int, dict[str, Any]]:
+    """One server's concurrency levels for one workload, by client count (levels without a
+    workload come from runs that offered articles only)."""
+    return {c["clients"]: c for c in server.get(name, []) if c.get("workload", "articles") == workload}
 
 
 def targets(values: dict[str, Any]) -> dict[str, Any]:
@@ -750,15 +760,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for name, (base, _, _) in servers.items():
             ours = name.startswith("mindlens-http")
             endpoint = "/analyze" if ours else "/invocations"
-            article = workloads[0]
-            payloads = (
-                [{"text": t} for t in article.texts] if ours else [{"inputs": s} for s in article.sentences]
-            )
-            say(f"{name}: 1 and 8 concurrent clients")
-            server_levels[name] = [
-                concurrency(f"{base}{endpoint}", payloads, clients, args.concurrency_requests)
-                for clients in (1, 8)
-            ]
+            server_levels[name] = []
+            for workload in (w for w in workloads if w.name in CONCURRENCY_WORKLOADS):
+                payloads = (
+                    [{"text": t} for t in workload.texts]
+                    if ours
+                    else [{"inputs": s} for s in workload.sentences]
+                )
+                requests = args.concurrency_requests * CONCURRENCY_WORKLOADS[workload.name]
+                say(f"{name}: {workload.name}, 1 and 8 concurrent clients")
+                server_levels[name] += [
+                    {
+                        "workload": workload.name,
+                        **concurrency(f"{base}{endpoint}", payloads, clients, requests),
+                    }
+                    for clients in (1, 8)
+                ]
 
     encoder_config = json.loads((encoder_dir / "config.json").read_text())
     per_workload = {}
@@ -881,13 +898,14 @@ def markdown(result: dict[str, Any]) -> str:
     if result["server_concurrency"]:
         lines += [
             "",
-            "| server (articles) | clients | requests | served req/s | p50 ms | p95 ms | refused (503) |",
-            "|---|---|---|---|---|---|---|",
+            "| server | workload | clients | requests | served req/s | p50 ms | p95 ms | refused (503) |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for name, levels in result["server_concurrency"].items():
             for c in levels:
                 lines.append(
-                    f"| {name} | {c['clients']} | {c['requests']} | {_f(c['requests_per_s'], 2)} "
+                    f"| {name} | {c.get('workload', 'articles')} | {c['clients']} | {c['requests']} "
+                    f"| {_f(c['requests_per_s'], 2)} "
                     f"| {_f(c['p50_ms'])} | {_f(c['p95_ms'])} | {c['refused_503']} |"
                 )
     lines += ["", result["model"]["peer_note"] + "."]

@@ -92,13 +92,21 @@ def test_quick_run_measures_every_path_on_the_same_texts(
             assert _positive(path[stream]["texts_per_s"]), (name, stream)
         assert f"| {name} |" in table
 
-    for name, levels in result["server_concurrency"].items():
-        assert [level["clients"] for level in levels] == [1, 8], name
+    for name, levels in result["server_concurrency"].items():  # articles, then headlines
+        assert [(level["workload"], level["clients"]) for level in levels] == [
+            ("articles", 1),
+            ("articles", 8),
+            ("headlines", 1),
+            ("headlines", 8),
+        ], name
         for level in levels:
-            assert level["served"] + level["refused_503"] == level["requests"] == 2
+            requests = 2 * speed.CONCURRENCY_WORKLOADS[level["workload"]]
+            assert level["served"] + level["refused_503"] == level["requests"] == requests
             assert level["served"] >= 1 and _positive(level["requests_per_s"])
     assert set(result["server_concurrency"]) == {"mindlens-http", "mindlens-http-unbatched", "mlflow-serve"}
     assert _positive(result["ratios"]["batched_over_unbatched_clients8_requests_per_s"])
+    assert _positive(result["ratios"]["clients8_over_clients1_headlines_requests_per_s"])
+    assert "| mindlens-http | headlines | 8 |" in table
     assert all(_positive(v) for v in result["ratios"].values()), result["ratios"]
     for check in result["targets"].values():
         assert isinstance(check["met"], bool)
