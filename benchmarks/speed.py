@@ -40,7 +40,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_inference import matmul_peak, model_flops
-from load import free_port, wait_http
+from load import free_port, serve_env, wait_http
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = "mindlens.speed/1"
@@ -664,18 +664,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mindlens-speed-")))
         servers: dict[str, tuple[str, subprocess.Popen[bytes], Path]] = {}
         if "http" not in skip:  # the bundle registered and served, while the peers are prepared below
-            variants = {"mindlens-http": {}}  # the server as shipped: dynamic batching on
+            variants: dict[str, dict[str, str]] = {"mindlens-http": {}}  # as shipped: dynamic batching on
             if "unbatched" not in skip:  # the same server with each request running the network itself
-                variants["mindlens-http-unbatched"] = {"MINDLENS_SERVING__DYNAMIC_BATCHING": "false"}
+                variants["mindlens-http-unbatched"] = {"dynamic_batching": "false"}
             for name, overrides in variants.items():
                 state = (Path(args.state_dir) if args.state_dir else work / "state") / name
                 port = free_port()
                 py = shlex.quote(sys.executable)
-                env = os.environ | {
-                    "MINDLENS_STATE_DIR": str(state),
-                    "MINDLENS_SERVING__PREDICTION_LOG": "false",
+                # no per-address rate limit (every client here is 127.0.0.1), no registry polling
+                env = serve_env(state, prediction_log="false", **overrides) | {
                     "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-                    **overrides,
                 }
                 command = (
                     f"{py} -m mindlens.cli registry bootstrap --release {shlex.quote(str(bundle))} >/dev/null && "
