@@ -386,7 +386,10 @@ def analyze_run(
     loaded = {Path(b): Analyzer.load(b) for b in bundles}
     first, last = Path(bundles[0]), Path(bundles[-1])
     before = Analyzer.load(first)
-    before.span_model.session = _session(before.span_model.folder / INT8, None, spinning=True, fuse=False)
+    before.span_model.session = _session(
+        before.span_model.folder / INT8, None, spinning=True, fuse=False, disabled=()
+    )
+    before.span_model.parallel_batches = False
     configs: dict[str, tuple[Any, Callable[[Any], Any], None]] = {
         f"{first} as before #14 (32 per batch, whole-text VADER, 2nd title pass, spinning threads)": (
             before,
@@ -397,14 +400,15 @@ def analyze_run(
     for b in loaded:
         configs[f"{b}"] = (loaded[b], lambda a: budget(None), None)
     variants: list[tuple[str, int | None, bool, int | None]] = [  # (name, threads, spinning, budget)
-        *((f"{last}, {n} ORT thread(s)", n, False, None) for n in (1, 2)),
-        (f"{last}, ORT threads spinning", None, True, None),
-        *((f"{last}, token budget {n}", None, False, n) for n in (256, 1024, 2048)),
+        *((f"{last}, {n} ORT thread(s), batches one at a time", n, False, None) for n in (1, 2)),
+        (f"{last}, ORT threads spinning, batches one at a time", None, True, None),
+        *((f"{last}, token budget {n}", None, False, n) for n in (128, 256, 512, 2048)),
     ]
     for name, threads, spinning, tokens in variants:
         analyzer = Analyzer.load(last) if threads or spinning else loaded[last]
         if threads or spinning:
             analyzer.span_model.session = _session(analyzer.span_model.folder / INT8, threads, spinning)
+            analyzer.span_model.parallel_batches = False  # the session spreads each batch itself
         configs[name] = (analyzer, lambda a, t=tokens: budget(t), None)
     timings: dict[str, list[float]] = {name: [] for name in configs}
     network: dict[str, float] = dict.fromkeys(configs, 0.0)

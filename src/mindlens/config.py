@@ -186,7 +186,7 @@ class ServingSettings(BaseModel):
     dynamic_batching: bool = True
     inference_workers: int = Field(0, ge=0)
     inference_threads: int = Field(0, ge=0)
-    batch_max_tokens: int = Field(256, ge=16)
+    batch_max_tokens: int = Field(192, ge=16)
     batch_max_wait_ms: float = Field(2.0, ge=0, le=1000)
     # texts analysed per client address in any minute (/analyze, /analyze/batch: 429); 0: off
     analyze_rate_limit_per_minute: int = Field(600, ge=0)

@@ -34,9 +34,11 @@ from mindlens.models.tagger_config import PER_TOKEN_OUTPUTS, TaggerConfig, outpu
 from mindlens.models.windows import Context, pad_windows
 
 # padded tokens per forward pass: attention grows with the square of the longest window, so
-# small batches win: 192-256 measured fastest on an AVX-512/AMX Xeon (512: +10 %, 2048: +2.5x),
-# 256-512 on an AVX2 EPYC (bench_inference.py --analyze)
-TOKEN_BUDGET = 256
+# small batches win: 192-256 measured fastest on an AVX-512/AMX Xeon (512: +10 %, 2048: +2.5x);
+# with batches run side by side (models.parallel) more, smaller batches also share the cores
+# more evenly: on an AVX-512 EPYC a 600-word article's network pass took 48 ms at 192 against
+# 53 ms at 256 (medians of 6 rounds; bench_inference.py --analyze compares budgets)
+TOKEN_BUDGET = 192
 
 
 def token_batches(lengths: Sequence[int], max_tokens: int, max_rows: int) -> list[list[int]]:
