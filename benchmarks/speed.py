@@ -853,11 +853,12 @@ def markdown(result: dict[str, Any]) -> str:
             f"sentences, {art['tokens'] / art['texts']:.0f} tokens, {art['gflop_per_text']:.1f} GFLOP each), "
             f"{w['headlines']['texts']} headlines, {w['sentences']['texts']} sentences; "
             f"{result['rounds']} rounds, {m['cpu_model']}, {m['cores_usable']} cores, "
-            f"load {m['loadavg_start'][0]:.1f} → {m['loadavg_end'][0]:.1f}"
+            f"load {m['loadavg_start'][0]:.1f} at the start (→ {m['loadavg_end'][0]:.1f} at the end, "
+            "the run's own threads and servers included)"
             + (
-                " (**busy machine**: load above the core count, so the timings are contended "
-                "and the ratios uncertain)"
-                if max(m["loadavg_start"][0], m["loadavg_end"][0]) > m["cores_usable"]
+                " (**busy machine**: other work had the cores busy when the run began, so the "
+                "timings are contended and the ratios uncertain)"
+                if m["loadavg_start"][0] > m["cores_usable"] / 2
                 else ""
             )
             + (" (**--quick**: tiny inputs, not for comparison)" if result["quick"] else "")
