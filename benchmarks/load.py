@@ -340,6 +340,49 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def plot(result: dict[str, Any], path: Path) -> Path:
+    """The capacity curve as a picture: served against offered requests/s (with the measured
+    capacity and the line of everything served), and the accepted requests' p50 / p99."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = result["steps"]
+    offered = [s["offered_rps"] for s in steps]
+    figure, (rate, latency) = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+    top = max(offered) * 1.05
+    rate.plot([0, top], [0, top], color="0.75", linestyle=":", label="everything served")
+    rate.axhline(result["capacity_rps"], color="0.5", linestyle="--", label="measured capacity")
+    rate.plot(offered, [s["served_rps"] for s in steps], marker="o", label="served (200)")
+    refused = [s["refused_503"] + s["refused_429"] for s in steps]
+    rate.plot(
+        offered,
+        [r / s["wall_s"] if s["wall_s"] else 0.0 for r, s in zip(refused, steps, strict=True)],
+        marker="x",
+        label="refused (503/429)",
+    )
+    rate.set(xlabel="offered /analyze requests/s", ylabel="requests/s", xlim=(0, top), ylim=(0, None))
+    rate.legend(fontsize=8)
+    for key, label in (("accepted_p50_ms", "accepted p50"), ("accepted_p99_ms", "accepted p99")):
+        latency.plot(
+            offered,
+            [s[key] / 1000 if s[key] is not None else float("nan") for s in steps],
+            marker="o",
+            label=label,
+        )
+    latency.set(xlabel="offered /analyze requests/s", ylabel="seconds", yscale="log")
+    latency.legend(fontsize=8)
+    figure.suptitle(
+        f"mindlens serve, {result['texts']} article texts (mean {result['mean_chars']} characters)",
+        fontsize=10,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def run_curve(server: Server, args: argparse.Namespace) -> dict[str, Any]:
     texts = article_texts(args.texts)
     version = httpx.get(f"{server.base}/version", timeout=10).json()
@@ -382,6 +425,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60, help="per request, seconds")
     parser.add_argument("--texts", type=int, default=64)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "load", help="writes OUT.json, OUT.md")
+    parser.add_argument("--plot", type=Path, default=None, help="the curve as a PNG (default: OUT.png)")
     args = parser.parse_args()
     if args.url:
         result = run_curve(Server(args.url.rstrip("/"), args.pid), args)
@@ -398,7 +442,10 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     args.out.with_suffix(".md").write_text(table)
-    print(f"wrote {args.out.with_suffix('.json')} and {args.out.with_suffix('.md')}", file=sys.stderr)
+    picture = plot(result, args.plot or args.out.with_suffix(".png"))
+    print(
+        f"wrote {args.out.with_suffix('.json')}, {args.out.with_suffix('.md')} and {picture}", file=sys.stderr
+    )
 
 
 if __name__ == "__main__":

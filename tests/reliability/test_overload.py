@@ -78,7 +78,7 @@ def test_twice_capacity_for_a_minute_is_served_or_refused_fast(shipped_state: Pa
         assert server.process.poll() is None  # alive after all of it
 
 
-def test_the_load_summary_counts_each_kind_of_answer() -> None:
+def test_the_load_summary_counts_each_kind_of_answer(tmp_path: Path) -> None:
     step = load.Step(
         offered_rps=2.0,
         answers=[(200, 1.0), (200, 3.0), (503, 0.1), (503, 5.0), (429, 0.2), (500, 0.5), (0, 60.0)],
@@ -93,7 +93,8 @@ def test_the_load_summary_counts_each_kind_of_answer() -> None:
     assert summary["accepted_p50_ms"] == 1000.0 and summary["accepted_p99_ms"] == 3000.0
     assert summary["healthz_max_ms"] == float("inf")  # a failed poll is never hidden
     assert (summary["rss_start_mb"], summary["rss_max_mb"], summary["rss_end_mb"]) == (600, 700, 650)
-    assert "| 2.0 (2x) | 0.2 |" in load.markdown(
-        {"capacity_rps": 1.0, "capacity_seconds": 15, "capacity_concurrency": 4, "texts": 1, "mean_chars": 9}
-        | {"steps": [{"factor": 2, **summary}]}
-    )
+    result = {"capacity_rps": 1.0, "capacity_seconds": 15, "capacity_concurrency": 4, "texts": 1}
+    result |= {"mean_chars": 9, "steps": [{"factor": 2, **summary}]}
+    assert "| 2.0 (2x) | 0.2 |" in load.markdown(result)
+    picture = load.plot(result, tmp_path / "curve.png")  # the capacity curve as a PNG
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 10_000
