@@ -588,16 +588,19 @@ def fusions_run(bundle: Path, n_articles: int = 8, words: int = 600, rounds: int
                 session.run(None, feed)
             best[disabled] = min(best[disabled], (time.perf_counter() - started) / n_articles)
     rows = {}
+    analyzer = Analyzer.load(bundle)
     for disabled, session in sessions.items():
         change = max(
             float(np.abs(a - b).max())
             for feed, ref in zip(feeds, reference, strict=True)
             for a, b in zip(ref, session.run(None, feed), strict=True)
         )
+        analyzer.require_span_model().session = session  # what quality does the rounding cost?
         rows[", ".join(disabled) or "(all optimizers on)"] = {
             "ms_per_article": 1000 * best[disabled],
             "vs_all_on": best[disabled] / best[()],
             "max_output_change": change,
+            **ptc_val_f1(analyzer),
         }
     return {
         "bundle": str(bundle),
@@ -606,7 +609,60 @@ def fusions_run(bundle: Path, n_articles: int = 8, words: int = 600, rounds: int
         "rounds": rounds,
         "machine": {"platform": platform.platform(), "processor": platform.processor()},
         "disabled": rows,
+        "op_ms_per_article": op_profile(graph, feeds, n_articles),
     }
+
+
+def ptc_val_f1(analyzer: Any) -> dict[str, float]:
+    """SI and FLC F1 of ``analyzer`` on the PTC val articles (the processed dataset)."""
+    from mindlens.config import get_settings
+    from mindlens.data.dataset import Manifest
+    from mindlens.evaluation.evaluate import evaluate_analyzer
+
+    settings = get_settings()
+    manifest = Manifest.read(settings.processed_dir)
+    docs = manifest.table("documents")
+    val = set(docs[(docs["split"] == "val") & (docs["source"] == "ptc")]["document_id"])
+    metrics = evaluate_analyzer(analyzer, manifest, settings, "val", documents=val).metrics
+    return {"si_f1": metrics["val_si_f1"], "flc_f1": metrics["val_flc_f1"]}
+
+
+def op_profile(
+    graph: bytes,
+    feeds: Sequence[dict[str, np.ndarray]],
+    n_articles: int,
+    disabled: Sequence[str] | None = None,
+) -> dict[str, float]:
+    """Kernel ms per article by operator type, from ONNX Runtime's own profiler, in the
+    served session (``disabled`` optimizers: ``SLOW_FUSIONS`` by default; one thread): where
+    the forward pass goes."""
+    import tempfile
+
+    import onnxruntime as ort
+
+    from mindlens.models.onnx_tagger import SLOW_FUSIONS, _graph_bytes
+
+    with tempfile.TemporaryDirectory() as tmp:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.enable_profiling = True
+        options.profile_file_prefix = str(Path(tmp) / "profile")
+        options.log_severity_level = 3
+        session = ort.InferenceSession(
+            _graph_bytes(graph),
+            options,
+            providers=["CPUExecutionProvider"],
+            disabled_optimizers=list(SLOW_FUSIONS if disabled is None else disabled),
+        )
+        for feed in feeds:
+            session.run(None, feed)
+        events = json.loads(Path(session.end_profiling()).read_text())
+    by_op: dict[str, float] = {}
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            op = event["args"]["op_name"]
+            by_op[op] = by_op.get(op, 0.0) + event["dur"] / 1000 / n_articles  # µs -> ms
+    return dict(sorted(by_op.items(), key=lambda kv: -kv[1]))
 
 
 def fusions_markdown(result: dict[str, Any]) -> str:
@@ -614,13 +670,20 @@ def fusions_markdown(result: dict[str, Any]) -> str:
         f"{result['bundle']} int8 forward, {result['articles']} articles of {result['words']} words, "
         f"one ORT thread, best of {result['rounds']}:",
         "",
-        "| optimizers disabled | ms per article | vs all on | max output change |",
-        "|---|---|---|---|",
+        "| optimizers disabled | ms per article | vs all on | max output change | PTC val SI F1 | FLC F1 |",
+        "|---|---|---|---|---|---|",
     ]
     for name, r in result["disabled"].items():
         lines.append(
-            f"| {name} | {r['ms_per_article']:.1f} | {r['vs_all_on']:.2f} | {r['max_output_change']:.1e} |"
+            f"| {name} | {r['ms_per_article']:.1f} | {r['vs_all_on']:.2f} | {r['max_output_change']:.1e} "
+            f"| {r['si_f1']:.4f} | {r['flc_f1']:.4f} |"
         )
+    ops = result["op_ms_per_article"]
+    total = sum(ops.values())
+    lines += ["", "| operator (served session) | kernel ms per article | share |", "|---|---|---|"]
+    lines += [
+        f"| {op} | {ms:.1f} | {100 * ms / total:.0f} % |" for op, ms in ops.items() if ms >= 0.05 * total / 10
+    ]
     return "\n".join(lines)
 
 

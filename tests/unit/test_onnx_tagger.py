@@ -209,3 +209,27 @@ def test_onnx_refuses_config_naming_heads_it_lacks(
     TaggerConfig(labels=LABELS, backbone="x", heads=list(HEADS)).save(tmp_path)
     with pytest.raises(ValueError, match="tc_token_logits"):
         OnnxTagger.load(tmp_path, "fp32")
+
+
+def test_the_served_session_leaves_out_the_slow_fusion() -> None:
+    """ORT's profile of the shipped graph in the served session (``bench_inference.py
+    --fusions``'s breakdown): the int8 projections dominate and no ``SkipLayerNormalization``
+    (``SLOW_FUSIONS``) is left, while a session with every optimizer on has one."""
+    from mindlens.models.onnx_tagger import SLOW_FUSIONS
+    from mindlens.models.windows import pad_windows
+    from mindlens.training.release import SHIPPED
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_inference", ROOT / "benchmarks" / "bench_inference.py"
+    )
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    tagger = OnnxTagger.load(SHIPPED / "span_model", "int8")
+    batch = pad_windows(tagger._windows(["They are traitors, all of them!", "Rain tomorrow."]), False)
+    feeds = [{name: batch[name].astype(np.int64) for name in tagger.inputs}]
+    graph = (SHIPPED / "span_model" / INT8).read_bytes()
+    served = bench.op_profile(graph, feeds, 1)
+    assert "SkipLayerNormFusion" in SLOW_FUSIONS and "SkipLayerNormalization" not in served
+    assert next(iter(served)) == "MatMulIntegerToFloat"  # sorted, heaviest first
+    assert "SkipLayerNormalization" in bench.op_profile(graph, feeds, 1, disabled=())
