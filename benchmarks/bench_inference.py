@@ -462,7 +462,6 @@ def quantization_run(bundle: Path) -> dict[str, Any]:
 
     from mindlens.config import get_settings
     from mindlens.data.dataset import Manifest
-    from mindlens.evaluation.evaluate import evaluate_analyzer
     from mindlens.models.analyzer import Analyzer
     from mindlens.models.onnx_tagger import _session
     from mindlens.models.quantization import (
@@ -472,10 +471,8 @@ def quantization_run(bundle: Path) -> dict[str, Any]:
         served_int8,
     )
 
-    settings = get_settings()
-    manifest = Manifest.read(settings.processed_dir)
-    docs = manifest.table("documents")
-    val = set(docs[(docs["split"] == "val") & (docs["source"] == "ptc")]["document_id"])
+    manifest = Manifest.read(get_settings().processed_dir)
+    val = ptc_val_ids(manifest)
     analyzer = Analyzer.load(bundle)
     tagger = analyzer.require_span_model()
     dynamic = onnx.load(str(tagger.folder / INT8))
@@ -495,8 +492,7 @@ def quantization_run(bundle: Path) -> dict[str, Any]:
             path = Path(tmp) / f"{k}.onnx"
             onnx.save(graph, str(path))
             tagger.session = _session(path, None)
-            metrics = evaluate_analyzer(analyzer, manifest, settings, "val", documents=val).metrics
-            rows[name] = {m: metrics[f"val_{m}"] for m in ("si_f1", "flc_f1", "tc_micro_f1", "micro_f1")}
+            rows[name] = ptc_val_f1(analyzer, ("si_f1", "flc_f1", "tc_micro_f1", "micro_f1"))
             full = tagger.infer(article)
             moved = 0.0
             for i, text in enumerate(article):
@@ -613,18 +609,23 @@ def fusions_run(bundle: Path, n_articles: int = 8, words: int = 600, rounds: int
     }
 
 
-def ptc_val_f1(analyzer: Any) -> dict[str, float]:
-    """SI and FLC F1 of ``analyzer`` on the PTC val articles (the processed dataset)."""
+def ptc_val_ids(manifest: Any) -> set[str]:
+    """The PTC validation articles of the processed dataset."""
+    docs = manifest.table("documents")
+    return set(docs[(docs["split"] == "val") & (docs["source"] == "ptc")]["document_id"])
+
+
+def ptc_val_f1(analyzer: Any, names: Sequence[str] = ("si_f1", "flc_f1")) -> dict[str, float]:
+    """``names`` metrics of ``analyzer`` on the PTC val articles (the processed dataset)."""
     from mindlens.config import get_settings
     from mindlens.data.dataset import Manifest
     from mindlens.evaluation.evaluate import evaluate_analyzer
 
     settings = get_settings()
     manifest = Manifest.read(settings.processed_dir)
-    docs = manifest.table("documents")
-    val = set(docs[(docs["split"] == "val") & (docs["source"] == "ptc")]["document_id"])
+    val = ptc_val_ids(manifest)
     metrics = evaluate_analyzer(analyzer, manifest, settings, "val", documents=val).metrics
-    return {"si_f1": metrics["val_si_f1"], "flc_f1": metrics["val_flc_f1"]}
+    return {name: metrics[f"val_{name}"] for name in names}
 
 
 def op_profile(
