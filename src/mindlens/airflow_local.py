@@ -423,6 +423,10 @@ class Platform:
                 process.popen.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+        # a killed orphan can still be exiting for a moment: return when every group is gone
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(group_alive(p.popen.pid) for p in self.processes):
+            time.sleep(0.05)
         self.processes.clear()
         (self.home / "pids.json").unlink(missing_ok=True)
 
