@@ -61,10 +61,13 @@ def token_batches(lengths: Sequence[int], max_tokens: int, max_rows: int) -> lis
 
 def window_batches(windows: Sequence[dict[str, Any]], max_tokens: int, max_rows: int) -> list[list[int]]:
     """Window indices in batches of similar length (sorted by length) that hold at most
-    ``max_tokens`` padded tokens and ``max_rows`` windows (``token_batches``)."""
+    ``max_tokens`` padded tokens and ``max_rows`` windows (``token_batches``), the batch of the
+    longest windows first: batches run side by side finish together when the costliest start
+    first (a short one is left for the end, not a long one)."""
     order = sorted(range(len(windows)), key=lambda i: len(windows[i]["input_ids"]))
     lengths = [len(windows[i]["input_ids"]) for i in order]
-    return [[order[k] for k in batch] for batch in token_batches(lengths, max_tokens, max_rows)]
+    batches = [[order[k] for k in batch] for batch in token_batches(lengths, max_tokens, max_rows)]
+    return batches[::-1]
 
 
 @dataclass
