@@ -70,6 +70,23 @@ def window_batches(windows: Sequence[dict[str, Any]], max_tokens: int, max_rows:
     return batches[::-1]
 
 
+def run_batches(
+    forward: Callable[[Sequence[dict[str, Any]], Sequence[int]], list[dict[str, np.ndarray]]],
+    windows: Sequence[dict[str, Any]],
+    batches: Sequence[list[int]],
+    side_by_side: bool = False,
+) -> list[dict[str, np.ndarray]]:
+    """Each window's network outputs, in window order, from running ``batches`` (lists of
+    window indices) through ``forward`` one at a time, or side by side on the process's pool
+    (``models.parallel``): the same batches either way, so the same outputs."""
+    run = partial(forward, windows)
+    done = parallel.map_ordered(run, batches) if side_by_side else map(run, batches)
+    by_index: dict[int, dict[str, np.ndarray]] = {}
+    for indices, batch_rows in zip(batches, done, strict=True):
+        by_index.update(zip(indices, batch_rows, strict=True))
+    return [by_index[i] for i in range(len(windows))]
+
+
 @dataclass
 class TaggedText:
     """What a tagger says about one text (a sentence, usually)."""
@@ -164,17 +181,12 @@ class TaggerBase:
         The batches run side by side when ``parallel_batches`` (the same batches, so the same
         outputs)."""
         windows = self._windows(texts, self._check_contexts(texts, contexts))
-        budget = TOKEN_BUDGET if max_tokens is None else max_tokens
         if self.window_runner is not None:  # the server's dynamic batcher (its own budget)
             rows = self.window_runner(windows)
         else:
+            budget = TOKEN_BUDGET if max_tokens is None else max_tokens
             batches = window_batches(windows, budget, batch_size)
-            run = partial(self.forward, windows)
-            done = parallel.map_ordered(run, batches) if self.parallel_batches else map(run, batches)
-            by_index: dict[int, dict[str, np.ndarray]] = {}
-            for indices, batch_rows in zip(batches, done, strict=True):
-                by_index.update(zip(indices, batch_rows, strict=True))
-            rows = [by_index[i] for i in range(len(windows))]
+            rows = run_batches(self.forward, windows, batches, self.parallel_batches)
         outputs = {name: [row[name] for row in rows] for name in output_names(self.heads)}
         return Inference(list(texts), windows, outputs)
 

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from mindlens.models.parallel import usable_cores
-from mindlens.models.tagger import TOKEN_BUDGET, TaggerBase, window_batches
+from mindlens.models.tagger import TOKEN_BUDGET, TaggerBase, run_batches, window_batches
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +126,8 @@ class WindowBatcher:
         job = _Job(windows, [None] * len(windows), len(batches))
         now = time.monotonic()
         with self._changed:
-            if self._closed:
-                return self._run_inline(windows, batches)
+            if self._closed:  # a request still holding a replaced model: in its own thread
+                return run_batches(self.forward, windows, batches)
             self._pending_jobs += 1
             for indices in batches:
                 longest = max(len(windows[i]["input_ids"]) for i in indices)
@@ -137,12 +137,6 @@ class WindowBatcher:
         if job.error is not None:
             raise job.error
         return [row for row in job.rows if row is not None]
-
-    def _run_inline(self, windows: list[Window], batches: list[list[int]]) -> list[Row]:
-        by_index: dict[int, Row] = {}
-        for indices in batches:
-            by_index.update(zip(indices, self.forward(windows, indices), strict=True))
-        return [by_index[i] for i in range(len(windows))]
 
     # --- workers ---------------------------------------------------------------------------
     def _tokens(self, chunks: Sequence[_Chunk]) -> int:
