@@ -394,7 +394,6 @@ class Platform:
         """TERM every process group, KILL what is left (and any task process that left its
         worker's group) after ``grace_s``."""
         import signal
-        import time
 
         import psutil
 
@@ -406,9 +405,7 @@ class Platform:
                 pass
         for process in reversed(self.processes):
             _signal_group(process.popen.pid, signal.SIGTERM)
-        deadline = time.monotonic() + self.grace_s
-        while time.monotonic() < deadline and any(_group_alive(p.popen) for p in self.processes):
-            time.sleep(0.2)
+        self._wait_gone(self.grace_s, 0.2)
         for process in self.processes:
             if _group_alive(process.popen):
                 self.say(f"{process.name} did not stop within {self.grace_s:.0f} s: killed")
@@ -423,12 +420,17 @@ class Platform:
                 process.popen.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-        # a killed orphan can still be exiting for a moment: return when every group is gone
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and any(group_alive(p.popen.pid) for p in self.processes):
-            time.sleep(0.05)
+        self._wait_gone(5.0, 0.05)  # a killed orphan can still be exiting for a moment
         self.processes.clear()
         (self.home / "pids.json").unlink(missing_ok=True)
+
+    def _wait_gone(self, seconds: float, step: float) -> None:
+        """Wait up to ``seconds`` until no process of any group is left alive."""
+        import time
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and any(_group_alive(p.popen) for p in self.processes):
+            time.sleep(step)
 
     def __enter__(self) -> Platform:
         return self
