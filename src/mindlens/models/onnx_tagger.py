@@ -185,13 +185,15 @@ def _session(
     threads: int | None,
     spinning: bool = False,
     fuse: bool = True,
-    disabled: tuple[str, ...] = SLOW_FUSIONS,
+    disabled: Sequence[str] = SLOW_FUSIONS,
+    profile_prefix: Path | None = None,
 ) -> Any:
     """An ORT session whose idle intra-op threads sleep instead of busy-waiting (unless
     ``spinning``): on a CPU shared with other work (the API's other requests, other
     processes) spinning threads steal its cores; ``bench_inference.py --analyze`` measured
     1.73x vs 1.22x the old analyze speed on a busy 2-core machine, in one run. ``disabled``:
-    ORT graph optimizers left out (``SLOW_FUSIONS``)."""
+    ORT graph optimizers left out (``SLOW_FUSIONS``); ``profile_prefix``: ORT's profiler
+    writes its JSON there (``bench_inference.py --fusions``)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -202,6 +204,9 @@ def _session(
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: the optimizer's notes would land in every report
+    if profile_prefix is not None:
+        options.enable_profiling = True
+        options.profile_file_prefix = str(profile_prefix)
     data = graph.read_bytes() if isinstance(graph, Path) else graph
     return ort.InferenceSession(
         _graph_bytes(data) if fuse else data,
